@@ -1,0 +1,35 @@
+// Shape arithmetic shared by op families: broadcasting, axis normalisation, sliding-window sizes.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace netscore::graph {
+
+// Numpy-style multidirectional broadcast; -1 (unknown) dims stay unknown unless the other side fixes them.
+// Returns std::nullopt when two known dims are incompatible.
+std::optional<std::vector<int64_t>> broadcast_shapes(const std::vector<int64_t>& a, const std::vector<int64_t>& b);
+
+// Map a possibly negative axis into [0, rank); std::nullopt when out of range.
+std::optional<int64_t> normalize_axis(int64_t axis, int64_t rank);
+
+// Product of dims, -1 if any is unknown; saturates at INT64_MAX instead of overflowing.
+int64_t product(const std::vector<int64_t>& dims);
+// a * b with saturation (both >= 0); -1 if either is -1.
+int64_t mul_sat(int64_t a, int64_t b);
+int64_t add_sat(int64_t a, int64_t b);
+
+// Spatial output size and resolved begin/end pads of Conv, ConvTranspose-free pooling ops and their auto_pad.
+struct WindowResult {
+  std::vector<int64_t> out;        // -1 where the input dim is unknown
+  std::vector<int64_t> pads;       // begin pads then end pads, as resolved
+};
+// in: spatial input dims; kernel, strides, dilations, pads (2*n, may be empty = zeros); auto_pad as in ONNX.
+// ceil_mode: pooling's rounding. Returns std::nullopt when the window does not fit.
+std::optional<WindowResult> window_output(const std::vector<int64_t>& in, const std::vector<int64_t>& kernel,
+                                          const std::vector<int64_t>& strides, const std::vector<int64_t>& dilations,
+                                          const std::vector<int64_t>& pads, std::string_view auto_pad,
+                                          bool ceil_mode);
+
+}  // namespace netscore::graph

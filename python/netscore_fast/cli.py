@@ -1,0 +1,105 @@
+"""Command line: `netscore-fast profile|rank|nas|bench|zoo|plot`.
+
+Each subcommand's work lives in the module that owns the feature; this file only parses arguments.
+Errors print one line to stderr and exit non-zero.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import List, Optional
+
+
+def _shape_arg(text: str):
+    """NAME=1,3,224,224 -> (name, [1, 3, 224, 224])."""
+    name, sep, dims = text.rpartition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=D1,D2,...; got {text!r}")
+    try:
+        return name, [int(d) for d in dims.split(",") if d.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"dims must be integers: {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netscore-fast",
+        description="Profile ONNX networks for edge devices: params, MACs, memory, NetScore, throughput.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("profile", help="profile ONNX models (files, directories or globs)")
+    p.add_argument("models", nargs="+", metavar="MODEL", help="ONNX file, directory or glob")
+    p.add_argument("--accuracy", help="top-1 accuracy in %% (one model) or a CSV with columns source,accuracy")
+    p.add_argument("--input-shape", action="append", type=_shape_arg, default=[], metavar="NAME=D1,D2,...",
+                   help="shape of a graph input; repeat for several inputs")
+    p.add_argument("--batch-size", type=int, default=1, help="value of a symbolic batch dim (default 1)")
+    p.add_argument("--layers", action="store_true", help="print one row per node")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument("--out", help="write the results table to .csv, .json or .parquet")
+    p.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
+    p.add_argument("--cache", help="SQLite result cache file")
+    p.set_defaults(handler=("netscore_fast.profile", "_cli_profile"))
+
+    r = sub.add_parser("rank", help="rank a results table by a column or metric")
+    r.add_argument("results", help="results .csv, .json or .parquet")
+    r.add_argument("--by", default="netscore", help="column or metric to rank by (default netscore)")
+    r.add_argument("--top", type=int, default=None, help="show only the first N rows")
+    r.add_argument("--ascending", action="store_true", help="smallest first")
+    r.set_defaults(handler=("netscore_fast.table", "_cli_rank"))
+
+    n = sub.add_parser("nas", help="profile a whole NAS search space")
+    n.add_argument("space", choices=["nasbench201"])
+    n.add_argument("--dataset", default="cifar10", choices=["cifar10", "cifar100", "ImageNet16-120"])
+    n.add_argument("--out", required=True, help="results .csv, .json or .parquet")
+    n.add_argument("--threads", type=int, default=None)
+    n.add_argument("--cache", help="SQLite result cache file")
+    n.add_argument("--limit", type=int, default=None, help="only the first N architectures")
+    n.set_defaults(handler=("netscore_fast.nas", "_cli_nas"))
+
+    b = sub.add_parser("bench", help="measure op throughput on this machine, or time a model's layers")
+    b.add_argument("model", nargs="?", help="ONNX model to time layer by layer (omit for the op table)")
+    b.add_argument("--threads", type=int, default=1)
+    b.add_argument("--quick", action="store_true", help="fewer shapes, shorter timing")
+    b.add_argument("--min-time", type=float, default=None, help="seconds of timing per measurement")
+    b.add_argument("--out", help="write results as JSON")
+    b.add_argument("--plot", help="write a bar chart (PNG)")
+    b.add_argument("--input-shape", action="append", type=_shape_arg, default=[], metavar="NAME=D1,D2,...")
+    b.add_argument("--batch-size", type=int, default=1)
+    b.set_defaults(handler=("netscore_fast.bench", "_cli_bench"))
+
+    z = sub.add_parser("zoo", help="the reference table of built-in networks (nothing downloaded)")
+    z.add_argument("--sort", choices=["netscore", "top1", "density"], default="netscore")
+    z.add_argument("--out", help="write the table as CSV")
+    z.add_argument("--plot", metavar="DIR", help="write the reference charts into DIR")
+    z.set_defaults(handler=("netscore_fast.zoo", "_cli_zoo"))
+
+    pl = sub.add_parser("plot", help="chart results (optionally over the zoo)")
+    pl.add_argument("results", help="results .csv from `netscore-fast profile --out`")
+    pl.add_argument("--kind", choices=["ball", "netscore", "density", "pareto"], default="ball")
+    pl.add_argument("--with-zoo", action="store_true", help="overlay the built-in reference networks")
+    pl.add_argument("--out", required=True, help="output image (PNG, SVG or PDF)")
+    pl.set_defaults(handler=("netscore_fast.plots", "_cli_plot"))
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    module_name, func_name = args.handler
+    from . import ModelError
+    try:
+        handler = getattr(importlib.import_module(module_name), func_name)
+        return int(handler(args) or 0)
+    except ModelError as e:
+        print(f"netscore-fast: error: {e}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, ImportError) as e:
+        print(f"netscore-fast: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("netscore-fast: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Balanced metrics of accuracy against size and compute, vectorised over numpy arrays.
+
+Inputs are raw counts (accuracy in % top-1, params as a count, MACs as a count); each metric converts
+to its paper's units internally.
+
+- NetScore (Wong, 2018, "NetScore: Towards Universal Metrics for Large-scale Performance Analysis of
+  Deep Neural Networks for Practical On-Device Edge Usage"):
+  Omega = 20 * log10(a**alpha / (p**beta * m**gamma)), a = top-1 %, p = params in millions,
+  m = MACs in billions, alpha = 2, beta = gamma = 0.5. Unit: dB-like score, higher is better.
+- Information density (Canziani et al., 2016; ranked alongside NetScore by Wong, 2018):
+  a / p, top-1 % per million parameters.
+- Accuracy per G-MAC: a / m, top-1 % per billion multiply-accumulates.
+- Accuracy per MB of weights: a / (weight_bytes / 1e6), top-1 % per megabyte.
+
+User metrics are vectorised functions of a table's columns registered with `register_metric`.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, Mapping
+
+import numpy as np
+
+ArrayLike = "np.typing.ArrayLike"
+
+
+def _as_float(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
+
+
+def netscore(accuracy, params, macs, alpha: float = 2.0, beta: float = 0.5, gamma: float = 0.5):
+    """NetScore Omega (Wong, 2018) in its paper's units.
+
+    accuracy: top-1 accuracy in percent; params: parameter count; macs: multiply-accumulate count.
+    Returns a float (or array): 20*log10(a**alpha / ((params/1e6)**beta * (macs/1e9)**gamma)).
+    NaN where accuracy is missing (NaN) or params/MACs are not positive.
+    """
+    a = _as_float(accuracy)
+    p = _as_float(params) / 1e6
+    m = _as_float(macs) / 1e9
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ok = (a > 0) & (p > 0) & (m > 0)
+        value = 20.0 * (alpha * np.log10(np.where(ok, a, 1.0))
+                        - beta * np.log10(np.where(ok, p, 1.0))
+                        - gamma * np.log10(np.where(ok, m, 1.0)))
+    value = np.where(ok, value, np.nan)
+    return value.item() if value.ndim == 0 else value
+
+
+def information_density(accuracy, params):
+    """Information density: top-1 accuracy (%) per million parameters. NaN where undefined."""
+    a = _as_float(accuracy)
+    p = _as_float(params) / 1e6
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(p > 0, a / p, np.nan)
+    return value.item() if value.ndim == 0 else value
+
+
+def accuracy_per_gmac(accuracy, macs):
+    """Top-1 accuracy (%) per billion MACs. NaN where undefined."""
+    a = _as_float(accuracy)
+    m = _as_float(macs) / 1e9
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(m > 0, a / m, np.nan)
+    return value.item() if value.ndim == 0 else value
+
+
+def accuracy_per_weight_mb(accuracy, weight_bytes):
+    """Top-1 accuracy (%) per megabyte (1e6 bytes) of weights. NaN where undefined."""
+    a = _as_float(accuracy)
+    w = _as_float(weight_bytes) / 1e6
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(w > 0, a / w, np.nan)
+    return value.item() if value.ndim == 0 else value
+
+
+# name -> function of a mapping of column arrays (a ProfileTable or dict), returning one array
+METRICS: Dict[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]] = {
+    "netscore": lambda c: netscore(c["accuracy"], c["params"], c["macs"]),
+    "information_density": lambda c: information_density(c["accuracy"], c["params"]),
+    "accuracy_per_gmac": lambda c: accuracy_per_gmac(c["accuracy"], c["macs"]),
+    "accuracy_per_weight_mb": lambda c: accuracy_per_weight_mb(c["accuracy"], c["weight_bytes"]),
+}
+
+
+def register_metric(name: str, fn: Callable[[Mapping[str, np.ndarray]], np.ndarray], *, overwrite: bool = False):
+    """Register a vectorised metric: fn(columns) -> array, columns being a ProfileTable or dict of arrays."""
+    if name in METRICS and not overwrite:
+        raise ValueError(f"metric {name!r} is already registered (pass overwrite=True to replace it)")
+    METRICS[name] = fn
