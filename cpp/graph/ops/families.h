@@ -1,0 +1,30 @@
+// Every op family registers itself through one of these; register_all.cpp calls each, explicitly.
+#pragma once
+#include "graph/op_registry.h"
+
+namespace netscore::graph {
+// data movement and shape ops: Shape, Reshape, Gather, Concat, Slice, Transpose, ... (tensor.cpp)
+void register_tensor(OpRegistry& r);
+// Constant, ConstantOfShape, Range, random generators, EyeLike (constant.cpp)
+void register_constant(OpRegistry& r);
+// arithmetic, comparison, logic and activation ops, elementwise with broadcasting (elementwise.cpp)
+void register_elementwise(OpRegistry& r);
+// Conv, ConvTranspose (conv.cpp)
+void register_conv(OpRegistry& r);
+// MaxPool, AveragePool, LpPool, Global*Pool, MaxUnpool, MaxRoiPool (pool.cpp)
+void register_pool(OpRegistry& r);
+// Gemm, MatMul, Einsum (linear.cpp)
+void register_linear(OpRegistry& r);
+// BatchNormalization, LayerNormalization, InstanceNormalization, GroupNormalization, LRN, ... (norm.cpp)
+void register_norm(OpRegistry& r);
+// Reduce*, Softmax, LogSoftmax, Hardmax, ArgMax/ArgMin, TopK, CumSum (reduce.cpp)
+void register_reduce(OpRegistry& r);
+// Resize, Upsample, DepthToSpace, SpaceToDepth, GridSample (resize.cpp)
+void register_resize(OpRegistry& r);
+// LSTM, GRU, RNN (rnn.cpp)
+void register_rnn(OpRegistry& r);
+// QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger, QuantizeLinear, DequantizeLinear, ... (quantized.cpp)
+void register_quantized(OpRegistry& r);
+// Attention (ai.onnx) and com.microsoft Attention/MultiHeadAttention (attention.cpp)
+void register_attention(OpRegistry& r);
+}  // namespace netscore::graph
