@@ -19,4 +19,5 @@ PYBIND11_MODULE(_core, m) {
   netscore::bindings::bind_profile(m);
   netscore::bindings::bind_batch(m);
   netscore::bindings::bind_kernels(m);
+  netscore::bindings::bind_bench(m);
 }
