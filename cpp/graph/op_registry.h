@@ -2,6 +2,7 @@
 // OpContext) -- infer output types/shapes (and values when folding), and compute cost.
 #pragma once
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -53,6 +54,9 @@ class OpContext {
 
   // Throw ModelError naming the node, its op type and the model.
   [[noreturn]] void fail(const std::string& problem) const;
+  // The model is valid but uses a construct this op's implementation does not handle: the walker
+  // lists the node as unsupported (costs unknown) instead of failing.
+  [[noreturn]] void unsupported(const std::string& what) const;
 
  private:
   const onnx::Node& node_;
@@ -60,6 +64,11 @@ class OpContext {
   std::vector<const Value*> inputs_;
   std::vector<Value*> outputs_;
   std::string_view model_name_;
+};
+
+// Thrown by OpContext::unsupported(); caught by the walker, never escapes analyze().
+struct UnsupportedConstruct : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 struct Cost {
@@ -77,6 +86,8 @@ struct OpDef {
   uint64_t param_inputs = ~0ull;          // bit i: input i may hold weights (clear for shape/axes/index args)
   uint64_t stat_inputs = 0;               // bit i: input i is a running statistic (BatchNormalization 3, 4)
   bool deterministic = true;              // false: outputs never constant (RandomNormal, ...)
+  bool integer_weights = false;           // integer-typed constants at param positions are weights (quantized
+                                          // ops, DequantizeLinear); otherwise only floating-point ones count
 };
 
 class OpRegistry {
