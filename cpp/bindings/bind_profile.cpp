@@ -1,6 +1,180 @@
-// Bindings for the profile area (to be filled by its owner).
+// Bindings for profiling one model: path or Python buffer in, compact C++ result out (GIL released).
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "bindings/bind.h"
+#include "graph/analysis.h"
+#include "graph/op_registry.h"
+
+namespace py = pybind11;
 
 namespace netscore::bindings {
-void bind_profile(pybind11::module_& m) { (void)m; }
+namespace {
+
+using InputShapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;
+
+graph::Options make_options(InputShapes input_shapes, int64_t batch_size) {
+  if (batch_size < 1) throw py::value_error("batch_size must be >= 1, got " + std::to_string(batch_size));
+  graph::Options options;
+  options.input_shapes = std::move(input_shapes);
+  options.batch_size = batch_size;
+  return options;
+}
+
+// Holds a contiguous view of a Python buffer for as long as the C++ work needs it; released with the GIL held.
+class BufferView {
+ public:
+  BufferView(const py::handle& obj, const std::string& source_name) {
+    if (PyObject_GetBuffer(obj.ptr(), &view_, PyBUF_ANY_CONTIGUOUS) != 0) {
+      PyErr_Clear();
+      if (PyObject_CheckBuffer(obj.ptr()))
+        throw py::value_error(source_name + ": buffer is not contiguous; pass bytes(buffer) instead");
+      throw py::type_error(source_name + ": expected a path, a bytes-like object or an onnx.ModelProto, got " +
+                           std::string(Py_TYPE(obj.ptr())->tp_name));
+    }
+    held_ = true;
+  }
+  ~BufferView() {
+    if (held_) PyBuffer_Release(&view_);
+  }
+  BufferView(const BufferView&) = delete;
+  BufferView& operator=(const BufferView&) = delete;
+
+  const uint8_t* data() const { return static_cast<const uint8_t*>(view_.buf); }
+  size_t size() const { return static_cast<size_t>(view_.len); }
+
+ private:
+  Py_buffer view_{};
+  bool held_ = false;
+};
+
+std::string shape_text(const std::vector<int64_t>& dims) {
+  std::string text;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (i) text += 'x';
+    text += dims[i] < 0 ? std::string("?") : std::to_string(dims[i]);
+  }
+  return text.empty() ? std::string("scalar") : text;
+}
+
+// Output shapes of a layer as one string: "1x64x112x112", several outputs separated by ";", "?" unknown.
+std::string outputs_text(const graph::Layer& layer) {
+  std::string text;
+  for (size_t i = 0; i < layer.output_shapes.size(); ++i) {
+    if (i) text += ';';
+    text += shape_text(layer.output_shapes[i]);
+  }
+  return text;
+}
+
+// A column of int64 values packed into bytes (numpy reads it with frombuffer, no per-element objects).
+template <typename Get>
+py::bytes int64_column(const std::vector<graph::Layer>& layers, Get get) {
+  std::string raw(layers.size() * sizeof(int64_t), '\0');
+  for (size_t i = 0; i < layers.size(); ++i) {
+    int64_t v = get(layers[i]);
+    std::memcpy(&raw[i * sizeof(int64_t)], &v, sizeof v);
+  }
+  return py::bytes(raw);
+}
+
+template <typename Get>
+py::list string_column(const std::vector<graph::Layer>& layers, Get get) {
+  py::list out(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) out[i] = py::str(get(layers[i]));
+  return out;
+}
+
+py::dict layer_columns(const graph::Profile& p) {
+  const auto& L = p.layers;
+  py::dict d;
+  d["name"] = string_column(L, [](const graph::Layer& l) { return l.name; });
+  d["op_type"] = string_column(L, [](const graph::Layer& l) {
+    return l.domain.empty() || l.domain == "ai.onnx" ? l.op_type : l.domain + "::" + l.op_type;
+  });
+  d["output_shape"] = string_column(L, [](const graph::Layer& l) { return outputs_text(l); });
+  d["node_index"] = int64_column(L, [](const graph::Layer& l) { return static_cast<int64_t>(l.node_index); });
+  d["params"] = int64_column(L, [](const graph::Layer& l) { return l.params; });
+  d["weight_bytes"] = int64_column(L, [](const graph::Layer& l) { return l.weight_bytes; });
+  d["macs"] = int64_column(L, [](const graph::Layer& l) { return l.macs; });
+  d["flops"] = int64_column(L, [](const graph::Layer& l) { return l.flops; });
+  d["activation_bytes"] = int64_column(L, [](const graph::Layer& l) { return l.activation_bytes; });
+  d["supported"] = int64_column(L, [](const graph::Layer& l) { return static_cast<int64_t>(l.supported); });
+  d["folded"] = int64_column(L, [](const graph::Layer& l) { return static_cast<int64_t>(l.folded); });
+  return d;
+}
+
+std::vector<std::pair<std::vector<std::vector<int64_t>>, std::vector<std::vector<int64_t>>>> layer_shapes(
+    const graph::Profile& p) {
+  std::vector<std::pair<std::vector<std::vector<int64_t>>, std::vector<std::vector<int64_t>>>> out;
+  out.reserve(p.layers.size());
+  for (const graph::Layer& l : p.layers) out.emplace_back(l.input_shapes, l.output_shapes);
+  return out;
+}
+
+}  // namespace
+
+void bind_profile(py::module_& m) {
+  py::class_<graph::Profile>(m, "ProfileResult",
+                             "Totals and per-node costs of one model (compact C++ form; see netscore_fast.Profile)")
+      .def_readonly("params", &graph::Profile::params)
+      .def_readonly("bn_stat_params", &graph::Profile::bn_stat_params)
+      .def_readonly("macs", &graph::Profile::macs)
+      .def_readonly("flops", &graph::Profile::flops)
+      .def_readonly("weight_bytes", &graph::Profile::weight_bytes)
+      .def_readonly("activation_bytes", &graph::Profile::activation_bytes)
+      .def_readonly("peak_activation_bytes", &graph::Profile::peak_activation_bytes)
+      .def_readonly("unknown_cost_nodes", &graph::Profile::unknown_cost_nodes)
+      .def_property_readonly("num_layers", [](const graph::Profile& p) { return p.layers.size(); })
+      .def(
+          "unsupported_ops",
+          [](const graph::Profile& p) {
+            py::dict d;
+            for (const graph::UnsupportedOp& u : p.unsupported_ops) d[py::str(u.op_type)] = py::cast(u.node_names);
+            return d;
+          },
+          "op type -> names of the nodes using it, for ops the registry does not know")
+      .def("layer_columns", &layer_columns,
+           "per-node columns in execution order: names and shapes as lists of str, counts as packed int64 bytes")
+      .def("layer_shapes", &layer_shapes, "per node: (input shapes, output shapes); -1 = unknown dim");
+
+  m.def(
+      "profile_file",
+      [](const std::string& path, InputShapes input_shapes, int64_t batch_size) {
+        graph::Options options = make_options(std::move(input_shapes), batch_size);
+        py::gil_scoped_release release;
+        return graph::profile_file(path, options);
+      },
+      py::arg("path"), py::arg("input_shapes") = InputShapes{}, py::arg("batch_size") = 1,
+      "Profile an ONNX file (memory-mapped; weights never read). Raises ModelError naming the path.");
+
+  m.def(
+      "profile_buffer",
+      [](const py::object& buffer, const std::string& source_name, InputShapes input_shapes, int64_t batch_size) {
+        graph::Options options = make_options(std::move(input_shapes), batch_size);
+        BufferView view(buffer, source_name);  // keeps the buffer alive and pinned while C++ reads it
+        std::unique_ptr<graph::Profile> result;
+        {
+          py::gil_scoped_release release;
+          result = std::make_unique<graph::Profile>(
+              graph::profile_bytes(view.data(), view.size(), source_name, options));
+        }
+        return result;
+      },
+      py::arg("buffer"), py::arg("source_name") = "<bytes>", py::arg("input_shapes") = InputShapes{},
+      py::arg("batch_size") = 1,
+      "Profile a serialized ModelProto held by any contiguous bytes-like object, without copying it.");
+
+  m.def(
+      "supported_ops", []() { return graph::default_registry().op_types(); },
+      "Op types the analysis knows: \"Op\" for the default domain, \"domain::Op\" otherwise; sorted.");
+}
+
 }  // namespace netscore::bindings

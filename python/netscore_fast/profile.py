@@ -1,0 +1,426 @@
+"""Profile one ONNX model: `profile(source) -> Profile`, and the `netscore-fast profile` command.
+
+The C++ core decodes and analyses the model with the GIL released; this module only shapes arguments
+and presents the result. Per-node rows are built lazily, on first access to `Profile.layers`.
+"""
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _core
+from ._core import ModelError
+
+__all__ = ["profile", "Profile", "ModelError", "supported_ops"]
+
+InputShapes = Union[Mapping[str, Sequence[int]], Iterable[Tuple[str, Sequence[int]]], None]
+
+# Per-node columns of Profile.layers, in order: (name, numpy dtype or None for text).
+_INT_COLUMNS = ("params", "macs", "flops", "activation_bytes", "weight_bytes")
+_BOOL_COLUMNS = ("supported", "folded")
+
+
+def supported_ops() -> List[str]:
+    """Op types the analysis knows: "Op" for the default ONNX domain, "domain::Op" otherwise; sorted."""
+    return list(_core.supported_ops())
+
+
+def _shape_list(input_shapes: InputShapes) -> List[Tuple[str, List[int]]]:
+    if not input_shapes:
+        return []
+    items = input_shapes.items() if hasattr(input_shapes, "items") else input_shapes
+    out = []
+    for name, dims in items:
+        out.append((str(name), [int(d) for d in dims]))
+    return out
+
+
+def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: InputShapes = None,
+            batch_size: int = 1) -> "Profile":
+    """Profile one ONNX model without reading its weights.
+
+    source: a path (str or os.PathLike; the file is memory-mapped), a bytes-like object holding a
+        serialized ModelProto (bytes, bytearray, memoryview, numpy uint8 array; read in place, must be
+        contiguous), or an object with SerializeToString() such as onnx.ModelProto.
+    accuracy: top-1 accuracy in percent; enables `netscore` and `information_density`.
+    input_shapes: {input name: dims} (or (name, dims) pairs) overriding the shapes stored in the model.
+    batch_size: value given to a symbolic leading dim of an input not named in input_shapes.
+
+    Returns a Profile (counts as integers: params in elements, MACs, FLOPs, bytes).
+    Raises ModelError (a ValueError) naming the source and the problem.
+    """
+    shapes = _shape_list(input_shapes)
+    batch = int(batch_size)
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        return Profile(_core.profile_file(path, shapes, batch), path, accuracy)
+    if hasattr(source, "SerializeToString") and not isinstance(source, (bytes, bytearray, memoryview)):
+        graph = getattr(source, "graph", None)
+        name = f"<ModelProto {getattr(graph, 'name', '')!r}>"
+        return Profile(_core.profile_buffer(source.SerializeToString(), name, shapes, batch), name, accuracy)
+    return Profile(_core.profile_buffer(source, "<bytes>", shapes, batch), "<bytes>", accuracy)
+
+
+def _si(value: Optional[float], unit: str = "", digits: int = 2) -> str:
+    """1234567 -> '1.23 M' (k, M, G, T); None or negative -> '?'."""
+    if value is None or value < 0:
+        return "?"
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:.{digits}f} {prefix}{unit}"
+    return f"{value:.0f} {unit}".rstrip() if float(value).is_integer() else f"{value:.{digits}f} {unit}".rstrip()
+
+
+def _finite_or_none(x: Optional[float]) -> Optional[float]:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+
+class Profile:
+    """Totals and per-node costs of one model.
+
+    Counts: `params` (elements of constant weights read by compute nodes, BatchNorm running statistics
+    included; `bn_stat_params` of them), `macs` (multiply-accumulates), `flops` (2 per MAC plus
+    elementwise work), `weight_bytes`, `activation_bytes` (all non-constant node outputs) and
+    `peak_activation_bytes` (largest live set in execution order). Nodes with unknown cost are listed in
+    `unknown_cost_nodes` and counted in no total; unknown op types are in `unsupported_ops`.
+    See docs/counting.md for the conventions.
+    """
+
+    __slots__ = ("_result", "source", "accuracy", "_layers", "_derived")
+
+    def __init__(self, result: "_core.ProfileResult", source: str, accuracy: Optional[float] = None):
+        self._result = result
+        self.source = source
+        self.accuracy = None if accuracy is None else float(accuracy)
+        self._layers = None
+        self._derived = None
+
+    # --- totals -------------------------------------------------------------------------------
+    @property
+    def params(self) -> int:
+        """Parameter count (elements)."""
+        return self._result.params
+
+    @property
+    def bn_stat_params(self) -> int:
+        """BatchNormalization running mean and variance elements (included in params)."""
+        return self._result.bn_stat_params
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of one inference (sum over nodes with known cost)."""
+        return self._result.macs
+
+    @property
+    def flops(self) -> int:
+        """Floating-point operations of one inference (sum over nodes with known cost)."""
+        return self._result.flops
+
+    @property
+    def weight_bytes(self) -> int:
+        """Bytes of the weights counted in params."""
+        return self._result.weight_bytes
+
+    @property
+    def activation_bytes(self) -> int:
+        """Bytes of all non-constant node outputs."""
+        return self._result.activation_bytes
+
+    @property
+    def peak_activation_bytes(self) -> int:
+        """Largest number of activation bytes alive at once in execution order (inputs/outputs included)."""
+        return self._result.peak_activation_bytes
+
+    @property
+    def unknown_cost_nodes(self) -> List[str]:
+        """Names of nodes whose cost could not be determined (not counted in the totals)."""
+        return list(self._result.unknown_cost_nodes)
+
+    @property
+    def unsupported_ops(self) -> Dict[str, List[str]]:
+        """Op type ("Op" or "domain::Op") -> names of the nodes of that type the registry does not know."""
+        return self._result.unsupported_ops()
+
+    @property
+    def num_layers(self) -> int:
+        """Number of nodes in the graph."""
+        return self._result.num_layers
+
+    # --- metrics ------------------------------------------------------------------------------
+    def _metrics(self) -> Tuple[Optional[float], Optional[float]]:
+        if self._derived is None:
+            if self.accuracy is None:
+                self._derived = (None, None)
+            else:
+                from . import metrics
+                self._derived = (float(metrics.netscore(self.accuracy, self.params, self.macs)),
+                                 float(metrics.information_density(self.accuracy, self.params)))
+        return self._derived
+
+    @property
+    def netscore(self) -> Optional[float]:
+        """NetScore (Wong, 2018): 20*log10(a^2 / (sqrt(p [M]) * sqrt(m [G MACs]))); None without accuracy."""
+        return self._metrics()[0]
+
+    @property
+    def information_density(self) -> Optional[float]:
+        """Top-1 accuracy (%) per million parameters (Canziani et al., 2016); None without accuracy."""
+        return self._metrics()[1]
+
+    # --- per-node rows ------------------------------------------------------------------------
+    @property
+    def layers(self):
+        """numpy structured array, one row per node in execution order.
+
+        Fields: name, op_type ("domain::Op" outside the default domain), output_shape (text such as
+        "1x64x112x112"; several outputs separated by ";", "?" for an unknown dim), params, macs, flops,
+        activation_bytes, weight_bytes (int64; -1 = unknown), supported, folded (bool), node_index
+        (position in the model's node list).
+        """
+        if self._layers is None:
+            self._layers = self._build_layers()
+        return self._layers
+
+    def _build_layers(self):
+        import numpy as np
+
+        cols = self._result.layer_columns()
+        n = self._result.num_layers
+        text = {}
+        for key in ("name", "op_type", "output_shape"):
+            text[key] = np.array(cols[key], dtype=str) if n else np.zeros(0, dtype="U1")
+        dtype = [(key, f"U{max(1, text[key].dtype.itemsize // 4)}") for key in ("name", "op_type", "output_shape")]
+        dtype += [(key, np.int64) for key in _INT_COLUMNS]
+        dtype += [(key, np.bool_) for key in _BOOL_COLUMNS]
+        dtype += [("node_index", np.int64)]
+        rows = np.zeros(n, dtype=dtype)
+        for key, values in text.items():
+            rows[key] = values
+        for key in _INT_COLUMNS + ("node_index",):
+            rows[key] = np.frombuffer(cols[key], dtype=np.int64, count=n)
+        for key in _BOOL_COLUMNS:
+            rows[key] = np.frombuffer(cols[key], dtype=np.int64, count=n) != 0
+        return rows
+
+    def layer_shapes(self) -> List[Tuple[List[List[int]], List[List[int]]]]:
+        """Per node, in execution order: (input shapes, output shapes); -1 marks an unknown dim."""
+        return self._result.layer_shapes()
+
+    # --- export -------------------------------------------------------------------------------
+    def totals(self) -> Dict[str, Any]:
+        """The scalar results as a flat dict (one row of a results table)."""
+        return {
+            "source": self.source,
+            "params": self.params,
+            "bn_stat_params": self.bn_stat_params,
+            "macs": self.macs,
+            "flops": self.flops,
+            "weight_bytes": self.weight_bytes,
+            "activation_bytes": self.activation_bytes,
+            "peak_activation_bytes": self.peak_activation_bytes,
+            "accuracy": self.accuracy,
+            "netscore": _finite_or_none(self.netscore),
+            "information_density": _finite_or_none(self.information_density),
+            "num_layers": self.num_layers,
+            "num_unsupported_nodes": sum(len(v) for v in self.unsupported_ops.values()),
+            "num_unknown_cost_nodes": len(self._result.unknown_cost_nodes),
+        }
+
+    def to_dict(self, layers: bool = False) -> Dict[str, Any]:
+        """Totals, unsupported ops and unknown-cost nodes as plain Python values (JSON-ready).
+
+        layers=True adds "layers": a list of per-node dicts (see `layers` for the fields).
+        """
+        d = self.totals()
+        d["unsupported_ops"] = self.unsupported_ops
+        d["unknown_cost_nodes"] = self.unknown_cost_nodes
+        if layers:
+            rows = self.layers
+            names = rows.dtype.names
+            d["layers"] = [dict(zip(names, r)) for r in rows.tolist()]
+        return d
+
+    def to_pandas(self):
+        """The per-node rows as a pandas DataFrame (totals in DataFrame.attrs). Needs netscore-fast[pandas]."""
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError("Profile.to_pandas() needs pandas: pip install 'netscore-fast[pandas]'") from e
+        df = pd.DataFrame(self.layers)
+        for key in ("name", "op_type", "output_shape"):
+            df[key] = df[key].astype(object)
+        df.attrs.update(self.totals())
+        return df
+
+    def summary(self, layers: bool = False) -> str:
+        """A readable text report: totals in k/M/G units, metrics, unsupported ops, unknown-cost nodes.
+
+        layers=True appends one row per node.
+        """
+        lines = [f"Profile of {self.source}: {self.num_layers} nodes"]
+        kv = [
+            ("params", f"{_si(self.params)}" + (f"  (BatchNorm running stats {_si(self.bn_stat_params)})"
+                                                  if self.bn_stat_params else "")),
+            ("MACs", _si(self.macs)),
+            ("FLOPs", _si(self.flops)),
+            ("weights", _si(self.weight_bytes, "B")),
+            ("activations", _si(self.activation_bytes, "B")),
+            ("peak activations", _si(self.peak_activation_bytes, "B")),
+        ]
+        if self.accuracy is not None:
+            ns, dens = self.netscore, self.information_density
+            kv.append(("top-1 accuracy", f"{self.accuracy:g} %"))
+            kv.append(("NetScore", "n/a" if _finite_or_none(ns) is None else f"{ns:.2f}"))
+            kv.append(("information density", "n/a" if _finite_or_none(dens) is None else f"{dens:.3f} %/M params"))
+        width = max(len(k) for k, _ in kv)
+        lines += [f"  {k:<{width}}  {v}" for k, v in kv]
+        unsupported = self.unsupported_ops
+        if unsupported:
+            lines.append(f"  UNSUPPORTED ops (not counted): " + ", ".join(
+                f"{op} x{len(nodes)}" for op, nodes in sorted(unsupported.items())))
+        unknown = self._result.unknown_cost_nodes
+        if unknown:
+            shown = ", ".join(unknown[:8]) + (", ..." if len(unknown) > 8 else "")
+            lines.append(f"  UNKNOWN cost (not counted): {len(unknown)} nodes: {shown}")
+        if layers:
+            lines.append("")
+            lines.append(_layer_table(self.layers))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        extra = f" netscore={self.netscore:.2f}" if _finite_or_none(self.netscore) is not None else ""
+        flags = ""
+        if self._result.unknown_cost_nodes:
+            flags += f" unknown_cost={len(self._result.unknown_cost_nodes)}"
+        if self.unsupported_ops:
+            flags += f" unsupported={sorted(self.unsupported_ops)}"
+        return (f"<Profile {self.source!r}: params={_si(self.params).replace(' ', '')} "
+                f"macs={_si(self.macs).replace(' ', '')} flops={_si(self.flops).replace(' ', '')} "
+                f"peak_activation={_si(self.peak_activation_bytes, 'B').replace(' ', '')}{extra}{flags}>")
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def _layer_table(rows) -> str:
+    """Fixed-width text table of per-node rows."""
+    header = ("#", "name", "op_type", "output_shape", "params", "MACs", "FLOPs", "act bytes")
+    body = []
+    for i, r in enumerate(rows.tolist()):
+        d = dict(zip(rows.dtype.names, r))
+        note = "" if d["supported"] else "  (unsupported)"
+        body.append((str(i), d["name"], d["op_type"], d["output_shape"], _si(d["params"]), _si(d["macs"]),
+                     _si(d["flops"]), _si(d["activation_bytes"], "B") + note))
+    widths = [max(len(header[c]), *(len(b[c]) for b in body)) if body else len(header[c])
+              for c in range(len(header))]
+    right = {0, 4, 5, 6}
+
+    def fmt(cells):
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join([fmt(header)] + [fmt(b).rstrip() for b in body])
+
+
+# --- command line ------------------------------------------------------------------------------
+_GLOB_CHARS = set("*?[")
+
+
+def _needs_bulk(args) -> bool:
+    if len(args.models) > 1 or args.out or args.threads is not None or args.cache:
+        return True
+    model = args.models[0]
+    return os.path.isdir(model) or (not os.path.exists(model) and bool(_GLOB_CHARS & set(model)))
+
+
+def _accuracy_for(args, path: str) -> Optional[float]:
+    """--accuracy as a number, or looked up in a CSV with columns source,accuracy (path, file name or stem)."""
+    if args.accuracy is None:
+        return None
+    try:
+        return float(args.accuracy)
+    except ValueError:
+        pass
+    import csv
+    with open(args.accuracy, newline="") as f:
+        table = {row["source"]: row["accuracy"] for row in csv.DictReader(f) if row.get("source")}
+    base = os.path.basename(path)
+    for key in (path, base, os.path.splitext(base)[0]):
+        if key in table and table[key] not in ("", None):
+            return float(table[key])
+    return None
+
+
+def _expand(models: Sequence[str]) -> List[str]:
+    import glob
+    paths: List[str] = []
+    for m in models:
+        if os.path.isdir(m):
+            paths += sorted(os.path.join(m, f) for f in os.listdir(m) if f.endswith(".onnx"))
+        elif not os.path.exists(m) and _GLOB_CHARS & set(m):
+            found = sorted(glob.glob(m, recursive=True))
+            if not found:
+                raise FileNotFoundError(f"no file matches {m!r}")
+            paths += found
+        else:
+            paths.append(m)
+    return paths
+
+
+def _print_rows(rows: List[Dict[str, Any]], fmt: str) -> None:
+    import sys
+    if fmt == "json":
+        import json
+        print(json.dumps(rows, indent=2))
+    elif fmt == "csv":
+        import csv
+        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    else:
+        keys = list(rows[0]) if rows else []
+        cells = [[("" if r[k] is None else (f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k]))) for k in keys]
+                 for r in rows]
+        widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
+        print("  ".join(k.ljust(w) for k, w in zip(keys, widths)).rstrip())
+        for c in cells:
+            print("  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip())
+
+
+def _profile_args(args) -> Dict[str, Any]:
+    return {"input_shapes": list(args.input_shape or []), "batch_size": args.batch_size}
+
+
+def _cli_profile(args) -> int:
+    """`netscore-fast profile`: one model here; several (or --out/--threads/--cache) in netscore_fast.bulk."""
+    if _needs_bulk(args):
+        try:
+            from .bulk import _cli_profile_many
+        except ImportError:
+            _cli_profile_many = None
+        if _cli_profile_many is not None:
+            return int(_cli_profile_many(args) or 0)
+        if args.out or args.cache:
+            raise ValueError("--out and --cache need the bulk profiler (netscore_fast.bulk), not available")
+        rows = []
+        for path in _expand(args.models):
+            rows.append(profile(path, accuracy=_accuracy_for(args, path), **_profile_args(args)).totals())
+        _print_rows(rows, args.format)
+        return 0
+
+    path = args.models[0]
+    result = profile(path, accuracy=_accuracy_for(args, path), **_profile_args(args))
+    if args.format == "json":
+        import json
+        print(json.dumps(result.to_dict(layers=args.layers), indent=2))
+    elif args.format == "csv":
+        if args.layers:
+            rows = result.to_dict(layers=True)["layers"]
+            _print_rows(rows, "csv")
+        else:
+            _print_rows([result.totals()], "csv")
+    else:
+        print(result.summary(layers=args.layers))
+    return 0
