@@ -99,7 +99,14 @@ def test_mobilenetv2(exporter):
     p = nf.profile(fixture(f"mobilenetv2_{exporter}"))
     assert p.macs == pytest.approx(MOBILENETV2_MACS, rel=0.01)
     # torch's 3,504,872 includes BN scale and shift (2 per channel); folded exports keep one bias per channel.
-    bn_channels = 34_112 // 2  # BN running-statistics count of torchvision's MobileNetV2 / 2 statistics each
+    bn_channels = 32 + 1280  # stem and last 1x1 conv
+    inp = 32
+    for t, c, n, _ in [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1],
+                       [6, 160, 3, 2], [6, 320, 1, 1]]:
+        for _ in range(n):
+            hidden = inp * t
+            bn_channels += (0 if t == 1 else hidden) + hidden + c  # expand, depthwise, project BNs
+            inp = c
     assert p.params == MOBILENETV2_PARAMS - bn_channels
 
 
