@@ -10,6 +10,9 @@ import importlib
 from typing import Any
 
 from ._core import ModelError
+# Bound eagerly (cheap: no numpy) so that importing the submodule `netscore_fast.profile` can never
+# shadow the function `netscore_fast.profile`.
+from .profile import Profile, profile
 
 __version__ = "0.1.0"
 
