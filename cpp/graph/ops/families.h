@@ -1,5 +1,8 @@
 // Every op family registers itself through one of these; register_all.cpp calls each, explicitly.
 #pragma once
+#include <cstddef>
+#include <cstdint>
+
 #include "graph/op_registry.h"
 
 namespace netscore::graph {
@@ -27,4 +30,15 @@ void register_rnn(OpRegistry& r);
 void register_quantized(OpRegistry& r);
 // Attention (ai.onnx) and com.microsoft Attention/MultiHeadAttention (attention.cpp)
 void register_attention(OpRegistry& r);
+}  // namespace netscore::graph
+
+// Shape and cost helpers shared between compute families (quantized and contrib ops reuse the float ones);
+// the *_index arguments locate the operands among the node's inputs, SIZE_MAX for "none".
+namespace netscore::graph {
+void infer_conv_like(OpContext& ctx, size_t x_index, size_t w_index, size_t b_index, int32_t out_dtype);  // conv.cpp
+Cost cost_conv_like(const OpContext& ctx, size_t w_index, bool has_bias);                               // conv.cpp
+void infer_matmul_like(OpContext& ctx, size_t a_index, size_t b_index, int32_t out_dtype);              // linear.cpp
+Cost cost_matmul_like(const OpContext& ctx, size_t a_index);                                            // linear.cpp
+void infer_gemm_like(OpContext& ctx, size_t a_index, size_t b_index, size_t c_index, int32_t out_dtype);  // linear.cpp
+Cost cost_gemm_like(const OpContext& ctx, size_t a_index, bool has_c);                                  // linear.cpp
 }  // namespace netscore::graph
