@@ -1,8 +1,226 @@
-// Conv and ConvTranspose: shapes and costs; depthwise/pointwise/grouped are parameters of one function.
+// Conv and ConvTranspose: shapes and costs. Standard, depthwise, pointwise and grouped convolutions are one
+// function parameterised by `group`; 1-D, 2-D and 3-D share the same code.
+#include <string>
+
+#include "graph/cost.h"
 #include "graph/ops/families.h"
+#include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
 
-void register_conv(OpRegistry& r) {}
+namespace {
+
+std::string dims_str(const std::vector<int64_t>& d) {
+  std::string s = "[";
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  return s + "]";
+}
+
+// What both ops need from X and W before computing the spatial output.
+struct ConvInputs {
+  int64_t rank = -1;                 // of X / W / Y; -1 unknown
+  int64_t group = 1;
+  std::vector<int64_t> x_spatial;    // -1 where unknown
+  std::vector<int64_t> kernel;       // -1 where unknown
+  int64_t n = -1, x_channels = -1;   // X dims 0 and 1
+  int64_t w0 = -1, w1 = -1;          // W dims 0 and 1
+};
+
+// Shared attribute and consistency checks of Conv-like ops; x_index/w_index locate X and W among the inputs.
+// Returns false when the rank cannot be determined (outputs stay unknown).
+bool read_conv_inputs(const OpContext& ctx, size_t x_index, size_t w_index, ConvInputs& ci) {
+  const Value* x = ctx.input(x_index);
+  const Value* w = ctx.input(w_index);
+  if (!x || !w) ctx.fail("needs the data input X and the weight W");
+  ci.group = ctx.attr_int("group", 1);
+  if (ci.group < 1) ctx.fail("group must be >= 1, got " + std::to_string(ci.group));
+  const std::vector<int64_t> ks = ctx.attr_ints("kernel_shape");
+  if (x->rank_known && w->rank_known && x->dims.size() != w->dims.size())
+    ctx.fail("X has rank " + std::to_string(x->dims.size()) + " but W has rank " + std::to_string(w->dims.size()));
+  if (x->rank_known) ci.rank = static_cast<int64_t>(x->dims.size());
+  else if (w->rank_known) ci.rank = static_cast<int64_t>(w->dims.size());
+  else if (!ks.empty()) ci.rank = static_cast<int64_t>(ks.size()) + 2;
+  else return false;
+  if (ci.rank < 3) ctx.fail("needs rank >= 3 (N, C, spatial...), got rank " + std::to_string(ci.rank));
+  const size_t ns = static_cast<size_t>(ci.rank - 2);
+  if (!ks.empty() && ks.size() != ns)
+    ctx.fail("kernel_shape has " + std::to_string(ks.size()) + " dims for " + std::to_string(ns) + " spatial dims");
+  ci.kernel.assign(ns, -1);
+  if (w->rank_known)
+    for (size_t i = 0; i < ns; ++i) ci.kernel[i] = w->dims[2 + i];
+  if (!ks.empty()) {
+    for (size_t i = 0; i < ns; ++i) {
+      if (ci.kernel[i] >= 0 && ci.kernel[i] != ks[i])
+        ctx.fail("kernel_shape " + dims_str(ks) + " disagrees with weight shape " + dims_str(w->dims));
+      ci.kernel[i] = ks[i];
+    }
+  }
+  ci.x_spatial.assign(ns, -1);
+  if (x->rank_known) {
+    ci.n = x->dims[0];
+    ci.x_channels = x->dims[1];
+    for (size_t i = 0; i < ns; ++i) ci.x_spatial[i] = x->dims[2 + i];
+  }
+  if (w->rank_known) {
+    ci.w0 = w->dims[0];
+    ci.w1 = w->dims[1];
+  }
+  auto check_len = [&](std::string_view name, size_t want) {
+    const std::vector<int64_t> v = ctx.attr_ints(name);
+    if (!v.empty() && v.size() != want)
+      ctx.fail(std::string(name) + " has " + std::to_string(v.size()) + " values, expected " + std::to_string(want));
+  };
+  check_len("strides", ns);
+  check_len("dilations", ns);
+  check_len("pads", 2 * ns);
+  return true;
+}
+
+void check_bias(const OpContext& ctx, size_t b_index, int64_t out_channels) {
+  const Value* b = ctx.input(b_index);
+  if (!b || !b->rank_known) return;
+  if (b->dims.size() != 1) ctx.fail("bias must be 1-D, got shape " + dims_str(b->dims));
+  if (out_channels >= 0 && b->dims[0] >= 0 && b->dims[0] != out_channels)
+    ctx.fail("bias has " + std::to_string(b->dims[0]) + " values for " + std::to_string(out_channels) +
+             " output channels");
+}
+
+int32_t data_type(const OpContext& ctx, size_t x_index, size_t w_index) {
+  const Value* x = ctx.input(x_index);
+  const Value* w = ctx.input(w_index);
+  if (x && x->dtype) return x->dtype;
+  return w ? w->dtype : 0;
+}
+
+}  // namespace
+
+// Shape of Conv-like ops (Conv, QLinearConv, ConvInteger) with X at x_index and W at w_index, bias at b_index
+// (or SIZE_MAX when the op has none). Declared in the quantized family as well.
+void infer_conv_like(OpContext& ctx, size_t x_index, size_t w_index, size_t b_index, int32_t out_dtype) {
+  Value* y = ctx.output(0);
+  ConvInputs ci;
+  const bool rank_known = read_conv_inputs(ctx, x_index, w_index, ci);
+  if (ci.x_channels >= 0 && ci.w1 >= 0 && ci.w1 * ci.group != ci.x_channels)
+    ctx.fail("weight input channels " + std::to_string(ci.w1) + " x group " + std::to_string(ci.group) +
+             " != input channels " + std::to_string(ci.x_channels));
+  if (ci.w0 >= 0 && ci.w0 % ci.group != 0)
+    ctx.fail("output channels " + std::to_string(ci.w0) + " not divisible by group " + std::to_string(ci.group));
+  if (b_index != SIZE_MAX) check_bias(ctx, b_index, ci.w0);
+  if (!y) return;
+  y->dtype = out_dtype;
+  if (!rank_known) return;
+  const size_t ns = ci.x_spatial.size();
+  std::vector<int64_t> out(ns, -1);
+  bool kernel_known = true;
+  for (int64_t k : ci.kernel) kernel_known &= k >= 0;
+  if (kernel_known) {
+    auto r = window_output(ci.x_spatial, ci.kernel, ctx.attr_ints("strides"), ctx.attr_ints("dilations"),
+                           ctx.attr_ints("pads"), ctx.attr_string("auto_pad", "NOTSET"), false);
+    if (!r)
+      ctx.fail("kernel " + dims_str(ci.kernel) + " does not fit input " + dims_str(ci.x_spatial) +
+               " with the given strides, dilations, pads and auto_pad");
+    out = r->out;
+  }
+  y->rank_known = true;
+  y->dims = {ci.n, ci.w0};
+  y->dims.insert(y->dims.end(), out.begin(), out.end());
+}
+
+// MACs = N * C_out * prod(out spatial) * (C_in / group) * prod(kernel); the weight's dim 1 is C_in / group.
+Cost cost_conv_like(const OpContext& ctx, size_t w_index, bool has_bias) {
+  const Value* w = ctx.input(w_index);
+  const Value* y = ctx.output(0);
+  if (!w || !y || !w->shape_known() || !y->shape_known()) return {0, 0, false};
+  const int64_t out_elems = product(y->dims);
+  const int64_t per_output = product(std::vector<int64_t>(w->dims.begin() + 1, w->dims.end()));
+  const int64_t macs = mul_sat(out_elems, per_output);
+  int64_t flops = mul_sat(macs, cost::kFlopsPerMac);
+  if (has_bias) flops = add_sat(flops, out_elems);
+  return {macs, flops, true};
+}
+
+namespace {
+
+void infer_conv(OpContext& ctx) { infer_conv_like(ctx, 0, 1, 2, data_type(ctx, 0, 1)); }
+
+Cost cost_conv(const OpContext& ctx) { return cost_conv_like(ctx, 1, ctx.input(2) != nullptr); }
+
+// ConvTranspose: W is (C_in, C_out / group, k...). Output size per the ONNX spec:
+//   out = stride * (in - 1) + output_padding + (k - 1) * dilation + 1 - pad_begin - pad_end,
+// or output_shape when given, or in * stride under SAME_UPPER / SAME_LOWER.
+void infer_conv_transpose(OpContext& ctx) {
+  Value* y = ctx.output(0);
+  ConvInputs ci;
+  const bool rank_known = read_conv_inputs(ctx, 0, 1, ci);
+  if (ci.x_channels >= 0 && ci.w0 >= 0 && ci.w0 != ci.x_channels)
+    ctx.fail("weight dim 0 (" + std::to_string(ci.w0) + ") != input channels " + std::to_string(ci.x_channels));
+  if (ci.w0 >= 0 && ci.w0 % ci.group != 0)
+    ctx.fail("input channels " + std::to_string(ci.w0) + " not divisible by group " + std::to_string(ci.group));
+  const int64_t c_out = ci.w1 >= 0 ? ci.w1 * ci.group : -1;
+  check_bias(ctx, 2, c_out);
+  if (!y) return;
+  y->dtype = data_type(ctx, 0, 1);
+  if (!rank_known) return;
+  const size_t ns = ci.x_spatial.size();
+  std::vector<int64_t> out(ns, -1);
+  const std::vector<int64_t> output_shape = ctx.attr_ints("output_shape");
+  if (!output_shape.empty()) {
+    if (output_shape.size() != ns && output_shape.size() != ns + 2)
+      ctx.fail("output_shape has " + std::to_string(output_shape.size()) + " values for " + std::to_string(ns) +
+               " spatial dims");
+    for (size_t i = 0; i < ns; ++i) out[i] = output_shape[output_shape.size() - ns + i];
+  } else {
+    const std::vector<int64_t> strides = ctx.attr_ints("strides");
+    const std::vector<int64_t> dilations = ctx.attr_ints("dilations");
+    const std::vector<int64_t> pads = ctx.attr_ints("pads");
+    const std::vector<int64_t> out_pad = ctx.attr_ints("output_padding");
+    if (!out_pad.empty() && out_pad.size() != ns)
+      ctx.fail("output_padding has " + std::to_string(out_pad.size()) + " values for " + std::to_string(ns) +
+               " spatial dims");
+    const std::string_view auto_pad = ctx.attr_string("auto_pad", "NOTSET");
+    const bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
+    const bool valid = auto_pad == "VALID";
+    for (size_t i = 0; i < ns; ++i) {
+      const int64_t in = ci.x_spatial[i];
+      const int64_t k = ci.kernel[i];
+      const int64_t s = strides.empty() ? 1 : strides[i];
+      const int64_t d = dilations.empty() ? 1 : dilations[i];
+      if (s < 1 || d < 1) ctx.fail("strides and dilations must be >= 1");
+      if (in < 0 || (k < 0 && !same)) continue;
+      if (same) {
+        out[i] = in * s;
+        continue;
+      }
+      const int64_t op = out_pad.empty() ? 0 : out_pad[i];
+      const int64_t pb = (valid || pads.empty()) ? 0 : pads[i];
+      const int64_t pe = (valid || pads.empty()) ? 0 : pads[i + ns];
+      out[i] = s * (in - 1) + op + (k - 1) * d + 1 - pb - pe;
+      if (out[i] < 1) ctx.fail("computed output size " + std::to_string(out[i]) + " is not positive");
+    }
+  }
+  y->rank_known = true;
+  y->dims = {ci.n, c_out};
+  y->dims.insert(y->dims.end(), out.begin(), out.end());
+}
+
+// MACs = N * C_in * prod(in spatial) * (C_out / group) * prod(kernel): every input pixel scatters one kernel.
+Cost cost_conv_transpose(const OpContext& ctx) {
+  const Value* x = ctx.input(0);
+  const Value* w = ctx.input(1);
+  const Value* y = ctx.output(0);
+  if (!x || !w || !y || !x->shape_known() || !w->shape_known() || !y->shape_known()) return {0, 0, false};
+  const int64_t per_input = product(std::vector<int64_t>(w->dims.begin() + 1, w->dims.end()));
+  const int64_t macs = mul_sat(product(x->dims), per_input);
+  int64_t flops = mul_sat(macs, cost::kFlopsPerMac);
+  if (ctx.input(2)) flops = add_sat(flops, product(y->dims));
+  return {macs, flops, true};
+}
+
+}  // namespace
+
+void register_conv(OpRegistry& r) {
+  r.add("", "Conv", OpDef{infer_conv, cost_conv});
+  r.add("", "ConvTranspose", OpDef{infer_conv_transpose, cost_conv_transpose});
+}
 
 }  // namespace netscore::graph
