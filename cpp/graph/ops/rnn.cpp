@@ -1,8 +1,128 @@
-// Recurrent ops: LSTM, GRU, RNN.
+// Recurrent ops: LSTM, GRU, RNN (all outputs, both layouts, forward/reverse/bidirectional).
+#include <string>
+
+#include "graph/cost.h"
 #include "graph/ops/families.h"
+#include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
 
-void register_rnn(OpRegistry& r) {}
+namespace {
+
+constexpr uint64_t bit(int i) { return 1ull << i; }
+
+std::string dims_str(const std::vector<int64_t>& d) {
+  std::string s = "[";
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  return s + "]";
+}
+
+void set_output(OpContext& ctx, size_t i, int32_t dtype, const std::vector<int64_t>& dims) {
+  if (Value* v = ctx.output(i)) {
+    v->dtype = dtype;
+    v->rank_known = true;
+    v->dims = dims;
+  }
+}
+
+int64_t gates_of(std::string_view op) { return op == "LSTM" ? 4 : op == "GRU" ? 3 : 1; }
+
+struct RnnDims {
+  int64_t seq = -1, batch = -1, input = -1, hidden = -1, dirs = 1, gates = 1;
+  int32_t dtype = 0;
+};
+
+// Read and cross-check the dims of X (0), W (1), R (2), B (3).
+RnnDims rnn_dims(const OpContext& ctx) {
+  RnnDims d;
+  d.gates = gates_of(ctx.node().op_type);
+  const std::string_view direction = ctx.attr_string("direction", "forward");
+  if (direction == "bidirectional") d.dirs = 2;
+  else if (direction != "forward" && direction != "reverse")
+    ctx.fail("unknown direction '" + std::string(direction) + "'");
+  const bool batch_first = ctx.attr_int("layout", 0) != 0;
+  const Value* x = ctx.input(0);
+  const Value* w = ctx.input(1);
+  const Value* r = ctx.input(2);
+  if (!x || !w || !r) ctx.fail("needs inputs X, W and R");
+  d.dtype = x->dtype ? x->dtype : w->dtype;
+  if (x->rank_known) {
+    if (x->dims.size() != 3) ctx.fail("X must be 3-D, got " + dims_str(x->dims));
+    d.seq = x->dims[batch_first ? 1 : 0];
+    d.batch = x->dims[batch_first ? 0 : 1];
+    d.input = x->dims[2];
+  }
+  d.hidden = ctx.attr_int("hidden_size", -1);
+  auto agree = [&](int64_t& have, int64_t got, const char* what) {
+    if (got < 0) return;
+    if (have >= 0 && have != got)
+      ctx.fail(std::string(what) + " disagree: " + std::to_string(have) + " vs " + std::to_string(got));
+    have = got;
+  };
+  int64_t dirs = d.dirs;
+  if (w->rank_known) {
+    if (w->dims.size() != 3) ctx.fail("W must be 3-D, got " + dims_str(w->dims));
+    agree(dirs, w->dims[0], "num_directions of W and the direction attribute");
+    agree(d.input, w->dims[2], "input sizes of X and W");
+    if (w->dims[1] >= 0) {
+      if (w->dims[1] % d.gates != 0) ctx.fail("W dim 1 is not a multiple of the gate count");
+      agree(d.hidden, w->dims[1] / d.gates, "hidden sizes of W and hidden_size");
+    }
+  }
+  if (r->rank_known) {
+    if (r->dims.size() != 3) ctx.fail("R must be 3-D, got " + dims_str(r->dims));
+    agree(dirs, r->dims[0], "num_directions of R and the direction attribute");
+    agree(d.hidden, r->dims[2], "hidden sizes of R and W / hidden_size");
+    if (r->dims[1] >= 0 && d.hidden >= 0 && r->dims[1] != d.gates * d.hidden)
+      ctx.fail("R dim 1 is " + std::to_string(r->dims[1]) + ", expected " + std::to_string(d.gates * d.hidden));
+  }
+  return d;
+}
+
+// Y: [seq, dirs, batch, hidden] (layout 0) or [batch, seq, dirs, hidden] (layout 1);
+// Y_h, Y_c: [dirs, batch, hidden] or [batch, dirs, hidden].
+void infer_rnn(OpContext& ctx) {
+  const RnnDims d = rnn_dims(ctx);
+  const bool batch_first = ctx.attr_int("layout", 0) != 0;
+  if (batch_first) {
+    set_output(ctx, 0, d.dtype, {d.batch, d.seq, d.dirs, d.hidden});
+    for (size_t i = 1; i < ctx.num_outputs(); ++i) set_output(ctx, i, d.dtype, {d.batch, d.dirs, d.hidden});
+  } else {
+    set_output(ctx, 0, d.dtype, {d.seq, d.dirs, d.batch, d.hidden});
+    for (size_t i = 1; i < ctx.num_outputs(); ++i) set_output(ctx, i, d.dtype, {d.dirs, d.batch, d.hidden});
+  }
+}
+
+// MACs = seq * batch * dirs * gates * hidden * (input + hidden)  [+ 3 * hidden per step for LSTM peepholes]
+// FLOPs = 2 * MACs + bias adds (Wb and Rb: 2 * gates * hidden per step) + gate activations and cell updates.
+Cost cost_rnn(const OpContext& ctx) {
+  const RnnDims d = rnn_dims(ctx);
+  const std::string_view op = ctx.node().op_type;
+  if (d.seq < 0 || d.batch < 0 || d.input < 0 || d.hidden < 0) return {0, 0, false};
+  const int64_t steps = mul_sat(mul_sat(d.seq, d.batch), d.dirs);  // cell evaluations
+  const int64_t per_step_macs = mul_sat(d.gates * d.hidden, add_sat(d.input, d.hidden));
+  int64_t macs = mul_sat(steps, per_step_macs);
+  const bool peepholes = op == "LSTM" && ctx.input(7) != nullptr;
+  if (peepholes) macs = add_sat(macs, mul_sat(steps, 3 * d.hidden));
+  int64_t flops = mul_sat(macs, cost::kFlopsPerMac);
+  if (ctx.input(3)) flops = add_sat(flops, mul_sat(steps, 2 * d.gates * d.hidden));
+  const int64_t sig = cost::elementwise_flops_per_element("Sigmoid");
+  const int64_t tanh = cost::elementwise_flops_per_element("Tanh");
+  int64_t per_unit;  // elementwise FLOPs per hidden unit per step
+  if (op == "LSTM") per_unit = 3 * sig + 2 * tanh + 4;      // i, f, o gates; g and cell tanh; c = f*c + i*g; h = o*tanh(c)
+  else if (op == "GRU") per_unit = 2 * sig + tanh + 4;      // z, r gates; n; r * (Rh); h = (1 - z) * n + z * h
+  else per_unit = tanh;                                     // h = tanh(...)
+  flops = add_sat(flops, mul_sat(steps, per_unit * d.hidden));
+  return {macs, flops, true};
+}
+
+}  // namespace
+
+void register_rnn(OpRegistry& r) {
+  // Weights: W, R, B (and LSTM's P); X may be a constant too. Not sequence_lens, initial_h, initial_c.
+  r.add("", "RNN", OpDef{infer_rnn, cost_rnn, bit(0) | bit(1) | bit(2) | bit(3)});
+  r.add("", "GRU", OpDef{infer_rnn, cost_rnn, bit(0) | bit(1) | bit(2) | bit(3)});
+  r.add("", "LSTM", OpDef{infer_rnn, cost_rnn, bit(0) | bit(1) | bit(2) | bit(3) | bit(7)});
+}
 
 }  // namespace netscore::graph
