@@ -1,8 +1,203 @@
-// Quantized ops: QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger, Quantize/DequantizeLinear, ...
+// Quantized ops: QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger, QuantizeLinear, DequantizeLinear,
+// DynamicQuantizeLinear, and com.microsoft QLinearAdd/QLinearMul/QGemm/QLinearAveragePool/
+// QLinearGlobalAveragePool. A fused quantized op costs what the float op it implements costs (its rescaling is
+// not counted); explicit QuantizeLinear/DequantizeLinear nodes are counted per element.
+#include <string>
+
 #include "graph/ops/families.h"
+#include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
 
-void register_quantized(OpRegistry& r) {}
+namespace {
+
+constexpr uint64_t bit(int i) { return 1ull << i; }
+constexpr size_t kNone = SIZE_MAX;
+
+std::string dims_str(const std::vector<int64_t>& d) {
+  std::string s = "[";
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  return s + "]";
+}
+
+void set_output(OpContext& ctx, size_t i, int32_t dtype, bool rank_known, const std::vector<int64_t>& dims) {
+  if (Value* v = ctx.output(i)) {
+    v->dtype = dtype;
+    v->rank_known = rank_known;
+    v->dims = rank_known ? dims : std::vector<int64_t>{};
+  }
+}
+
+const Value& data_input(const OpContext& ctx) {
+  const Value* x = ctx.input(0);
+  if (!x) ctx.fail("missing input 0");
+  return *x;
+}
+
+// Type of the quantized output: that of the output zero point when given, else `fallback`.
+int32_t zero_point_type(const OpContext& ctx, size_t zp_index, int32_t fallback) {
+  const Value* zp = ctx.input(zp_index);
+  return zp && zp->dtype ? zp->dtype : fallback;
+}
+
+Cost per_element(const OpContext& ctx, size_t index, int64_t flops) {
+  const Value* v = ctx.input(index);
+  if (!v || !v->shape_known()) return {0, 0, false};
+  return {0, mul_sat(product(v->dims), flops), true};
+}
+
+// QLinearConv: x(0) x_scale x_zp w(3) w_scale w_zp y_scale y_zp(7) B(8).
+void infer_qlinear_conv(OpContext& ctx) {
+  infer_conv_like(ctx, 0, 3, 8, zero_point_type(ctx, 7, data_input(ctx).dtype));
+}
+Cost cost_qlinear_conv(const OpContext& ctx) { return cost_conv_like(ctx, 3, ctx.input(8) != nullptr); }
+
+// ConvInteger: x, w, x_zp, w_zp -> int32.
+void infer_conv_integer(OpContext& ctx) { infer_conv_like(ctx, 0, 1, kNone, onnx::kInt32); }
+Cost cost_conv_integer(const OpContext& ctx) { return cost_conv_like(ctx, 1, false); }
+
+// QLinearMatMul: a(0) a_scale a_zp b(3) b_scale b_zp y_scale y_zp(7).
+void infer_qlinear_matmul(OpContext& ctx) {
+  infer_matmul_like(ctx, 0, 3, zero_point_type(ctx, 7, data_input(ctx).dtype));
+}
+Cost cost_qlinear_matmul(const OpContext& ctx) { return cost_matmul_like(ctx, 0); }
+
+// MatMulInteger: A, B, a_zp, b_zp -> int32.
+void infer_matmul_integer(OpContext& ctx) { infer_matmul_like(ctx, 0, 1, onnx::kInt32); }
+Cost cost_matmul_integer(const OpContext& ctx) { return cost_matmul_like(ctx, 0); }
+
+// QuantizeLinear: y = saturate(round(x / scale) + zero_point); type from y_zp, else output_dtype, else uint8.
+void infer_quantize(OpContext& ctx) {
+  const Value& x = data_input(ctx);
+  int32_t t = static_cast<int32_t>(ctx.attr_int("output_dtype", 0));
+  if (t == 0) t = onnx::kUint8;
+  set_output(ctx, 0, zero_point_type(ctx, 2, t), x.rank_known, x.dims);
+}
+Cost cost_quantize(const OpContext& ctx) { return per_element(ctx, 0, 4); }  // divide, round, add, saturate
+
+// DequantizeLinear: y = (x - zero_point) * scale; type of the scale (or output_dtype, opset 23).
+void infer_dequantize(OpContext& ctx) {
+  const Value& x = data_input(ctx);
+  const Value* scale = ctx.input(1);
+  int32_t t = static_cast<int32_t>(ctx.attr_int("output_dtype", 0));
+  if (t == 0) t = scale && scale->dtype ? scale->dtype : onnx::kFloat;
+  set_output(ctx, 0, t, x.rank_known, x.dims);
+}
+Cost cost_dequantize(const OpContext& ctx) { return per_element(ctx, 0, 2); }  // subtract, multiply
+
+// DynamicQuantizeLinear: x -> y (uint8, x's shape), y_scale (float scalar), y_zero_point (uint8 scalar).
+void infer_dynamic_quantize(OpContext& ctx) {
+  const Value& x = data_input(ctx);
+  set_output(ctx, 0, onnx::kUint8, x.rank_known, x.dims);
+  set_output(ctx, 1, onnx::kFloat, true, {});
+  set_output(ctx, 2, onnx::kUint8, true, {});
+}
+Cost cost_dynamic_quantize(const OpContext& ctx) { return per_element(ctx, 0, 6); }  // min, max + quantize (4)
+
+// com.microsoft QLinearAdd / QLinearMul: A(0) A_scale A_zp B(3) B_scale B_zp C_scale C_zp; broadcast A, B.
+void infer_qlinear_binary(OpContext& ctx) {
+  const Value& a = data_input(ctx);
+  const Value* b = ctx.input(3);
+  if (!b) ctx.fail("missing input B");
+  if (!a.rank_known || !b->rank_known) {
+    set_output(ctx, 0, a.dtype, false, {});
+    return;
+  }
+  auto out = broadcast_shapes(a.dims, b->dims);
+  if (!out) ctx.fail("shapes " + dims_str(a.dims) + " and " + dims_str(b->dims) + " do not broadcast");
+  set_output(ctx, 0, a.dtype, true, *out);
+}
+Cost cost_qlinear_binary(const OpContext& ctx) {
+  const Value* y = ctx.output(0);
+  if (!y || !y->shape_known()) return {0, 0, false};
+  return {0, product(y->dims), true};
+}
+
+// com.microsoft QGemm: A(0) a_scale a_zp B(3) b_scale b_zp C(6) y_scale(7) y_zp(8); float output without y_scale.
+void infer_qgemm(OpContext& ctx) {
+  const int32_t t = ctx.input(7) ? zero_point_type(ctx, 8, data_input(ctx).dtype) : onnx::kFloat;
+  infer_gemm_like(ctx, 0, 3, 6, t);
+}
+Cost cost_qgemm(const OpContext& ctx) { return cost_gemm_like(ctx, 0, ctx.input(6) != nullptr); }
+
+// com.microsoft QLinearAveragePool / QLinearGlobalAveragePool: X(0) x_scale x_zp y_scale y_zp;
+// channels_last = 1 puts C last (N, spatial..., C).
+struct Layout {
+  std::vector<int64_t> spatial;
+  size_t first = 2;  // index of the first spatial dim
+};
+
+Layout pool_layout(const OpContext& ctx, const Value& x) {
+  if (x.dims.size() < 3) ctx.fail("input must have rank >= 3, got " + dims_str(x.dims));
+  Layout l;
+  const bool last = ctx.attr_int("channels_last", 0) != 0;
+  l.first = last ? 1 : 2;
+  l.spatial.assign(x.dims.begin() + l.first, x.dims.begin() + l.first + (x.dims.size() - 2));
+  return l;
+}
+
+void infer_qlinear_global_pool(OpContext& ctx) {
+  const Value& x = data_input(ctx);
+  const int32_t t = zero_point_type(ctx, 4, x.dtype);
+  if (!x.rank_known) return set_output(ctx, 0, t, false, {});
+  const Layout l = pool_layout(ctx, x);
+  std::vector<int64_t> d = x.dims;
+  for (size_t i = 0; i < l.spatial.size(); ++i) d[l.first + i] = 1;
+  set_output(ctx, 0, t, true, d);
+}
+
+void infer_qlinear_average_pool(OpContext& ctx) {
+  const Value& x = data_input(ctx);
+  const int32_t t = zero_point_type(ctx, 4, x.dtype);
+  const std::vector<int64_t> ks = ctx.attr_ints("kernel_shape");
+  if (ks.empty()) ctx.fail("kernel_shape is required");
+  if (!x.rank_known) return set_output(ctx, 0, t, false, {});
+  const Layout l = pool_layout(ctx, x);
+  auto r = window_output(l.spatial, ks, ctx.attr_ints("strides"), {}, ctx.attr_ints("pads"),
+                         ctx.attr_string("auto_pad", "NOTSET"), ctx.attr_int("ceil_mode", 0) != 0);
+  if (!r) ctx.fail("kernel " + dims_str(ks) + " does not fit input " + dims_str(x.dims));
+  std::vector<int64_t> d = x.dims;
+  for (size_t i = 0; i < l.spatial.size(); ++i) d[l.first + i] = r->out[i];
+  set_output(ctx, 0, t, true, d);
+}
+
+// As the float pools: one add per input element (global) or window element, one divide per output.
+Cost cost_qlinear_global_pool(const OpContext& ctx) {
+  const Value* x = ctx.input(0);
+  const Value* y = ctx.output(0);
+  if (!x || !y || !x->shape_known() || !y->shape_known()) return {0, 0, false};
+  return {0, add_sat(product(x->dims), product(y->dims)), true};
+}
+Cost cost_qlinear_average_pool(const OpContext& ctx) {
+  const Value* y = ctx.output(0);
+  if (!y || !y->shape_known()) return {0, 0, false};
+  return {0, mul_sat(product(y->dims), add_sat(product(ctx.attr_ints("kernel_shape")), 1)), true};
+}
+
+OpDef quantized(InferFn infer, CostFn cost, uint64_t params) {
+  OpDef d{infer, cost, params};
+  d.integer_weights = true;  // int8/uint8 constants at weight positions are the model's weights
+  return d;
+}
+
+}  // namespace
+
+void register_quantized(OpRegistry& r) {
+  // Scales and zero points are never params; only the weight (and bias) positions are.
+  r.add("", "QLinearConv", quantized(infer_qlinear_conv, cost_qlinear_conv, bit(3) | bit(8)));
+  r.add("", "QLinearMatMul", quantized(infer_qlinear_matmul, cost_qlinear_matmul, bit(0) | bit(3)));
+  r.add("", "ConvInteger", quantized(infer_conv_integer, cost_conv_integer, bit(0) | bit(1)));
+  r.add("", "MatMulInteger", quantized(infer_matmul_integer, cost_matmul_integer, bit(0) | bit(1)));
+  r.add("", "QuantizeLinear", OpDef{infer_quantize, cost_quantize, bit(0)});
+  // In QDQ models int8 weights flow DequantizeLinear -> Conv: input 0 is the weight position.
+  r.add("", "DequantizeLinear", quantized(infer_dequantize, cost_dequantize, bit(0)));
+  r.add("", "DynamicQuantizeLinear", OpDef{infer_dynamic_quantize, cost_dynamic_quantize, bit(0)});
+  r.add("com.microsoft", "QLinearAdd", quantized(infer_qlinear_binary, cost_qlinear_binary, bit(0) | bit(3)));
+  r.add("com.microsoft", "QLinearMul", quantized(infer_qlinear_binary, cost_qlinear_binary, bit(0) | bit(3)));
+  r.add("com.microsoft", "QGemm", quantized(infer_qgemm, cost_qgemm, bit(0) | bit(3) | bit(6)));
+  r.add("com.microsoft", "QLinearAveragePool", quantized(infer_qlinear_average_pool, cost_qlinear_average_pool, bit(0)));
+  r.add("com.microsoft", "QLinearGlobalAveragePool",
+        quantized(infer_qlinear_global_pool, cost_qlinear_global_pool, bit(0)));
+}
 
 }  // namespace netscore::graph
