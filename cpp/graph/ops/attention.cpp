@@ -1,8 +1,279 @@
-// Attention (ai.onnx) and com.microsoft attention-style fused ops.
+// Attention (ai.onnx, opset 23) and com.microsoft Attention, MultiHeadAttention, SkipLayerNormalization,
+// BiasGelu, FastGelu, Gelu. MACs: QK^T + PV per head (+ the input projection of com.microsoft Attention).
+#include <algorithm>
+#include <string>
+
+#include "graph/cost.h"
 #include "graph/ops/families.h"
+#include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
 
-void register_attention(OpRegistry& r) {}
+namespace {
+
+constexpr uint64_t bit(int i) { return 1ull << i; }
+
+// Per attention score: scale (1) + softmax (5: max, subtract, exp, sum, divide).
+constexpr int64_t kFlopsPerScore = 6;
+
+std::string dims_str(const std::vector<int64_t>& d) {
+  std::string s = "[";
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  return s + "]";
+}
+
+void set_output(OpContext& ctx, size_t i, int32_t dtype, bool rank_known, const std::vector<int64_t>& dims) {
+  if (Value* v = ctx.output(i)) {
+    v->dtype = dtype;
+    v->rank_known = rank_known;
+    v->dims = rank_known ? dims : std::vector<int64_t>{};
+  }
+}
+
+int64_t div_known(int64_t a, int64_t b) { return a < 0 || b <= 0 ? -1 : a / b; }
+int64_t add_known(int64_t a, int64_t b) { return a < 0 || b < 0 ? -1 : a + b; }
+
+// Dimensions of one attention computation, -1 where unknown.
+struct AttnDims {
+  int64_t batch = -1, q_heads = -1, kv_heads = -1, q_seq = -1, kv_seq = -1, past = 0, head = -1, v_head = -1;
+  bool four_d = false;
+  int32_t dtype = 0;
+  int64_t total() const { return add_known(kv_seq, past); }
+};
+
+// Cost of QK^T and PV over all heads plus the per-score scale/softmax (and mask add).
+Cost attention_cost(const AttnDims& d, bool masked) {
+  const int64_t scores = product({d.batch, d.q_heads, d.q_seq, d.total()});
+  const int64_t per_score = add_known(d.head, d.v_head);
+  if (scores < 0 || per_score < 0) return {0, 0, false};
+  const int64_t macs = mul_sat(scores, per_score);
+  const int64_t flops = add_sat(mul_sat(macs, cost::kFlopsPerMac), mul_sat(scores, kFlopsPerScore + (masked ? 1 : 0)));
+  return {macs, flops, true};
+}
+
+// ---- ai.onnx Attention: Q (B, Sq, Hq*D) with q_num_heads or (B, Hq, Sq, D); K, V likewise with kv_num_heads.
+AttnDims onnx_attention_dims(const OpContext& ctx) {
+  const Value* q = ctx.input(0);
+  const Value* k = ctx.input(1);
+  const Value* v = ctx.input(2);
+  if (!q || !k || !v) ctx.fail("needs Q, K and V");
+  AttnDims d;
+  d.dtype = q->dtype;
+  if (!q->rank_known) {
+    d.four_d = k->rank_known && k->dims.size() == 4;
+    return d;
+  }
+  if (q->dims.size() != 3 && q->dims.size() != 4) ctx.fail("Q must be 3-D or 4-D, got " + dims_str(q->dims));
+  d.four_d = q->dims.size() == 4;
+  for (const Value* t : {k, v})
+    if (t->rank_known && t->dims.size() != q->dims.size())
+      ctx.fail("Q, K and V must have the same rank: " + dims_str(q->dims) + " vs " + dims_str(t->dims));
+  d.batch = q->dims[0];
+  if (d.four_d) {
+    d.q_heads = q->dims[1];
+    d.q_seq = q->dims[2];
+    d.head = q->dims[3];
+    if (k->rank_known) d.kv_heads = k->dims[1], d.kv_seq = k->dims[2];
+    if (v->rank_known) d.v_head = v->dims[3];
+    if (k->rank_known && k->dims[3] >= 0 && d.head >= 0 && k->dims[3] != d.head)
+      ctx.fail("Q head size " + std::to_string(d.head) + " != K head size " + std::to_string(k->dims[3]));
+  } else {
+    d.q_heads = ctx.attr_int("q_num_heads", -1);
+    d.kv_heads = ctx.attr_int("kv_num_heads", -1);
+    if (d.q_heads < 1 || d.kv_heads < 1) ctx.fail("3-D inputs need q_num_heads and kv_num_heads");
+    d.q_seq = q->dims[1];
+    d.head = div_known(q->dims[2], d.q_heads);
+    if (k->rank_known) d.kv_seq = k->dims[1];
+    if (v->rank_known) d.v_head = div_known(v->dims[2], d.kv_heads);
+  }
+  if (d.q_heads > 0 && d.kv_heads > 0 && d.q_heads % d.kv_heads != 0)
+    ctx.fail("q heads " + std::to_string(d.q_heads) + " not a multiple of kv heads " + std::to_string(d.kv_heads));
+  if (const Value* pk = ctx.input(4)) d.past = pk->rank_known && pk->dims.size() == 4 ? pk->dims[2] : -1;
+  return d;
+}
+
+void infer_onnx_attention(OpContext& ctx) {
+  const AttnDims d = onnx_attention_dims(ctx);
+  const Value* q = ctx.input(0);
+  if (!q->rank_known) {
+    for (size_t i = 0; i < ctx.num_outputs(); ++i) set_output(ctx, i, d.dtype, false, {});
+    return;
+  }
+  if (d.four_d) set_output(ctx, 0, d.dtype, true, {d.batch, d.q_heads, d.q_seq, d.v_head});
+  else set_output(ctx, 0, d.dtype, true, {d.batch, d.q_seq, d.q_heads < 0 || d.v_head < 0 ? -1 : d.q_heads * d.v_head});
+  set_output(ctx, 1, d.dtype, true, {d.batch, d.kv_heads, d.total(), d.head});
+  set_output(ctx, 2, d.dtype, true, {d.batch, d.kv_heads, d.total(), d.v_head});
+  set_output(ctx, 3, d.dtype, true, {d.batch, d.q_heads, d.q_seq, d.total()});
+}
+
+Cost cost_onnx_attention(const OpContext& ctx) {
+  return attention_cost(onnx_attention_dims(ctx), ctx.input(3) != nullptr || ctx.attr_int("is_causal", 0) != 0);
+}
+
+// ---- com.microsoft Attention: input (B, S, D_in) x weights (D_in, Dq + Dk + Dv) + bias, num_heads heads;
+// past (2, B, N, P, H) -> present (2, B, N, P + S, H).
+struct MsAttn {
+  AttnDims d;
+  int64_t d_in = -1, d_qkv = -1, d_v = -1;
+};
+
+MsAttn ms_attention_dims(const OpContext& ctx) {
+  const Value* x = ctx.input(0);
+  const Value* w = ctx.input(1);
+  if (!x || !w) ctx.fail("needs input and weights");
+  MsAttn m;
+  AttnDims& d = m.d;
+  d.dtype = x->dtype;
+  d.q_heads = d.kv_heads = ctx.attr_int("num_heads", -1);
+  if (d.q_heads < 1) ctx.fail("num_heads is required");
+  if (x->rank_known) {
+    if (x->dims.size() != 3) ctx.fail("input must be 3-D, got " + dims_str(x->dims));
+    d.batch = x->dims[0];
+    d.q_seq = d.kv_seq = x->dims[1];
+    m.d_in = x->dims[2];
+  }
+  if (w->rank_known) {
+    if (w->dims.size() != 2) ctx.fail("weights must be 2-D, got " + dims_str(w->dims));
+    if (m.d_in >= 0 && w->dims[0] >= 0 && w->dims[0] != m.d_in)
+      ctx.fail("weights rows " + std::to_string(w->dims[0]) + " != input hidden size " + std::to_string(m.d_in));
+    if (m.d_in < 0) m.d_in = w->dims[0];
+    m.d_qkv = w->dims[1];
+  }
+  const std::vector<int64_t> sizes = ctx.attr_ints("qkv_hidden_sizes");
+  int64_t dq = -1, dv = -1;
+  if (sizes.size() == 3) {
+    dq = sizes[0], dv = sizes[2];
+  } else if (m.d_qkv >= 0) {
+    if (m.d_qkv % 3 != 0) ctx.fail("weights columns " + std::to_string(m.d_qkv) + " not divisible by 3");
+    dq = dv = m.d_qkv / 3;
+  }
+  m.d_v = dv;
+  d.head = div_known(dq, d.q_heads);
+  d.v_head = div_known(dv, d.q_heads);
+  if (const Value* past = ctx.input(4)) d.past = past->rank_known && past->dims.size() == 5 ? past->dims[3] : -1;
+  return m;
+}
+
+void infer_ms_attention(OpContext& ctx) {
+  const MsAttn m = ms_attention_dims(ctx);
+  const AttnDims& d = m.d;
+  set_output(ctx, 0, d.dtype, true, {d.batch, d.q_seq, m.d_v});
+  set_output(ctx, 1, d.dtype, true, {2, d.batch, d.q_heads, d.total(), d.head});
+}
+
+Cost cost_ms_attention(const OpContext& ctx) {
+  const MsAttn m = ms_attention_dims(ctx);
+  Cost c = attention_cost(m.d, ctx.input(3) != nullptr || ctx.input(5) != nullptr);
+  const int64_t tokens = mul_sat(m.d.batch, m.d.q_seq);
+  const int64_t proj = mul_sat(tokens, mul_sat(m.d_in, m.d_qkv));  // input projection to Q, K, V
+  if (!c.known || proj < 0) return {0, 0, false};
+  c.macs = add_sat(c.macs, proj);
+  c.flops = add_sat(c.flops, mul_sat(proj, cost::kFlopsPerMac));
+  if (ctx.input(2)) c.flops = add_sat(c.flops, mul_sat(tokens, m.d_qkv));
+  return c;
+}
+
+// ---- com.microsoft MultiHeadAttention: query (B, S, D); key/value (B, L, D) or (B, N, L, H); num_heads.
+AttnDims mha_dims(const OpContext& ctx) {
+  const Value* q = ctx.input(0);
+  const Value* k = ctx.input(1);
+  const Value* v = ctx.input(2);
+  if (!q) ctx.fail("missing query");
+  if (!k || !v) ctx.unsupported("MultiHeadAttention with packed QKV or packed KV");
+  AttnDims d;
+  d.dtype = q->dtype;
+  d.q_heads = d.kv_heads = ctx.attr_int("num_heads", -1);
+  if (d.q_heads < 1) ctx.fail("num_heads is required");
+  if (q->rank_known) {
+    if (q->dims.size() != 3) ctx.unsupported("MultiHeadAttention with packed query");
+    d.batch = q->dims[0];
+    d.q_seq = q->dims[1];
+    d.head = div_known(q->dims[2], d.q_heads);
+  }
+  if (k->rank_known) {
+    if (k->dims.size() == 3) d.kv_seq = k->dims[1];
+    else if (k->dims.size() == 4) d.kv_seq = k->dims[2];
+    else ctx.unsupported("MultiHeadAttention key of rank " + std::to_string(k->dims.size()));
+  }
+  if (v->rank_known) {
+    if (v->dims.size() == 3) d.v_head = div_known(v->dims[2], d.q_heads);
+    else if (v->dims.size() == 4) d.v_head = v->dims[3];
+  }
+  if (const Value* pk = ctx.input(6)) d.past = pk->rank_known && pk->dims.size() == 4 ? pk->dims[2] : -1;
+  return d;
+}
+
+void infer_mha(OpContext& ctx) {
+  const AttnDims d = mha_dims(ctx);
+  set_output(ctx, 0, d.dtype, true, {d.batch, d.q_seq, d.v_head < 0 ? -1 : d.v_head * d.q_heads});
+  set_output(ctx, 1, d.dtype, true, {d.batch, d.q_heads, d.total(), d.head});
+  set_output(ctx, 2, d.dtype, true, {d.batch, d.q_heads, d.total(), d.v_head});
+}
+
+Cost cost_mha(const OpContext& ctx) {
+  Cost c = attention_cost(mha_dims(ctx), ctx.input(4) != nullptr || ctx.input(5) != nullptr);
+  const Value* bias = ctx.input(3);
+  if (c.known && bias) {
+    if (!bias->shape_known()) return {0, 0, false};
+    const Value* q = ctx.input(0);
+    c.flops = add_sat(c.flops, mul_sat(product(q->dims) / std::max<int64_t>(q->dims.back(), 1), product(bias->dims)));
+  }
+  return c;
+}
+
+// ---- com.microsoft SkipLayerNormalization: input + skip (+ bias), then LayerNormalization over the last axis.
+// Outputs: output, mean, inv_std_var (last dim 1), input_skip_bias_sum.
+void infer_skip_layer_norm(OpContext& ctx) {
+  const Value* x = ctx.input(0);
+  const Value* skip = ctx.input(1);
+  if (!x || !skip) ctx.fail("needs input and skip");
+  if (x->rank_known && skip->rank_known && !broadcast_shapes(x->dims, skip->dims))
+    ctx.fail("skip " + dims_str(skip->dims) + " does not match input " + dims_str(x->dims));
+  set_output(ctx, 0, x->dtype, x->rank_known, x->dims);
+  std::vector<int64_t> stat = x->dims;
+  if (!stat.empty()) stat.back() = 1;
+  set_output(ctx, 1, onnx::kFloat, x->rank_known, stat);
+  set_output(ctx, 2, onnx::kFloat, x->rank_known, stat);
+  set_output(ctx, 3, x->dtype, x->rank_known, x->dims);
+}
+
+// skip add (1) + bias (1 if given) + normalise (5) + gamma (1) + beta (1 if given)
+Cost cost_skip_layer_norm(const OpContext& ctx) {
+  const Value* x = ctx.input(0);
+  if (!x->shape_known()) return {0, 0, false};
+  const int64_t per = 1 + (ctx.input(4) ? 1 : 0) + 5 + 1 + (ctx.input(3) ? 1 : 0);
+  return {0, mul_sat(product(x->dims), per), true};
+}
+
+void infer_same_as_input(OpContext& ctx) {
+  const Value* x = ctx.input(0);
+  if (!x) ctx.fail("missing input");
+  set_output(ctx, 0, x->dtype, x->rank_known, x->dims);
+}
+
+Cost per_element(const OpContext& ctx, int64_t flops) {
+  const Value* y = ctx.output(0);
+  if (!y || !y->shape_known()) return {0, 0, false};
+  return {0, mul_sat(product(y->dims), flops), true};
+}
+
+// BiasGelu: bias add + exact Gelu (5, from the elementwise table).
+Cost cost_bias_gelu(const OpContext& ctx) { return per_element(ctx, 1 + cost::elementwise_flops_per_element("Gelu")); }
+// FastGelu (tanh form): x^3 (2), multiply, add, multiply, tanh, add, multiply, multiply = 9; + bias add if given.
+Cost cost_fast_gelu(const OpContext& ctx) { return per_element(ctx, 9 + (ctx.input(1) ? 1 : 0)); }
+Cost cost_ms_gelu(const OpContext& ctx) { return per_element(ctx, cost::elementwise_flops_per_element("Gelu")); }
+
+}  // namespace
+
+void register_attention(OpRegistry& r) {
+  // Masks, caches and sequence lengths are not weights.
+  r.add("", "Attention", OpDef{infer_onnx_attention, cost_onnx_attention, bit(0) | bit(1) | bit(2)});
+  r.add("com.microsoft", "Attention", OpDef{infer_ms_attention, cost_ms_attention, bit(0) | bit(1) | bit(2)});
+  r.add("com.microsoft", "MultiHeadAttention", OpDef{infer_mha, cost_mha, bit(0) | bit(1) | bit(2) | bit(3)});
+  r.add("com.microsoft", "SkipLayerNormalization", OpDef{infer_skip_layer_norm, cost_skip_layer_norm});
+  r.add("com.microsoft", "BiasGelu", OpDef{infer_same_as_input, cost_bias_gelu});
+  r.add("com.microsoft", "FastGelu", OpDef{infer_same_as_input, cost_fast_gelu});
+  r.add("com.microsoft", "Gelu", OpDef{infer_same_as_input, cost_ms_gelu});
+}
 
 }  // namespace netscore::graph
