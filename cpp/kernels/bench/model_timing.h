@@ -1,0 +1,51 @@
+// Per-layer timing of a whole ONNX model with our kernels at each node's real shape (random weights).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "graph/analysis.h"
+#include "kernels/bench/harness.h"
+#include "onnx/ir.h"
+
+namespace netscore::bench {
+
+// How a node's time was obtained.
+enum class LayerStatus {
+  measured,    // timed with a kernel (identical configurations share one timing)
+  fused,       // activation (or MatMul bias) executed in the preceding kernel's epilogue: 0 s, counted there
+  folded,      // BatchNormalization folded into the preceding conv, or a constant node: 0 s
+  noop,        // Flatten/Reshape/Identity/Dropout/Squeeze/Unsqueeze: a view at inference, 0 s
+  unmeasured,  // no kernel for this node (or its shape is unknown): time unknown, never a silent zero
+};
+const char* status_name(LayerStatus status);
+
+struct LayerTiming {
+  size_t node_index = 0;         // into Model::graph.nodes
+  std::string name;
+  std::string op_type;
+  std::string kernel;            // micro-kernel name; "" unless measured
+  LayerStatus status = LayerStatus::unmeasured;
+  std::string shape;             // "1x64x56x56 -> 1x64x56x56"
+  std::string note;              // why fused/folded/unmeasured, or what was timed
+  Timing timing;                 // all zero unless measured
+  int64_t config_id = -1;        // rows with the same id share one timing (-1: none)
+  bool timed = false;            // this row's configuration was timed here (first occurrence)
+};
+
+struct ModelTiming {
+  std::vector<LayerTiming> layers;  // execution order
+  int distinct_configs = 0;         // configurations actually timed
+  double total_s = 0;               // sum of measured medians (unmeasured nodes excluded)
+};
+
+// Time every node of an analysed model. `threads` kernel threads (one pool for the whole model).
+ModelTiming time_model(const onnx::Model& model, const graph::Profile& profile, const TimingOptions& options);
+
+// Decode + analyse + time; errors (ModelError) are prefixed with `source_name`.
+ModelTiming time_model_bytes(const uint8_t* data, size_t size, const std::string& source_name,
+                             const graph::Options& graph_options, const TimingOptions& options);
+ModelTiming time_model_file(const std::string& path, const graph::Options& graph_options,
+                            const TimingOptions& options);
+
+}  // namespace netscore::bench

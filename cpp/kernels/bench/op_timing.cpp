@@ -1,0 +1,161 @@
+// Timing one op spec: random data in, prepared kernel built outside the timed loop, run() timed.
+#include "kernels/bench/op_timing.h"
+
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include "kernels/bench/cpu_info.h"
+
+namespace netscore::bench {
+namespace {
+
+// Seeded uniform values in [-0.5, 0.5): never zeros, so no kernel can take a shortcut.
+void fill_random(std::vector<float>& v, uint64_t seed) {
+  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (float& x : v) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    x = float(int32_t(s >> 40) & 0xFFFFFF) / float(1 << 24) - 0.5f;
+  }
+}
+
+std::vector<float> random_vector(int64_t n, uint64_t seed) {
+  std::vector<float> v(size_t(std::max<int64_t>(n, 1)));
+  fill_random(v, seed);
+  return v;
+}
+
+int64_t product(const std::vector<int64_t>& d) {
+  int64_t p = 1;
+  for (int64_t x : d) p *= x;
+  return p;
+}
+
+std::unique_ptr<kernels::Kernel> make_kernel(const OpSpec& spec, uint64_t seed) {
+  using namespace kernels;
+  switch (spec.kind) {
+    case OpSpec::Kind::conv: {
+      const Conv2dShape& s = spec.conv;
+      std::vector<float> w = random_vector(s.c_out * (s.c_in / s.group) * s.kh * s.kw, seed);
+      std::vector<float> b = random_vector(s.c_out, seed + 1);
+      return std::make_unique<Conv2d>(s, w.data(), spec.bias ? b.data() : nullptr, spec.act);
+    }
+    case OpSpec::Kind::gemm: {
+      const GemmShape& s = spec.gemm;
+      std::vector<float> w = random_vector(s.k * s.n, seed);
+      std::vector<float> b = random_vector(s.n, seed + 1);
+      return std::make_unique<Gemm>(s, w.data(), spec.bias ? b.data() : nullptr, spec.act);
+    }
+    case OpSpec::Kind::maxpool:
+      return std::make_unique<Pool2d>(PoolKind::max, spec.pool);
+    case OpSpec::Kind::avgpool:
+      return std::make_unique<Pool2d>(PoolKind::average, spec.pool);
+    case OpSpec::Kind::globalavgpool:
+      return std::make_unique<GlobalAvgPool>(spec.pool.n, spec.pool.c, spec.pool.h, spec.pool.w);
+    case OpSpec::Kind::add:
+    case OpSpec::Kind::mul:
+      // Second operand passed per call (both operands are activations in a network).
+      return std::make_unique<Binary>(spec.kind == OpSpec::Kind::add ? BinaryOp::add : BinaryOp::mul, spec.a_dims,
+                                      spec.b_dims);
+    case OpSpec::Kind::unary:
+      return std::make_unique<Unary>(spec.act, spec.count);
+  }
+  throw std::invalid_argument("unknown op kind");
+}
+
+}  // namespace
+
+const char* kind_name(OpSpec::Kind kind) {
+  switch (kind) {
+    case OpSpec::Kind::conv: return "conv";
+    case OpSpec::Kind::gemm: return "gemm";
+    case OpSpec::Kind::maxpool: return "maxpool";
+    case OpSpec::Kind::avgpool: return "avgpool";
+    case OpSpec::Kind::globalavgpool: return "globalavgpool";
+    case OpSpec::Kind::add: return "add";
+    case OpSpec::Kind::mul: return "mul";
+    case OpSpec::Kind::unary: return "unary";
+  }
+  return "?";
+}
+
+std::string OpSpec::key() const {
+  std::ostringstream k;
+  k << kind_name(kind) << '|' << int(act.kind) << ',' << act.min << ',' << act.max << '|';
+  switch (kind) {
+    case Kind::conv: {
+      const auto& s = conv;
+      k << s.n << ',' << s.c_in << ',' << s.h << ',' << s.w << ',' << s.c_out << ',' << s.kh << ',' << s.kw << ','
+        << s.stride_h << ',' << s.stride_w << ',' << s.pad_top << ',' << s.pad_left << ',' << s.pad_bottom << ','
+        << s.pad_right << ',' << s.dil_h << ',' << s.dil_w << ',' << s.group << ',' << bias;
+      break;
+    }
+    case Kind::gemm:
+      k << gemm.m << ',' << gemm.k << ',' << gemm.n << ',' << gemm.trans_b << ',' << bias;
+      break;
+    case Kind::maxpool:
+    case Kind::avgpool:
+    case Kind::globalavgpool: {
+      const auto& s = pool;
+      k << s.n << ',' << s.c << ',' << s.h << ',' << s.w << ',' << s.kh << ',' << s.kw << ',' << s.stride_h << ','
+        << s.stride_w << ',' << s.pad_top << ',' << s.pad_left << ',' << s.pad_bottom << ',' << s.pad_right << ','
+        << s.dil_h << ',' << s.dil_w << ',' << s.ceil_mode << ',' << s.count_include_pad;
+      break;
+    }
+    case Kind::add:
+    case Kind::mul:
+      for (int64_t d : a_dims) k << d << ',';
+      k << '|';
+      for (int64_t d : b_dims) k << d << ',';
+      break;
+    case Kind::unary:
+      k << count;
+      break;
+  }
+  return k.str();
+}
+
+OpTiming time_op(const OpSpec& spec, const TimingOptions& options, kernels::ThreadPool* pool) {
+  std::vector<std::unique_ptr<kernels::Kernel>> ks;
+  ks.push_back(make_kernel(spec, 1));
+  const kernels::Kernel& k0 = *ks[0];
+  const bool binary = spec.kind == OpSpec::Kind::add || spec.kind == OpSpec::Kind::mul;
+  const int64_t in_elems = k0.input_elements();
+  const int64_t out_elems = k0.output_elements();
+  const int64_t b_elems = binary ? product(spec.b_dims) : 0;
+
+  int copies = 1;
+  if (options.cold_cache) {
+    copies = cold_cache_copies(int64_t(k0.bytes()) + 64 * 1024);
+    for (int c = 1; c < copies; ++c) ks.push_back(make_kernel(spec, uint64_t(c) * 7 + 1));
+  }
+  std::vector<std::vector<float>> in(copies), out(copies), b(copies);
+  for (int c = 0; c < copies; ++c) {
+    in[c] = random_vector(in_elems, 1000 + c);
+    out[c].assign(size_t(std::max<int64_t>(out_elems, 1)), 0.0f);
+    if (binary) b[c] = random_vector(b_elems, 2000 + c);
+  }
+
+  std::function<void(int)> fn;
+  if (binary) {
+    fn = [&](int c) {
+      static_cast<const kernels::Binary&>(*ks[c]).run(in[c].data(), b[c].data(), out[c].data(), pool);
+    };
+  } else {
+    fn = [&](int c) { ks[c]->run_any(in[c].data(), out[c].data(), pool); };
+  }
+
+  RunContext ctx;
+  ctx.cpu_model = cpu_info().model;
+  ctx.isa = kernels::isa_name(k0.isa());
+  ctx.threads = pool ? pool->num_threads() : 1;
+  ctx.compiler = cpu_info().compiler;
+  TimingOptions opt = options;
+  opt.threads = ctx.threads;
+  OpTiming result;
+  result.kernel = k0.kernel_name();
+  result.timing = time_calls(fn, copies, int64_t(k0.flops()), int64_t(k0.bytes()), opt, ctx);
+  return result;
+}
+
+}  // namespace netscore::bench

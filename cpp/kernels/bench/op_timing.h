@@ -1,0 +1,40 @@
+// One op at one shape, as our kernels run it: build the prepared kernel with random data and time run().
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/bench/harness.h"
+#include "kernels/kernels.h"
+
+namespace netscore::bench {
+
+// What to time. Only the fields of `kind` are read.
+struct OpSpec {
+  enum class Kind { conv, gemm, maxpool, avgpool, globalavgpool, add, mul, unary };
+  Kind kind = Kind::conv;
+  kernels::Conv2dShape conv;              // conv
+  kernels::GemmShape gemm;                // gemm (m == 1: GEMV)
+  kernels::Pool2dShape pool;              // maxpool, avgpool, globalavgpool (n, c, h, w)
+  std::vector<int64_t> a_dims, b_dims;    // add, mul (NumPy broadcasting)
+  int64_t count = 0;                      // unary: elements
+  kernels::Activation act;                // conv, gemm: fused epilogue; unary: the function
+  bool bias = true;                       // conv, gemm
+
+  // Identical configurations have equal keys (kind, shapes, attributes, activation).
+  std::string key() const;
+};
+
+const char* kind_name(OpSpec::Kind kind);  // "conv", "gemm", ...
+
+struct OpTiming {
+  std::string kernel;                     // micro-kernel name reported by the prepared kernel
+  Timing timing;
+};
+
+// Build the kernel for `spec` (seeded random weights and inputs) and time it. `pool` may be nullptr (one
+// thread). With options.cold_cache, several kernel instances and buffers are rotated (see harness.h).
+// Throws std::invalid_argument for a spec the kernels reject.
+OpTiming time_op(const OpSpec& spec, const TimingOptions& options, kernels::ThreadPool* pool);
+
+}  // namespace netscore::bench

@@ -1,0 +1,519 @@
+"""Measured throughput on this machine: the standard op table, per-layer model timing, `netscore-fast bench`.
+
+- `cpu_info()` describes the machine (model, cores, ISA tiers, clock, estimated peak GFLOP/s per core).
+- `suite(threads=1, quick=False)` times each op type at representative MobileNet/ResNet layer shapes
+  (the table of Lai & Suda 2018, "Not All Ops Are Created Equal!": throughput differs several-fold
+  between op types at equal FLOPs).
+- `measure(model)` times every node of an ONNX model at its real shape with our kernels and random
+  weights (nothing is read from the file's weight data), one row per node.
+
+Timing runs in C++ with the GIL released: warm-up, repeats until `min_time` seconds, median and
+interquartile range per call. FLOP counts follow the project's convention (2 per multiply-accumulate).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _core
+
+__all__ = ["cpu_info", "measure", "suite", "BenchTable", "SUITE", "op_spec_label", "single_op_model"]
+
+InputShapes = Union[Mapping[str, Sequence[int]], Iterable[Tuple[str, Sequence[int]]], None]
+
+# Row statuses: how a node's time was obtained.
+MEASURED = "measured"     # timed with a kernel (identical configurations share one timing)
+FUSED = "fused"           # activation executed inside the preceding kernel: time 0, counted there
+FOLDED = "folded"         # BatchNormalization folded into the preceding conv, or a constant node: time 0
+NOOP = "noop"             # Flatten/Reshape/Identity/Dropout...: no data movement at inference, time 0
+UNMEASURED = "unmeasured" # no kernel for this node: time unknown (NaN), never a silent zero
+
+_TEXT_COLUMNS = ("name", "op_type", "kernel", "status", "shape", "note")
+_FLOAT_COLUMNS = ("median_s", "q1_s", "q3_s", "iqr_s", "gflops", "gbytes_per_s", "efficiency")
+_INT_COLUMNS = ("flops", "bytes", "config_id", "samples")
+_BOOL_COLUMNS = ("timed",)
+COLUMNS = ("name", "op_type", "kernel", "status", "shape", "median_s", "q1_s", "q3_s", "iqr_s", "gflops",
+           "gbytes_per_s", "efficiency", "flops", "bytes", "config_id", "timed", "samples", "note")
+
+
+# The standard op table: each op type at layer shapes of MobileNet (v1/v2) and ResNet-50, batch 1, FP32.
+# `quick` marks the ten shapes timed by `--quick` (and compared against onnxruntime in benchmarks/).
+def _conv(label, c, h, w, k, kernel, stride=1, group=1, pad=None, quick=False, source=""):
+    p = (kernel - 1) // 2 if pad is None else pad
+    return {"label": label, "quick": quick, "source": source,
+            "spec": {"op": "conv", "input": [1, c, h, w], "out_channels": k, "kernel": [kernel, kernel],
+                     "strides": [stride, stride], "pads": [p, p, p, p], "dilations": [1, 1], "group": group,
+                     "bias": True, "activation": ""}}
+
+
+SUITE: List[Dict[str, Any]] = [
+    _conv("conv 3x3 64->64 @56x56", 64, 56, 56, 64, 3, quick=True, source="ResNet-50 conv2_x"),
+    _conv("stem conv 3x3 3->32 s2 @224x224", 3, 224, 224, 32, 3, stride=2, quick=True, source="MobileNet stem"),
+    _conv("conv 7x7 3->64 s2 @224x224", 3, 224, 224, 64, 7, stride=2, source="ResNet-50 stem"),
+    _conv("conv 3x3 256->256 @14x14", 256, 14, 14, 256, 3, source="ResNet-50 conv4_x"),
+    _conv("depthwise 3x3 32ch @112x112", 32, 112, 112, 32, 3, group=32, quick=True, source="MobileNet block 1"),
+    _conv("depthwise 3x3 144ch s2 @56x56", 144, 56, 56, 144, 3, stride=2, group=144, source="MobileNetV2 block 4"),
+    _conv("depthwise 3x3 512ch @14x14", 512, 14, 14, 512, 3, group=512, quick=True, source="MobileNet block 8"),
+    _conv("pointwise 32->64 @112x112", 32, 112, 112, 64, 1, quick=True, source="MobileNet block 1"),
+    _conv("pointwise 512->512 @14x14", 512, 14, 14, 512, 1, quick=True, source="MobileNet block 8"),
+    _conv("pointwise 1024->1024 @7x7", 1024, 7, 7, 1024, 1, source="MobileNet block 13"),
+    _conv("grouped 3x3 128->128 g32 @28x28", 128, 28, 28, 128, 3, group=32, quick=True,
+          source="ResNeXt-50 32x4d conv3_x"),
+    {"label": "GEMV 1x1024 by 1024x1000", "quick": True, "source": "MobileNet classifier",
+     "spec": {"op": "gemm", "m": 1, "k": 1024, "n": 1000, "bias": True}},
+    {"label": "GEMM 64x2048 by 2048x1000", "quick": False, "source": "ResNet-50 classifier, batch 64",
+     "spec": {"op": "gemm", "m": 64, "k": 2048, "n": 1000, "bias": True}},
+    {"label": "max pool 3x3 s2 64x112x112", "quick": True, "source": "ResNet-50 pool1",
+     "spec": {"op": "maxpool", "input": [1, 64, 112, 112], "kernel": [3, 3], "strides": [2, 2],
+              "pads": [1, 1, 1, 1]}},
+    {"label": "global avg pool 2048x7x7", "quick": False, "source": "ResNet-50 pool5",
+     "spec": {"op": "globalavgpool", "input": [1, 2048, 7, 7]}},
+    {"label": "add 1x256x56x56", "quick": True, "source": "ResNet-50 residual add",
+     "spec": {"op": "add", "a": [1, 256, 56, 56], "b": [1, 256, 56, 56]}},
+    {"label": "mul 1x96x56x56 by 1x96x1x1", "quick": False, "source": "squeeze-excitation scale",
+     "spec": {"op": "mul", "a": [1, 96, 56, 56], "b": [1, 96, 1, 1]}},
+    {"label": "relu 1x64x112x112", "quick": False, "source": "ResNet-50 stem activation",
+     "spec": {"op": "relu", "input": [1, 64, 112, 112]}},
+    {"label": "hardswish 1x96x56x56", "quick": False, "source": "MobileNetV3 activation",
+     "spec": {"op": "hardswish", "input": [1, 96, 56, 56]}},
+]
+
+
+def op_spec_label(spec: Mapping[str, Any]) -> str:
+    """A short human description of an op spec, e.g. 'conv k3 s1 g1 1x64x56x56 -> 64'."""
+    op = spec["op"]
+    if op == "conv":
+        k = spec.get("kernel", [1, 1])
+        return (f"conv k{k[0]}x{k[1]} s{spec.get('strides', [1, 1])[0]} g{spec.get('group', 1)} "
+                f"{'x'.join(map(str, spec['input']))} -> {spec['out_channels']}")
+    if op == "gemm":
+        return f"gemm {spec['m']}x{spec['k']} by {spec['k']}x{spec['n']}"
+    if op in ("add", "mul"):
+        return f"{op} {'x'.join(map(str, spec['a']))} , {'x'.join(map(str, spec['b']))}"
+    return f"{op} {'x'.join(map(str, spec['input']))}"
+
+
+def cpu_info() -> Dict[str, Any]:
+    """This machine: arch, model, vendor, logical_cores, llc_bytes, clock (nominal_mhz, measured_mhz,
+    clock_mhz, clock_source), isa_supported (best first), isa_active, fma_units, vector_bits,
+    peak_gflops_per_core (FP32, from fma_units x vector lanes x 2 x clock; see peak_assumption), compiler."""
+    return dict(_core.bench_cpu_info())
+
+
+class BenchTable:
+    """Timing results, one row per op or model node, backed by a numpy structured array.
+
+    Columns: name, op_type, kernel (our micro-kernel, '' if none), status (measured/fused/folded/noop/
+    unmeasured), shape, median_s and q1_s/q3_s/iqr_s (seconds per call), gflops (GFLOP/s), gbytes_per_s
+    (GB/s of inputs + weights + outputs), efficiency (GFLOP/s over the machine's peak for the threads used),
+    flops and bytes (per call), config_id (rows with equal ids share one timing), timed (the row that was
+    actually timed), samples, note.
+    `machine` holds cpu_info() plus threads; `source` names the model or 'suite'.
+    """
+
+    def __init__(self, rows: Sequence[Mapping[str, Any]], machine: Mapping[str, Any], source: str = "",
+                 threads: int = 1):
+        import numpy as np
+        self.source = source
+        self.threads = int(threads)
+        self.machine = dict(machine)
+        dtype = []
+        for col in COLUMNS:
+            if col in _TEXT_COLUMNS:
+                dtype.append((col, object))
+            elif col in _FLOAT_COLUMNS:
+                dtype.append((col, np.float64))
+            elif col in _INT_COLUMNS:
+                dtype.append((col, np.int64))
+            else:
+                dtype.append((col, np.bool_))
+        data = np.zeros(len(rows), dtype=dtype)
+        for i, row in enumerate(rows):
+            for col in COLUMNS:
+                default = "" if col in _TEXT_COLUMNS else (math.nan if col in _FLOAT_COLUMNS else 0)
+                value = row.get(col, default)
+                if value is None:
+                    value = default
+                data[col][i] = value
+        self.data = data
+
+    # --- container behaviour --------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Dict[str, Any]]:
+        for i in range(len(self.data)):
+            yield self.row(i)
+
+    def __getitem__(self, key):
+        """A column (numpy array) by name, or a row (dict) by index."""
+        if isinstance(key, str):
+            return self.data[key]
+        return self.row(int(key))
+
+    def row(self, i: int) -> Dict[str, Any]:
+        r = self.data[i]
+        return {col: (r[col].item() if hasattr(r[col], "item") else r[col]) for col in COLUMNS}
+
+    @property
+    def columns(self) -> Tuple[str, ...]:
+        return COLUMNS
+
+    # --- summaries --------------------------------------------------------------------------------
+    @property
+    def total_s(self) -> float:
+        """Sum of per-call medians over rows with a known time (seconds); unmeasured rows excluded."""
+        import numpy as np
+        t = self.data["median_s"]
+        return float(np.nansum(t))
+
+    @property
+    def unmeasured(self) -> List[str]:
+        """Names of rows that could not be timed."""
+        return [str(n) for n, s in zip(self.data["name"], self.data["status"]) if s == UNMEASURED]
+
+    def slowest(self, n: int = 5) -> List[Dict[str, Any]]:
+        """The n rows with the largest median time, slowest first."""
+        import numpy as np
+        t = np.nan_to_num(self.data["median_s"], nan=-1.0)
+        order = np.argsort(-t, kind="stable")
+        return [self.row(int(i)) for i in order[:n] if t[i] > 0]
+
+    def by_op_type(self) -> Dict[str, float]:
+        """Seconds per op type (sum of medians), largest first."""
+        totals: Dict[str, float] = {}
+        for op, t in zip(self.data["op_type"], self.data["median_s"]):
+            if not math.isnan(t):
+                totals[op] = totals.get(op, 0.0) + float(t)
+        return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+
+    # --- conversions ------------------------------------------------------------------------------
+    def to_pandas(self):
+        """A pandas DataFrame with the columns above (needs the `pandas` extra)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("BenchTable.to_pandas needs pandas: pip install 'netscore-fast[pandas]'") from None
+        return pd.DataFrame({col: self.data[col] for col in COLUMNS})
+
+    def to_dict(self) -> Dict[str, Any]:
+        rows = []
+        for r in self:
+            rows.append({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()})
+        return {"source": self.source, "threads": self.threads, "machine": self.machine,
+                "total_s": self.total_s, "rows": rows}
+
+    def to_json(self, path: Optional[Union[str, os.PathLike]] = None) -> str:
+        """JSON text (NaN written as null); also written to `path` when given."""
+        text = json.dumps(self.to_dict(), indent=1)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+        return text
+
+    @classmethod
+    def from_json(cls, text_or_path: Union[str, os.PathLike]) -> "BenchTable":
+        """Read what to_json wrote (a JSON string or a file path)."""
+        text = os.fspath(text_or_path)
+        if not text.lstrip().startswith("{"):
+            with open(text, encoding="utf-8") as f:
+                text = f.read()
+        d = json.loads(text)
+        return cls(d["rows"], d.get("machine", {}), d.get("source", ""), d.get("threads", 1))
+
+    def __repr__(self) -> str:
+        return f"<BenchTable {self.source!r}: {len(self)} rows, total {self.total_s * 1e3:.3f} ms>"
+
+    def format(self, max_rows: Optional[int] = None) -> str:
+        """The table as aligned text."""
+        return _format_rows(list(self)[:max_rows] if max_rows else list(self))
+
+
+def _machine(threads: int) -> Dict[str, Any]:
+    m = cpu_info()
+    m["threads"] = int(threads)
+    return m
+
+
+def _efficiency(rows: List[Dict[str, Any]], machine: Mapping[str, Any], threads: int) -> None:
+    # Only compute-bound ops (conv, GEMM) are compared with the FMA peak; memory-bound ops show GB/s.
+    peak = float(machine.get("peak_gflops_per_core") or 0.0) * max(1, threads)
+    for r in rows:
+        g = r.get("gflops")
+        compute = str(r.get("op_type", "")).lower() in ("conv", "gemm", "matmul")
+        ok = compute and peak > 0 and g is not None and not math.isnan(g) and g > 0
+        r["efficiency"] = g / peak if ok else math.nan
+
+
+def _progress(iterable, total: int, desc: str, enabled: bool):
+    if not enabled:
+        return iterable
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return iterable
+    return tqdm(iterable, total=total, desc=desc, unit="op", leave=False)
+
+
+def time_op(spec: Mapping[str, Any], *, threads: int = 1, min_time: float = 0.1, cold_cache: bool = False
+            ) -> Dict[str, Any]:
+    """Time one op spec (a dict as in SUITE[i]['spec']) with our kernels; returns one result row (dict)."""
+    row = dict(_core.bench_time_op(dict(spec), int(threads), float(min_time), bool(cold_cache)))
+    row["shape"] = op_spec_label(spec)
+    return row
+
+
+def suite(threads: int = 1, quick: bool = False, *, min_time: Optional[float] = None, cold_cache: bool = False,
+          progress: bool = False) -> BenchTable:
+    """Time the standard op table (SUITE) on this machine.
+
+    threads: kernel threads; quick: only the ten core shapes with shorter timing (min_time 0.05 s instead
+    of 0.2 s unless given); cold_cache: rotate buffer copies larger than the last-level cache.
+    Returns a BenchTable (one row per shape; `efficiency` against peak_gflops_per_core x threads).
+    """
+    entries = [e for e in SUITE if e["quick"] or not quick]
+    mt = float(min_time if min_time is not None else (0.05 if quick else 0.2))
+    machine = _machine(threads)
+    rows = []
+    for e in _progress(entries, len(entries), "bench", progress):
+        r = time_op(e["spec"], threads=threads, min_time=mt, cold_cache=cold_cache)
+        r["name"] = e["label"]
+        r["note"] = e.get("source", "")
+        rows.append(r)
+    _efficiency(rows, machine, threads)
+    return BenchTable(rows, machine, "suite", threads)
+
+
+def _shape_list(input_shapes: InputShapes) -> List[Tuple[str, List[int]]]:
+    if not input_shapes:
+        return []
+    items = input_shapes.items() if hasattr(input_shapes, "items") else input_shapes
+    return [(str(name), [int(d) for d in dims]) for name, dims in items]
+
+
+def measure(source: Any, *, threads: int = 1, min_time: float = 0.1, input_shapes: InputShapes = None,
+            batch_size: int = 1) -> BenchTable:
+    """Time every node of an ONNX model at its real shape with our kernels; one row per node.
+
+    source: a path, a bytes-like serialized ModelProto, or an onnx.ModelProto. Weights are random: only
+        shapes and attributes are read. input_shapes / batch_size: as in `netscore_fast.profile`.
+    threads: kernel threads; min_time: seconds of timing per distinct layer configuration.
+    Conv (standard, depthwise, pointwise, grouped) runs with a following Relu/Clip/HardSwish/Sigmoid fused
+    when it is the conv's only consumer (that node is then 'fused', time 0); BatchNormalization after a
+    conv is 'folded' (time 0), as inference runtimes do; Flatten/Reshape/Identity/Dropout are 'noop'.
+    Identical configurations (op, shapes, attributes) are timed once. Nodes with no kernel are
+    'unmeasured' (median_s NaN) and listed in `BenchTable.unmeasured`.
+    Raises ModelError naming the model and the problem.
+    """
+    shapes = _shape_list(input_shapes)
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        rows = _core.bench_time_model_file(path, shapes, int(batch_size), int(threads), float(min_time))
+        name = path
+    else:
+        if hasattr(source, "SerializeToString") and not isinstance(source, (bytes, bytearray, memoryview)):
+            name = f"<ModelProto {getattr(getattr(source, 'graph', None), 'name', '')!r}>"
+            source = source.SerializeToString()
+        else:
+            name = "<bytes>"
+        rows = _core.bench_time_model_buffer(source, name, shapes, int(batch_size), int(threads), float(min_time))
+    rows = [dict(r) for r in rows]
+    machine = _machine(threads)
+    _efficiency(rows, machine, threads)
+    return BenchTable(rows, machine, name, threads)
+
+
+# --- single-node ONNX models (shared with the onnxruntime benchmark and the tests) ---------------------
+def single_op_model(spec: Mapping[str, Any], opset: int = 17, seed: int = 0):
+    """An onnx.ModelProto holding one node equivalent to `spec` (random FP32 weights), input 'x'
+    (and 'y' for binary ops), output 'out'. Needs the onnx package."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    op = spec["op"]
+    inits = []
+    inputs = []
+    if op == "conv":
+        n, c, h, w = spec["input"]
+        k = spec["out_channels"]
+        kh, kw = spec["kernel"]
+        g = spec.get("group", 1)
+        wt = rng.standard_normal((k, c // g, kh, kw), dtype=np.float32) * 0.1
+        inits.append(numpy_helper.from_array(wt, "w"))
+        node_inputs = ["x", "w"]
+        if spec.get("bias", True):
+            inits.append(numpy_helper.from_array(rng.standard_normal(k).astype(np.float32), "b"))
+            node_inputs.append("b")
+        node = helper.make_node("Conv", node_inputs, ["out"], kernel_shape=[kh, kw],
+                                strides=list(spec.get("strides", [1, 1])), pads=list(spec.get("pads", [0] * 4)),
+                                dilations=list(spec.get("dilations", [1, 1])), group=g)
+        inputs.append(helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, c, h, w]))
+    elif op == "gemm":
+        m, kk, nn = spec["m"], spec["k"], spec["n"]
+        inits.append(numpy_helper.from_array(rng.standard_normal((nn, kk), dtype=np.float32) * 0.05, "w"))
+        node_inputs = ["x", "w"]
+        if spec.get("bias", True):
+            inits.append(numpy_helper.from_array(rng.standard_normal(nn).astype(np.float32), "b"))
+            node_inputs.append("b")
+        node = helper.make_node("Gemm", node_inputs, ["out"], transB=1)
+        inputs.append(helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, kk]))
+    elif op in ("maxpool", "avgpool"):
+        node = helper.make_node("MaxPool" if op == "maxpool" else "AveragePool", ["x"], ["out"],
+                                kernel_shape=list(spec["kernel"]), strides=list(spec.get("strides", [1, 1])),
+                                pads=list(spec.get("pads", [0] * 4)))
+        inputs.append(helper.make_tensor_value_info("x", TensorProto.FLOAT, list(spec["input"])))
+    elif op == "globalavgpool":
+        node = helper.make_node("GlobalAveragePool", ["x"], ["out"])
+        inputs.append(helper.make_tensor_value_info("x", TensorProto.FLOAT, list(spec["input"])))
+    elif op in ("add", "mul"):
+        node = helper.make_node(op.capitalize(), ["x", "y"], ["out"])
+        inputs.append(helper.make_tensor_value_info("x", TensorProto.FLOAT, list(spec["a"])))
+        inputs.append(helper.make_tensor_value_info("y", TensorProto.FLOAT, list(spec["b"])))
+    else:
+        onnx_ops = {"relu": "Relu", "sigmoid": "Sigmoid", "hardswish": "HardSwish", "tanh": "Tanh",
+                    "relu6": "Clip"}
+        if op not in onnx_ops:
+            raise ValueError(f"single_op_model: unknown op {op!r}")
+        node_inputs = ["x"]
+        if op == "relu6":
+            inits += [numpy_helper.from_array(np.array(0, np.float32), "lo"),
+                      numpy_helper.from_array(np.array(6, np.float32), "hi")]
+            node_inputs += ["lo", "hi"]
+        node = helper.make_node(onnx_ops[op], node_inputs, ["out"])
+        inputs.append(helper.make_tensor_value_info("x", TensorProto.FLOAT, list(spec["input"])))
+    graph = helper.make_graph([node], f"single_{op}", inputs,
+                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    return model
+
+
+# --- presentation -----------------------------------------------------------------------------------
+def _fmt_time(s: float) -> str:
+    if s is None or math.isnan(s):
+        return "-"
+    if s >= 1:
+        return f"{s:.3f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.3f} ms"
+    return f"{s * 1e6:.1f} us"
+
+
+def _fmt_num(x: float, digits: int = 1) -> str:
+    return "-" if x is None or math.isnan(x) or x <= 0 else f"{x:.{digits}f}"
+
+
+def _format_rows(rows: List[Dict[str, Any]], show_op: bool = True) -> str:
+    head = ["name", "op_type", "kernel", "status", "median", "IQR", "GFLOP/s", "GB/s", "eff %", "shape / note"]
+    body = []
+    for r in rows:
+        eff = r.get("efficiency")
+        extra = str(r.get("shape", ""))
+        if r.get("note"):
+            extra = f"{extra}  ({r['note']})" if extra else str(r["note"])
+        body.append([str(r["name"])[:44], str(r["op_type"]), str(r["kernel"]) or "-", str(r["status"]),
+                     _fmt_time(r["median_s"]), _fmt_time(r["iqr_s"]), _fmt_num(r["gflops"]),
+                     _fmt_num(r["gbytes_per_s"]),
+                     "-" if eff is None or math.isnan(eff) else f"{100 * eff:.0f}", extra[:90]])
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for b in body:
+        lines.append("  ".join(v.ljust(w) if (i < 4 or i == 9) else v.rjust(w)
+                               for i, (v, w) in enumerate(zip(b, widths))).rstrip())
+    return "\n".join(lines)
+
+
+def _machine_line(m: Mapping[str, Any]) -> str:
+    peak = m.get("peak_gflops_per_core") or 0
+    return (f"{m.get('model', '?')} | {m.get('logical_cores', '?')} logical cores | ISA {m.get('isa_active', '?')}"
+            f" (supported: {', '.join(m.get('isa_supported', []))}) | clock {m.get('clock_mhz', 0):.0f} MHz"
+            f" | peak {peak:.1f} GFLOP/s/core | threads {m.get('threads', 1)} | {m.get('compiler', '?')}")
+
+
+def plot(table: BenchTable, path: Union[str, os.PathLike]) -> None:
+    """Bar chart of GFLOP/s per op (GB/s for memory-bound ops on a second axis colour), peak marked.
+    Needs the `plot` extra (matplotlib)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("plotting needs matplotlib: pip install 'netscore-fast[plot]'") from None
+    rows = [r for r in table if r["status"] == MEASURED]
+    labels = [r["name"] for r in rows]
+    compute = [r["gflops"] if (r["flops"] > 0 and r["op_type"] in ("Conv", "Gemm")) else 0.0 for r in rows]
+    memory = [r["gbytes_per_s"] if not (r["flops"] > 0 and r["op_type"] in ("Conv", "Gemm")) else 0.0
+              for r in rows]
+    m = table.machine
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 0.42 * len(rows) + 2.2), sharey=True,
+                                   gridspec_kw={"width_ratios": [3, 2]})
+    ypos = list(range(len(rows)))
+    ax1.barh(ypos, compute, color="#3b75af")
+    ax2.barh(ypos, memory, color="#e1812c")
+    ax1.set_yticks(ypos)
+    ax1.set_yticklabels(labels, fontsize=9)
+    ax1.invert_yaxis()
+    peak = float(m.get("peak_gflops_per_core") or 0) * max(1, table.threads)
+    if peak > 0:
+        ax1.axvline(peak, color="grey", linestyle="--", linewidth=1)
+        ax1.text(peak, len(rows) - 0.4, f" peak {peak:.0f}", color="grey", fontsize=8, va="bottom", ha="right")
+    for y, v in zip(ypos, compute):
+        if v > 0:
+            ax1.text(v, y, f" {v:.0f}", va="center", fontsize=8)
+    for y, v in zip(ypos, memory):
+        if v > 0:
+            ax2.text(v, y, f" {v:.0f}", va="center", fontsize=8)
+    ax1.set_xlabel("compute throughput (GFLOP/s, conv and GEMM)")
+    ax2.set_xlabel("memory throughput (GB/s, pooling and elementwise)")
+    ax1.set_xlim(0, max([peak * 1.08] + [v * 1.15 for v in compute] + [1]))
+    ax2.set_xlim(0, max([v * 1.2 for v in memory] + [1]))
+    ax1.grid(axis="x", alpha=0.3)
+    ax2.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"netscore_fast kernels, FP32 batch 1, {table.threads} thread(s): {m.get('model', '?')}, "
+                 f"{m.get('isa_active', '?')}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(os.fspath(path), dpi=120)
+    plt.close(fig)
+
+
+def _cli_bench(args) -> int:
+    """`netscore-fast bench [MODEL] [--threads N] [--quick] [--min-time S] [--out F.json] [--plot F.png]`."""
+    threads = max(1, int(args.threads or 1))
+    if args.model:
+        mt = args.min_time if args.min_time is not None else (0.02 if args.quick else 0.1)
+        table = measure(args.model, threads=threads, min_time=mt, input_shapes=args.input_shape or None,
+                        batch_size=args.batch_size)
+        print(_machine_line(table.machine))
+        print(table.format())
+        print()
+        n_measured = int(sum(1 for s in table["status"] if s == MEASURED))
+        n_timed = int(table["timed"].sum())
+        print(f"model total: {_fmt_time(table.total_s)} per inference ({threads} thread(s); {n_measured} nodes "
+              f"measured, {n_timed} distinct configurations timed)")
+        if table.unmeasured:
+            print(f"unmeasured (no kernel, not in the total): {', '.join(table.unmeasured[:12])}"
+                  + (" ..." if len(table.unmeasured) > 12 else ""))
+        print("slowest layers:")
+        total = table.total_s or 1.0
+        for r in table.slowest(5):
+            print(f"  {r['name'][:48]:48s} {r['op_type']:18s} {_fmt_time(r['median_s']):>11s} "
+                  f"{100 * r['median_s'] / total:5.1f} %")
+    else:
+        table = suite(threads=threads, quick=args.quick, min_time=args.min_time, progress=True)
+        print(_machine_line(table.machine))
+        print(table.format())
+        print(f"efficiency = GFLOP/s / (peak per core x threads); {table.machine.get('peak_assumption', '')}")
+    if args.out:
+        table.to_json(args.out)
+        print(f"wrote {args.out}")
+    if args.plot:
+        plot(table, args.plot)
+        print(f"wrote {args.plot}")
+    return 0
