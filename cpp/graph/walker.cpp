@@ -1,17 +1,682 @@
-// Graph analysis entry points (being filled in).
+// Graph analysis: topological walk with shape inference, constant folding, per-node cost, params and memory.
+//
+// Counting rules implemented here (the per-op formulas live in the op families and cost.cpp):
+// - Order: the model's node order when it is topological, else a stable topological order (Kahn's
+//   algorithm, original index as priority). A cycle, a missing input, two producers of one tensor and a
+//   node of a domain the model does not import are ModelErrors naming the node and its op type.
+// - Constants: initializers (also when a graph input carries the same name: torch's
+//   keep_initializers_as_inputs and IR < 4 models list weights as inputs), Constant and ConstantOfShape
+//   outputs, and the outputs of every deterministic node whose inputs are all constant ("folded": cost 0,
+//   not a compute node, no activation bytes). Shape/Size of a fully known shape fold the same way.
+// - Params: counted on *root* constants (initializers, Constant and ConstantOfShape outputs). A constant
+//   value carries the roots it derives from through the param positions (OpDef::param_inputs) of folded
+//   nodes, so Identity aliases, Transpose/Reshape of weights and DequantizeLinear(int8 W) all lead back
+//   to one root. A root counts once, for the first compute node that reads something derived from it at a
+//   param position: elements = the root's numel, weight bytes = ceil(numel * element_bits(root dtype) / 8)
+//   (an int8 QDQ model counts one byte per weight). Not params: scalars (numel <= 1, e.g. GELU's 0.5 or
+//   LayerNorm's epsilon exported as constants), integer-typed roots unless the op reading them (or a folded
+//   op they pass through at a param position) declares OpDef::integer_weights (quantized ops) — folded pure
+//   data-movement ops (no cost function) pass integer roots on unchanged. An unsupported op counts every
+//   floating-point root of its constant inputs. BatchNormalization running statistics
+//   (OpDef::stat_inputs) are params and are also summed into Profile::bn_stat_params.
+// - Unsupported ops (not registered, If/Loop/Scan, or an op that reports a construct it does not handle)
+//   are listed by op type with node names, get macs/flops -1 and take output shapes from value_info.
+// - Activation bytes: non-constant outputs of compute nodes; -1 when a size is unknown (totals sum the
+//   known ones). Peak: see memory.h; graph inputs live from the start, graph outputs to the end,
+//   constants are weights (never activations), unknown sizes are skipped.
+#include <algorithm>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <queue>
+#include <string_view>
+#include <unordered_map>
+
 #include "graph/analysis.h"
+#include "graph/memory.h"
+#include "graph/op_registry.h"
+#include "graph/ops/shape_util.h"
 #include "netscore/errors.h"
+#include "onnx/decode.h"
+#include "onnx/loader.h"
 
 namespace netscore::graph {
 
-Profile analyze(const onnx::Model& model, const Options& options) { throw ModelError("analysis not available yet"); }
+namespace {
+
+constexpr int64_t kMaxDim = int64_t(1) << 40;  // any larger dim is treated as a malformed model
+constexpr uint32_t kNone = 0xffffffffu;
+
+bool is_default_domain(std::string_view d) { return d.empty() || d == "ai.onnx"; }
+
+std::string op_label(const onnx::Node& n) {
+  if (is_default_domain(n.domain)) return std::string(n.op_type);
+  std::string s(n.domain);
+  s += "::";
+  s += n.op_type;
+  return s;
+}
+
+// "node 'name' (Op)" for messages; unnamed nodes are identified by their index.
+std::string node_label(const onnx::Node& n, size_t index) {
+  std::string s = "node ";
+  if (n.name.empty()) {
+    s += '#';
+    s += std::to_string(index);
+  } else {
+    s += '\'';
+    s += n.name;
+    s += '\'';
+  }
+  s += " (";
+  s += op_label(n);
+  s += ")";
+  return s;
+}
+
+[[noreturn]] void node_error(const onnx::Node& n, size_t index, const std::string& problem) {
+  throw ModelError(node_label(n, index) + ": " + problem);
+}
+
+int64_t bytes_of(int64_t numel, int32_t dtype) {
+  const int bits = onnx::element_bits(dtype);
+  if (numel < 0 || bits <= 0) return -1;
+  const int64_t total_bits = mul_sat(numel, bits);
+  return total_bits / 8 + (total_bits % 8 != 0);
+}
+
+bool is_subgraph_op(const onnx::Node& n) {
+  if (!is_default_domain(n.domain)) return false;
+  return n.op_type == "If" || n.op_type == "Loop" || n.op_type == "Scan" || n.op_type == "SequenceMap";
+}
+
+class Walker {
+ public:
+  Walker(const onnx::Model& model, const Options& options)
+      : model_(model), graph_(model.graph), options_(options), registry_(default_registry()) {}
+
+  Profile run() {
+    if (options_.batch_size < 1) throw ModelError("batch_size must be >= 1");
+    index_values();
+    resolve_node_edges();
+    compute_order();
+    bind_inputs();
+    index_value_info();
+    walk();
+    finish_memory();
+    return std::move(profile_);
+  }
+
+ private:
+  // ---- value table ---------------------------------------------------------------------------------
+  uint32_t add_value(std::string_view name) {
+    const uint32_t id = static_cast<uint32_t>(values_.size());
+    values_.emplace_back();
+    producer_.push_back(-1);
+    roots_.emplace_back();
+    index_.emplace(name, id);
+    return id;
+  }
+
+  void index_values() {
+    size_t total_outputs = 0;
+    for (const onnx::Node& n : graph_.nodes) total_outputs += n.outputs.size();
+    const size_t cap = graph_.initializers.size() + graph_.inputs.size() + total_outputs;
+    values_.reserve(cap);
+    producer_.reserve(cap);
+    roots_.reserve(cap);
+    index_.reserve(cap);
+
+    for (const onnx::Tensor& t : graph_.initializers) {
+      if (t.name.empty()) throw ModelError("an initializer has no name");
+      if (index_.count(t.name)) throw ModelError("initializer '" + std::string(t.name) + "' is defined twice");
+      const uint32_t id = add_value(t.name);
+      Value& v = values_[id];
+      v.dtype = t.data_type;
+      v.rank_known = true;
+      v.dims = t.dims;
+      for (int64_t d : v.dims)
+        if (d < 0 || d > kMaxDim)
+          throw ModelError("initializer '" + std::string(t.name) + "' has an invalid dim " + std::to_string(d));
+      if (product(v.dims) == std::numeric_limits<int64_t>::max())
+        throw ModelError("initializer '" + std::string(t.name) + "' has too many elements");
+      v.is_const = true;
+      if (t.values_known) {
+        v.values_known = true;
+        v.ints = t.ints;
+        v.floats = t.floats;
+      }
+      roots_[id].push_back(id);
+    }
+    for (const onnx::ValueInfo& in : graph_.inputs) {
+      if (in.name.empty()) throw ModelError("a graph input has no name");
+      auto it = index_.find(in.name);
+      if (it != index_.end()) {
+        if (producer_[it->second] == -1 && values_[it->second].is_const) continue;  // initializer listed as input
+        throw ModelError("graph input '" + std::string(in.name) + "' is listed twice");
+      }
+      const uint32_t id = add_value(in.name);
+      graph_input_ids_.push_back(id);
+      graph_input_infos_.push_back(&in);
+    }
+    for (size_t ni = 0; ni < graph_.nodes.size(); ++ni) {
+      const onnx::Node& n = graph_.nodes[ni];
+      for (std::string_view out : n.outputs) {
+        if (out.empty()) continue;
+        auto it = index_.find(out);
+        if (it != index_.end()) {
+          const int32_t other = producer_[it->second];
+          if (other >= 0)
+            node_error(n, ni, "output '" + std::string(out) + "' is also produced by " +
+                                  node_label(graph_.nodes[static_cast<size_t>(other)], static_cast<size_t>(other)));
+          node_error(n, ni, "output '" + std::string(out) + "' is also an initializer or graph input");
+        }
+        const uint32_t id = add_value(out);
+        producer_[id] = static_cast<int32_t>(ni);
+      }
+    }
+  }
+
+  // Input/output value ids per node, flattened; a missing input is an error.
+  void resolve_node_edges() {
+    const size_t nn = graph_.nodes.size();
+    in_begin_.resize(nn + 1);
+    out_begin_.resize(nn + 1);
+    size_t ni_total = 0, no_total = 0;
+    for (size_t i = 0; i < nn; ++i) {
+      in_begin_[i] = ni_total;
+      out_begin_[i] = no_total;
+      ni_total += graph_.nodes[i].inputs.size();
+      no_total += graph_.nodes[i].outputs.size();
+    }
+    in_begin_[nn] = ni_total;
+    out_begin_[nn] = no_total;
+    in_ids_.resize(ni_total);
+    out_ids_.resize(no_total);
+    for (size_t i = 0; i < nn; ++i) {
+      const onnx::Node& n = graph_.nodes[i];
+      for (size_t k = 0; k < n.inputs.size(); ++k) {
+        std::string_view name = n.inputs[k];
+        uint32_t id = kNone;
+        if (!name.empty()) {
+          auto it = index_.find(name);
+          if (it == index_.end())
+            node_error(n, i, "input '" + std::string(name) +
+                                 "' is not produced by any node, initializer or graph input");
+          id = it->second;
+        }
+        in_ids_[in_begin_[i] + k] = id;
+      }
+      for (size_t k = 0; k < n.outputs.size(); ++k) {
+        std::string_view name = n.outputs[k];
+        out_ids_[out_begin_[i] + k] = name.empty() ? kNone : index_.find(name)->second;
+      }
+    }
+  }
+
+  void compute_order() {
+    const size_t nn = graph_.nodes.size();
+    order_.resize(nn);
+    bool topological = true;
+    for (size_t i = 0; i < nn && topological; ++i)
+      for (size_t k = in_begin_[i]; k < in_begin_[i + 1]; ++k)
+        if (in_ids_[k] != kNone && producer_[in_ids_[k]] >= static_cast<int32_t>(i)) {
+          topological = false;
+          break;
+        }
+    if (topological) {
+      for (size_t i = 0; i < nn; ++i) order_[i] = static_cast<uint32_t>(i);
+      return;
+    }
+    // Kahn's algorithm; ties broken by original index so the order is stable and deterministic.
+    std::vector<uint32_t> indegree(nn, 0);
+    std::vector<size_t> cons_begin(nn + 1, 0);
+    for (size_t i = 0; i < nn; ++i)
+      for (size_t k = in_begin_[i]; k < in_begin_[i + 1]; ++k)
+        if (in_ids_[k] != kNone && producer_[in_ids_[k]] >= 0) {
+          ++indegree[i];
+          ++cons_begin[static_cast<size_t>(producer_[in_ids_[k]]) + 1];
+        }
+    for (size_t i = 0; i < nn; ++i) cons_begin[i + 1] += cons_begin[i];
+    std::vector<uint32_t> consumers(cons_begin[nn]);
+    std::vector<size_t> fill(cons_begin.begin(), cons_begin.end() - 1);
+    for (size_t i = 0; i < nn; ++i)
+      for (size_t k = in_begin_[i]; k < in_begin_[i + 1]; ++k)
+        if (in_ids_[k] != kNone && producer_[in_ids_[k]] >= 0)
+          consumers[fill[static_cast<size_t>(producer_[in_ids_[k]])]++] = static_cast<uint32_t>(i);
+    std::priority_queue<uint32_t, std::vector<uint32_t>, std::greater<uint32_t>> ready;
+    for (size_t i = 0; i < nn; ++i)
+      if (indegree[i] == 0) ready.push(static_cast<uint32_t>(i));
+    size_t emitted = 0;
+    while (!ready.empty()) {
+      const uint32_t i = ready.top();
+      ready.pop();
+      order_[emitted++] = i;
+      for (size_t c = cons_begin[i]; c < cons_begin[i + 1]; ++c)
+        if (--indegree[consumers[c]] == 0) ready.push(consumers[c]);
+    }
+    if (emitted == nn) return;
+    // A cycle: start at a node left over and follow unfinished producers until one repeats; that one is
+    // on the cycle (the start may only be downstream of it).
+    size_t cur = 0;
+    while (indegree[cur] == 0) ++cur;
+    std::vector<char> seen(nn, 0);
+    while (!seen[cur]) {
+      seen[cur] = 1;
+      size_t next = cur;
+      for (size_t k = in_begin_[cur]; k < in_begin_[cur + 1]; ++k) {
+        if (in_ids_[k] == kNone) continue;
+        const int32_t p = producer_[in_ids_[k]];
+        if (p >= 0 && indegree[static_cast<size_t>(p)] > 0) {
+          next = static_cast<size_t>(p);
+          break;
+        }
+      }
+      cur = next;
+    }
+    node_error(graph_.nodes[cur], cur, "is part of a cycle in the graph");
+  }
+
+  // ---- graph inputs, symbolic dims --------------------------------------------------------------------
+  int64_t resolve_dim(const onnx::Dim& d) const {
+    if (d.value >= 0) return d.value;
+    if (!d.param.empty()) {
+      auto it = symbols_.find(d.param);
+      if (it != symbols_.end()) return it->second;
+    }
+    return -1;
+  }
+
+  void bind_inputs() {
+    const size_t ni = graph_input_ids_.size();
+    std::vector<const std::vector<int64_t>*> override_of(ni, nullptr);
+    for (const auto& [name, shape] : options_.input_shapes) {
+      size_t k = 0;
+      while (k < ni && graph_input_infos_[k]->name != name) ++k;
+      if (k == ni) {
+        std::string names;
+        for (size_t j = 0; j < ni; ++j) {
+          if (j) names += ", ";
+          names += graph_input_infos_[j]->name;
+        }
+        throw ModelError("input_shapes names '" + name + "', which is not a graph input (inputs: " +
+                         (names.empty() ? std::string("none") : names) + ")");
+      }
+      const onnx::ValueInfo& vi = *graph_input_infos_[k];
+      if (vi.has_shape && vi.dims.size() != shape.size())
+        throw ModelError("input_shapes gives '" + name + "' rank " + std::to_string(shape.size()) +
+                         " but the model declares rank " + std::to_string(vi.dims.size()));
+      for (int64_t d : shape)
+        if (d < 0 || d > kMaxDim)
+          throw ModelError("input_shapes gives '" + name + "' an invalid dim " + std::to_string(d));
+      override_of[k] = &shape;
+      if (vi.has_shape)
+        for (size_t a = 0; a < shape.size(); ++a)
+          if (!vi.dims[a].param.empty()) symbols_.emplace(vi.dims[a].param, shape[a]);
+    }
+    // A symbolic or unknown leading dim takes the batch size (a symbol already bound by an override wins).
+    for (size_t k = 0; k < ni; ++k) {
+      const onnx::ValueInfo& vi = *graph_input_infos_[k];
+      if (override_of[k] || !vi.has_shape || vi.dims.empty() || vi.dims[0].value >= 0) continue;
+      if (!vi.dims[0].param.empty()) symbols_.emplace(vi.dims[0].param, options_.batch_size);
+    }
+    for (size_t k = 0; k < ni; ++k) {
+      const onnx::ValueInfo& vi = *graph_input_infos_[k];
+      Value& v = values_[graph_input_ids_[k]];
+      v.dtype = vi.elem_type;
+      if (override_of[k]) {
+        v.rank_known = true;
+        v.dims = *override_of[k];
+      } else if (vi.has_shape) {
+        v.rank_known = true;
+        v.dims.resize(vi.dims.size());
+        for (size_t a = 0; a < vi.dims.size(); ++a) {
+          int64_t d = resolve_dim(vi.dims[a]);
+          if (a == 0 && d < 0) d = options_.batch_size;
+          if (d > kMaxDim) throw ModelError("graph input '" + std::string(vi.name) + "' has an invalid dim");
+          v.dims[a] = d;
+        }
+      }
+      if (v.rank_known && product(v.dims) == std::numeric_limits<int64_t>::max())
+        throw ModelError("graph input '" + std::string(vi.name) + "' has too many elements");
+    }
+  }
+
+  void index_value_info() {
+    info_.reserve(graph_.value_info.size() + graph_.outputs.size());
+    for (const onnx::ValueInfo& vi : graph_.value_info) info_.emplace(vi.name, &vi);
+    for (const onnx::ValueInfo& vi : graph_.outputs) info_[vi.name] = &vi;  // graph outputs take precedence
+  }
+
+  // Fill what inference left unknown (rank, dims, dtype) from value_info / graph outputs.
+  void fill_from_value_info(std::string_view name, Value& v) const {
+    auto it = info_.find(name);
+    if (it == info_.end()) return;
+    const onnx::ValueInfo& vi = *it->second;
+    if (v.dtype == 0) v.dtype = vi.elem_type;
+    if (!vi.has_shape) return;
+    if (!v.rank_known) {
+      v.rank_known = true;
+      v.dims.assign(vi.dims.size(), -1);
+    }
+    if (v.dims.size() != vi.dims.size()) return;  // inference knows better than a stale annotation
+    for (size_t a = 0; a < v.dims.size(); ++a)
+      if (v.dims[a] < 0) {
+        const int64_t d = resolve_dim(vi.dims[a]);
+        if (d <= kMaxDim) v.dims[a] = d;
+      }
+  }
+
+  // ---- the walk --------------------------------------------------------------------------------------
+  int64_t opset_for(const onnx::Node& n, size_t index) {
+    const std::string_view domain = is_default_domain(n.domain) ? std::string_view() : n.domain;
+    for (const auto& [d, v] : opset_cache_)
+      if (d == domain) return v;
+    int64_t v = model_.opset(domain);
+    if (v <= 0 && domain.empty() && model_.opsets.empty()) v = 1;  // IR < 3 models predate opset_import
+    if (v <= 0) node_error(n, index, "its domain '" + std::string(n.domain) + "' is not imported by the model");
+    opset_cache_.emplace_back(domain, v);
+    return v;
+  }
+
+  void mark_unsupported(const onnx::Node& n, const std::string& layer_name) {
+    std::string label = op_label(n);
+    auto it = unsupported_index_.find(label);
+    if (it == unsupported_index_.end()) {
+      unsupported_index_.emplace(label, profile_.unsupported_ops.size());
+      profile_.unsupported_ops.push_back(UnsupportedOp{std::move(label), {layer_name}});
+    } else {
+      profile_.unsupported_ops[it->second].node_names.push_back(layer_name);
+    }
+  }
+
+  // Roots that flow from a constant input at a param position into a folded node's outputs.
+  void propagate_roots(const OpDef* def, size_t node, std::vector<uint32_t>& out) const {
+    const bool pass_integer = def->integer_weights || def->cost == nullptr;
+    for (size_t k = in_begin_[node]; k < in_begin_[node + 1]; ++k) {
+      const uint32_t id = in_ids_[k];
+      const size_t pos = k - in_begin_[node];
+      if (id == kNone || !is_param_position(def->param_inputs, pos)) continue;
+      for (uint32_t r : roots_[id]) {
+        if (!pass_integer && onnx::is_integer_type(values_[r].dtype)) continue;
+        if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+      }
+    }
+  }
+
+  static bool is_param_position(uint64_t mask, size_t pos) { return (mask >> (pos < 63 ? pos : 63)) & 1u; }
+
+  void count_params(const OpDef* def, size_t node, Layer& layer) {
+    for (size_t k = in_begin_[node]; k < in_begin_[node + 1]; ++k) {
+      const uint32_t id = in_ids_[k];
+      if (id == kNone || !values_[id].is_const) continue;
+      const size_t pos = k - in_begin_[node];
+      bool integer_ok = false, stat = false;
+      if (def) {
+        if (!is_param_position(def->param_inputs, pos)) continue;
+        integer_ok = def->integer_weights;
+        stat = pos < 64 && ((def->stat_inputs >> pos) & 1u);
+      } else if (!onnx::is_float_type(values_[id].dtype)) {
+        continue;  // unsupported op: only its floating-point constant inputs count
+      }
+      for (uint32_t r : roots_[id]) {
+        if (counted_[r]) continue;
+        const Value& root = values_[r];
+        const int64_t n = root.numel();
+        if (n <= 1) continue;  // scalars are exporter constants (eps, 0.5, ...), not weights
+        if (onnx::is_integer_type(root.dtype) ? !integer_ok : !onnx::is_float_type(root.dtype)) continue;
+        counted_[r] = 1;
+        layer.params = add_sat(layer.params, n);
+        layer.weight_bytes = add_sat(layer.weight_bytes, std::max<int64_t>(0, bytes_of(n, root.dtype)));
+        if (stat) profile_.bn_stat_params = add_sat(profile_.bn_stat_params, n);
+      }
+    }
+  }
+
+  void walk() {
+    const size_t nn = graph_.nodes.size();
+    const size_t nv = values_.size();
+    counted_.assign(nv, 0);
+    last_use_.assign(nv, -1);
+    first_use_.assign(nv, -1);
+    act_bytes_.assign(nv, -1);
+    profile_.layers.reserve(nn);
+    std::vector<const Value*> ins;
+    std::vector<Value*> outs;
+    for (size_t step = 0; step < nn; ++step) {
+      const size_t ni = order_[step];
+      const onnx::Node& n = graph_.nodes[ni];
+      const int64_t opset = opset_for(n, ni);
+      Layer layer;
+      layer.node_index = ni;
+      layer.name = n.name.empty() ? std::string(n.op_type) + "_" + std::to_string(ni) : std::string(n.name);
+      layer.op_type = std::string(n.op_type);
+      layer.domain = std::string(n.domain);
+
+      const OpDef* def = is_subgraph_op(n) ? nullptr : registry_.find(n.domain, n.op_type);
+      ins.clear();
+      outs.clear();
+      bool all_const = true;
+      for (size_t k = in_begin_[ni]; k < in_begin_[ni + 1]; ++k) {
+        const uint32_t id = in_ids_[k];
+        if (id == kNone) {
+          ins.push_back(nullptr);
+          continue;
+        }
+        ins.push_back(&values_[id]);
+        if (!values_[id].is_const) all_const = false;
+      }
+      for (size_t k = out_begin_[ni]; k < out_begin_[ni + 1]; ++k) {
+        const uint32_t id = out_ids_[k];
+        if (id == kNone) {
+          outs.push_back(nullptr);
+          continue;
+        }
+        values_[id] = Value();
+        outs.push_back(&values_[id]);
+      }
+
+      OpContext ctx(n, opset, ins, outs, std::string_view());
+      bool supported = def != nullptr;
+      if (supported) {
+        try {
+          def->infer(ctx);
+        } catch (const UnsupportedConstruct&) {
+          supported = false;
+        } catch (const ModelError&) {
+          throw;
+        } catch (const std::exception& e) {
+          node_error(n, ni, std::string("shape inference failed: ") + e.what());
+        }
+      }
+      bool folded = false;
+      if (supported) {
+        validate_outputs(ctx, outs);
+        bool outputs_const = true, any_output = false;
+        for (Value* v : outs)
+          if (v) {
+            any_output = true;
+            if (!v->is_const) outputs_const = false;
+          }
+        folded = def->deterministic && (all_const || (any_output && outputs_const));
+        for (size_t k = 0; k < outs.size(); ++k) {
+          if (!outs[k]) continue;
+          outs[k]->is_const = folded;
+          fill_from_value_info(n.outputs[k], *outs[k]);
+        }
+      } else {
+        for (size_t k = 0; k < outs.size(); ++k) {
+          if (!outs[k]) continue;
+          *outs[k] = Value();
+          fill_from_value_info(n.outputs[k], *outs[k]);
+        }
+        mark_unsupported(n, layer.name);
+      }
+      layer.supported = supported;
+      layer.folded = folded;
+
+      if (folded) {
+        const bool makes_root = is_default_domain(n.domain) && (n.op_type == "Constant" || n.op_type == "ConstantOfShape");
+        std::vector<uint32_t> r;
+        if (!makes_root) propagate_roots(def, ni, r);
+        for (size_t k = out_begin_[ni]; k < out_begin_[ni + 1]; ++k) {
+          const uint32_t id = out_ids_[k];
+          if (id == kNone) continue;
+          if (makes_root) roots_[id].assign(1, id);
+          else roots_[id] = r;
+        }
+      } else {
+        count_params(supported ? def : nullptr, ni, layer);
+        // costs
+        if (!supported) {
+          layer.macs = layer.flops = -1;
+          profile_.unknown_cost_nodes.push_back(layer.name);
+        } else if (def->cost) {
+          Cost c;
+          try {
+            c = def->cost(ctx);
+          } catch (const UnsupportedConstruct&) {
+            c.known = false;
+          } catch (const ModelError&) {
+            throw;
+          } catch (const std::exception& e) {
+            node_error(n, ni, std::string("cost failed: ") + e.what());
+          }
+          if (c.known && c.macs >= 0 && c.flops >= 0) {
+            layer.macs = c.macs;
+            layer.flops = c.flops;
+          } else {
+            layer.macs = layer.flops = -1;
+            profile_.unknown_cost_nodes.push_back(layer.name);
+          }
+        }
+        // activations and liveness
+        int64_t act = 0;
+        for (size_t k = out_begin_[ni]; k < out_begin_[ni + 1]; ++k) {
+          const uint32_t id = out_ids_[k];
+          if (id == kNone) continue;
+          const int64_t b = bytes_of(values_[id].numel(), values_[id].dtype);
+          act_bytes_[id] = b;
+          first_use_[id] = static_cast<int64_t>(step);
+          last_use_[id] = static_cast<int64_t>(step);
+          act = (act < 0 || b < 0) ? -1 : add_sat(act, b);
+        }
+        layer.activation_bytes = act;
+        for (size_t k = in_begin_[ni]; k < in_begin_[ni + 1]; ++k) {
+          const uint32_t id = in_ids_[k];
+          if (id != kNone && !values_[id].is_const) last_use_[id] = static_cast<int64_t>(step);
+        }
+      }
+
+      layer.input_shapes.reserve(ins.size());
+      for (const Value* v : ins) layer.input_shapes.push_back(v ? v->dims : std::vector<int64_t>());
+      layer.output_shapes.reserve(outs.size());
+      layer.output_dtypes.reserve(outs.size());
+      for (const Value* v : outs) {
+        layer.output_shapes.push_back(v ? v->dims : std::vector<int64_t>());
+        layer.output_dtypes.push_back(v ? v->dtype : 0);
+      }
+
+      profile_.params = add_sat(profile_.params, layer.params);
+      profile_.weight_bytes = add_sat(profile_.weight_bytes, layer.weight_bytes);
+      if (layer.macs > 0) profile_.macs = add_sat(profile_.macs, layer.macs);
+      if (layer.flops > 0) profile_.flops = add_sat(profile_.flops, layer.flops);
+      if (layer.activation_bytes > 0) profile_.activation_bytes = add_sat(profile_.activation_bytes, layer.activation_bytes);
+      else if (layer.activation_bytes < 0) {
+        // still add the outputs whose sizes are known
+        for (size_t k = out_begin_[ni]; k < out_begin_[ni + 1]; ++k)
+          if (out_ids_[k] != kNone && act_bytes_[out_ids_[k]] > 0)
+            profile_.activation_bytes = add_sat(profile_.activation_bytes, act_bytes_[out_ids_[k]]);
+      }
+      profile_.layers.push_back(std::move(layer));
+    }
+  }
+
+  // Every dim an op infers must be -1 or within bounds, and the element count must not overflow.
+  void validate_outputs(const OpContext& ctx, const std::vector<Value*>& outs) const {
+    for (Value* v : outs) {
+      if (!v) continue;
+      if (!v->rank_known) {
+        v->dims.clear();
+        continue;
+      }
+      for (int64_t d : v->dims)
+        if (d < -1 || d > kMaxDim) ctx.fail("inferred an invalid output dim " + std::to_string(d));
+      if (product(v->dims) == std::numeric_limits<int64_t>::max()) ctx.fail("output has too many elements");
+      if (v->values_known) {
+        const int64_t n = v->numel();
+        const size_t have = onnx::is_integer_type(v->dtype) ? v->ints.size() : v->floats.size();
+        if (n < 0 || static_cast<size_t>(n) != have) v->values_known = false;  // defensive: never trust a mismatch
+      }
+    }
+  }
+
+  void finish_memory() {
+    const int64_t steps = static_cast<int64_t>(graph_.nodes.size());
+    std::vector<TensorLife> lives;
+    lives.reserve(values_.size());
+    for (uint32_t id : graph_input_ids_) {
+      const int64_t b = bytes_of(values_[id].numel(), values_[id].dtype);
+      act_bytes_[id] = b;
+      first_use_[id] = 0;
+      if (last_use_[id] < 0) last_use_[id] = 0;
+    }
+    for (const onnx::ValueInfo& o : graph_.outputs) {
+      auto it = index_.find(o.name);
+      if (it == index_.end()) throw ModelError("graph output '" + std::string(o.name) + "' is never produced");
+      if (first_use_[it->second] >= 0) last_use_[it->second] = std::max<int64_t>(steps - 1, 0);
+    }
+    for (size_t id = 0; id < values_.size(); ++id) {
+      if (first_use_[id] < 0 || values_[id].is_const) continue;
+      if (act_bytes_[id] < 0) {
+        ++unknown_sizes_;  // skipped: size unknown
+        continue;
+      }
+      lives.push_back(TensorLife{act_bytes_[id], first_use_[id], last_use_[id]});
+    }
+    profile_.peak_activation_bytes = peak_live_bytes(lives, steps);
+  }
+
+  const onnx::Model& model_;
+  const onnx::Graph& graph_;
+  const Options& options_;
+  const OpRegistry& registry_;
+
+  std::vector<Value> values_;
+  std::vector<int32_t> producer_;               // node index, -1 for initializers and graph inputs
+  std::vector<std::vector<uint32_t>> roots_;    // root constants each constant value derives from
+  std::unordered_map<std::string_view, uint32_t> index_;
+  std::vector<uint32_t> graph_input_ids_;
+  std::vector<const onnx::ValueInfo*> graph_input_infos_;
+  std::vector<size_t> in_begin_, out_begin_;
+  std::vector<uint32_t> in_ids_, out_ids_;
+  std::vector<uint32_t> order_;
+  std::unordered_map<std::string_view, int64_t> symbols_;
+  std::unordered_map<std::string_view, const onnx::ValueInfo*> info_;
+  std::vector<std::pair<std::string_view, int64_t>> opset_cache_;
+  std::unordered_map<std::string, size_t> unsupported_index_;
+  std::vector<char> counted_;
+  std::vector<int64_t> first_use_, last_use_, act_bytes_;
+  int64_t unknown_sizes_ = 0;
+  Profile profile_;
+};
+
+}  // namespace
+
+Profile analyze(const onnx::Model& model, const Options& options) { return Walker(model, options).run(); }
 
 Profile profile_bytes(const uint8_t* data, size_t size, const std::string& source_name, const Options& options) {
-  throw ModelError(source_name + ": analysis not available yet");
+  try {
+    onnx::Model model = onnx::decode_model(data, size);
+    return analyze(model, options);
+  } catch (const ModelError& e) {
+    throw ModelError(source_name + ": " + e.what());
+  }
 }
 
 Profile profile_file(const std::string& path, const Options& options) {
-  throw ModelError(path + ": analysis not available yet");
+  onnx::MappedFile file(path);  // its errors already name the path
+  return profile_bytes(file.data(), file.size(), path, options);
 }
 
 }  // namespace netscore::graph
