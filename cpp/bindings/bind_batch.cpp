@@ -1,6 +1,111 @@
-// Bindings for the batch area (to be filled by its owner).
+// Bindings for the batch area: a list of paths/buffers in, columnar per-model totals out (GIL released).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "bindings/bind.h"
+#include "graph/batch.h"
+
+namespace py = pybind11;
 
 namespace netscore::bindings {
-void bind_batch(pybind11::module_& m) { (void)m; }
+namespace {
+
+using InputShapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;
+
+// Buffer views held for the duration of the call; released with the GIL held (destructor runs after
+// the GIL is re-acquired).
+class HeldBuffers {
+ public:
+  HeldBuffers() = default;
+  HeldBuffers(const HeldBuffers&) = delete;
+  HeldBuffers& operator=(const HeldBuffers&) = delete;
+  ~HeldBuffers() {
+    for (Py_buffer& v : views_) PyBuffer_Release(&v);
+  }
+  const Py_buffer& hold(const py::handle& obj, const std::string& name) {
+    Py_buffer view{};
+    if (PyObject_GetBuffer(obj.ptr(), &view, PyBUF_ANY_CONTIGUOUS) != 0) {
+      PyErr_Clear();
+      throw py::type_error(name + ": expected a path (str) or a contiguous bytes-like object, got " +
+                           std::string(Py_TYPE(obj.ptr())->tp_name));
+    }
+    views_.push_back(view);
+    return views_.back();
+  }
+  void reserve(size_t n) { views_.reserve(n); }  // no reallocation: returned references stay valid
+
+ private:
+  std::vector<Py_buffer> views_;
+};
+
+py::tuple profile_batch(const py::list& items, const std::vector<std::string>& names, InputShapes input_shapes,
+                        int64_t batch_size, int threads) {
+  if (batch_size < 1) throw py::value_error("batch_size must be >= 1, got " + std::to_string(batch_size));
+  if (names.size() != items.size()) throw py::value_error("profile_batch: names and items differ in length");
+  const size_t n = items.size();
+  graph::Options options;
+  options.input_shapes = std::move(input_shapes);
+  options.batch_size = batch_size;
+
+  HeldBuffers held;
+  held.reserve(n);
+  std::vector<graph::BatchSource> sources(n);
+  for (size_t i = 0; i < n; ++i) {
+    py::handle item = items[i];
+    sources[i].name = names[i];
+    if (PyUnicode_Check(item.ptr())) {
+      sources[i].path = item.cast<std::string>();
+    } else {
+      const Py_buffer& view = held.hold(item, names[i]);
+      sources[i].data = static_cast<const uint8_t*>(view.buf);
+      sources[i].size = static_cast<size_t>(view.len);
+    }
+  }
+
+  std::vector<graph::BatchTotals> results;
+  {
+    py::gil_scoped_release release;
+    results = graph::profile_batch(sources, options, threads);
+  }
+
+  py::array_t<int64_t> totals({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(graph::kBatchTotalsFields)});
+  py::array_t<int32_t> status(static_cast<py::ssize_t>(n));
+  auto t = totals.mutable_unchecked<2>();
+  auto s = status.mutable_unchecked<1>();
+  py::list errors(n);
+  for (size_t i = 0; i < n; ++i) {
+    const graph::BatchTotals& r = results[i];
+    const int64_t values[graph::kBatchTotalsFields] = {r.params, r.macs, r.flops, r.weight_bytes,
+                                                       r.activation_bytes, r.peak_activation_bytes,
+                                                       r.bn_stat_params, r.unsupported};
+    for (int k = 0; k < graph::kBatchTotalsFields; ++k) t(i, k) = values[k];
+    s(i) = static_cast<int32_t>(r.status);
+    errors[i] = r.status == graph::BatchStatus::kOk ? py::str("") : py::str(r.error);
+  }
+  return py::make_tuple(totals, status, errors);
+}
+
+}  // namespace
+
+void bind_batch(py::module_& m) {
+  m.attr("BATCH_COLUMNS") = py::make_tuple("params", "macs", "flops", "weight_bytes", "activation_bytes",
+                                           "peak_activation_bytes", "bn_stat_params", "unsupported");
+  m.def("profile_batch", &profile_batch, py::arg("items"), py::arg("names"), py::arg("input_shapes"),
+        py::arg("batch_size") = 1, py::arg("threads") = 0,
+        R"doc(Profile many models on a C++ thread pool with the GIL released; per-model totals only.
+
+items: list of paths (str; memory-mapped by the workers) or contiguous bytes-like objects (read in place;
+    kept alive by the caller's list). names: one per item, used in error messages.
+input_shapes: [(name, dims)]; batch_size: value of a symbolic leading dim; threads: workers (0 = all cores).
+Returns (totals int64[n, 8] in BATCH_COLUMNS order, status int32[n] (0 ok, 1 ModelError, 2 other error),
+errors list[str] ("" when ok). One bad model never stops the others.)doc");
+}
+
 }  // namespace netscore::bindings

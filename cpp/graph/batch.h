@@ -1,0 +1,50 @@
+// Profile many models at once on a pool of threads, keeping only per-model totals.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "graph/analysis.h"
+
+namespace netscore::graph {
+
+// One model to profile: a buffer [data, data + size) owned by the caller (it must outlive the call),
+// or, when data is null, the file at `path` (memory-mapped by the worker).
+struct BatchSource {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  std::string path;
+  std::string name;   // prefixes error messages (for files: the path)
+};
+
+enum class BatchStatus : int32_t { kOk = 0, kModelError = 1, kOtherError = 2 };
+
+// The totals of Profile that a results table keeps, without the per-node layers.
+struct BatchTotals {
+  int64_t params = -1;
+  int64_t macs = -1;
+  int64_t flops = -1;
+  int64_t weight_bytes = -1;
+  int64_t activation_bytes = -1;
+  int64_t peak_activation_bytes = -1;
+  int64_t bn_stat_params = -1;
+  int64_t unsupported = -1;   // nodes whose op type the registry does not know
+  BatchStatus status = BatchStatus::kOk;
+  std::string error;          // message when status != kOk
+};
+
+constexpr int kBatchTotalsFields = 8;   // int64 fields above, in order
+
+// Totals of one analysed model.
+BatchTotals totals_of(const Profile& profile);
+
+// Profile every source with `threads` workers (0: hardware concurrency; never more than sources).
+// Each worker takes the next unclaimed index, so uneven models balance. A ModelError or any other
+// exception in one model becomes that model's error; the others are unaffected. Results are in
+// source order. Thread-safe and re-entrant; creates its threads per call (nothing survives a fork).
+std::vector<BatchTotals> profile_batch(const std::vector<BatchSource>& sources, const Options& options,
+                                       int threads);
+
+}  // namespace netscore::graph
