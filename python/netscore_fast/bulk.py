@@ -1,0 +1,473 @@
+"""Bulk profiling for NAS: `profile_many(sources) -> ProfileTable`, and `netscore-fast profile` on many models.
+
+Sources are consumed in bounded chunks. Each chunk goes to the C++ core as one list of paths and buffers
+(Python keeps the buffers alive), which profiles it on a thread pool with the GIL released and returns
+per-model totals only; the next chunk is prepared (e.g. generated) meanwhile. Memory therefore stays flat
+however many models an iterator yields: only the table's rows (about 150 bytes each) accumulate.
+"""
+from __future__ import annotations
+
+import collections
+import itertools
+import math
+import os
+import sys
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _core
+from ._core import ModelError
+from .table import INT_COLUMNS, ProfileTable
+
+__all__ = ["profile_many"]
+
+_BATCH_COLUMNS = tuple(_core.BATCH_COLUMNS)
+assert _BATCH_COLUMNS == INT_COLUMNS, "C++ batch columns and ProfileTable columns must agree"
+
+Item = Tuple[str, Any]          # (name, payload): payload is a path (str) or a bytes-like object
+DEFAULT_CHUNK = 256
+
+
+def _default_threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _normalize(source: Any, index: int) -> Item:
+    """A source -> (name, path or buffer). Accepts (name, source) pairs to name bytes and ModelProtos."""
+    if isinstance(source, tuple) and len(source) == 2 and isinstance(source[0], str):
+        name, payload = _normalize(source[1], index)
+        return source[0], payload
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        return path, path
+    if isinstance(source, (bytes, bytearray, memoryview, np.ndarray)):
+        return f"<bytes #{index}>", source
+    if hasattr(source, "SerializeToString"):
+        graph = getattr(source, "graph", None)
+        name = getattr(graph, "name", "") or f"<ModelProto #{index}>"
+        return name, source.SerializeToString()
+    raise TypeError(f"source #{index}: expected a path, a bytes-like object, an onnx.ModelProto or a "
+                    f"(name, source) pair, got {type(source).__name__}")
+
+
+class _Accuracy:
+    """Resolves the accuracy of each row: None, a sequence/iterable aligned with sources, or a mapping."""
+
+    def __init__(self, accuracy: Any):
+        self.mapping: Optional[Mapping] = None
+        self.sequence = None
+        self.iterator: Optional[Iterator] = None
+        if accuracy is None:
+            pass
+        elif isinstance(accuracy, Mapping):
+            self.mapping = accuracy
+        elif isinstance(accuracy, (str, bytes)):
+            raise TypeError("accuracy must be None, a sequence aligned with sources or a mapping name -> %")
+        elif hasattr(accuracy, "__getitem__") and hasattr(accuracy, "__len__"):
+            self.sequence = accuracy
+        else:
+            self.iterator = iter(accuracy)
+
+    def values(self, names: Sequence[str], start: int) -> np.ndarray:
+        out = np.full(len(names), math.nan)
+        if self.mapping is not None:
+            for i, name in enumerate(names):
+                v = _lookup(self.mapping, name)
+                if v is not None:
+                    out[i] = float(v)
+        elif self.sequence is not None:
+            if start + len(names) > len(self.sequence):
+                raise ValueError(f"accuracy has {len(self.sequence)} values but there are more sources")
+            for i in range(len(names)):
+                v = self.sequence[start + i]
+                if v is not None:
+                    out[i] = float(v)
+        elif self.iterator is not None:
+            for i in range(len(names)):
+                v = next(self.iterator, None)
+                if v is not None:
+                    out[i] = float(v)
+        return out
+
+
+def _lookup(mapping: Mapping, name: str):
+    """Accuracy of a source by its name, else (for paths) its file name, else the file name without .onnx."""
+    if name in mapping:
+        return mapping[name]
+    base = os.path.basename(name)
+    if base in mapping:
+        return mapping[base]
+    stem = os.path.splitext(base)[0]
+    return mapping.get(stem)
+
+
+class _Options:
+    def __init__(self, input_shapes, batch_size: int):
+        from .profile import _shape_list
+        self.shapes = _shape_list(input_shapes)
+        self.batch_size = int(batch_size)
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+
+
+class _ChunkResult:
+    __slots__ = ("names", "totals", "errors", "status")
+
+    def __init__(self, names: List[str], totals: np.ndarray, errors: List[str], status: np.ndarray):
+        self.names, self.totals, self.errors, self.status = names, totals, errors, status
+
+
+def _run_chunk(items: List[Item], options: _Options, threads: int, cache) -> _ChunkResult:
+    """Profile one chunk (cache first when given); runs off the main thread, mostly without the GIL."""
+    names = [name for name, _ in items]
+    n = len(items)
+    if cache is None:
+        totals, status, errors = _core.profile_batch([p for _, p in items], names, options.shapes,
+                                                     options.batch_size, threads)
+        return _ChunkResult(names, totals, list(errors), status)
+
+    from . import cache as cache_mod
+    tag = cache.tag(options)
+    totals = np.full((n, len(_BATCH_COLUMNS)), -1, dtype=np.int64)
+    status = np.zeros(n, dtype=np.int32)
+    errors = [""] * n
+    keys = cache_mod.keys_for(items, tag)
+    path_keys = [pk for pk, _ in keys]
+    content_keys = [ck for _, ck in keys]
+    found = cache.db.get_many([k for k in path_keys + content_keys if k is not None])
+    new_entries: List[Tuple[bytes, Any]] = []
+
+    def hit(i: int) -> bool:
+        for k in (path_keys[i], content_keys[i]):
+            if k is not None and k in found:
+                vals, err = found[k]
+                totals[i] = vals
+                errors[i] = err
+                status[i] = 1 if err else 0
+                return True
+        return False
+
+    todo = [i for i in range(n) if not hit(i)]
+    # files missing by (path, size, mtime): try their content before analysing
+    rehash = [i for i in todo if path_keys[i] is not None]
+    if rehash:
+        for i in rehash:
+            try:
+                content_keys[i] = cache_mod.file_content_key(items[i][1], tag)
+            except OSError:
+                content_keys[i] = None
+        found.update(cache.db.get_many([content_keys[i] for i in rehash if content_keys[i] is not None]))
+        still = []
+        for i in todo:
+            if hit(i):
+                new_entries.append((path_keys[i], (tuple(int(v) for v in totals[i]), errors[i])))
+            else:
+                still.append(i)
+        todo = still
+    if todo:
+        t, s, e = _core.profile_batch([items[i][1] for i in todo], [names[i] for i in todo], options.shapes,
+                                      options.batch_size, threads)
+        for j, i in enumerate(todo):
+            totals[i] = t[j]
+            status[i] = s[j]
+            errors[i] = e[j]
+            if s[j] == 2:   # internal errors are not a property of the model: never cached
+                continue
+            value = (tuple(int(v) for v in t[j]), e[j])
+            for k in (path_keys[i], content_keys[i]):
+                if k is not None:
+                    new_entries.append((k, value))
+    cache.db.put_many(new_entries)   # one transaction per chunk
+    return _ChunkResult(names, totals, errors, status)
+
+
+class _CacheHandle:
+    def __init__(self, cache):
+        from .cache import ResultCache
+        if isinstance(cache, ResultCache):
+            self.db, self.owned = cache, False
+        else:
+            self.db, self.owned = ResultCache(cache), True
+        self.path = self.db.path
+        self._tags: Dict[Any, bytes] = {}
+
+    def tag(self, options: _Options) -> bytes:
+        from .cache import options_tag
+        key = (repr(options.shapes), options.batch_size)
+        if key not in self._tags:
+            self._tags[key] = options_tag(options.shapes, options.batch_size)
+        return self._tags[key]
+
+    def close(self):
+        if self.owned:
+            self.db.close()
+
+
+class _Progress:
+    """tqdm bar, a user callback progress(done, total), or nothing."""
+
+    def __init__(self, progress, total: Optional[int]):
+        self.bar = None
+        self.callback: Optional[Callable] = None
+        self.done = 0
+        self.total = total
+        if callable(progress) and not isinstance(progress, bool):
+            self.callback = progress
+            return
+        show = sys.stderr.isatty() if progress is None else bool(progress)
+        if not show:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            if progress:   # asked for explicitly
+                raise ImportError("progress bars need tqdm: pip install 'netscore-fast[progress]'") from None
+            return
+        self.bar = tqdm(total=total, unit="model", desc="profiling", dynamic_ncols=True)
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        if self.callback is not None:
+            self.callback(self.done, self.total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _chunks(sources: Iterable[Any], size: int) -> Iterator[List[Item]]:
+    it = iter(sources)
+    index = 0
+    while True:
+        raw = list(itertools.islice(it, size))
+        if not raw:
+            return
+        yield [_normalize(s, index + k) for k, s in enumerate(raw)]
+        index += len(raw)
+
+
+def _assemble(results: List[_ChunkResult], accuracy: np.ndarray) -> ProfileTable:
+    if results:
+        totals = np.concatenate([r.totals for r in results]) if len(results) > 1 else results[0].totals
+        names = [name for r in results for name in r.names]
+        errors = [e for r in results for e in r.errors]
+    else:
+        totals = np.zeros((0, len(_BATCH_COLUMNS)), dtype=np.int64)
+        names, errors = [], []
+    cols: Dict[str, Any] = {"source": names}
+    for k, name in enumerate(_BATCH_COLUMNS):
+        cols[name] = np.ascontiguousarray(totals[:, k])
+    cols["accuracy"] = accuracy[:len(names)]
+    cols["error"] = errors
+    table = ProfileTable(cols)
+    table.add_metric("netscore")
+    table.add_metric("information_density")
+    return table
+
+
+def _raise_first_error(results: List[_ChunkResult], accuracy: np.ndarray) -> None:
+    for r in results:
+        bad = np.nonzero(r.status)[0]
+        if len(bad):
+            exc = ModelError(r.errors[int(bad[0])])
+            exc.table = _assemble(results, accuracy)   # the rows profiled so far, the failed ones included
+            raise exc
+
+
+def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=None, batch_size: int = 1,
+                 threads: Optional[int] = None, errors: str = "record", progress: Any = None, cache: Any = None,
+                 executor: Optional[Executor] = None, chunk_size: Optional[int] = None,
+                 total: Optional[int] = None) -> ProfileTable:
+    """Profile many ONNX models into a ProfileTable (one row per source, in order).
+
+    sources: a list or any iterable (consumed lazily, in chunks) of paths, bytes-like objects holding a
+        serialized ModelProto, onnx.ModelProto objects, or (name, source) pairs naming the row.
+    accuracy: None, top-1 accuracies in % aligned with sources (sequence or iterable), or a mapping from
+        source name (path, file name or file name without .onnx) to accuracy. Enables netscore and
+        information_density.
+    input_shapes: {input name: dims} for every model; batch_size: value of a symbolic leading dim.
+    threads: C++ worker threads (default: all cores; with an executor, per task, default 1).
+    errors: "record" (a failed model gets a row with its message in `error`) or "raise" (ModelError once a
+        chunk holds a failure; the rows profiled so far, failed ones included, are in `exc.table`).
+    progress: None (a tqdm bar when stderr is a terminal and tqdm is installed), True/False, or a callable
+        progress(done, total) called after every chunk (total is None when unknown).
+    cache: path of a SQLite result cache (see netscore_fast.cache): models seen before with the same
+        options come back without analysis.
+    executor: a concurrent.futures.Executor (ProcessPoolExecutor, dask's Client.get_executor(), ...):
+        chunks (paths or bytes) are shipped to it and profiled there; the table is reassembled in order.
+    chunk_size: models per chunk (default 256); total: number of sources when `sources` has no len(),
+        for the progress bar.
+
+    Returns a ProfileTable; counts are those of profile() for the same model.
+    """
+    if errors not in ("record", "raise"):
+        raise ValueError(f"errors must be 'record' or 'raise', got {errors!r}")
+    if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(sources, "SerializeToString"):
+        sources = [sources]
+    options = _Options(input_shapes, batch_size)
+    size = int(chunk_size or DEFAULT_CHUNK)
+    if size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    if total is None and hasattr(sources, "__len__"):
+        total = len(sources)  # type: ignore[arg-type]
+    acc = _Accuracy(accuracy)
+    accuracies: List[np.ndarray] = []
+    results: List[_ChunkResult] = []
+    bar = _Progress(progress, total)
+    try:
+        if executor is not None:
+            _run_remote(executor, sources, options, threads, cache, size, acc, accuracies, results, bar, errors)
+        else:
+            _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors)
+    finally:
+        bar.close()
+    accuracy_all = np.concatenate(accuracies) if accuracies else np.zeros(0)
+    return _assemble(results, accuracy_all)
+
+
+def _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors) -> None:
+    nthreads = int(threads) if threads else _default_threads()
+    handle = _CacheHandle(cache) if cache is not None else None
+    done = 0
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="netscore-batch") as pool:
+            pending = None   # (future, chunk) being profiled while the next chunk is prepared
+            for chunk in _chunks(sources, size):
+                accuracies.append(acc.values([name for name, _ in chunk], done))
+                done += len(chunk)
+                future = pool.submit(_run_chunk, chunk, options, nthreads, handle)
+                if pending is not None:
+                    _collect(pending, results, bar, errors, accuracies)
+                pending = future
+            if pending is not None:
+                _collect(pending, results, bar, errors, accuracies)
+    finally:
+        if handle is not None:
+            handle.close()
+
+
+def _collect(future, results, bar, errors, accuracies) -> None:
+    result = future.result()
+    results.append(result)
+    bar.update(len(result.names))
+    if errors == "raise" and result.status.any():
+        n = sum(len(r.names) for r in results)
+        _raise_first_error(results, np.concatenate(accuracies)[:n])
+
+
+def _portable(item: Item) -> Item:
+    name, payload = item
+    if isinstance(payload, str) or isinstance(payload, bytes):
+        return item
+    return name, bytes(memoryview(payload).cast("B"))
+
+
+def _profile_chunk_remote(items: List[Item], shapes, batch_size: int, threads: int, cache_path) -> Dict[str, Any]:
+    """Executor task: profile one chunk where it runs; returns plain arrays (picklable, compact)."""
+    options = _Options(shapes, batch_size)
+    handle = _CacheHandle(cache_path) if cache_path is not None else None
+    try:
+        r = _run_chunk(items, options, threads, handle)
+    finally:
+        if handle is not None:
+            handle.close()
+    return {"names": r.names, "totals": r.totals, "errors": r.errors, "status": r.status}
+
+
+def _run_remote(executor, sources, options, threads, cache, size, acc, accuracies, results, bar, errors) -> None:
+    nthreads = int(threads) if threads else 1
+    cache_path = None
+    if cache is not None:
+        cache_path = getattr(cache, "path", None) or os.fspath(cache)
+    max_in_flight = max(4, 2 * (getattr(executor, "_max_workers", None) or _default_threads()))
+    in_flight: "collections.deque" = collections.deque()
+    done = 0
+
+    def collect_one():
+        fut = in_flight.popleft()
+        r = fut.result()
+        res = _ChunkResult(r["names"], r["totals"], r["errors"], r["status"])
+        results.append(res)
+        bar.update(len(res.names))
+        if errors == "raise" and res.status.any():
+            n = sum(len(x.names) for x in results)
+            _raise_first_error(results, np.concatenate(accuracies)[:n])
+
+    try:
+        for chunk in _chunks(sources, size):
+            accuracies.append(acc.values([name for name, _ in chunk], done))
+            done += len(chunk)
+            chunk = [_portable(item) for item in chunk]
+            in_flight.append(executor.submit(_profile_chunk_remote, chunk, options.shapes, options.batch_size,
+                                             nthreads, cache_path))
+            if len(in_flight) >= max_in_flight:
+                collect_one()
+        while in_flight:
+            collect_one()
+    finally:
+        for fut in in_flight:
+            fut.cancel()
+
+
+# --- command line ------------------------------------------------------------------------------
+def _accuracy_arg(text: Optional[str], paths: Sequence[str]):
+    """--accuracy: a number (every model) or a CSV with columns source,accuracy."""
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        pass
+    else:
+        return [value] * len(paths)
+    import csv
+    with open(text, newline="") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or "source" not in reader.fieldnames or "accuracy" not in reader.fieldnames:
+            raise ValueError(f"{text}: the accuracy CSV needs the columns source,accuracy")
+        return {row["source"]: float(row["accuracy"]) for row in reader if row.get("accuracy") not in (None, "")}
+
+
+def _cli_profile_many(args) -> int:
+    """`netscore-fast profile MODEL... [--accuracy CSV] [--out FILE] [--threads N] [--cache DB]`."""
+    import time
+
+    from .profile import _expand
+
+    paths = _expand(args.models)
+    if not paths:
+        raise FileNotFoundError("no ONNX models found in " + ", ".join(args.models))
+    start = time.perf_counter()
+    table = profile_many(paths, accuracy=_accuracy_arg(args.accuracy, paths),
+                         input_shapes=list(args.input_shape or []), batch_size=args.batch_size,
+                         threads=args.threads, cache=args.cache)
+    elapsed = time.perf_counter() - start
+    bad = ~table.ok
+    for msg in table["error"][bad][:20]:
+        print(f"netscore-fast: error: {msg}", file=sys.stderr)
+    if args.out:
+        table.write(args.out)
+        print(f"profiled {len(table)} models in {elapsed:.2f} s ({int(bad.sum())} errors); wrote {args.out}",
+              file=sys.stderr)
+    elif args.format == "json":
+        import json
+        print(json.dumps([{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+                          for row in table.rows()], indent=2))
+    elif args.format == "csv":
+        import csv
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(table.columns)
+        for row in table.rows():
+            w.writerow(["" if isinstance(v, float) and math.isnan(v) else v for v in row.values()])
+    else:
+        print(table.format(max_rows=len(table)))
+    return 1 if bad.any() else 0

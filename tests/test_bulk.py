@@ -1,0 +1,210 @@
+"""profile_many: same numbers as profile(), error rows, accuracy forms, chunked iterators, executors, CLI."""
+from __future__ import annotations
+
+import csv
+import math
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+
+import netscore_fast as nf  # noqa: E402
+from netscore_fast import nas  # noqa: E402
+from netscore_fast.table import INT_COLUMNS  # noqa: E402
+
+from conftest import LIGHT_MODELS, make_tiny_model  # noqa: E402
+
+COUNT_COLUMNS = [c for c in INT_COLUMNS if c != "unsupported"]
+
+
+def _expected_row(source, accuracy=None):
+    """The reference: profile() on one model."""
+    p = nf.profile(source, accuracy=accuracy)
+    row = {c: getattr(p, c) for c in COUNT_COLUMNS}
+    row["unsupported"] = sum(len(v) for v in p.unsupported_ops.values())
+    return row, p
+
+
+def _check_rows(table, sources, accuracies=None):
+    assert len(table) == len(sources)
+    for i, src in enumerate(sources):
+        acc = None if accuracies is None else accuracies[i]
+        expected, p = _expected_row(src, acc)
+        row = table[i]
+        assert row["error"] == ""
+        for c, v in expected.items():
+            assert row[c] == v, (i, c)
+        if acc is not None:
+            assert row["accuracy"] == pytest.approx(acc)
+            assert row["netscore"] == pytest.approx(p.netscore)
+            assert row["information_density"] == pytest.approx(p.information_density)
+
+
+def test_values_equal_profile_for_light_models():
+    if not LIGHT_MODELS:
+        pytest.skip("onnx wheel without light models")
+    sources = [str(p) for p in LIGHT_MODELS]
+    accuracies = [50.0 + i for i in range(len(sources))]
+    table = nf.profile_many(sources, accuracy=accuracies, threads=2, progress=False)
+    _check_rows(table, sources, accuracies)
+    assert list(table["source"]) == sources
+
+
+def test_values_equal_profile_for_generated_networks_across_chunks_and_threads():
+    archs = [nas.nasbench201_arch(i) for i in range(0, 15625, 997)]
+    models = [nas.nasbench201(a) for a in archs]
+    t1 = nf.profile_many(iter(models), threads=1, chunk_size=3, progress=False)
+    t2 = nf.profile_many(models, threads=2, chunk_size=5, progress=False)
+    _check_rows(t1, models)
+    for c in INT_COLUMNS:
+        np.testing.assert_array_equal(t1[c], t2[c])
+
+
+def test_source_kinds_and_names(tmp_path, tiny_model):
+    path = tmp_path / "tiny.onnx"
+    onnx.save(tiny_model, str(path))
+    data = tiny_model.SerializeToString()
+    sources = [str(path), path, data, bytearray(data), memoryview(data), np.frombuffer(data, np.uint8), tiny_model,
+               ("named", data)]
+    table = nf.profile_many(sources, progress=False)
+    assert (table.ok).all()
+    assert len(set(table["macs"].tolist())) == 1 and len(set(table["params"].tolist())) == 1
+    assert table[0]["source"] == str(path) and table[1]["source"] == str(path)
+    assert table[2]["source"] == "<bytes #2>"
+    assert table[6]["source"] == "tiny"   # the graph name
+    assert table[7]["source"] == "named"
+    with pytest.raises(TypeError):
+        nf.profile_many([12345], progress=False)
+
+
+def test_bad_models_record_errors_and_keep_other_rows(tmp_path, tiny_model):
+    good = tiny_model.SerializeToString()
+    sources = [good, b"\x0a\xff\xff", ("truncated", good[:len(good) // 2]), str(tmp_path / "missing.onnx"), good]
+    table = nf.profile_many(sources, accuracy=[70.0] * 5, progress=False)
+    assert list(table.ok) == [True, False, False, False, True]
+    for i in (1, 2, 3):
+        assert table[i]["error"]
+        assert table[i]["params"] == -1
+        assert math.isnan(table[i]["netscore"])
+    assert "truncated" in table[2]["error"]
+    assert "missing.onnx" in table[3]["error"]
+    expected, _ = _expected_row(good)
+    assert table[4]["macs"] == expected["macs"]
+
+
+def test_errors_raise_attaches_the_partial_table(tiny_model):
+    good = tiny_model.SerializeToString()
+    sources = [good, good, b"\x0a\xff\xff", good, good, good]
+    with pytest.raises(nf.ModelError) as info:
+        nf.profile_many(sources, errors="raise", chunk_size=2, progress=False)
+    table = info.value.table
+    # the chunk with the failure is complete; later chunks were not profiled
+    assert len(table) == 4
+    assert list(table.ok) == [True, True, False, True]
+    assert "<bytes #2>" in str(info.value)
+    with pytest.raises(ValueError):
+        nf.profile_many([good], errors="ignore")
+
+
+def test_accuracy_as_mapping_and_iterator(tmp_path, tiny_model):
+    a, b = tmp_path / "a.onnx", tmp_path / "b.onnx"
+    onnx.save(tiny_model, str(a))
+    onnx.save(tiny_model, str(b))
+    t = nf.profile_many([str(a), str(b)], accuracy={"a": 71.0, "b.onnx": 72.5}, progress=False)
+    assert list(t["accuracy"]) == [71.0, 72.5]
+    t = nf.profile_many([str(a), str(b)], accuracy={str(a): 60.0}, progress=False)
+    assert t[0]["accuracy"] == 60.0 and math.isnan(t[1]["accuracy"])
+    t = nf.profile_many(iter([str(a), str(b)]), accuracy=iter([65.0, 66.0]), progress=False)
+    assert list(t["accuracy"]) == [65.0, 66.0]
+    # NetScore from the paper's formula: 20 log10(a^2 / sqrt(p/1e6) / sqrt(m/1e9))
+    expected = 20 * math.log10(65.0 ** 2 / math.sqrt(t[0]["params"] / 1e6) / math.sqrt(t[0]["macs"] / 1e9))
+    assert t[0]["netscore"] == pytest.approx(expected)
+    with pytest.raises(ValueError):
+        nf.profile_many([str(a), str(b)], accuracy=[1.0], progress=False)
+
+
+def test_progress_callback_and_generator_total():
+    calls = []
+    models = (nas.nasbench201(i) for i in range(7))
+    t = nf.profile_many(models, chunk_size=3, progress=lambda done, total: calls.append((done, total)))
+    assert len(t) == 7
+    assert calls == [(3, None), (6, None), (7, None)]
+    calls.clear()
+    nf.profile_many([nas.nasbench201(0)] * 4, chunk_size=2, progress=lambda d, n: calls.append((d, n)))
+    assert calls == [(2, 4), (4, 4)]
+
+
+def test_input_shapes_and_batch_size_apply_to_every_model():
+    data = nas.nasbench201(5)
+    base = nf.profile(data)
+    t = nf.profile_many([data, data], batch_size=4, progress=False)
+    assert (t["macs"] == 4 * base.macs).all()
+    t = nf.profile_many([data], input_shapes={"input": [2, 3, 32, 32]}, progress=False)
+    assert t[0]["macs"] == 2 * base.macs
+
+
+def test_process_pool_executor_reassembles_in_order(tiny_model):
+    models = [nas.nasbench201(i) for i in range(12)] + [b"\x0a\xff\xff", tiny_model]
+    local = nf.profile_many(models, accuracy=list(range(50, 64)), progress=False)
+    with ProcessPoolExecutor(max_workers=2) as ex:
+        remote = nf.profile_many(models, accuracy=list(range(50, 64)), executor=ex, chunk_size=3, progress=False)
+    assert list(remote["source"]) == list(local["source"])
+    for c in local.columns:
+        a, b = local[c], remote[c]
+        if a.dtype == object:
+            assert list(a) == list(b)
+        else:
+            np.testing.assert_array_equal(a, b)
+    assert not remote[12]["error"] == ""
+
+
+def _write_models(directory, n):
+    os.makedirs(directory, exist_ok=True)
+    paths = []
+    for i in range(n):
+        p = os.path.join(directory, f"net{i}.onnx")
+        with open(p, "wb") as f:
+            f.write(nas.nasbench201(i))
+        paths.append(p)
+    return paths
+
+
+def test_profile_command_many_models(tmp_path, capsys):
+    from netscore_fast.cli import main
+    paths = _write_models(tmp_path / "models", 5)
+    acc = tmp_path / "acc.csv"
+    with open(acc, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["source", "accuracy"])
+        for i in range(5):
+            w.writerow([f"net{i}", 90 + i])
+    out = tmp_path / "results.csv"
+    rc = main(["profile", str(tmp_path / "models"), "--accuracy", str(acc), "--out", str(out), "--threads", "2",
+               "--cache", str(tmp_path / "c.db")])
+    assert rc == 0
+    table = nf.ProfileTable.read(out)
+    assert list(table["source"]) == paths
+    assert list(table["accuracy"]) == [90.0, 91.0, 92.0, 93.0, 94.0]
+    _check_rows(table, paths, [90.0, 91.0, 92.0, 93.0, 94.0])
+    # a glob, JSON output to stdout
+    shutil.copy(paths[0], tmp_path / "other.onnx")
+    rc = main(["profile", str(tmp_path / "models" / "net[01].onnx"), str(tmp_path / "other.onnx"), "--format", "json",
+               "--threads", "1"])
+    assert rc == 0
+    import json
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["source"] for r in rows] == [paths[0], paths[1], str(tmp_path / "other.onnx")]
+    assert rows[0]["macs"] == rows[2]["macs"] == table[0]["macs"]
+
+
+def test_nas_command_limit(tmp_path):
+    from netscore_fast.cli import main
+    out = tmp_path / "nb.csv"
+    assert main(["nas", "nasbench201", "--out", str(out), "--limit", "6", "--threads", "2"]) == 0
+    table = nf.ProfileTable.read(out)
+    assert list(table["source"]) == [nas.nasbench201_arch(i) for i in range(6)]
+    _check_rows(table, [nas.nasbench201(i) for i in range(6)])

@@ -1,0 +1,168 @@
+"""SQLite result cache: hits skip analysis, options and content change the key, concurrent writers and a
+SIGKILLed writer leave an intact database with every committed row."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import netscore_fast as nf
+from netscore_fast import _core, bulk, nas
+from netscore_fast.cache import ResultCache
+from netscore_fast.table import INT_COLUMNS
+
+
+@pytest.fixture
+def count_analyses(monkeypatch):
+    """Counts models handed to the C++ core."""
+    calls = {"models": 0}
+    real = _core.profile_batch
+
+    def counting(items, names, *args, **kwargs):
+        calls["models"] += len(items)
+        return real(items, names, *args, **kwargs)
+
+    monkeypatch.setattr(bulk._core, "profile_batch", counting)
+    return calls
+
+
+def _equal(a, b):
+    for c in INT_COLUMNS:
+        np.testing.assert_array_equal(a[c], b[c], err_msg=c)
+    assert list(a["error"]) == list(b["error"])
+
+
+def test_hit_returns_the_same_rows_without_analysis(tmp_path, count_analyses):
+    db = tmp_path / "c.db"
+    models = [nas.nasbench201(i) for i in range(10)] + [b"\x0a\xff\xff"]
+    fresh = nf.profile_many(models, progress=False)
+    count_analyses["models"] = 0
+    first = nf.profile_many(models, cache=db, chunk_size=4, progress=False)
+    assert count_analyses["models"] == 11
+    second = nf.profile_many(models, cache=db, chunk_size=4, accuracy=[70.0] * 11, progress=False)
+    assert count_analyses["models"] == 11          # nothing analysed again, the bad model included
+    _equal(fresh, first)
+    _equal(fresh, second)
+    assert second[0]["netscore"] == pytest.approx(nf.profile(models[0], accuracy=70.0).netscore)
+    with ResultCache(db) as c:
+        assert len(c) == 11
+
+
+def test_options_are_part_of_the_key(tmp_path, count_analyses):
+    db = tmp_path / "c.db"
+    data = nas.nasbench201(3)
+    nf.profile_many([data], cache=db, progress=False)
+    t = nf.profile_many([data], cache=db, batch_size=2, progress=False)
+    assert count_analyses["models"] == 2
+    assert t[0]["macs"] == 2 * nf.profile(data).macs
+    nf.profile_many([data], cache=db, input_shapes={"input": [1, 3, 64, 64]}, progress=False)
+    assert count_analyses["models"] == 3
+    nf.profile_many([data], cache=db, batch_size=2, progress=False)
+    assert count_analyses["models"] == 3
+
+
+def test_paths_by_stat_then_by_content(tmp_path, count_analyses):
+    db = tmp_path / "c.db"
+    a = tmp_path / "a.onnx"
+    a.write_bytes(nas.nasbench201(1))
+    nf.profile_many([str(a)], cache=db, progress=False)
+    assert count_analyses["models"] == 1
+    # a copy with another name and mtime: found by content
+    b = tmp_path / "b.onnx"
+    b.write_bytes(a.read_bytes())
+    t = nf.profile_many([str(b)], cache=db, progress=False)
+    assert count_analyses["models"] == 1 and t[0]["source"] == str(b)
+    # the same model given as bytes: same content key
+    nf.profile_many([a.read_bytes()], cache=db, progress=False)
+    assert count_analyses["models"] == 1
+    # rewritten with another network: size and mtime change, analysed afresh
+    a.write_bytes(nas.nasbench201(2))
+    os.utime(a, ns=(time.time_ns(), time.time_ns() + 10_000_000))
+    t = nf.profile_many([str(a)], cache=db, progress=False)
+    assert count_analyses["models"] == 2
+    assert t[0]["macs"] == nf.profile(nas.nasbench201(2)).macs
+
+
+_WRITER = textwrap.dedent("""
+    import sys
+    import netscore_fast as nf
+    from netscore_fast import nas
+    db, start, stop = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    models = [(nas.nasbench201_arch(i), nas.nasbench201(i)) for i in range(start, stop)]
+    t = nf.profile_many(models, cache=db, chunk_size=5, threads=1, progress=False)
+    assert t.ok.all()
+""")
+
+
+def test_concurrent_processes_with_overlapping_sets(tmp_path):
+    db = tmp_path / "c.db"
+    script = tmp_path / "writer.py"
+    script.write_text(_WRITER)
+    ranges = [(0, 40), (20, 60), (10, 50), (30, 70)]
+    procs = [subprocess.Popen([sys.executable, str(script), str(db), str(a), str(b)]) for a, b in ranges]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 70
+    conn.close()
+    # every model is present: a cached run over the union analyses nothing
+    calls = []
+    real = _core.profile_batch
+    try:
+        bulk._core.profile_batch = lambda items, *a, **k: (calls.append(len(items)), real(items, *a, **k))[1]
+        t = nf.profile_many([nas.nasbench201(i) for i in range(70)], cache=db, progress=False)
+    finally:
+        bulk._core.profile_batch = real
+    assert sum(calls) == 0 and t.ok.all()
+    assert t[69]["macs"] == nf.profile(nas.nasbench201(69)).macs
+
+
+_KILLED = textwrap.dedent("""
+    import os, signal, sys
+    import netscore_fast as nf
+    from netscore_fast import nas
+    db, log, kill_after = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+    def progress(done, total):
+        # called after a chunk's transaction committed: record it durably, then die without cleanup
+        with open(log, "a") as f:
+            f.write(f"{done}\\n")
+            f.flush()
+            os.fsync(f.fileno())
+        if done >= kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    models = ((nas.nasbench201_arch(i), nas.nasbench201(i)) for i in range(1000))
+    nf.profile_many(models, cache=db, chunk_size=8, threads=1, progress=progress)
+""")
+
+
+def test_sigkill_mid_run_keeps_committed_chunks(tmp_path):
+    db, log = tmp_path / "c.db", tmp_path / "log.txt"
+    script = tmp_path / "killed.py"
+    script.write_text(_KILLED)
+    proc = subprocess.run([sys.executable, str(script), str(db), str(log), "40"], timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    committed = int(log.read_text().split()[-1])
+    assert committed == 40
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    n_rows = conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    conn.close()
+    # the next chunk may have committed in the background before the kill; never fewer than reported
+    assert committed <= n_rows <= committed + 8
+    calls = []
+    real = _core.profile_batch
+    try:
+        bulk._core.profile_batch = lambda items, *a, **k: (calls.append(len(items)), real(items, *a, **k))[1]
+        t = nf.profile_many([nas.nasbench201(i) for i in range(committed)], cache=db, progress=False)
+    finally:
+        bulk._core.profile_batch = real
+    assert sum(calls) == 0 and t.ok.all()
