@@ -1,0 +1,87 @@
+// Direct convolution over padded, phase-split planes, written once over the vector traits `T`.
+// Shared by f32-dwconv (one channel per block) and f32-gconv (CO output channels of a small group per block).
+// Vectorised along the output width; R output rows per pass reuse each loaded input row (stride-1 fast paths).
+#pragma once
+#include "kernels/ukernels.h"
+
+namespace netscore::kernels::impl {
+
+// KH == 0 selects the general form (run-time kernel size, stride, dilation); else dilation is 1.
+template <class T, int KH, int KW, int SH, int SW, int R, int CO>
+inline void f32_direct_conv(const DirectConvArgs* p) {
+  using V = typename T::V;
+  constexpr int W = T::W;
+  const size_t kh = KH ? KH : p->kh, kw = KH ? KW : p->kw;
+  const size_t sh = KH ? SH : p->sh, sw = KH ? SW : p->sw;
+  const size_t dh = KH ? 1 : p->dh, dw = KH ? 1 : p->dw;
+  const size_t cin = p->cin, rs = p->row_stride, ps = p->phase_stride;
+  const size_t wstride = cin * kh * kw;  // floats between output channels of the block
+  const V lo = T::set1(p->min), hi = T::set1(p->max);
+  for (size_t oh0 = 0; oh0 < p->out_h; oh0 += R) {
+    const size_t rr = p->out_h - oh0 < size_t(R) ? p->out_h - oh0 : size_t(R);
+    for (size_t ow0 = 0; ow0 < p->out_w; ow0 += W) {
+      V acc[CO][R];
+#pragma GCC unroll 8
+      for (int co = 0; co < CO; ++co)
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) acc[co][r] = T::set1(p->bias[co]);
+      for (size_t ci = 0; ci < cin; ++ci) {
+        const float* plane = p->in + ci * p->plane_stride + ow0;
+        const float* wc = p->w + ci * kh * kw;
+        if constexpr (KH != 0 && R > 1) {
+          const float* base = plane + oh0 * SH * rs;
+#pragma GCC unroll 16
+          for (int ir = 0; ir < (R - 1) * SH + KH; ++ir) {
+#pragma GCC unroll 8
+            for (int kx = 0; kx < KW; ++kx) {
+              const V v = T::load(base + (kx % SW) * ps + ir * rs + kx / SW);
+#pragma GCC unroll 8
+              for (int r = 0; r < R; ++r) {
+                const int ky = ir - r * SH;
+                if (ky >= 0 && ky < KH) {
+#pragma GCC unroll 8
+                  for (int co = 0; co < CO; ++co)
+                    acc[co][r] = T::fmadd(v, T::set1(wc[co * wstride + ky * KW + kx]), acc[co][r]);
+                }
+              }
+            }
+          }
+        } else {
+          for (size_t ky = 0; ky < kh; ++ky) {
+            for (size_t kx = 0; kx < kw; ++kx) {
+              const size_t off = kx * dw;
+              const float* src = plane + (off % sw) * ps + (oh0 * sh + ky * dh) * rs + off / sw;
+#pragma GCC unroll 8
+              for (int r = 0; r < R; ++r) {
+                const V v = T::load(src + r * sh * rs);
+#pragma GCC unroll 8
+                for (int co = 0; co < CO; ++co)
+                  acc[co][r] = T::fmadd(v, T::set1(wc[co * wstride + ky * kw + kx]), acc[co][r]);
+              }
+            }
+          }
+        }
+      }
+      const ptrdiff_t n = ptrdiff_t(p->out_w) - ptrdiff_t(ow0);
+#pragma GCC unroll 8
+      for (int co = 0; co < CO; ++co) {
+        if (size_t(co) >= p->co_valid) break;
+        float* o = p->out + co * p->out_channel_stride + oh0 * p->out_w + ow0;
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+          if (size_t(r) < rr) T::store_n(o + r * p->out_w, T::min(T::max(acc[co][r], lo), hi), n);
+      }
+    }
+  }
+}
+
+}  // namespace netscore::kernels::impl
+
+#define NS_F32_DWCONV_DEFINE(isa, variant, kh, kw, sh, sw, rows)                  \
+  void ns_f32_dwconv_ukernel_##variant##__##isa(const DirectConvArgs* p) {       \
+    impl::f32_direct_conv<simd::Vec, kh, kw, sh, sw, rows, 1>(p);                 \
+  }
+#define NS_F32_GCONV_DEFINE(isa, variant, kh, kw, sh, sw, rows, co)               \
+  void ns_f32_gconv_ukernel_##variant##__##isa(const DirectConvArgs* p) {        \
+    impl::f32_direct_conv<simd::Vec, kh, kw, sh, sw, rows, co>(p);                \
+  }

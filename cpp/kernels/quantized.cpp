@@ -1,0 +1,260 @@
+// QConv2d and QGemm: int8 operands, int32 accumulation, per-tensor fp32 requantisation to int8.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "kernels/ukernels.h"
+
+namespace netscore::kernels {
+
+namespace {
+
+struct Requant {
+  float scale;
+  int32_t zp, lo, hi;
+};
+
+Requant make_requant(QuantParams x, QuantParams w, QuantParams y, Activation act) {
+  if (w.zero_point != 0) throw std::invalid_argument("int8 kernels: weights must be symmetric (zero_point 0)");
+  if (!(x.scale > 0) || !(w.scale > 0) || !(y.scale > 0)) throw std::invalid_argument("int8 kernels: scales must be > 0");
+  if (x.zero_point < -128 || x.zero_point > 127 || y.zero_point < -128 || y.zero_point > 127)
+    throw std::invalid_argument("int8 kernels: zero points must fit int8");
+  Requant r;
+  r.scale = float(double(x.scale) * double(w.scale) / double(y.scale));
+  r.zp = y.zero_point;
+  r.lo = -128;
+  r.hi = 127;
+  auto q = [&](float v) { return int32_t(std::nearbyint(v / y.scale)) + y.zero_point; };
+  switch (act.kind) {
+    case Activation::none: break;
+    case Activation::relu: r.lo = std::max(r.lo, y.zero_point); break;
+    case Activation::relu6: r.lo = std::max(r.lo, y.zero_point); r.hi = std::min(r.hi, q(6.0f)); break;
+    case Activation::clip: r.lo = std::max(r.lo, q(act.min)); r.hi = std::min(r.hi, q(act.max)); break;
+    default: throw std::invalid_argument("int8 kernels: only none, relu, relu6 and clip can be fused");
+  }
+  if (r.lo > r.hi) r.lo = r.hi;
+  return r;
+}
+
+// Pack rows of a row-major int8 matrix (rows x k) into MR-row panels, k in groups of 4 (zero-padded).
+void pack_rows_k4(const int8_t* src, size_t rows, size_t k, size_t ld, size_t mr, int8_t* dst) {
+  const size_t k4 = round_up(k, 4), panels = div_up(rows, mr);
+  std::memset(dst, 0, panels * mr * k4);
+  for (size_t r = 0; r < rows; ++r) {
+    int8_t* d = dst + (r / mr) * mr * k4 + (r % mr) * 4;
+    const int8_t* s = src + r * ld;
+    for (size_t kk = 0; kk < k; ++kk) d[(kk / 4) * mr * 4 + kk % 4] = s[kk];
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- QConv2d
+struct QConv2d::Impl {
+  bool depthwise = false;
+  Requant rq;
+  int32_t x_zp = 0;
+  const Qs8GemmUkernel* gemm = nullptr;
+  const Qs8DwconvUkernel* dw = nullptr;
+  const Qs8RequantUkernel* requant = nullptr;
+  size_t m = 0, k = 0, k4 = 0, n = 0;
+  std::vector<int8_t> a_packed;     // gemm: [group][panels][k4/4][MR][4]
+  std::vector<int16_t> w16;         // depthwise: [c][kh*kw]
+  std::vector<int32_t> bias_eff;    // per output channel: bias - x_zp * sum(w) (gemm) or bias (depthwise)
+};
+
+QConv2d::QConv2d(const Conv2dShape& s, const int8_t* weights, const int32_t* bias, QuantParams x, QuantParams w,
+                 QuantParams y, Activation act, Isa isa)
+    : shape_(s), impl_(new Impl) {
+  if (s.n < 1 || s.c_in < 1 || s.h < 1 || s.w < 1 || s.c_out < 1 || s.kh < 1 || s.kw < 1 || s.stride_h < 1 ||
+      s.stride_w < 1 || s.dil_h < 1 || s.dil_w < 1 || s.group < 1 || s.c_in % s.group || s.c_out % s.group ||
+      s.pad_top < 0 || s.pad_left < 0 || s.pad_bottom < 0 || s.pad_right < 0 || s.out_h() < 1 || s.out_w() < 1)
+    throw std::invalid_argument("qconv2d: invalid shape");
+  check_isa_supported(isa);
+  isa_ = isa;
+  Impl& im = *impl_;
+  im.rq = make_requant(x, w, y, act);
+  im.x_zp = x.zero_point;
+  im.requant = &select_qs8_requant(isa);
+  const size_t cin_g = s.c_in / s.group, taps = s.kh * s.kw;
+  im.m = s.c_out / s.group;
+  im.k = cin_g * taps;
+  im.k4 = round_up(im.k, 4);
+  im.n = s.out_h() * s.out_w();
+  im.bias_eff.assign(s.c_out, 0);
+  if (s.depthwise()) {
+    im.depthwise = true;
+    im.dw = &select_qs8_dwconv(isa);
+    im.w16.assign(weights, weights + s.c_out * taps);
+    for (int64_t c = 0; c < s.c_out; ++c) im.bias_eff[c] = bias ? bias[c] : 0;
+    name_ = im.dw->name;
+  } else {
+    im.gemm = &select_qs8_gemm(isa);
+    const size_t mr = im.gemm->mr, panels = div_up(im.m, mr);
+    im.a_packed.assign(s.group * panels * mr * im.k4, 0);
+    for (int64_t g = 0; g < s.group; ++g)
+      pack_rows_k4(weights + g * im.m * im.k, im.m, im.k, im.k, mr, &im.a_packed[g * panels * mr * im.k4]);
+    for (int64_t oc = 0; oc < s.c_out; ++oc) {
+      int32_t sum = 0;
+      for (size_t kk = 0; kk < im.k; ++kk) sum += weights[oc * im.k + kk];
+      im.bias_eff[oc] = (bias ? bias[oc] : 0) - x.zero_point * sum;
+    }
+    name_ = im.gemm->name;
+  }
+  elem_size_ = 1;
+  flops_ = 2.0 * double(s.macs());
+  in_elems_ = s.n * s.c_in * s.h * s.w;
+  out_elems_ = s.n * s.c_out * s.out_h() * s.out_w();
+  bytes_ = double(in_elems_ + out_elems_ + s.c_out * im.k) + 4.0 * double(bias ? s.c_out : 0);
+}
+
+QConv2d::~QConv2d() = default;
+
+void QConv2d::run_any(const void* in, void* out, ThreadPool* pool) const {
+  run(static_cast<const int8_t*>(in), static_cast<int8_t*>(out), pool);
+}
+
+void QConv2d::run(const int8_t* in, int8_t* out, ThreadPool* pool) const {
+  const Conv2dShape& s = shape_;
+  const Impl& im = *impl_;
+  const size_t oh = s.out_h(), ow = s.out_w(), n_cols = im.n, hw = s.h * s.w;
+  const Requant& rq = im.rq;
+  if (im.depthwise) {
+    const size_t rows = (oh - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
+    const size_t cols = (ow - 1) * s.stride_w + (s.kw - 1) * s.dil_w + 1;
+    const size_t row_stride = round_up(cols, 16);
+    parallel(pool, s.n * s.c_in, [&](int64_t t, int) {
+      const size_t c = t % s.c_in;
+      int16_t* plane = static_cast<int16_t*>(scratch_bytes(rows * row_stride * sizeof(int16_t), 0));
+      int32_t* acc = static_cast<int32_t*>(scratch_bytes(n_cols * sizeof(int32_t), 1));
+      const int8_t* x = in + t * hw;
+      for (size_t r = 0; r < rows; ++r) {
+        const ptrdiff_t ih = ptrdiff_t(r) - s.pad_top;
+        int16_t* d = plane + r * row_stride;
+        for (size_t j = 0; j < row_stride; ++j) {
+          const ptrdiff_t iw = ptrdiff_t(j) - s.pad_left;
+          d[j] = (ih >= 0 && ih < s.h && iw >= 0 && iw < s.w) ? int16_t(x[ih * s.w + iw] - im.x_zp) : 0;
+        }
+      }
+      Qs8DwconvArgs a{plane, row_stride, &im.w16[c * s.kh * s.kw], acc, oh, ow, size_t(s.kh), size_t(s.kw),
+                      size_t(s.stride_h), size_t(s.stride_w), size_t(s.dil_h), size_t(s.dil_w)};
+      im.dw->fn(&a);
+      im.requant->fn(n_cols, acc, im.bias_eff[c], rq.scale, rq.zp, rq.lo, rq.hi, out + t * n_cols);
+    });
+    return;
+  }
+  const size_t mr = im.gemm->mr, nr = im.gemm->nr, m = im.m, k = im.k, k4 = im.k4, panels = div_up(m, mr);
+  const size_t cin_g = s.c_in / s.group, taps = s.kh * s.kw;
+  const size_t threads = pool ? size_t(pool->num_threads()) : 1;
+  const size_t images = s.n * s.group;
+  size_t nc_block = round_up(std::min<size_t>(n_cols, 256), nr);
+  if (threads > 1)
+    nc_block = std::min(nc_block, std::max(nr, round_up(div_up(n_cols, div_up(4 * threads, images)), nr)));
+  const size_t blocks = div_up(n_cols, nc_block);
+  const int8_t pad = int8_t(im.x_zp);  // padding is real zero, i.e. the input zero point
+  parallel(pool, images * blocks, [&](int64_t task, int) {
+    const size_t img = task / blocks, blk = task % blocks, b = img / s.group, g = img % s.group;
+    const size_t n0 = blk * nc_block, nc = std::min(nc_block, n_cols - n0);
+    const int8_t* x = in + (b * s.c_in + g * cin_g) * hw;
+    int8_t* bp = static_cast<int8_t*>(scratch_bytes(round_up(nc_block, nr) * k4, 0));
+    int32_t* acc = static_cast<int32_t*>(scratch_bytes(mr * nr * sizeof(int32_t), 1));
+    // Implicit im2col into NR-column panels, k in groups of 4.
+    std::memset(bp, 0, round_up(nc, nr) * k4);
+    for (size_t col = 0; col < nc; ++col) {
+      const size_t pix = n0 + col, oy = pix / ow, ox = pix % ow;
+      int8_t* d = bp + (col / nr) * nr * k4 + (col % nr) * 4;
+      for (size_t kk = 0; kk < k; ++kk) {
+        const size_t ci = kk / taps, t = kk % taps, ky = t / s.kw, kx = t % s.kw;
+        const ptrdiff_t ih = ptrdiff_t(oy * s.stride_h + ky * s.dil_h) - s.pad_top;
+        const ptrdiff_t iw = ptrdiff_t(ox * s.stride_w + kx * s.dil_w) - s.pad_left;
+        d[(kk / 4) * nr * 4 + kk % 4] =
+            (ih >= 0 && ih < s.h && iw >= 0 && iw < s.w) ? x[ci * hw + ih * s.w + iw] : pad;
+      }
+    }
+    const int8_t* ap = &im.a_packed[g * panels * mr * k4];
+    for (size_t j = 0; j * nr < nc; ++j) {
+      const size_t ncj = std::min(nr, nc - j * nr);
+      for (size_t p = 0; p < panels; ++p) {
+        const size_t m0 = p * mr, mrp = std::min(mr, m - m0);
+        im.gemm->fn(mrp, ncj, k4, ap + p * mr * k4, bp + j * nr * k4, acc, nr, 0);
+        for (size_t r = 0; r < mrp; ++r) {
+          const size_t oc = g * m + m0 + r;
+          im.requant->fn(ncj, acc + r * nr, im.bias_eff[oc], rq.scale, rq.zp, rq.lo, rq.hi,
+                         out + (b * s.c_out + oc) * n_cols + n0 + j * nr);
+        }
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------- QGemm
+struct QGemm::Impl {
+  Requant rq;
+  const Qs8GemmUkernel* gemm = nullptr;
+  const Qs8RequantUkernel* requant = nullptr;
+  size_t k4 = 0;
+  std::vector<int8_t> b_packed;   // [n panels][k4/4][NR][4]
+  std::vector<int32_t> bias_eff;  // per column: bias - x_zp * sum_k(w)
+};
+
+QGemm::QGemm(const GemmShape& shape, const int8_t* b, const int32_t* bias, QuantParams x, QuantParams w,
+             QuantParams y, Activation act, Isa isa)
+    : shape_(shape), impl_(new Impl) {
+  if (shape.m < 1 || shape.k < 1 || shape.n < 1) throw std::invalid_argument("qgemm: sizes must be positive");
+  check_isa_supported(isa);
+  isa_ = isa;
+  Impl& im = *impl_;
+  im.rq = make_requant(x, w, y, act);
+  im.gemm = &select_qs8_gemm(isa);
+  im.requant = &select_qs8_requant(isa);
+  const size_t k = shape.k, n = shape.n, nr = im.gemm->nr;
+  im.k4 = round_up(k, 4);
+  std::vector<int8_t> wt(n * k);  // [n][k]
+  for (size_t j = 0; j < n; ++j)
+    for (size_t kk = 0; kk < k; ++kk) wt[j * k + kk] = shape.trans_b ? b[j * k + kk] : b[kk * n + j];
+  im.b_packed.resize(div_up(n, nr) * nr * im.k4);
+  pack_rows_k4(wt.data(), n, k, k, nr, im.b_packed.data());
+  im.bias_eff.resize(n);
+  for (size_t j = 0; j < n; ++j) {
+    int32_t sum = 0;
+    for (size_t kk = 0; kk < k; ++kk) sum += wt[j * k + kk];
+    im.bias_eff[j] = (bias ? bias[j] : 0) - x.zero_point * sum;
+  }
+  name_ = im.gemm->name;
+  elem_size_ = 1;
+  flops_ = 2.0 * double(shape.m) * double(k) * double(n);
+  in_elems_ = shape.m * shape.k;
+  out_elems_ = shape.m * shape.n;
+  bytes_ = double(in_elems_ + out_elems_ + k * n) + 4.0 * double(bias ? n : 0);
+}
+
+QGemm::~QGemm() = default;
+
+void QGemm::run_any(const void* in, void* out, ThreadPool* pool) const {
+  run(static_cast<const int8_t*>(in), static_cast<int8_t*>(out), pool);
+}
+
+void QGemm::run(const int8_t* x, int8_t* y, ThreadPool* pool) const {
+  const Impl& im = *impl_;
+  const size_t m = shape_.m, k = shape_.k, n = shape_.n, k4 = im.k4;
+  const size_t mr = im.gemm->mr, nr = im.gemm->nr, mpanels = div_up(m, mr), npanels = div_up(n, nr);
+  const Requant& rq = im.rq;
+  parallel(pool, mpanels, [&](int64_t p, int) {
+    const size_t m0 = p * mr, mrp = std::min(mr, m - m0);
+    int8_t* ap = static_cast<int8_t*>(scratch_bytes(mr * k4, 0));
+    int32_t* acc = static_cast<int32_t*>(scratch_bytes(mr * nr * sizeof(int32_t), 1));
+    pack_rows_k4(x + m0 * k, mrp, k, k, mr, ap);
+    for (size_t j = 0; j < npanels; ++j) {
+      const size_t nc = std::min(nr, n - j * nr);
+      im.gemm->fn(mrp, nc, k4, ap, &im.b_packed[j * nr * k4], acc, nr, 0);
+      for (size_t r = 0; r < mrp; ++r) {
+        int32_t* row = acc + r * nr;
+        for (size_t c = 0; c < nc; ++c) row[c] += im.bias_eff[j * nr + c];
+        im.requant->fn(nc, row, 0, rq.scale, rq.zp, rq.lo, rq.hi, y + (m0 + r) * n + j * nr);
+      }
+    }
+  });
+}
+
+}  // namespace netscore::kernels

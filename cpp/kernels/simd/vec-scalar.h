@@ -1,0 +1,39 @@
+// Vector traits for the portable scalar tier: one float per "vector". Included only by *-scalar.cpp files.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#define NS_KEEP_scalar(...) __VA_ARGS__
+#define NS_KEEP_avx2(...)
+#define NS_KEEP_avx512(...)
+#define NS_KEEP_neon(...)
+#define NS_KEEP_neondot(...)
+
+namespace netscore::kernels::simd {
+
+struct Vec {
+  using V = float;
+  static constexpr int W = 1;
+  static V zero() { return 0.0f; }
+  static V set1(float x) { return x; }
+  static V load(const float* p) { return *p; }
+  static void store(float* p, V v) { *p = v; }
+  static V load_n(const float* p, ptrdiff_t n) { return n > 0 ? *p : 0.0f; }
+  static void store_n(float* p, V v, ptrdiff_t n) {
+    if (n > 0) *p = v;
+  }
+  static V fmadd(V a, V b, V c) { return a * b + c; }
+  static V add(V a, V b) { return a + b; }
+  static V sub(V a, V b) { return a - b; }
+  static V mul(V a, V b) { return a * b; }
+  static V div(V a, V b) { return a / b; }
+  static V max(V a, V b) { return a > b ? a : b; }
+  static V min(V a, V b) { return a < b ? a : b; }
+  static V exp(V x) { return std::exp(x); }
+  static V select_neg(V x, V if_neg, V otherwise) { return x < 0.0f ? if_neg : otherwise; }
+  static float reduce_add(V v) { return v; }
+};
+
+}  // namespace netscore::kernels::simd
