@@ -391,14 +391,17 @@ class Walker {
   }
 
   // Roots that flow from a constant input at a param position into a folded node's outputs.
-  void propagate_roots(const OpDef* def, size_t node, std::vector<uint32_t>& out) const {
+  void propagate_roots(const OpDef* def, size_t node, std::vector<uint32_t>& out) {
     const bool pass_integer = def->integer_weights || def->cost == nullptr;
     for (size_t k = in_begin_[node]; k < in_begin_[node + 1]; ++k) {
       const uint32_t id = in_ids_[k];
       const size_t pos = k - in_begin_[node];
       if (id == kNone || !is_param_position(def->param_inputs, pos)) continue;
       for (uint32_t r : roots_[id]) {
-        if (!pass_integer && onnx::is_integer_type(values_[r].dtype)) continue;
+        if (onnx::is_integer_type(values_[r].dtype)) {
+          if (!pass_integer) continue;
+          if (def->integer_weights) integer_admitted_[r] = 1;  // e.g. int8 W through DequantizeLinear
+        }
         if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
       }
     }
@@ -424,7 +427,8 @@ class Walker {
         const Value& root = values_[r];
         const int64_t n = root.numel();
         if (n <= 1) continue;  // scalars are exporter constants (eps, 0.5, ...), not weights
-        if (onnx::is_integer_type(root.dtype) ? !integer_ok : !onnx::is_float_type(root.dtype)) continue;
+        if (onnx::is_integer_type(root.dtype) ? !(integer_ok || integer_admitted_[r]) : !onnx::is_float_type(root.dtype))
+          continue;
         counted_[r] = 1;
         layer.params = add_sat(layer.params, n);
         layer.weight_bytes = add_sat(layer.weight_bytes, std::max<int64_t>(0, bytes_of(n, root.dtype)));
@@ -437,6 +441,7 @@ class Walker {
     const size_t nn = graph_.nodes.size();
     const size_t nv = values_.size();
     counted_.assign(nv, 0);
+    integer_admitted_.assign(nv, 0);
     last_use_.assign(nv, -1);
     first_use_.assign(nv, -1);
     act_bytes_.assign(nv, -1);
@@ -656,6 +661,7 @@ class Walker {
   std::vector<std::pair<std::string_view, int64_t>> opset_cache_;
   std::unordered_map<std::string, size_t> unsupported_index_;
   std::vector<char> counted_;
+  std::vector<char> integer_admitted_;           // integer root that passed a folded integer-weight op
   std::vector<int64_t> first_use_, last_use_, act_bytes_;
   int64_t unknown_sizes_ = 0;
   Profile profile_;
