@@ -1,6 +1,7 @@
 // Timing one op spec: random data in, prepared kernel built outside the timed loop, run() timed.
 #include "kernels/bench/op_timing.h"
 
+#include <algorithm>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -115,36 +116,38 @@ std::string OpSpec::key() const {
   return k.str();
 }
 
-OpTiming time_op(const OpSpec& spec, const TimingOptions& options, kernels::ThreadPool* pool) {
-  std::vector<std::unique_ptr<kernels::Kernel>> ks;
-  ks.push_back(make_kernel(spec, 1));
-  const kernels::Kernel& k0 = *ks[0];
-  const bool binary = spec.kind == OpSpec::Kind::add || spec.kind == OpSpec::Kind::mul;
-  const int64_t in_elems = k0.input_elements();
-  const int64_t out_elems = k0.output_elements();
-  const int64_t b_elems = binary ? product(spec.b_dims) : 0;
+PreparedOp::PreparedOp(const OpSpec& spec, int copies) {
+  binary_ = spec.kind == OpSpec::Kind::add || spec.kind == OpSpec::Kind::mul;
+  copies = std::max(1, copies);
+  for (int c = 0; c < copies; ++c) kernels_.push_back(make_kernel(spec, uint64_t(c) * 7 + 1));
+  const int64_t in_elems = kernels_[0]->input_elements();
+  const int64_t out_elems = kernels_[0]->output_elements();
+  const int64_t b_elems = binary_ ? product(spec.b_dims) : 0;
+  in_.resize(size_t(copies));
+  out_.resize(size_t(copies));
+  b_.resize(size_t(copies));
+  for (int c = 0; c < copies; ++c) {
+    in_[c] = random_vector(in_elems, 1000 + c);
+    out_[c].assign(size_t(std::max<int64_t>(out_elems, 1)), 0.0f);
+    if (binary_) b_[c] = random_vector(b_elems, 2000 + c);
+  }
+}
 
+void PreparedOp::run(int c, kernels::ThreadPool* pool) {
+  if (binary_)  // both operands are activations in a network: pass the second per call
+    static_cast<const kernels::Binary&>(*kernels_[c]).run(in_[c].data(), b_[c].data(), out_[c].data(), pool);
+  else
+    kernels_[c]->run_any(in_[c].data(), out_[c].data(), pool);
+}
+
+OpTiming time_op(const OpSpec& spec, const TimingOptions& options, kernels::ThreadPool* pool) {
   int copies = 1;
   if (options.cold_cache) {
-    copies = cold_cache_copies(int64_t(k0.bytes()) + 64 * 1024);
-    for (int c = 1; c < copies; ++c) ks.push_back(make_kernel(spec, uint64_t(c) * 7 + 1));
+    PreparedOp probe(spec, 1);
+    copies = cold_cache_copies(int64_t(probe.kernel().bytes()) + 64 * 1024);
   }
-  std::vector<std::vector<float>> in(copies), out(copies), b(copies);
-  for (int c = 0; c < copies; ++c) {
-    in[c] = random_vector(in_elems, 1000 + c);
-    out[c].assign(size_t(std::max<int64_t>(out_elems, 1)), 0.0f);
-    if (binary) b[c] = random_vector(b_elems, 2000 + c);
-  }
-
-  std::function<void(int)> fn;
-  if (binary) {
-    fn = [&](int c) {
-      static_cast<const kernels::Binary&>(*ks[c]).run(in[c].data(), b[c].data(), out[c].data(), pool);
-    };
-  } else {
-    fn = [&](int c) { ks[c]->run_any(in[c].data(), out[c].data(), pool); };
-  }
-
+  PreparedOp op(spec, copies);
+  const kernels::Kernel& k0 = op.kernel();
   RunContext ctx;
   ctx.cpu_model = cpu_info().model;
   ctx.isa = kernels::isa_name(k0.isa());
@@ -154,7 +157,8 @@ OpTiming time_op(const OpSpec& spec, const TimingOptions& options, kernels::Thre
   opt.threads = ctx.threads;
   OpTiming result;
   result.kernel = k0.kernel_name();
-  result.timing = time_calls(fn, copies, int64_t(k0.flops()), int64_t(k0.bytes()), opt, ctx);
+  result.timing = time_calls([&](int c) { op.run(c, pool); }, op.copies(), int64_t(k0.flops()),
+                             int64_t(k0.bytes()), opt, ctx);
   return result;
 }
 

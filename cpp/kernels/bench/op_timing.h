@@ -1,6 +1,7 @@
 // One op at one shape, as our kernels run it: build the prepared kernel with random data and time run().
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,21 @@ struct OpSpec {
 };
 
 const char* kind_name(OpSpec::Kind kind);  // "conv", "gemm", ...
+
+// A kernel for `spec` built with seeded random weights, plus `copies` sets of random input and output
+// buffers (and kernel instances when copies > 1, so weights rotate too). run() is what the harness times.
+class PreparedOp {
+ public:
+  explicit PreparedOp(const OpSpec& spec, int copies = 1);
+  void run(int copy, kernels::ThreadPool* pool);
+  const kernels::Kernel& kernel() const { return *kernels_[0]; }
+  int copies() const { return int(kernels_.size()); }
+
+ private:
+  bool binary_ = false;
+  std::vector<std::unique_ptr<kernels::Kernel>> kernels_;
+  std::vector<std::vector<float>> in_, out_, b_;
+};
 
 struct OpTiming {
   std::string kernel;                     // micro-kernel name reported by the prepared kernel
