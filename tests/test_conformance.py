@@ -21,8 +21,8 @@ from onnx import numpy_helper  # noqa: E402
 import netscore_fast  # noqa: E402
 from netscore_fast.profile import supported_ops  # noqa: E402
 
-# float inputs at a position > 0 with at most this many elements become initializers (scales, roi,
-# bounds, constant values); larger ones stay runtime inputs with known shapes
+# float inputs at a position > 0 (or scalars anywhere, as Range's start) with at most this many elements
+# become initializers (scales, roi, bounds, constant values); larger ones stay runtime inputs
 SMALL_FLOAT_ELEMENTS = 16
 
 # Ops whose output shape depends on the values of a runtime (non-embedded) input: an unknown dim is the
@@ -104,7 +104,8 @@ def _prepare(case):
         if isinstance(value, np.ndarray) and value.dtype.kind in "OUS":
             input_shapes[info.name] = list(value.shape)  # strings: the shape is what matters
             continue
-        small_float = position > 0 and int(np.prod(_shape_of(value), dtype=np.int64)) <= SMALL_FLOAT_ELEMENTS
+        shape = _shape_of(value)
+        small_float = (position > 0 or len(shape) == 0) and int(np.prod(shape, dtype=np.int64)) <= SMALL_FLOAT_ELEMENTS
         if _is_integer(value) or small_float:
             if isinstance(value, onnx.TensorProto):
                 tensor = onnx.TensorProto()
