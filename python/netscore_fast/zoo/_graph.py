@@ -58,8 +58,10 @@ class Net:
 
         dims = [int(d) for d in dims]
         if self.mode == "external":
-            t = helper.make_tensor(name, TensorProto.FLOAT, dims, vals=[])
-            t.ClearField("float_data")
+            t = TensorProto()
+            t.name = name
+            t.data_type = TensorProto.FLOAT
+            t.dims.extend(dims)
             t.data_location = TensorProto.EXTERNAL
             numel = math.prod(dims)
             for key, value in (("location", "weights.bin"), ("offset", "0"), ("length", str(4 * numel))):
