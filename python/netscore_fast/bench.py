@@ -237,13 +237,18 @@ def _machine(threads: int) -> Dict[str, Any]:
     return m
 
 
+def _compute_bound(row: Mapping[str, Any]) -> bool:
+    """Conv and GEMM are charted in GFLOP/s; GEMV (streams its weights), pooling and elementwise in GB/s."""
+    op = str(row.get("op_type", "")).lower()
+    return op in ("conv", "gemm", "matmul") and "gemv" not in str(row.get("kernel", "")) and row.get("flops", 0) > 0
+
+
 def _efficiency(rows: List[Dict[str, Any]], machine: Mapping[str, Any], threads: int) -> None:
     # Only compute-bound ops (conv, GEMM) are compared with the FMA peak; memory-bound ops show GB/s.
     peak = float(machine.get("peak_gflops_per_core") or 0.0) * max(1, threads)
     for r in rows:
         g = r.get("gflops")
-        compute = str(r.get("op_type", "")).lower() in ("conv", "gemm", "matmul")
-        ok = compute and peak > 0 and g is not None and not math.isnan(g) and g > 0
+        ok = str(r.get("op_type", "")).lower() in ("conv", "gemm", "matmul") and peak > 0 and g is not None and not math.isnan(g) and g > 0
         r["efficiency"] = g / peak if ok else math.nan
 
 
@@ -446,11 +451,11 @@ def plot(table: BenchTable, path: Union[str, os.PathLike]) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise ImportError("plotting needs matplotlib: pip install 'netscore-fast[plot]'") from None
-    rows = [r for r in table if r["status"] == MEASURED]
-    labels = [r["name"] for r in rows]
-    compute = [r["gflops"] if (r["flops"] > 0 and r["op_type"] in ("Conv", "Gemm")) else 0.0 for r in rows]
-    memory = [r["gbytes_per_s"] if not (r["flops"] > 0 and r["op_type"] in ("Conv", "Gemm")) else 0.0
-              for r in rows]
+    rows = [r for r in table if r["status"] == MEASURED and r["timed"]]
+    labels = [r["name"] if len(r["name"]) <= 40 else r["name"][:38] + ".." for r in rows]
+    is_compute = [_compute_bound(r) for r in rows]
+    compute = [r["gflops"] if c else 0.0 for r, c in zip(rows, is_compute)]
+    memory = [0.0 if c else r["gbytes_per_s"] for r, c in zip(rows, is_compute)]
     m = table.machine
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 0.42 * len(rows) + 2.2), sharey=True,
                                    gridspec_kw={"width_ratios": [3, 2]})
@@ -462,16 +467,17 @@ def plot(table: BenchTable, path: Union[str, os.PathLike]) -> None:
     ax1.invert_yaxis()
     peak = float(m.get("peak_gflops_per_core") or 0) * max(1, table.threads)
     if peak > 0:
-        ax1.axvline(peak, color="grey", linestyle="--", linewidth=1)
-        ax1.text(peak, len(rows) - 0.4, f" peak {peak:.0f}", color="grey", fontsize=8, va="bottom", ha="right")
+        ax1.axvline(peak, color="grey", linestyle="--", linewidth=1,
+                    label=f"FP32 peak {peak:.0f} GFLOP/s ({table.threads} thread(s))")
+        ax1.legend(loc="lower right", fontsize=8)
     for y, v in zip(ypos, compute):
         if v > 0:
             ax1.text(v, y, f" {v:.0f}", va="center", fontsize=8)
     for y, v in zip(ypos, memory):
         if v > 0:
             ax2.text(v, y, f" {v:.0f}", va="center", fontsize=8)
-    ax1.set_xlabel("compute throughput (GFLOP/s, conv and GEMM)")
-    ax2.set_xlabel("memory throughput (GB/s, pooling and elementwise)")
+    ax1.set_xlabel("compute throughput (GFLOP/s): conv, GEMM")
+    ax2.set_xlabel("memory throughput (GB/s): GEMV, pooling, elementwise")
     ax1.set_xlim(0, max([peak * 1.08] + [v * 1.15 for v in compute] + [1]))
     ax2.set_xlim(0, max([v * 1.2 for v in memory] + [1]))
     ax1.grid(axis="x", alpha=0.3)
