@@ -26,8 +26,14 @@ const char* wire_type_name(uint32_t wire_type) {
 }
 
 void throw_truncated(const char* what, uint32_t field, uint64_t length, size_t at, size_t end, size_t total) {
-  std::string msg = "truncated input: field " + std::to_string(field) + " " + what + " " + std::to_string(length) +
-                    " at byte " + std::to_string(at) + " runs past the end";
+  std::string msg = "truncated input: ";
+  if (field == 0) {
+    msg += "field tag";
+  } else {
+    msg += "field " + std::to_string(field) + " " + what;
+    if (std::strcmp(what, "length") == 0) msg += " " + std::to_string(length);
+  }
+  msg += " at byte " + std::to_string(at) + " runs past the end";
   if (end == total)
     msg += " (" + std::to_string(total) + " bytes)";
   else
@@ -649,10 +655,7 @@ void expect_model_field(const Reader& r, uint32_t wire, const char* field_name) 
                      "), expected " + pb::wire_type_name(wire) + " at byte " + std::to_string(r.tag_offset()));
 }
 
-}  // namespace
-
-Model decode_model(const uint8_t* data, size_t size) {
-  if (size == 0 || data == nullptr) throw ModelError("empty buffer");
+Model decode_model_fields(const uint8_t* data, size_t size) {
   Model model;
   Reader r(data, size);
   bool has_graph = false;
@@ -716,6 +719,20 @@ Model decode_model(const uint8_t* data, size_t size) {
   }
   if (!has_graph) throw ModelError("not an ONNX model: no graph");
   return model;
+}
+
+}  // namespace
+
+Model decode_model(const uint8_t* data, size_t size) {
+  if (size == 0 || data == nullptr) throw ModelError("empty buffer");
+  try {
+    return decode_model_fields(data, size);
+  } catch (const LocatedError& e) {
+    // Deeply nested subgraphs give locations thousands of characters long: keep both ends.
+    constexpr size_t kHead = 240, kTail = 240;
+    if (e.path.size() <= kHead + kTail + 16) throw;
+    throw ModelError(e.path.substr(0, kHead) + " ... " + e.path.substr(e.path.size() - kTail) + ": " + e.problem);
+  }
 }
 
 }  // namespace netscore::onnx

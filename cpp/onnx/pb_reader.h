@@ -16,7 +16,8 @@ enum WireType : uint32_t {
 const char* wire_type_name(uint32_t wire_type);
 
 // Errors found by the cursor. They carry no field path; decode.cpp adds one on the way out.
-// `end` is where the enclosing message ends, `total` the size of the whole buffer.
+// `what` is "length" (then `length` is the claimed length), "varint", "fixed32" or "fixed64"; field 0 means
+// the field's tag itself. `end` is where the enclosing message ends, `total` the size of the whole buffer.
 [[noreturn]] void throw_truncated(const char* what, uint32_t field, uint64_t length, size_t at, size_t end,
                                   size_t total);
 [[noreturn]] void throw_error(const std::string& problem);
@@ -34,6 +35,7 @@ class Reader {
   bool next() {
     if (pos_ >= end_) return false;
     tag_at_ = pos_;
+    field_ = 0;                         // 0 while the tag itself is read: errors then name "field tag"
     uint64_t tag;
     if (*pos_ < 0x80) {                 // fast path: field numbers 1..15 with one-byte tags
       tag = *pos_++;
@@ -128,29 +130,6 @@ class Reader {
     for (; p < pos_; p += 8) f(load64(p));
   }
 
-  // Count the elements of a packed or unpacked repeated field without decoding them (advances the cursor).
-  // Used to check a tensor's payload size against its dims.
-  size_t count_varints() {
-    if (wire_ == kVarint) { read_varint_raw(); return 1; }
-    if (wire_ != kLengthDelimited) wrong_wire("varint or packed varints");
-    const uint8_t* p = read_length_delimited();
-    size_t n = 0;
-    for (const uint8_t* q = p; q < pos_; ++q) n += (*q < 0x80);
-    if (pos_ > p && pos_[-1] >= 0x80) {   // last varint of the run is cut off
-      throw_truncated("packed varint", field_, static_cast<uint64_t>(pos_ - p), offset_of(p), offset_of(end_), total_);
-    }
-    return n;
-  }
-  size_t count_fixed(uint32_t width) {
-    uint32_t single = width == 4 ? kFixed32 : kFixed64;
-    if (wire_ == single) { need(width, width == 4 ? "fixed32" : "fixed64"); pos_ += width; return 1; }
-    if (wire_ != kLengthDelimited) wrong_wire(width == 4 ? "fixed32 or packed fixed32" : "fixed64 or packed fixed64");
-    const uint8_t* p = read_length_delimited();
-    size_t n = static_cast<size_t>(pos_ - p);
-    if (n % width != 0) throw_error(packed_size_problem(width, n, p));
-    return n / width;
-  }
-
   static uint32_t load32(const uint8_t* p) {
     uint32_t v;
     std::memcpy(&v, p, 4);
@@ -196,7 +175,8 @@ class Reader {
         v |= static_cast<uint64_t>(b & 0x7F) << shift;
         if (b < 0x80) { pos_ = p; return v; }
       }
-      throw_error("varint longer than 10 bytes at byte " + at(pos_) + " (field " + std::to_string(field_) + ")");
+      throw_error("varint longer than 10 bytes at byte " + at(pos_) +
+                  (field_ ? " (field " + std::to_string(field_) + ")" : std::string(" (field tag)")));
     }
     uint64_t v = 0;
     for (int shift = 0; p < end_; shift += 7) {
@@ -204,7 +184,7 @@ class Reader {
       v |= static_cast<uint64_t>(b & 0x7F) << shift;
       if (b < 0x80) { pos_ = p; return v; }
     }
-    throw_truncated("varint", field_, static_cast<uint64_t>(end_ - pos_), offset_of(pos_), offset_of(end_), total_);
+    throw_truncated("varint", field_, 0, offset_of(pos_), offset_of(end_), total_);
   }
   uint32_t read_fixed32_raw() { need(4, "fixed32"); uint32_t v = load32(pos_); pos_ += 4; return v; }
   uint64_t read_fixed64_raw() { need(8, "fixed64"); uint64_t v = load64(pos_); pos_ += 8; return v; }
