@@ -208,3 +208,29 @@ def test_nas_command_limit(tmp_path):
     table = nf.ProfileTable.read(out)
     assert list(table["source"]) == [nas.nasbench201_arch(i) for i in range(6)]
     _check_rows(table, [nas.nasbench201(i) for i in range(6)])
+
+
+_RSS_CHILD = """
+import resource, sys
+from netscore_fast import nas
+from netscore_fast.bulk import profile_many
+n = int(sys.argv[1])
+data = nas.nasbench201("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+t = profile_many((data for _ in range(n)), threads=2, progress=False)
+assert len(t) == n and t.ok.all()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.mark.slow
+def test_memory_stays_flat_over_a_long_iterator():
+    import subprocess
+    import sys
+
+    def rss(n):
+        out = subprocess.run([sys.executable, "-c", _RSS_CHILD, str(n)], check=True, capture_output=True, text=True)
+        return int(out.stdout.split()[-1])
+
+    small, big = rss(500), rss(12_000)
+    # 24x the models: only the table rows (~150 bytes each, under 2 MiB here) may add to the peak
+    assert big < small * 1.25, (small, big)

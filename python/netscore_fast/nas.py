@@ -362,7 +362,7 @@ def _cli_nas(args) -> int:
 
     start = time.perf_counter()
     table = profile_many(nasbench201_models(args.dataset, limit=args.limit), threads=args.threads,
-                         cache=args.cache, total=args.limit or 15625)
+                         cache=args.cache, total=min(args.limit, 15625) if args.limit else 15625)
     table.write(args.out)
     elapsed = time.perf_counter() - start
     bad = int((table["error"] != "").sum())

@@ -1,0 +1,214 @@
+"""Bulk profiling benchmarks: the whole NAS-Bench-201 space, thread scaling, onnx-tool side by side,
+flat memory over a 100,000-model iterator, and the cost of a cache hit.
+
+Script:  python benchmarks/bench_bulk.py [--quick] [--repeats N]   (prints medians, spreads and ratios)
+pytest:  pytest benchmarks/bench_bulk.py --benchmark-enable
+Every comparison is measured side by side in the same run, runs interleaved, and reported as a median.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _stats(xs):
+    xs = sorted(xs)
+    return statistics.median(xs), xs[0], xs[-1]
+
+
+def space_end_to_end(threads: int, limit=None) -> float:
+    """Seconds to generate and profile the space (or its first `limit` networks) in memory."""
+    from netscore_fast import nas
+    from netscore_fast.bulk import profile_many
+
+    start = time.perf_counter()
+    table = profile_many(nas.nasbench201_models(limit=limit), threads=threads, progress=False)
+    elapsed = time.perf_counter() - start
+    assert table.ok.all()
+    return elapsed
+
+
+def bench_space(repeats: int, limit) -> dict:
+    n = limit or 15625
+    times = {1: [], 2: []}
+    for _ in range(repeats):            # interleaved: 1 thread, 2 threads, 1, 2, ...
+        for t in (1, 2):
+            times[t].append(space_end_to_end(t, limit))
+    out = {}
+    for t in (1, 2):
+        med, lo, hi = _stats(times[t])
+        out[t] = n / med
+        print(f"  {t} thread{'s' if t > 1 else ' '}: median {med:6.2f} s  (min {lo:.2f}, max {hi:.2f})  "
+              f"{n / med:8.0f} models/s")
+    print(f"  scaling 2 threads / 1 thread: {out[2] / out[1]:.2f}x   (space of {n} networks)")
+    return out
+
+
+def bench_onnx_tool(samples: int, repeats: int) -> None:
+    try:
+        import onnx_tool
+    except ImportError:
+        print("  onnx-tool not installed: skipped (pip install onnx-tool)")
+        return
+    import contextlib
+    import io
+
+    import numpy as np
+    from netscore_fast import nas
+    from netscore_fast.bulk import profile_many
+
+    with tempfile.TemporaryDirectory() as d:
+        paths = []
+        for i in range(samples):
+            p = os.path.join(d, f"nb201_{i}.onnx")
+            with open(p, "wb") as f:   # real (zero) payloads: onnx-tool reads the weights
+                f.write(nas.nasbench201(i * 15625 // samples, weights="zeros"))
+            paths.append(p)
+
+        x = np.zeros((1, 3, 32, 32), dtype=np.float32)
+
+        def run_onnx_tool():
+            start = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):
+                for p in paths:
+                    m = onnx_tool.Model(p)
+                    m.graph.shape_infer({"input": x})   # it needs the symbolic batch dim fixed
+                    m.graph.profile()
+            return time.perf_counter() - start
+
+        def run_ours():
+            start = time.perf_counter()
+            t = profile_many(paths, threads=1, progress=False)
+            assert t.ok.all()
+            return time.perf_counter() - start
+
+        ours, peer = [], []
+        for _ in range(repeats):
+            peer.append(run_onnx_tool())
+            ours.append(run_ours())
+        o, p = statistics.median(ours), statistics.median(peer)
+        print(f"  onnx-tool : {samples / p:8.1f} models/s  (median of {repeats}, {samples} files)")
+        print(f"  ours (1 thread, same files): {samples / o:8.1f} models/s")
+        print(f"  ratio ours / onnx-tool: {p / o:.0f}x")
+
+
+_MEM_CHILD = """
+import resource, sys, time
+from netscore_fast import nas
+from netscore_fast.bulk import profile_many
+n = int(sys.argv[1])
+data = nas.nasbench201(sys.argv[2])
+start = time.perf_counter()
+t = profile_many((data for _ in range(n)), threads=2, progress=False)
+assert len(t) == n and t.ok.all()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter() - start)
+"""
+
+
+def peak_rss_kib(n: int, arch: str) -> tuple:
+    out = subprocess.run([sys.executable, "-c", _MEM_CHILD, str(n), arch], check=True, capture_output=True,
+                         text=True).stdout.split()
+    return int(out[0]), float(out[1])
+
+
+def bench_memory(big: int) -> None:
+    small_rss, t_small = peak_rss_kib(1000, ALL_NONE)
+    big_rss, t_big = peak_rss_kib(big, ALL_NONE)
+    print(f"  1,000 models: max RSS {small_rss / 1024:7.1f} MiB ({t_small:.1f} s)")
+    print(f"  {big:,} models: max RSS {big_rss / 1024:7.1f} MiB ({t_big:.1f} s)")
+    print(f"  ratio: {big_rss / small_rss:.2f}x (target < 2x)")
+
+
+def bench_cache(n: int, repeats: int) -> None:
+    from netscore_fast import nas
+    from netscore_fast.bulk import profile_many
+
+    models = [(nas.nasbench201_arch(i), nas.nasbench201(i)) for i in range(n)]
+    with tempfile.TemporaryDirectory() as d:
+        db = os.path.join(d, "cache.db")
+        profile_many(models, cache=db, threads=1, progress=False)     # warm
+        fresh, hit = [], []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            profile_many(models, threads=1, progress=False)
+            fresh.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            profile_many(models, cache=db, threads=1, progress=False)
+            hit.append(time.perf_counter() - start)
+    f, h = statistics.median(fresh), statistics.median(hit)
+    print(f"  fresh analysis: {f / n * 1e6:8.1f} us/model   cache hit: {h / n * 1e6:8.1f} us/model "
+          f"(1 thread, {n} in-memory networks, median of {repeats})")
+    print(f"  hit / fresh: {100 * h / f:.1f} % (target < 5 %)")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="a 3,000-network slice, 20,000-model memory run")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args(argv)
+    import netscore_fast
+    print(f"netscore_fast {netscore_fast.__version__} on {_cpu_model()}, {os.cpu_count()} logical CPUs, "
+          f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.1f}")
+    print("NAS-Bench-201 space, generated in memory and profiled end to end:")
+    bench_space(args.repeats, 3000 if args.quick else None)
+    print("onnx-tool side by side (Model(path); graph.shape_infer(); graph.profile()):")
+    bench_onnx_tool(10 if args.quick else 30, args.repeats)
+    print("Peak memory of an iterator of repeated NAS-Bench-201 bytes (separate processes):")
+    bench_memory(20_000 if args.quick else 100_000)
+    print("Cache hit against fresh analysis:")
+    bench_cache(1000 if args.quick else 3000, args.repeats)
+    return 0
+
+
+# --- pytest-benchmark -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def nb_models():
+    from netscore_fast import nas
+    return [(nas.nasbench201_arch(i), nas.nasbench201(i)) for i in range(0, 15625, 25)]
+
+
+def test_generate_nasbench201(benchmark):
+    from netscore_fast import nas
+    archs = [nas.nasbench201_arch(i) for i in range(500)]
+    benchmark(lambda: [nas.nasbench201(a) for a in archs])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_profile_many_nasbench201(benchmark, nb_models, threads):
+    from netscore_fast.bulk import profile_many
+    table = benchmark(profile_many, nb_models, threads=threads, progress=False)
+    assert table.ok.all()
+
+
+def test_profile_many_cache_hit(benchmark, nb_models, tmp_path):
+    from netscore_fast.bulk import profile_many
+    db = tmp_path / "c.db"
+    profile_many(nb_models, cache=db, progress=False)
+    table = benchmark(profile_many, nb_models, cache=db, threads=1, progress=False)
+    assert table.ok.all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
