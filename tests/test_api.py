@@ -250,3 +250,19 @@ def test_profiles_in_threads_agree(tiny_model):
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: netscore_fast.profile(data).macs, range(16)))
     assert results == [TINY_MACS] * 16
+
+
+def test_unknown_input_name_is_an_error_naming_it(tiny_model):
+    with pytest.raises(ModelError, match="nope"):
+        netscore_fast.profile(tiny_model, input_shapes={"nope": [1, 2]})
+
+
+def test_contradiction_names_the_node_and_op(tiny_model):
+    # 5 input channels against a weight made for 3
+    with pytest.raises(ModelError, match=r"conv.*Conv|Conv.*conv"):
+        netscore_fast.profile(tiny_model, input_shapes={"x": [1, 5, 8, 8]})
+
+
+def test_empty_buffer_is_a_model_error():
+    with pytest.raises(ModelError, match="<bytes>"):
+        netscore_fast.profile(b"")
