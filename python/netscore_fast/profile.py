@@ -311,7 +311,7 @@ def _layer_table(rows) -> str:
     body = []
     for i, r in enumerate(rows.tolist()):
         d = dict(zip(rows.dtype.names, r))
-        note = "" if d["supported"] else "  (unsupported)"
+        note = "  (unsupported)" if not d["supported"] else ("  (folded)" if d["folded"] else "")
         body.append((str(i), d["name"], d["op_type"], d["output_shape"], _si(d["params"]), _si(d["macs"]),
                      _si(d["flops"]), _si(d["activation_bytes"], "B") + note))
     widths = [max(len(header[c]), *(len(b[c]) for b in body)) if body else len(header[c])
