@@ -138,7 +138,7 @@ def _run_chunk(items: List[Item], options: _Options, threads: int, cache) -> _Ch
     totals = np.full((n, len(_BATCH_COLUMNS)), -1, dtype=np.int64)
     status = np.zeros(n, dtype=np.int32)
     errors = [""] * n
-    keys = cache_mod.keys_for(items, tag)
+    keys = cache_mod.keys_for(items, tag, threads=threads)
     path_keys = [pk for pk, _ in keys]
     content_keys = [ck for _, ck in keys]
     found = cache.db.get_many([k for k in path_keys + content_keys if k is not None])

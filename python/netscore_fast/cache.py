@@ -145,12 +145,22 @@ class ResultCache:
         self.close()
 
 
-def keys_for(items: List[Tuple[str, object]], tag: bytes, hash_paths: bool = False) -> List[Tuple[Optional[bytes], Optional[bytes]]]:
-    """(path key, content key) per (name, payload) item; a path's content key is computed lazily (None here)."""
-    out = []
-    for _, payload in items:
+def keys_for(items: List[Tuple[str, object]], tag: bytes, hash_paths: bool = False,
+             threads: int = 1) -> List[Tuple[Optional[bytes], Optional[bytes]]]:
+    """(path key, content key) per (name, payload) item; a path's content key is computed lazily (None here).
+
+    threads > 1 hashes buffers on that many threads (hashlib releases the GIL for buffers over 2 KiB).
+    """
+    def one(payload):
         if isinstance(payload, str):
-            out.append((path_key(payload, tag), file_content_key(payload, tag) if hash_paths else None))
-        else:
-            out.append((None, content_key(payload, tag)))
-    return out
+            return path_key(payload, tag), file_content_key(payload, tag) if hash_paths else None
+        return None, content_key(payload, tag)
+
+    payloads = [payload for _, payload in items]
+    if threads > 1 and len(payloads) >= 4 * threads:
+        from concurrent.futures import ThreadPoolExecutor
+        step = -(-len(payloads) // threads)
+        slices = [payloads[i:i + step] for i in range(0, len(payloads), step)]
+        with ThreadPoolExecutor(max_workers=len(slices)) as pool:   # one task per slice: little overhead
+            return [key for part in pool.map(lambda ps: [one(p) for p in ps], slices) for key in part]
+    return [one(p) for p in payloads]
