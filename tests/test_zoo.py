@@ -97,10 +97,12 @@ def reference(request):
             model = zoo.build_model(name)
             digest = hashlib.sha1(model.SerializeToString()).hexdigest()[:16]
             key = f"netscore_fast/zoo_ort/{name}-{digest}"
-            cached = request.config.cache.get(key, None)
+            cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+            cached = cache.get(key, None) if cache is not None else None
             if cached is None:
                 cached = ort_reference_counts(model)
-                request.config.cache.set(key, cached)
+                if cache is not None:
+                    cache.set(key, cached)
             memo[name] = cached
         return memo[name]
     return get
