@@ -25,6 +25,8 @@ statistics. In ONNX the running mean and variance are BN inputs too, so compare 
 ``params - bn_stat_params``. The benchmark's MACs count convolutions and the classifier only (no
 pooling, no BN) - the same as this project's MAC convention.
 
+Tensor names are short (".w" conv weight; ".s", ".b", ".m", ".v" BN scale, bias, mean, variance) since
+names are half of a network's bytes; node names stay readable ("c3.e01.conv": cell 3, edge 0 -> 1).
 Generation is fast: every node and initializer is serialized once per dataset and reused, and a network is
 the concatenation of the pieces its architecture selects (protobuf allows repeated fields to interleave).
 Weights are dims-only initializers by default (shape and type, no payload: the analysis never reads
@@ -186,9 +188,9 @@ class _Pieces:
                     parts: List[bytes] = []
                     if op in ("nor_conv_1x1", "nor_conv_3x3"):
                         k = 1 if op == "nor_conv_1x1" else 3
-                        self._node("Relu", [src], [out + ".relu"], out + ".relu", parts)
-                        self._conv(out + ".conv", out + ".relu", out + ".conv.out", ch, ch, k, 1, parts)
-                        self._bn(out + ".bn", out + ".conv.out", out, ch, parts)
+                        self._node("Relu", [src], [out + ".r"], out + ".relu", parts)
+                        self._conv(out + ".conv", out + ".r", out + ".c", ch, ch, k, 1, parts)
+                        self._bn(out + ".bn", out + ".c", out, ch, parts)
                     elif op == "avg_pool_3x3":
                         self._node("AveragePool", [src], [out], out + ".pool", parts, kernel_shape=[3, 3],
                                    strides=[1, 1], pads=[1, 1, 1, 1], count_include_pad=0)
@@ -236,13 +238,13 @@ class _Pieces:
         out.append(_field_bytes(_G_INITIALIZER, t.SerializeToString()))
 
     def _conv(self, name, x, y, cin, cout, k, stride, out):
-        self._init(name + ".weight", [cout, cin, k, k], out)
+        self._init(name + ".w", [cout, cin, k, k], out)
         pad = k // 2
-        self._node("Conv", [x, name + ".weight"], [y], name, out, kernel_shape=[k, k], strides=[stride, stride],
+        self._node("Conv", [x, name + ".w"], [y], name, out, kernel_shape=[k, k], strides=[stride, stride],
                    pads=[pad, pad, pad, pad])
 
     def _bn(self, name, x, y, ch, out):
-        names = [name + s for s in (".scale", ".bias", ".mean", ".var")]
+        names = [name + s for s in (".s", ".b", ".m", ".v")]   # scale, bias, running mean, running var
         for n in names:
             self._init(n, [ch], out)
         self._node("BatchNormalization", [x, *names], [y], name, out, epsilon=_BN_EPSILON)
