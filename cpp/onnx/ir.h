@@ -22,6 +22,10 @@ bool is_float_type(int32_t data_type);
 
 // Small tensors whose values matter for shape arithmetic are decoded; above this they are not.
 constexpr int64_t kMaxDecodedElements = 1 << 16;
+// Other types than 32/64-bit integers (float, float16, bfloat16, double, 8/16-bit integers, bool) are
+// weights or masks beyond a few elements: their values are decoded only up to this many, so loading a
+// full-weight model never converts megabytes of weights. The analysis folds floats only this small.
+constexpr int64_t kMaxDecodedOtherElements = 64;
 
 struct Tensor {                     // a TensorProto without its payload
   std::string_view name;
