@@ -46,6 +46,9 @@ namespace {
 
 constexpr int64_t kMaxDim = int64_t(1) << 40;  // any larger dim is treated as a malformed model
 constexpr uint32_t kNone = 0xffffffffu;
+// Values are kept for integer tensors the decoder decoded and for floating-point tensors up to this size:
+// shape arithmetic never needs the values of a large float weight, and copying them would dominate the walk.
+constexpr int64_t kMaxFloatValues = 64;
 
 bool is_default_domain(std::string_view d) { return d.empty() || d == "ai.onnx"; }
 
@@ -90,6 +93,59 @@ bool is_subgraph_op(const onnx::Node& n) {
   return n.op_type == "If" || n.op_type == "Loop" || n.op_type == "Scan" || n.op_type == "SequenceMap";
 }
 
+// Open-addressing hash map from names (views into the model buffer) to ids: a single allocation instead
+// of one node per entry, which matters when a walk must take well under a millisecond.
+class NameMap {
+ public:
+  void reserve(size_t n) {
+    size_t cap = 16;
+    while (cap < 2 * n + 2) cap <<= 1;
+    slots_.assign(cap, Slot());
+    mask_ = cap - 1;
+    size_ = 0;
+  }
+  uint32_t find(std::string_view name) const {
+    if (slots_.empty()) return kNone;
+    for (size_t i = std::hash<std::string_view>()(name) & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.id == kNone) return kNone;
+      if (s.name == name) return s.id;
+    }
+  }
+  // Inserts name -> id; when the name is present, overwrites only if `overwrite`. Returns false if present.
+  bool insert(std::string_view name, uint32_t id, bool overwrite = false) {
+    if (2 * (size_ + 1) > slots_.size()) grow();
+    for (size_t i = std::hash<std::string_view>()(name) & mask_;; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (s.id == kNone) {
+        s.name = name;
+        s.id = id;
+        ++size_;
+        return true;
+      }
+      if (s.name == name) {
+        if (overwrite) s.id = id;
+        return false;
+      }
+    }
+  }
+
+ private:
+  struct Slot {
+    std::string_view name;
+    uint32_t id = kNone;
+  };
+  void grow() {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    reserve(old.size() < 8 ? 8 : old.size());
+    for (const Slot& s : old)
+      if (s.id != kNone) insert(s.name, s.id);
+  }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0, size_ = 0;
+};
+
 class Walker {
  public:
   Walker(const onnx::Model& model, const Options& options)
@@ -113,8 +169,9 @@ class Walker {
     const uint32_t id = static_cast<uint32_t>(values_.size());
     values_.emplace_back();
     producer_.push_back(-1);
-    roots_.emplace_back();
-    index_.emplace(name, id);
+    roots_begin_.push_back(0);
+    roots_count_.push_back(0);
+    index_.insert(name, id);
     return id;
   }
 
@@ -124,12 +181,14 @@ class Walker {
     const size_t cap = graph_.initializers.size() + graph_.inputs.size() + total_outputs;
     values_.reserve(cap);
     producer_.reserve(cap);
-    roots_.reserve(cap);
+    roots_begin_.reserve(cap);
+    roots_count_.reserve(cap);
+    root_pool_.reserve(graph_.initializers.size() + graph_.nodes.size());
     index_.reserve(cap);
 
     for (const onnx::Tensor& t : graph_.initializers) {
       if (t.name.empty()) throw ModelError("an initializer has no name");
-      if (index_.count(t.name)) throw ModelError("initializer '" + std::string(t.name) + "' is defined twice");
+      if (index_.find(t.name) != kNone) throw ModelError("initializer '" + std::string(t.name) + "' is defined twice");
       const uint32_t id = add_value(t.name);
       Value& v = values_[id];
       v.dtype = t.data_type;
@@ -141,18 +200,18 @@ class Walker {
       if (product(v.dims) == std::numeric_limits<int64_t>::max())
         throw ModelError("initializer '" + std::string(t.name) + "' has too many elements");
       v.is_const = true;
-      if (t.values_known) {
+      if (t.values_known && (onnx::is_integer_type(t.data_type) || product(t.dims) <= kMaxFloatValues)) {
         v.values_known = true;
         v.ints = t.ints;
         v.floats = t.floats;
       }
-      roots_[id].push_back(id);
+      set_roots(id, &id, 1);
     }
     for (const onnx::ValueInfo& in : graph_.inputs) {
       if (in.name.empty()) throw ModelError("a graph input has no name");
-      auto it = index_.find(in.name);
-      if (it != index_.end()) {
-        if (producer_[it->second] == -1 && values_[it->second].is_const) continue;  // initializer listed as input
+      const uint32_t existing = index_.find(in.name);
+      if (existing != kNone) {
+        if (producer_[existing] == -1 && values_[existing].is_const) continue;  // initializer listed as input
         throw ModelError("graph input '" + std::string(in.name) + "' is listed twice");
       }
       const uint32_t id = add_value(in.name);
@@ -163,9 +222,9 @@ class Walker {
       const onnx::Node& n = graph_.nodes[ni];
       for (std::string_view out : n.outputs) {
         if (out.empty()) continue;
-        auto it = index_.find(out);
-        if (it != index_.end()) {
-          const int32_t other = producer_[it->second];
+        const uint32_t existing = index_.find(out);
+        if (existing != kNone) {
+          const int32_t other = producer_[existing];
           if (other >= 0)
             node_error(n, ni, "output '" + std::string(out) + "' is also produced by " +
                                   node_label(graph_.nodes[static_cast<size_t>(other)], static_cast<size_t>(other)));
@@ -199,17 +258,16 @@ class Walker {
         std::string_view name = n.inputs[k];
         uint32_t id = kNone;
         if (!name.empty()) {
-          auto it = index_.find(name);
-          if (it == index_.end())
+          id = index_.find(name);
+          if (id == kNone)
             node_error(n, i, "input '" + std::string(name) +
                                  "' is not produced by any node, initializer or graph input");
-          id = it->second;
         }
         in_ids_[in_begin_[i] + k] = id;
       }
       for (size_t k = 0; k < n.outputs.size(); ++k) {
         std::string_view name = n.outputs[k];
-        out_ids_[out_begin_[i] + k] = name.empty() ? kNone : index_.find(name)->second;
+        out_ids_[out_begin_[i] + k] = name.empty() ? kNone : index_.find(name);
       }
     }
   }
@@ -344,15 +402,22 @@ class Walker {
 
   void index_value_info() {
     info_.reserve(graph_.value_info.size() + graph_.outputs.size());
-    for (const onnx::ValueInfo& vi : graph_.value_info) info_.emplace(vi.name, &vi);
-    for (const onnx::ValueInfo& vi : graph_.outputs) info_[vi.name] = &vi;  // graph outputs take precedence
+    infos_.reserve(graph_.value_info.size() + graph_.outputs.size());
+    for (const onnx::ValueInfo& vi : graph_.value_info) {
+      infos_.push_back(&vi);
+      info_.insert(vi.name, static_cast<uint32_t>(infos_.size() - 1));
+    }
+    for (const onnx::ValueInfo& vi : graph_.outputs) {  // graph outputs take precedence
+      infos_.push_back(&vi);
+      info_.insert(vi.name, static_cast<uint32_t>(infos_.size() - 1), true);
+    }
   }
 
   // Fill what inference left unknown (rank, dims, dtype) from value_info / graph outputs.
   void fill_from_value_info(std::string_view name, Value& v) const {
-    auto it = info_.find(name);
-    if (it == info_.end()) return;
-    const onnx::ValueInfo& vi = *it->second;
+    const uint32_t at = info_.find(name);
+    if (at == kNone) return;
+    const onnx::ValueInfo& vi = *infos_[at];
     if (v.dtype == 0) v.dtype = vi.elem_type;
     if (!vi.has_shape) return;
     if (!v.rank_known) {
@@ -365,6 +430,20 @@ class Walker {
         const int64_t d = resolve_dim(vi.dims[a]);
         if (d <= kMaxDim) v.dims[a] = d;
       }
+  }
+
+  void set_roots(uint32_t id, const uint32_t* roots, size_t count) {
+    roots_begin_[id] = static_cast<uint32_t>(root_pool_.size());
+    roots_count_[id] = static_cast<uint32_t>(count);
+    root_pool_.insert(root_pool_.end(), roots, roots + count);
+  }
+
+  const OpDef* find_op(const onnx::Node& n) {
+    for (const OpCacheEntry& e : op_cache_)
+      if (e.op_type == n.op_type && e.domain == n.domain) return e.def;
+    const OpDef* def = registry_.find(n.domain, n.op_type);
+    op_cache_.push_back(OpCacheEntry{n.domain, n.op_type, def});
+    return def;
   }
 
   // ---- the walk --------------------------------------------------------------------------------------
@@ -397,7 +476,8 @@ class Walker {
       const uint32_t id = in_ids_[k];
       const size_t pos = k - in_begin_[node];
       if (id == kNone || !is_param_position(def->param_inputs, pos)) continue;
-      for (uint32_t r : roots_[id]) {
+      for (uint32_t j = 0; j < roots_count_[id]; ++j) {
+        const uint32_t r = root_pool_[roots_begin_[id] + j];
         if (onnx::is_integer_type(values_[r].dtype)) {
           if (!pass_integer) continue;
           if (def->integer_weights) integer_admitted_[r] = 1;  // e.g. int8 W through DequantizeLinear
@@ -422,7 +502,8 @@ class Walker {
       } else if (!onnx::is_float_type(values_[id].dtype)) {
         continue;  // unsupported op: only its floating-point constant inputs count
       }
-      for (uint32_t r : roots_[id]) {
+      for (uint32_t j = 0; j < roots_count_[id]; ++j) {
+        const uint32_t r = root_pool_[roots_begin_[id] + j];
         if (counted_[r]) continue;
         const Value& root = values_[r];
         const int64_t n = root.numel();
@@ -458,7 +539,7 @@ class Walker {
       layer.op_type = std::string(n.op_type);
       layer.domain = std::string(n.domain);
 
-      const OpDef* def = is_subgraph_op(n) ? nullptr : registry_.find(n.domain, n.op_type);
+      const OpDef* def = is_subgraph_op(n) ? nullptr : find_op(n);
       ins.clear();
       outs.clear();
       bool all_const = true;
@@ -522,13 +603,13 @@ class Walker {
 
       if (folded) {
         const bool makes_root = is_default_domain(n.domain) && (n.op_type == "Constant" || n.op_type == "ConstantOfShape");
-        std::vector<uint32_t> r;
-        if (!makes_root) propagate_roots(def, ni, r);
+        scratch_roots_.clear();
+        if (!makes_root) propagate_roots(def, ni, scratch_roots_);
         for (size_t k = out_begin_[ni]; k < out_begin_[ni + 1]; ++k) {
           const uint32_t id = out_ids_[k];
           if (id == kNone) continue;
-          if (makes_root) roots_[id].assign(1, id);
-          else roots_[id] = r;
+          if (makes_root) set_roots(id, &id, 1);
+          else set_roots(id, scratch_roots_.data(), scratch_roots_.size());
         }
       } else {
         count_params(supported ? def : nullptr, ni, layer);
@@ -627,9 +708,9 @@ class Walker {
       if (last_use_[id] < 0) last_use_[id] = 0;
     }
     for (const onnx::ValueInfo& o : graph_.outputs) {
-      auto it = index_.find(o.name);
-      if (it == index_.end()) throw ModelError("graph output '" + std::string(o.name) + "' is never produced");
-      if (first_use_[it->second] >= 0) last_use_[it->second] = std::max<int64_t>(steps - 1, 0);
+      const uint32_t id = index_.find(o.name);
+      if (id == kNone) throw ModelError("graph output '" + std::string(o.name) + "' is never produced");
+      if (first_use_[id] >= 0) last_use_[id] = std::max<int64_t>(steps - 1, 0);
     }
     for (size_t id = 0; id < values_.size(); ++id) {
       if (first_use_[id] < 0 || values_[id].is_const) continue;
@@ -649,15 +730,22 @@ class Walker {
 
   std::vector<Value> values_;
   std::vector<int32_t> producer_;               // node index, -1 for initializers and graph inputs
-  std::vector<std::vector<uint32_t>> roots_;    // root constants each constant value derives from
-  std::unordered_map<std::string_view, uint32_t> index_;
+  // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
+  std::vector<uint32_t> roots_begin_, roots_count_, root_pool_, scratch_roots_;
+  NameMap index_;
+  struct OpCacheEntry {
+    std::string_view domain, op_type;
+    const OpDef* def;
+  };
+  std::vector<OpCacheEntry> op_cache_;  // registry look-ups by distinct (domain, op type)
   std::vector<uint32_t> graph_input_ids_;
   std::vector<const onnx::ValueInfo*> graph_input_infos_;
   std::vector<size_t> in_begin_, out_begin_;
   std::vector<uint32_t> in_ids_, out_ids_;
   std::vector<uint32_t> order_;
   std::unordered_map<std::string_view, int64_t> symbols_;
-  std::unordered_map<std::string_view, const onnx::ValueInfo*> info_;
+  NameMap info_;
+  std::vector<const onnx::ValueInfo*> infos_;
   std::vector<std::pair<std::string_view, int64_t>> opset_cache_;
   std::unordered_map<std::string, size_t> unsupported_index_;
   std::vector<char> counted_;

@@ -16,6 +16,14 @@ using Dims = std::vector<int64_t>;
 
 bool int_storage(int32_t dtype) { return onnx::is_integer_type(dtype); }
 
+// Floating-point values are materialised only up to this size: shape arithmetic never needs more, and
+// filling large weight-like tensors (ConstantOfShape placeholders of stripped models) would dominate.
+constexpr int64_t kMaxFloatValues = 64;
+
+bool keep_values(int32_t dtype, int64_t n) {
+  return n >= 0 && n <= (int_storage(dtype) ? onnx::kMaxDecodedElements : kMaxFloatValues);
+}
+
 void set_out(Value* o, int32_t dtype, Dims dims) {
   if (!o) return;
   o->dtype = dtype;
@@ -42,7 +50,7 @@ bool read_ints(const Value* v, Dims& out) {
 void set_from_tensor(Value* o, const onnx::Tensor& t) {
   if (!o) return;
   set_out(o, t.data_type, t.dims);
-  if (t.values_known) {
+  if (t.values_known && keep_values(t.data_type, product(t.dims))) {
     o->values_known = true;
     o->ints = t.ints;
     o->floats = t.floats;
@@ -68,7 +76,7 @@ void infer_constant(OpContext& c) {
   } else if (a->name == "value_floats") {
     set_out(o, onnx::kFloat, {static_cast<int64_t>(a->floats.size())});
     if (o) {
-      o->values_known = a->floats.size() <= static_cast<size_t>(onnx::kMaxDecodedElements);
+      o->values_known = keep_values(onnx::kFloat, static_cast<int64_t>(a->floats.size()));
       if (o->values_known) o->floats.assign(a->floats.begin(), a->floats.end());
     }
   } else if (a->name == "value_int") {
@@ -120,7 +128,7 @@ void infer_constant_of_shape(OpContext& c) {
     if (d < 0) c.fail("shape has a negative dim " + std::to_string(d));
   set_out(o, dtype, shape);
   const int64_t n = product(shape);
-  if (o && fill_known && n >= 0 && n <= onnx::kMaxDecodedElements) {
+  if (o && fill_known && keep_values(dtype, n)) {
     o->values_known = true;
     if (fill_int) o->ints.assign(static_cast<size_t>(n), fill_i);
     else o->floats.assign(static_cast<size_t>(n), fill_f);
@@ -146,7 +154,7 @@ void infer_range(OpContext& c) {
   if (!std::isfinite(count) || count > 1e12) c.fail("range is too long");
   const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
   set_out(o, dtype, {n});
-  if (o && n <= onnx::kMaxDecodedElements) {
+  if (o && keep_values(dtype, n)) {
     o->values_known = true;
     if (int_storage(dtype)) {
       const int64_t si = static_cast<int64_t>(s), di = static_cast<int64_t>(d);
@@ -171,7 +179,7 @@ void infer_eye_like(OpContext& c) {
   if (x->dims.size() != 2) c.fail("input must be 2-D");
   set_out(o, dtype, x->dims);
   const int64_t n = x->numel();
-  if (o && n >= 0 && n <= onnx::kMaxDecodedElements) {
+  if (o && keep_values(dtype, n)) {
     const int64_t k = c.attr_int("k", 0), rows = x->dims[0], cols = x->dims[1];
     o->values_known = true;
     if (int_storage(dtype)) o->ints.assign(static_cast<size_t>(n), 0);
