@@ -446,6 +446,12 @@ def _cli_rank(args) -> int:
     if args.by not in table.columns and args.by not in _metrics.METRICS:
         raise ValueError(f"cannot rank by {args.by!r}: not a column ({', '.join(table.columns)}) "
                          f"nor a metric ({', '.join(sorted(_metrics.METRICS))})")
+    values = table[args.by]
+    if values.dtype != object and len(table) and np.isnan(values.astype(np.float64)).all():
+        import sys
+        print(f"netscore-fast: warning: {args.by} is empty in every row"
+              + (" (no accuracy: profile with --accuracy FILE.csv)" if args.by in _metrics.METRICS else ""),
+              file=sys.stderr)
     ranked = table.sort_by(args.by, descending=not args.ascending)
     if args.top is not None:
         ranked = ranked[:args.top]
