@@ -101,6 +101,10 @@ def test_results_from_csv_and_dataframe(tmp_path):
     pd = pytest.importorskip("pandas")
     recs = plots.load_results(pd.DataFrame(USER))
     assert [r["label"] for r in recs] == ["net_a", "net_b"]
+    # a `netscore-fast profile --out` CSV: BN running statistics are taken out of params, as in the zoo table
+    prof = tmp_path / "p.csv"
+    prof.write_text("source,params,macs,bn_stat_params,accuracy,error\nm.onnx,3538984,300774272,34112,72.5,\n")
+    assert plots.load_results(str(prof))[0]["params"] == 3538984 - 34112
     with pytest.raises(ValueError, match="params and macs"):
         plots.load_results({"source": ["a"], "accuracy": [1.0]})
 

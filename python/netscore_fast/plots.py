@@ -51,7 +51,11 @@ def _records_from_columns(cols: Dict[str, Sequence[Any]]) -> List[Dict[str, Any]
         label = str(cols[label_key][i]) if label_key else f"model {i + 1}"
         label = os.path.splitext(os.path.basename(label))[0] if label_key == "source" else label
         macs = _num(cols["macs"][i]) if "macs" in cols else _num(cols["gmacs"][i]) * 1e9
-        out.append({"label": label, "params": _num(cols["params"][i]), "macs": macs,
+        params = _num(cols["params"][i])
+        bn_stats = _num(cols["bn_stat_params"][i]) if "bn_stat_params" in cols else 0.0
+        if bn_stats > 0:
+            params -= bn_stats  # the zoo's convention: BatchNorm running statistics are not parameters
+        out.append({"label": label, "params": params, "macs": macs,
                     "top1": _num(cols[acc_key][i]) if acc_key else float("nan"), "family": "yours", "user": True})
     return out
 
@@ -59,7 +63,9 @@ def _records_from_columns(cols: Dict[str, Sequence[Any]]) -> List[Dict[str, Any]
 def load_results(results: Any) -> List[Dict[str, Any]]:
     """User results as records (label, params, macs, top1): from a ProfileTable, a pandas DataFrame, a
     mapping of columns, or a path to a CSV written by `netscore-fast profile --out` (.json/.parquet via
-    pandas). Needed columns: params, macs (count), accuracy (top-1 %; rows without it are not drawn)."""
+    pandas). Needed columns: params, macs (count), accuracy (top-1 %; rows without it are not drawn).
+    When a bn_stat_params column is present it is subtracted from params, the zoo table's convention, so
+    user rows and zoo rows are scored alike."""
     if hasattr(results, "pareto_mask") and hasattr(results, "to_dict"):  # a ProfileTable: no pandas needed
         return _records_from_columns({k: list(v) for k, v in results.to_dict().items()})
     if hasattr(results, "columns") and hasattr(results, "to_dict"):
