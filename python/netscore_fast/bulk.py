@@ -71,7 +71,9 @@ class _Accuracy:
         elif isinstance(accuracy, (str, bytes)):
             raise TypeError("accuracy must be None, a sequence aligned with sources or a mapping name -> %")
         elif hasattr(accuracy, "__getitem__") and hasattr(accuracy, "__len__"):
-            self.sequence = accuracy
+            # by position (a pandas Series too); None -> NaN
+            self.sequence = np.asarray(list(accuracy) if not isinstance(accuracy, np.ndarray) else accuracy,
+                                       dtype=np.float64)
         else:
             self.iterator = iter(accuracy)
 
@@ -85,10 +87,7 @@ class _Accuracy:
         elif self.sequence is not None:
             if start + len(names) > len(self.sequence):
                 raise ValueError(f"accuracy has {len(self.sequence)} values but there are more sources")
-            for i in range(len(names)):
-                v = self.sequence[start + i]
-                if v is not None:
-                    out[i] = float(v)
+            out[:] = self.sequence[start:start + len(names)]
         elif self.iterator is not None:
             for i in range(len(names)):
                 v = next(self.iterator, None)
