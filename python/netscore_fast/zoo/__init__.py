@@ -3,7 +3,7 @@
     >>> from netscore_fast import zoo
     >>> zoo.names()[:3]
     ['alexnet', 'densenet121', 'densenet169']
-    >>> onnx_bytes = zoo.build("resnet50")        # a few hundred kB: weights carry shapes, not values
+    >>> onnx_bytes = zoo.build("resnet50")        # ~50 kB: weights carry shapes, not values
     >>> zoo.info("resnet50")["top1"]
     76.13
 
