@@ -110,11 +110,13 @@ bool eval_int(Bin op, int64_t a, int64_t b, bool fmod_attr, bool shift_left, int
       r = a % b;
       if (!fmod_attr && r != 0 && ((r < 0) != (b < 0))) r += b;  // result takes the divisor's sign
       return true;
-    case Bin::kPow: {
+    case Bin::kPow: {  // by squaring: at most 64 steps whatever the exponent
       if (b < 0) return false;
-      int64_t acc = 1;
-      for (int64_t i = 0; i < b; ++i)
-        if (__builtin_mul_overflow(acc, a, &acc)) return false;
+      int64_t acc = 1, base = a;
+      for (int64_t e = b; e > 0; e >>= 1) {
+        if ((e & 1) && __builtin_mul_overflow(acc, base, &acc)) return false;
+        if (e > 1 && __builtin_mul_overflow(base, base, &base)) return false;
+      }
       r = acc;
       return true;
     }

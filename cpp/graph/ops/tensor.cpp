@@ -840,8 +840,9 @@ void infer_pad(OpContext& c) {
     if (!na) c.fail("axis " + std::to_string(axes[i]) + " out of range");
     int64_t& d = out[static_cast<size_t>(*na)];
     if (d < 0) continue;
-    const int64_t nd = d + pads[i] + pads[i + na_count];
-    if (nd < 0) c.fail("pads " + dims_str(pads) + " make a negative dim");
+    int64_t nd;
+    if (__builtin_add_overflow(d, pads[i], &nd) || __builtin_add_overflow(nd, pads[i + na_count], &nd) || nd < 0)
+      c.fail("pads " + dims_str(pads) + " make an invalid dim");
     d = nd;
   }
   set_out(o, x.dtype, out);
