@@ -154,3 +154,12 @@ def test_cli_plot_with_zoo(tmp_path):
                           "--with-zoo", "--out", str(out)], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     _assert_png(out)
+
+
+def test_zoo_charts_writes_the_four_reference_charts(tmp_path):
+    rows = [r for r in _published_rows() if r["name"] in
+            ("resnet50", "mobilenet_v2_1.0", "squeezenet1_1", "vgg16", "efficientnet_b0")]
+    paths = plots.zoo_charts(str(tmp_path / "charts"), rows)
+    assert sorted(p.rsplit("/", 1)[1] for p in paths) == sorted(f"zoo_{k}.png" for k in plots.KINDS)
+    for p in paths:
+        _assert_png(type(tmp_path)(p), min_bytes=5_000)

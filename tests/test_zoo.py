@@ -151,15 +151,12 @@ def test_unknown_name_suggests_close_matches():
         zoo.info("resnet5O")
 
 
-def test_whole_zoo_builds_fast_and_small():
-    import time
-
-    t0 = time.perf_counter()
+def test_whole_zoo_is_small():
     sizes = {name: len(zoo.build(name)) for name in ALL}
-    elapsed = time.perf_counter() - t0
-    # no weight payloads: the biggest graph (DenseNet-201, ~1,000 nodes) stays well under a megabyte
+    # no weight payloads: the biggest graph (DenseNet-201, ~1,000 nodes) stays well under a megabyte,
+    # while VGG-16's weights alone would take 553 MB
     assert max(sizes.values()) < 1_000_000, max(sizes.items(), key=lambda kv: kv[1])
-    assert elapsed < 30.0  # generous: a sanity bound, not a benchmark
+    assert len(zoo.build("vgg16")) < 100_000
 
 
 @pytest.mark.parametrize("name", ALL)
