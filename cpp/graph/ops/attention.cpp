@@ -1,5 +1,6 @@
-// Attention (ai.onnx, opset 23) and com.microsoft Attention, MultiHeadAttention, SkipLayerNormalization,
-// BiasGelu, FastGelu, Gelu. MACs: QK^T + PV per head (+ the input projection of com.microsoft Attention).
+// Attention (ai.onnx, opset 23), RotaryEmbedding, LinearAttention, TensorScatter, and com.microsoft Attention,
+// MultiHeadAttention, SkipLayerNormalization, BiasGelu, FastGelu, Gelu.
+// MACs: QK^T + PV per head (+ the input projection of com.microsoft Attention).
 #include <algorithm>
 #include <string>
 
@@ -263,11 +264,86 @@ Cost cost_bias_gelu(const OpContext& ctx) { return per_element(ctx, 1 + cost::el
 Cost cost_fast_gelu(const OpContext& ctx) { return per_element(ctx, 9 + (ctx.input(1) ? 1 : 0)); }
 Cost cost_ms_gelu(const OpContext& ctx) { return per_element(ctx, cost::elementwise_flops_per_element("Gelu")); }
 
+// ---- RotaryEmbedding (opset 23): X (B, S, hidden) with num_heads or (B, heads, S, head); Y has X's shape.
+// Each rotated element is x * cos + rotate(x) * sin: 2 multiplies and an add.
+Cost cost_rotary(const OpContext& ctx) {
+  const Value* x = ctx.input(0);
+  if (!x || !x->shape_known() || x->dims.empty()) return {0, 0, false};
+  const int64_t elems = product(x->dims);
+  int64_t head = -1;
+  if (x->dims.size() == 4) head = x->dims[3];
+  else if (const int64_t heads = ctx.attr_int("num_heads", 0); heads > 0) head = x->dims.back() / heads;
+  const int64_t rot = ctx.attr_int("rotary_embedding_dim", 0);
+  const int64_t rotated = rot > 0 && head > 0 && rot < head ? elems / head * rot : elems;
+  return {0, mul_sat(rotated, 3), true};
+}
+
+// ---- LinearAttention: query (B, T, Hq * Dk), key (B, T, Hkv * Dk), value (B, T, Hkv * Dv), past_state
+// (B, Hkv, Dk, Dv) -> output (B, T, Hq * Dv), present_state (B, Hkv, Dk, Dv).
+struct LinearDims {
+  int64_t b = -1, t = -1, hq = -1, hkv = -1, dk = -1, dv = -1;
+  int32_t dtype = 0;
+};
+
+LinearDims linear_attention_dims(const OpContext& ctx) {
+  const Value* q = ctx.input(0);
+  const Value* v = ctx.input(2);
+  if (!q || !ctx.input(1) || !v) ctx.fail("needs query, key and value");
+  LinearDims d;
+  d.dtype = q->dtype;
+  d.hq = ctx.attr_int("q_num_heads", 0);
+  d.hkv = ctx.attr_int("kv_num_heads", 0);
+  if (d.hq < 1 || d.hkv < 1) ctx.fail("q_num_heads and kv_num_heads are required");
+  if (d.hq % d.hkv != 0) ctx.fail("q_num_heads must be a multiple of kv_num_heads");
+  for (const Value* t : {q, ctx.input(1), v})
+    if (t->rank_known && t->dims.size() != 3) ctx.fail("query, key and value must be 3-D, got " + dims_str(t->dims));
+  if (q->rank_known) d.b = q->dims[0], d.t = q->dims[1], d.dk = div_known(q->dims[2], d.hq);
+  if (v->rank_known) d.dv = div_known(v->dims[2], d.hkv);
+  if (const Value* s = ctx.input(3); s && s->rank_known && s->dims.size() == 4) {
+    if (d.dk < 0) d.dk = s->dims[2];
+    if (d.dv < 0) d.dv = s->dims[3];
+  }
+  return d;
+}
+
+void infer_linear_attention(OpContext& ctx) {
+  const LinearDims d = linear_attention_dims(ctx);
+  set_output(ctx, 0, d.dtype, true, {d.b, d.t, d.dv < 0 ? -1 : d.hq * d.dv});
+  set_output(ctx, 1, d.dtype, true, {d.b, d.hkv, d.dk, d.dv});
+}
+
+// Per token: state update k (x) v (Hkv x Dk x Dv MACs; the delta rules add S^T k, as many again) and readout
+// q^T S (Hq x Dk x Dv MACs); gated rules scale the state (Hkv x Dk x Dv FLOPs).
+Cost cost_linear_attention(const OpContext& ctx) {
+  const LinearDims d = linear_attention_dims(ctx);
+  const std::string_view rule = ctx.attr_string("update_rule", "gated_delta");
+  const int64_t tokens = mul_sat(d.b, d.t);
+  const int64_t state = mul_sat(d.dk, d.dv);
+  if (tokens < 0 || state < 0) return {0, 0, false};
+  const bool delta = rule == "delta" || rule == "gated_delta";
+  const bool gated = rule == "gated" || rule == "gated_delta";
+  const int64_t per_token = mul_sat(state, d.hkv * (delta ? 2 : 1) + d.hq);
+  const int64_t macs = mul_sat(tokens, per_token);
+  int64_t flops = mul_sat(macs, cost::kFlopsPerMac);
+  if (gated) flops = add_sat(flops, mul_sat(tokens, mul_sat(state, d.hkv)));
+  return {macs, flops, true};
+}
+
+// ---- TensorScatter (opset 24): writes `update` into a KV cache; present_cache has past_cache's shape.
+void infer_tensor_scatter(OpContext& ctx) {
+  const Value* past = ctx.input(0);
+  if (!past || !ctx.input(1)) ctx.fail("needs past_cache and update");
+  set_output(ctx, 0, past->dtype, past->rank_known, past->dims);
+}
+
 }  // namespace
 
 void register_attention(OpRegistry& r) {
   // Masks, caches and sequence lengths are not weights.
   r.add("", "Attention", OpDef{infer_onnx_attention, cost_onnx_attention, bit(0) | bit(1) | bit(2)});
+  r.add("", "RotaryEmbedding", OpDef{infer_same_as_input, cost_rotary, bit(0)});   // cos/sin caches are tables
+  r.add("", "LinearAttention", OpDef{infer_linear_attention, cost_linear_attention, bit(0) | bit(1) | bit(2)});
+  r.add("", "TensorScatter", OpDef{infer_tensor_scatter, nullptr, 0});                // caches are state
   r.add("com.microsoft", "Attention", OpDef{infer_ms_attention, cost_ms_attention, bit(0) | bit(1) | bit(2)});
   r.add("com.microsoft", "MultiHeadAttention", OpDef{infer_mha, cost_mha, bit(0) | bit(1) | bit(2) | bit(3)});
   r.add("com.microsoft", "SkipLayerNormalization", OpDef{infer_skip_layer_norm, cost_skip_layer_norm});

@@ -1,5 +1,6 @@
 // Conv and ConvTranspose: shapes and costs. Standard, depthwise, pointwise and grouped convolutions are one
-// function parameterised by `group`; 1-D, 2-D and 3-D share the same code.
+// function parameterised by `group`; 1-D, 2-D and 3-D share the same code. Also DeformConv, Col2Im and
+// CausalConvWithState.
 #include <string>
 
 #include "graph/cost.h"
@@ -216,11 +217,113 @@ Cost cost_conv_transpose(const OpContext& ctx) {
   return {macs, flops, true};
 }
 
+// DeformConv: X, W, offset (2), B (3), mask (4); shapes as Conv. Each kernel tap samples X bilinearly at an
+// offset position: 4 taps x (multiply + add) = 8 FLOPs per sampled value, + 1 with a modulation mask.
+void infer_deform_conv(OpContext& ctx) { infer_conv_like(ctx, 0, 1, 3, data_type(ctx, 0, 1)); }
+
+Cost cost_deform_conv(const OpContext& ctx) {
+  Cost c = cost_conv_like(ctx, 1, ctx.input(3) != nullptr);
+  const Value* x = ctx.input(0);
+  const Value* w = ctx.input(1);
+  const Value* y = ctx.output(0);
+  if (!c.known || !x->shape_known()) return {0, 0, false};
+  // sampled values: N x C_in x prod(out spatial) x prod(kernel)
+  const int64_t samples = mul_sat(mul_sat(x->dims[0], x->dims[1]),
+                                  mul_sat(product(std::vector<int64_t>(y->dims.begin() + 2, y->dims.end())),
+                                          product(std::vector<int64_t>(w->dims.begin() + 2, w->dims.end()))));
+  c.flops = add_sat(c.flops, mul_sat(samples, 8 + (ctx.input(4) ? 1 : 0)));
+  return c;
+}
+
+// Col2Im: input (N, C x prod(block_shape), L), image_shape, block_shape -> (N, C, image_shape...).
+void infer_col2im(OpContext& ctx) {
+  const Value* x = ctx.input(0);
+  const Value* image = ctx.input(1);
+  const Value* block = ctx.input(2);
+  if (!x || !image || !block) ctx.fail("needs input, image_shape and block_shape");
+  Value* y = ctx.output(0);
+  if (!y) return;
+  y->dtype = x->dtype;
+  int64_t n_spatial = -1;
+  if (image->values_known) n_spatial = static_cast<int64_t>(image->ints.size());
+  else if (image->shape_known() && image->dims.size() == 1) n_spatial = image->dims[0];
+  if (n_spatial < 0) return;
+  int64_t c = -1;
+  if (x->rank_known) {
+    if (x->dims.size() != 3) ctx.fail("input must be 3-D (N, C x prod(block_shape), L), got " + dims_str(x->dims));
+    if (block->values_known && x->dims[1] >= 0) {
+      const int64_t blocks = product(block->ints);
+      if (blocks <= 0 || x->dims[1] % blocks != 0)
+        ctx.fail("input dim 1 (" + std::to_string(x->dims[1]) + ") not divisible by prod(block_shape) " +
+                 dims_str(block->ints));
+      c = x->dims[1] / blocks;
+    }
+  }
+  y->rank_known = true;
+  y->dims = {x->rank_known ? x->dims[0] : -1, c};
+  for (int64_t i = 0; i < n_spatial; ++i) y->dims.push_back(image->values_known ? image->ints[i] : -1);
+}
+
+// Overlapping blocks are summed: one add per input element.
+Cost cost_col2im(const OpContext& ctx) {
+  const Value* x = ctx.input(0);
+  if (!x || !x->shape_known()) return {0, 0, false};
+  return {0, product(x->dims), true};
+}
+
+// CausalConvWithState: input (B, C, L), depthwise weight (C, 1, k), bias (C), past_state (B, C, k - 1)
+// -> output (B, C, L), present_state (B, C, k - 1).
+void infer_causal_conv(OpContext& ctx) {
+  const Value* x = ctx.input(0);
+  const Value* w = ctx.input(1);
+  if (!x || !w) ctx.fail("needs input and weight");
+  const int32_t t = data_type(ctx, 0, 1);
+  if (x->rank_known && x->dims.size() != 3) ctx.fail("input must be 3-D, got " + dims_str(x->dims));
+  if (w->rank_known && w->dims.size() != 3) ctx.fail("weight must be 3-D, got " + dims_str(w->dims));
+  int64_t b = -1, c = -1, l = -1, k = w->rank_known ? w->dims[2] : -1;
+  if (x->rank_known) b = x->dims[0], c = x->dims[1], l = x->dims[2];
+  if (w->rank_known && c >= 0 && w->dims[0] >= 0 && w->dims[0] != c)
+    ctx.fail("weight has " + std::to_string(w->dims[0]) + " channels, input " + std::to_string(c));
+  if (c < 0 && w->rank_known) c = w->dims[0];
+  check_bias(ctx, 2, c);
+  if (Value* y = ctx.output(0)) {
+    y->dtype = t;
+    y->rank_known = x->rank_known;
+    y->dims = x->rank_known ? std::vector<int64_t>{b, c, l} : std::vector<int64_t>{};
+  }
+  if (Value* s = ctx.output(1)) {
+    s->dtype = t;
+    s->rank_known = true;
+    s->dims = {b, c, k < 0 ? -1 : k - 1};
+  }
+}
+
+// MACs = B x C x L x k (depthwise); FLOPs = 2 x MACs + bias add + fused SiLU (Sigmoid + multiply) per output.
+Cost cost_causal_conv(const OpContext& ctx) {
+  const Value* w = ctx.input(1);
+  const Value* y = ctx.output(0);
+  if (!w || !y || !w->shape_known() || !y->shape_known()) return {0, 0, false};
+  const int64_t out = product(y->dims);
+  const int64_t macs = mul_sat(out, w->dims[2]);
+  int64_t flops = mul_sat(macs, cost::kFlopsPerMac);
+  if (ctx.input(2)) flops = add_sat(flops, out);
+  const std::string_view act = ctx.attr_string("activation", "none");
+  if (act == "silu" || act == "swish")
+    flops = add_sat(flops, mul_sat(out, cost::elementwise_flops_per_element("Sigmoid") + 1));
+  return {macs, flops, true};
+}
+
 }  // namespace
 
 void register_conv(OpRegistry& r) {
   r.add("", "Conv", OpDef{infer_conv, cost_conv});
   r.add("", "ConvTranspose", OpDef{infer_conv_transpose, cost_conv_transpose});
+  // offsets and masks are activations, not weights
+  r.add("", "DeformConv", OpDef{infer_deform_conv, cost_deform_conv, (1ull << 0) | (1ull << 1) | (1ull << 3)});
+  r.add("", "Col2Im", OpDef{infer_col2im, cost_col2im, 1ull << 0});
+  // the carried state is not a weight
+  r.add("", "CausalConvWithState",
+        OpDef{infer_causal_conv, cost_causal_conv, (1ull << 0) | (1ull << 1) | (1ull << 2)});
 }
 
 }  // namespace netscore::graph

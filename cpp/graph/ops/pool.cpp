@@ -1,4 +1,5 @@
-// Pooling ops: MaxPool, AveragePool, LpPool (window shared with Conv), global pools, MaxUnpool, MaxRoiPool.
+// Pooling ops: MaxPool, AveragePool, LpPool (window shared with Conv), global pools, MaxUnpool, MaxRoiPool,
+// RoiAlign.
 // FLOPs: one comparison or add per window element per output, plus one divide per output for averages.
 #include <string>
 
@@ -147,6 +148,28 @@ Cost cost_max_roi_pool(const OpContext& ctx) {
   return {0, mul_sat(product(y->dims), mul_sat(cells_h, cells_w)), true};
 }
 
+// RoiAlign: X (N, C, H, W), rois (num_rois, 4), batch_indices -> (num_rois, C, output_height, output_width).
+void infer_roi_align(OpContext& ctx) {
+  const Value& x = data_input(ctx);
+  const Value* rois = ctx.input(1);
+  if (!rois || !ctx.input(2)) ctx.fail("needs rois and batch_indices");
+  if (x.rank_known && x.dims.size() != 4) ctx.fail("X must be 4-D, got " + dims_str(x.dims));
+  if (rois->rank_known && rois->dims.size() != 2) ctx.fail("rois must be 2-D, got " + dims_str(rois->dims));
+  set_output(ctx, 0, x.dtype,
+             {rois->rank_known ? rois->dims[0] : -1, x.rank_known ? x.dims[1] : -1,
+              ctx.attr_int("output_height", 1), ctx.attr_int("output_width", 1)});
+}
+
+// sampling_ratio^2 bilinear samples per output (4 taps x multiply + add = 8) plus one accumulate each; the
+// adaptive ratio (0) depends on the regions and is counted as 2.
+Cost cost_roi_align(const OpContext& ctx) {
+  const Value* y = ctx.output(0);
+  if (!y || !y->shape_known()) return {0, 0, false};
+  int64_t s = ctx.attr_int("sampling_ratio", 0);
+  if (s <= 0) s = 2;
+  return {0, mul_sat(product(y->dims), s * s * 9), true};
+}
+
 }  // namespace
 
 void register_pool(OpRegistry& r) {
@@ -158,6 +181,7 @@ void register_pool(OpRegistry& r) {
   r.add("", "GlobalLpPool", OpDef{infer_global_pool, cost_global_lp});
   r.add("", "MaxUnpool", OpDef{infer_max_unpool, nullptr, bit(0)});  // indices and output_shape are not weights
   r.add("", "MaxRoiPool", OpDef{infer_max_roi_pool, cost_max_roi_pool, bit(0)});
+  r.add("", "RoiAlign", OpDef{infer_roi_align, cost_roi_align, bit(0)});
 }
 
 }  // namespace netscore::graph

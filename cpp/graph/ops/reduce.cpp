@@ -1,4 +1,5 @@
-// Reductions and the softmax family: Reduce*, Softmax, LogSoftmax, Hardmax, ArgMax/ArgMin, TopK, CumSum.
+// Reductions and the softmax family: Reduce*, Softmax, LogSoftmax, Hardmax, ArgMax/ArgMin, TopK, CumSum,
+// CumProd, and the losses built on them (NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss).
 // Small known ReduceSum/Prod/Max/Min/Mean inputs are folded (dynamic exports compute numel this way).
 #include <algorithm>
 #include <cmath>
@@ -187,7 +188,7 @@ Cost per_input_element(const OpContext& ctx, int64_t flops) {
 Cost cost_softmax(const OpContext& ctx) { return per_input_element(ctx, 5); }
 // LogSoftmax: max, subtract, exp, sum, subtract log-sum = 5 per element.
 Cost cost_log_softmax(const OpContext& ctx) { return per_input_element(ctx, 5); }
-// Hardmax, ArgMax, ArgMin, CumSum: one compare or add per element.
+// Hardmax, ArgMax, ArgMin, CumSum, CumProd: one compare, add or multiply per element.
 Cost cost_one_per_element(const OpContext& ctx) { return per_input_element(ctx, 1); }
 
 // ---- ArgMax / ArgMin: int64 indices, axis reduced (kept as 1 with keepdims).
@@ -247,6 +248,50 @@ void infer_cumsum(OpContext& ctx) {
   set_output(ctx, 0, x.dtype, x.rank_known, x.dims);
 }
 
+// ---- NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss: input (N, C, d...), target (N, d...);
+// reduction "none" keeps the target's shape, "sum" / "mean" give a scalar. SoftmaxCrossEntropyLoss's optional
+// log_prob output has the scores' shape.
+void infer_loss(OpContext& ctx) {
+  const Value& x = data_input(ctx);
+  const Value* target = ctx.input(1);
+  if (!target) ctx.fail("missing the target / labels input");
+  const std::string_view reduction = ctx.attr_string("reduction", "mean");
+  if (reduction != "none" && reduction != "sum" && reduction != "mean")
+    ctx.fail("unknown reduction '" + std::string(reduction) + "'");
+  if (x.rank_known && x.dims.size() < 2) ctx.fail("input must have rank >= 2 (N, C, ...)");
+  if (x.rank_known && target->rank_known && target->dims.size() + 1 != x.dims.size())
+    ctx.fail("target rank " + std::to_string(target->dims.size()) + " does not fit input rank " +
+             std::to_string(x.dims.size()));
+  if (reduction != "none") {
+    set_output(ctx, 0, x.dtype, true, {});
+  } else if (target->rank_known) {
+    std::vector<int64_t> d = target->dims;
+    if (x.rank_known)
+      for (size_t i = 0; i < d.size(); ++i) if (d[i] < 0) d[i] = x.dims[i == 0 ? 0 : i + 1];
+    set_output(ctx, 0, x.dtype, true, d);
+  } else if (x.rank_known) {
+    std::vector<int64_t> d = x.dims;
+    d.erase(d.begin() + 1);
+    set_output(ctx, 0, x.dtype, true, d);
+  } else {
+    set_output(ctx, 0, x.dtype, false, {});
+  }
+  set_output(ctx, 1, x.dtype, x.rank_known, x.dims);  // log_prob (SoftmaxCrossEntropyLoss)
+}
+
+// Per target element: pick, negate, weight (with a weight input), accumulate; plus the divide for "mean".
+// SoftmaxCrossEntropyLoss adds LogSoftmax over the scores (5 per score element).
+Cost cost_loss(const OpContext& ctx) {
+  const Value* x = ctx.input(0);
+  if (!x || !x->shape_known() || x->dims.size() < 2) return {0, 0, false};
+  const int64_t per_class = x->dims[1];
+  const int64_t targets = per_class > 0 ? product(x->dims) / per_class : 0;
+  int64_t flops = mul_sat(targets, 2 + (ctx.input(2) ? 1 : 0));
+  if (ctx.node().op_type == "SoftmaxCrossEntropyLoss") flops = add_sat(flops, mul_sat(product(x->dims), 5));
+  if (ctx.attr_string("reduction", "mean") == "mean") flops = add_sat(flops, 1);
+  return {0, flops, true};
+}
+
 }  // namespace
 
 void register_reduce(OpRegistry& r) {
@@ -258,6 +303,10 @@ void register_reduce(OpRegistry& r) {
   r.add("", "ArgMin", OpDef{infer_arg_reduce, cost_one_per_element});
   r.add("", "TopK", OpDef{infer_topk, cost_topk, bit(0)});
   r.add("", "CumSum", OpDef{infer_cumsum, cost_one_per_element, bit(0)});
+  r.add("", "CumProd", OpDef{infer_cumsum, cost_one_per_element, bit(0)});
+  // the class weights may be constants; targets are indices
+  r.add("", "NegativeLogLikelihoodLoss", OpDef{infer_loss, cost_loss, bit(0) | bit(2)});
+  r.add("", "SoftmaxCrossEntropyLoss", OpDef{infer_loss, cost_loss, bit(0) | bit(2)});
 }
 
 }  // namespace netscore::graph
