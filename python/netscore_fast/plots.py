@@ -191,10 +191,12 @@ def _new_figure(width: float, height: float):
 
 
 def _gmacs_axis(ax):
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("compute: multiply-accumulates per image (G-MACs, log scale)")
     ax.set_ylabel("ImageNet top-1 accuracy (%)")
     ax.grid(True, which="major", alpha=0.3)
