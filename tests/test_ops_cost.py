@@ -407,3 +407,196 @@ def test_onnx_attention_4d_counts():
     assert outs[0] == [b, hq, sq, d]
     # QK^T and PV per query head: b * hq * sq * skv * (d + d)
     assert row["macs"] == b * hq * sq * skv * (d + d)
+
+
+def test_einsum_three_operands_pairwise():
+    # ij,jk -> ik first (labels i, j, k: 2 * 3 * 4 = 24 MACs), then ik,kl -> il (2 * 4 * 5 = 40)
+    names = ["a", "b", "c"]
+    shapes = [(2, 3), (3, 4), (4, 5)]
+    node = helper.make_node("Einsum", names, ["y"], name="es", equation="ij,jk,kl->il")
+    model = _model([node], {n: (TensorProto.FLOAT, list(s)) for n, s in zip(names, shapes)}, {}, ["y"])
+    row, outs = _row(netscore_fast.profile(model), "Einsum")
+    assert outs[0] == [2, 5]
+    assert row["macs"] == 2 * 3 * 4 + 2 * 4 * 5
+
+
+def test_lstm_peepholes_add_three_macs_per_hidden_unit():
+    seq, batch, inp, hidden = 3, 2, 5, 4
+    inits = {"W": _weights(1, 4 * hidden, inp), "R": _weights(1, 4 * hidden, hidden), "P": _weights(1, 3 * hidden)}
+    node = helper.make_node("LSTM", ["X", "W", "R", "", "", "", "", "P"], ["Y"], name="lstm", hidden_size=hidden)
+    model = _model([node], {"X": (TensorProto.FLOAT, [seq, batch, inp])}, inits, ["Y"])
+    row, _ = _row(netscore_fast.profile(model), "LSTM")
+    # gate matmuls 3 * 2 * 4 * 4 * (5 + 4) = 864, peepholes 3 * 2 * 3 * 4 = 72
+    assert row["macs"] == seq * batch * 4 * hidden * (inp + hidden) + seq * batch * 3 * hidden
+    assert row["params"] == inits["W"].size + inits["R"].size + inits["P"].size
+
+
+# --- resampling -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode,per_out", [
+    ("nearest", 0),            # a gather
+    ("linear", 2 * 2 ** 2),    # 2 resized axes: 4 taps, multiply + add each
+    ("cubic", 2 * 4 ** 2),     # 16 taps
+])
+def test_resize_scales(mode, per_out):
+    inits = {"roi": np.array([], np.float32), "scales": np.array([1, 1, 2, 1.5], np.float32)}
+    node = helper.make_node("Resize", ["x", "roi", "scales"], ["y"], name="rs", mode=mode)
+    model = _model([node], {"x": (TensorProto.FLOAT, [1, 3, 10, 7])}, inits, ["y"], opset=13)
+    row, outs = _row(netscore_fast.profile(model), "Resize")
+    out_shape = [1, 3, 20, 10]  # floor(10 * 2) = 20, floor(7 * 1.5) = 10
+    assert outs[0] == out_shape
+    assert row["flops"] == int(np.prod(out_shape)) * per_out
+    assert row["params"] == 0  # roi and scales are not weights
+    assert _ort_output_shapes(model, {"x": _weights(1, 3, 10, 7)})[0] == out_shape
+
+
+def test_resize_sizes_keep_aspect_ratio_not_larger():
+    from onnx.reference import ReferenceEvaluator
+
+    # axes (2, 3), sizes (5, 5) on 10 x 20: ratios 0.5 and 0.25, not_larger takes 0.25:
+    # round_half_up(0.25 * 10) = 3, 0.25 * 20 = 5
+    inits = {"sizes": np.array([5, 5], np.int64)}
+    node = helper.make_node("Resize", ["x", "", "", "sizes"], ["y"], name="rs", axes=[2, 3],
+                            keep_aspect_ratio_policy="not_larger")
+    model = _model([node], {"x": (TensorProto.FLOAT, [1, 3, 10, 20])}, inits, ["y"], opset=18)
+    _, outs = _row(netscore_fast.profile(model), "Resize")
+    assert outs[0] == [1, 3, 3, 5]
+    ref = ReferenceEvaluator(model).run(None, {"x": _weights(1, 3, 10, 20)})[0]
+    assert list(ref.shape) == outs[0]
+
+
+def test_upsample_scales_input():
+    node = helper.make_node("Upsample", ["x", "scales"], ["y"], name="up", mode="nearest")
+    model = _model([node], {"x": (TensorProto.FLOAT, [1, 2, 3, 3])},
+                   {"scales": np.array([1, 1, 2, 3], np.float32)}, ["y"], opset=9)
+    row, outs = _row(netscore_fast.profile(model), "Upsample")
+    assert outs[0] == [1, 2, 6, 9]
+    assert row["flops"] == 0
+
+
+@pytest.mark.parametrize("op,attrs,x_shape,out_shape", [
+    ("DepthToSpace", dict(blocksize=2, mode="CRD"), [1, 8, 3, 4], [1, 2, 6, 8]),  # C / 4, H * 2, W * 2
+    ("SpaceToDepth", dict(blocksize=2), [1, 8, 4, 6], [1, 32, 2, 3]),             # C * 4, H / 2, W / 2
+])
+def test_depth_space(op, attrs, x_shape, out_shape):
+    node = helper.make_node(op, ["x"], ["y"], name="ds", **attrs)
+    model = _model([node], {"x": (TensorProto.FLOAT, x_shape)}, {}, ["y"])
+    row, outs = _row(netscore_fast.profile(model), op)
+    assert outs[0] == out_shape
+    assert row["flops"] == 0 and row["macs"] == 0
+    assert _ort_output_shapes(model, {"x": _weights(*x_shape)})[0] == out_shape
+
+
+# --- reductions -----------------------------------------------------------------------------------------
+def test_reduce_prod_of_shape_folds_so_reshape_gets_the_element_count():
+    # torch dynamic exports compute numel as ReduceProd(Shape(x)); the walker must fold it to 2 * 3 * 4 = 24
+    nodes = [helper.make_node("Shape", ["x"], ["s"], name="shape"),
+             helper.make_node("ReduceProd", ["s"], ["n"], name="numel", keepdims=1),
+             helper.make_node("Reshape", ["x", "n"], ["y"], name="flat")]
+    model = _model(nodes, {"x": (TensorProto.FLOAT, [2, 3, 4])}, {}, ["y"])
+    p = netscore_fast.profile(model)
+    _, outs = _row(p, "Reshape")
+    assert outs[0] == [24]
+
+
+@pytest.mark.parametrize("op,per_in,per_out", [
+    ("ReduceSum", 1, 0), ("ReduceMean", 1, 1), ("ReduceMax", 1, 0), ("ReduceL2", 2, 1), ("ReduceLogSumExp", 2, 1),
+])
+def test_reduce_axes_input_opset18(op, per_in, per_out):
+    node = helper.make_node(op, ["x", "axes"], ["y"], name="r", keepdims=0)
+    model = _model([node], {"x": (TensorProto.FLOAT, [2, 3, 5])}, {"axes": np.array([-1, 0], np.int64)}, ["y"],
+                   opset=18)
+    row, outs = _row(netscore_fast.profile(model), op)
+    assert outs[0] == [3]
+    assert row["flops"] == 30 * per_in + 3 * per_out
+    assert row["params"] == 0  # axes are not weights
+
+
+def test_reduce_with_runtime_axes_keeps_rank_and_unknown_cost():
+    node = helper.make_node("ReduceSum", ["x", "axes"], ["y"], name="r", keepdims=1)
+    model = _model([node], {"x": (TensorProto.FLOAT, [2, 3, 5]), "axes": (TensorProto.INT64, [1])}, {}, ["y"])
+    p = netscore_fast.profile(model)
+    row, outs = _row(p, "ReduceSum")
+    assert len(outs[0]) == 3
+    assert row["flops"] == -1 and "r" in p.unknown_cost_nodes
+
+
+def test_softmax_and_topk():
+    nodes = [helper.make_node("Softmax", ["x"], ["s"], name="sm", axis=-1),
+             helper.make_node("TopK", ["s", "k"], ["v", "i"], name="topk", axis=1)]
+    model = _model(nodes, {"x": (TensorProto.FLOAT, [3, 10])}, {"k": np.array([4], np.int64)}, ["v", "i"])
+    p = netscore_fast.profile(model)
+    sm, _ = _row(p, "Softmax")
+    assert sm["flops"] == 5 * 30  # max, subtract, exp, sum, divide per element
+    tk, outs = _row(p, "TopK")
+    assert outs == [[3, 4], [3, 4]]
+    assert tk["flops"] == 30 * 2  # ceil(log2 4) = 2 compares per element
+    assert _ort_output_shapes(model, {"x": _weights(3, 10)}) == outs
+
+
+# --- normalisation --------------------------------------------------------------------------------------
+def test_group_norm_groups_must_divide_channels():
+    inits = {"s": _weights(6), "b": _weights(6)}
+    ok = helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"], name="gn", num_groups=3)
+    model = _model([ok], {"x": (TensorProto.FLOAT, [2, 6, 4, 4])}, inits, ["y"], opset=21)
+    row, outs = _row(netscore_fast.profile(model), "GroupNormalization")
+    assert outs[0] == [2, 6, 4, 4]
+    assert row["flops"] == 7 * 2 * 6 * 4 * 4 and row["params"] == 12
+    bad = helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"], name="gn", num_groups=4)
+    with pytest.raises(ModelError, match="num_groups"):
+        netscore_fast.profile(_model([bad], {"x": (TensorProto.FLOAT, [2, 6, 4, 4])}, inits, ["y"], opset=21))
+
+
+# --- elementwise table ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("op,per_elem", [
+    ("Relu", 1),          # max(0, x)
+    ("Sigmoid", 4),       # 1 / (1 + exp(-x)): negate, exp, add, divide
+    ("HardSigmoid", 4),   # max(0, min(1, alpha * x + beta)): multiply, add, min, max
+    ("HardSwish", 5),     # x * HardSigmoid(x)
+    ("Gelu", 5),          # 0.5 * x * (1 + erf(x / sqrt(2))): divide, erf, add, multiply, multiply
+    ("Softplus", 3),      # log(exp(x) + 1)
+    ("Tanh", 1),
+])
+def test_elementwise_table(op, per_elem):
+    node = helper.make_node(op, ["x"], ["y"], name="act")
+    model = _model([node], {"x": (TensorProto.FLOAT, [2, 3, 4])}, {}, ["y"], opset=20)
+    row, _ = _row(netscore_fast.profile(model), op)
+    assert row["macs"] == 0 and row["flops"] == 24 * per_elem
+
+
+# --- attention ------------------------------------------------------------------------------------------
+def test_onnx_attention_3d_gqa_with_past():
+    if onnx.defs.onnx_opset_version() < 23:
+        pytest.skip("Attention needs opset 23")
+    b, hq, hkv, sq, skv, past, d = 2, 8, 2, 5, 7, 3, 16
+    node = helper.make_node("Attention", ["q", "k", "v", "", "pk", "pv"], ["y", "present_k", "present_v"],
+                            name="attn", q_num_heads=hq, kv_num_heads=hkv)
+    inputs = {"q": (TensorProto.FLOAT, [b, sq, hq * d]), "k": (TensorProto.FLOAT, [b, skv, hkv * d]),
+              "v": (TensorProto.FLOAT, [b, skv, hkv * d]), "pk": (TensorProto.FLOAT, [b, hkv, past, d]),
+              "pv": (TensorProto.FLOAT, [b, hkv, past, d])}
+    model = _model([node], inputs, {}, ["y", "present_k", "present_v"], opset=23)
+    row, outs = _row(netscore_fast.profile(model), "Attention")
+    total = past + skv
+    assert outs == [[b, sq, hq * d], [b, hkv, total, d], [b, hkv, total, d]]
+    assert row["macs"] == b * hq * sq * total * (d + d)
+    # 2 per MAC + scale and softmax (6) per score
+    assert row["flops"] == 2 * row["macs"] + 6 * b * hq * sq * total
+    from onnx.reference import ReferenceEvaluator
+    feeds = {n: _weights(*s) for n, (_, s) in inputs.items()}
+    assert [list(o.shape) for o in ReferenceEvaluator(model).run(None, feeds)] == outs
+
+
+def test_com_microsoft_attention_includes_the_input_projection():
+    b, s, hidden, heads = 2, 6, 32, 4
+    inits = {"w": _weights(hidden, 3 * hidden), "bias": _weights(3 * hidden)}
+    node = helper.make_node("Attention", ["x", "w", "bias"], ["y"], name="attn", domain="com.microsoft",
+                            num_heads=heads)
+    model = _model([node], {"x": (TensorProto.FLOAT, [b, s, hidden])}, inits, ["y"],
+                   extra_opsets=[("com.microsoft", 1)])
+    p = netscore_fast.profile(model)
+    row, outs = _row(p, "com.microsoft::Attention")
+    assert outs[0] == [b, s, hidden]
+    head = hidden // heads
+    # projection B * S * D_in * 3D, then QK^T and PV: B * heads * S * S * (head + head)
+    assert row["macs"] == b * s * hidden * 3 * hidden + b * heads * s * s * (head + head)
+    assert row["params"] == hidden * 3 * hidden + 3 * hidden
+    assert _ort_output_shapes(model, {"x": _weights(b, s, hidden)})[0] == outs[0]
