@@ -248,7 +248,8 @@ def _efficiency(rows: List[Dict[str, Any]], machine: Mapping[str, Any], threads:
     peak = float(machine.get("peak_gflops_per_core") or 0.0) * max(1, threads)
     for r in rows:
         g = r.get("gflops")
-        ok = str(r.get("op_type", "")).lower() in ("conv", "gemm", "matmul") and peak > 0 and g is not None and not math.isnan(g) and g > 0
+        compute = str(r.get("op_type", "")).lower() in ("conv", "gemm", "matmul")
+        ok = compute and peak > 0 and g is not None and not math.isnan(g) and g > 0
         r["efficiency"] = g / peak if ok else math.nan
 
 
@@ -299,12 +300,14 @@ def _shape_list(input_shapes: InputShapes) -> List[Tuple[str, List[int]]]:
 
 
 def measure(source: Any, *, threads: int = 1, min_time: float = 0.1, input_shapes: InputShapes = None,
-            batch_size: int = 1) -> BenchTable:
+            batch_size: int = 1, cold_cache: bool = False) -> BenchTable:
     """Time every node of an ONNX model at its real shape with our kernels; one row per node.
 
     source: a path, a bytes-like serialized ModelProto, or an onnx.ModelProto. Weights are random: only
         shapes and attributes are read. input_shapes / batch_size: as in `netscore_fast.profile`.
     threads: kernel threads; min_time: seconds of timing per distinct layer configuration.
+    cold_cache: rotate copies of each layer's weights and buffers that together exceed the last-level
+        cache, so no layer finds its data cached (an upper bound; the default warm cache is a lower one).
     Conv (standard, depthwise, pointwise, grouped) runs with a following Relu/Clip/HardSwish/Sigmoid fused
     when it is the conv's only consumer (that node is then 'fused', time 0); BatchNormalization after a
     conv is 'folded' (time 0), as inference runtimes do; Flatten/Reshape/Identity/Dropout are 'noop'.
@@ -317,7 +320,8 @@ def measure(source: Any, *, threads: int = 1, min_time: float = 0.1, input_shape
         path = os.fspath(source)
         if isinstance(path, bytes):
             path = os.fsdecode(path)
-        rows = _core.bench_time_model_file(path, shapes, int(batch_size), int(threads), float(min_time))
+        rows = _core.bench_time_model_file(path, shapes, int(batch_size), int(threads), float(min_time),
+                                           bool(cold_cache))
         name = path
     else:
         if hasattr(source, "SerializeToString") and not isinstance(source, (bytes, bytearray, memoryview)):
@@ -325,7 +329,8 @@ def measure(source: Any, *, threads: int = 1, min_time: float = 0.1, input_shape
             source = source.SerializeToString()
         else:
             name = "<bytes>"
-        rows = _core.bench_time_model_buffer(source, name, shapes, int(batch_size), int(threads), float(min_time))
+        rows = _core.bench_time_model_buffer(source, name, shapes, int(batch_size), int(threads), float(min_time),
+                                             bool(cold_cache))
     rows = [dict(r) for r in rows]
     machine = _machine(threads)
     _efficiency(rows, machine, threads)

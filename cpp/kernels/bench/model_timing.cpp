@@ -120,7 +120,8 @@ bool activation_of(const onnx::Node& node, int64_t opset, const GraphIndex& gi, 
       if (node.inputs.size() > 1 && !node.inputs[1].empty() && !gi.scalar(node.inputs[1], &lo)) return false;
       if (node.inputs.size() > 2 && !node.inputs[2].empty() && !gi.scalar(node.inputs[2], &hi)) return false;
     }
-    *act = (lo == 0.0 && hi == 6.0) ? Activation{Activation::relu6, 0.0f, 6.0f} : Activation::Clip(float(lo), float(hi));
+    *act = (lo == 0.0 && hi == 6.0) ? Activation{Activation::relu6, 0.0f, 6.0f}
+                                    : Activation::Clip(float(lo), float(hi));
   } else {
     return false;
   }
@@ -138,7 +139,7 @@ bool resolve_window(const onnx::Node& node, const std::vector<int64_t>& in_hw, c
                     std::vector<int64_t>* pads, std::vector<int64_t>* out_hw) {
   auto r = graph::window_output(in_hw, kernel, strides, dilations, attr_ints(node, "pads"),
                                 attr_string(node, "auto_pad", "NOTSET"), ceil_mode);
-  if (!r || r->pads.size() != 4) return false;
+  if (!r || r->pads.size() != 2 * in_hw.size()) return false;
   *pads = r->pads;
   *out_hw = r->out;
   return true;
@@ -209,18 +210,30 @@ struct Mapper {
 
     if (op == "Conv") {
       const std::vector<int64_t>& w = in_shape(1);
-      if (x.size() != 4 || w.size() != 4) return fail("only 2-D convolution has a kernel");
+      // 1-D convolution runs as 2-D with a height of one.
+      if (!((x.size() == 4 && w.size() == 4) || (x.size() == 3 && w.size() == 3)))
+        return fail("only 1-D and 2-D convolution have a kernel");
       if (!known(x) || !known(w)) return fail("input or weight shape unknown");
+      const bool one_d = x.size() == 3;
       kernels::Conv2dShape s;
-      s.n = x[0]; s.c_in = x[1]; s.h = x[2]; s.w = x[3];
-      s.c_out = w[0]; s.kh = w[2]; s.kw = w[3];
+      s.n = x[0]; s.c_in = x[1];
+      s.h = one_d ? 1 : x[2]; s.w = x.back();
+      s.c_out = w[0]; s.kh = one_d ? 1 : w[2]; s.kw = w.back();
       s.group = attr_int(node, "group", 1);
+      const size_t rank = one_d ? 1 : 2;
       std::vector<int64_t> strides = attr_ints(node, "strides"), dil = attr_ints(node, "dilations");
-      if (strides.empty()) strides = {1, 1};
-      if (dil.empty()) dil = {1, 1};
+      if (strides.empty()) strides.assign(rank, 1);
+      if (dil.empty()) dil.assign(rank, 1);
       std::vector<int64_t> pads, out_hw;
-      if (!resolve_window(node, {s.h, s.w}, {s.kh, s.kw}, strides, dil, false, &pads, &out_hw))
+      const std::vector<int64_t> in_sp(x.begin() + 2, x.end()), k_sp(w.begin() + 2, w.end());
+      if (strides.size() != rank || dil.size() != rank ||
+          !resolve_window(node, in_sp, k_sp, strides, dil, false, &pads, &out_hw))
         return fail("window does not fit");
+      if (one_d) {  // [begin, end] -> [top, left, bottom, right]
+        strides.insert(strides.begin(), 1);
+        dil.insert(dil.begin(), 1);
+        pads = {0, pads[0], 0, pads[1]};
+      }
       s.stride_h = strides[0]; s.stride_w = strides[1];
       s.dil_h = dil[0]; s.dil_w = dil[1];
       s.pad_top = pads[0]; s.pad_left = pads[1]; s.pad_bottom = pads[2]; s.pad_right = pads[3];
@@ -253,6 +266,8 @@ struct Mapper {
         s.n = b[1];
         m.spec.bias = false;
         if (x.size() > 2) m.note = "leading dims folded into rows";
+        if (layer.params == 0)
+          m.note += std::string(m.note.empty() ? "" : "; ") + "B is computed: its packing is not timed";
       }
       m.spec.kind = OpSpec::Kind::gemm;
       m.spec.gemm = s;
@@ -267,6 +282,7 @@ struct Mapper {
       if (k.size() != 2) return fail("kernel_shape is not 2-D");
       if (strides.empty()) strides = {1, 1};
       if (dil.empty()) dil = {1, 1};
+      if (strides.size() != 2 || dil.size() != 2) return fail("strides or dilations are not 2-D");
       const bool ceil_mode = attr_int(node, "ceil_mode", 0) != 0;
       std::vector<int64_t> pads, out_hw;
       if (!resolve_window(node, {x[2], x[3]}, k, strides, dil, ceil_mode, &pads, &out_hw))
@@ -369,7 +385,8 @@ ModelTiming time_model(const onnx::Model& model, const graph::Profile& profile, 
     LayerTiming& row = result.layers[li];
     row.node_index = layer.node_index;
     row.name = layer.name;
-    row.op_type = layer.domain.empty() || layer.domain == "ai.onnx" ? layer.op_type : layer.domain + "::" + layer.op_type;
+    const bool default_domain = layer.domain.empty() || layer.domain == "ai.onnx";
+    row.op_type = default_domain ? layer.op_type : layer.domain + "::" + layer.op_type;
     row.shape = shape_of(layer);
     if (decided[li]) continue;  // absorbed by an earlier conv / GEMM
     if (layer.folded || layer.op_type == "Constant" || layer.op_type == "ConstantOfShape") {
