@@ -131,7 +131,7 @@ void infer_max_roi_pool(OpContext& ctx) {
   const Value* rois = ctx.input(1);
   if (!rois) ctx.fail("missing input rois");
   const std::vector<int64_t> pooled = ctx.attr_ints("pooled_shape");
-  if (pooled.size() != 2) ctx.fail("pooled_shape must have 2 values");
+  if (pooled.size() != 2 || pooled[0] < 1 || pooled[1] < 1) ctx.fail("pooled_shape must hold 2 positive values");
   if (x.rank_known && x.dims.size() != 4) ctx.fail("X must be 4-D, got " + dims_str(x.dims));
   if (rois->rank_known && rois->dims.size() != 2) ctx.fail("rois must be 2-D, got " + dims_str(rois->dims));
   set_output(ctx, 0, x.dtype,
@@ -155,9 +155,9 @@ void infer_roi_align(OpContext& ctx) {
   if (!rois || !ctx.input(2)) ctx.fail("needs rois and batch_indices");
   if (x.rank_known && x.dims.size() != 4) ctx.fail("X must be 4-D, got " + dims_str(x.dims));
   if (rois->rank_known && rois->dims.size() != 2) ctx.fail("rois must be 2-D, got " + dims_str(rois->dims));
-  set_output(ctx, 0, x.dtype,
-             {rois->rank_known ? rois->dims[0] : -1, x.rank_known ? x.dims[1] : -1,
-              ctx.attr_int("output_height", 1), ctx.attr_int("output_width", 1)});
+  const int64_t oh = ctx.attr_int("output_height", 1), ow = ctx.attr_int("output_width", 1);
+  if (oh < 1 || ow < 1) ctx.fail("output_height and output_width must be >= 1");
+  set_output(ctx, 0, x.dtype, {rois->rank_known ? rois->dims[0] : -1, x.rank_known ? x.dims[1] : -1, oh, ow});
 }
 
 // sampling_ratio^2 bilinear samples per output (4 taps x multiply + add = 8) plus one accumulate each; the

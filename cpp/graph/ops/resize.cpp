@@ -2,6 +2,7 @@
 // Output sizes per spec: floor(in * scale), or `sizes`; FLOPs by interpolation taps (docs/counting.md).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "graph/ops/families.h"
@@ -38,8 +39,10 @@ bool present(const Value* v) { return v && !(v->shape_known() && product(v->dims
 
 int64_t scaled(int64_t in, double scale) {
   if (in < 0) return -1;
-  // float arithmetic, as the ONNX shape inference and runtimes do
-  return static_cast<int64_t>(std::floor(static_cast<float>(in) * static_cast<float>(scale)));
+  // float arithmetic, as the ONNX shape inference and runtimes do; absurd scales saturate (the walker rejects
+  // the dim) instead of overflowing the conversion
+  const double out = std::floor(static_cast<float>(in) * static_cast<float>(scale));
+  return out < 9.0e18 ? static_cast<int64_t>(out) : INT64_MAX;
 }
 
 // Resize (opset 10: X, scales; 11+: X, roi, scales, sizes; 18+: axes, keep_aspect_ratio_policy).
@@ -162,7 +165,7 @@ Cost cost_resample(const OpContext& ctx) {
 void infer_depth_space(OpContext& ctx) {
   const Value& x = data_input(ctx);
   const int64_t b = ctx.attr_int("blocksize", 0);
-  if (b < 1) ctx.fail("blocksize is required and must be >= 1");
+  if (b < 1 || b > (int64_t{1} << 20)) ctx.fail("blocksize must be in [1, 2^20], got " + std::to_string(b));
   if (!x.rank_known) {
     set_output(ctx, 0, x.dtype, false, {});
     return;

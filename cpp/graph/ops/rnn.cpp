@@ -53,6 +53,7 @@ RnnDims rnn_dims(const OpContext& ctx) {
     d.input = x->dims[2];
   }
   d.hidden = ctx.attr_int("hidden_size", -1);
+  if (ctx.has_attr("hidden_size") && d.hidden < 1) ctx.fail("hidden_size must be >= 1");
   auto agree = [&](int64_t& have, int64_t got, const char* what) {
     if (got < 0) return;
     if (have >= 0 && have != got)
