@@ -619,7 +619,7 @@ void infer_gather_nd(OpContext& c) {
   const int64_t b = c.attr_int("batch_dims", 0);
   const int64_t last = ind.dims.back();
   const int64_t xr = static_cast<int64_t>(x.dims.size());
-  if (b < 0 || b + last > xr) c.fail("indices' last dim " + std::to_string(last) + " too large for data rank");
+  if (b < 0 || b > xr || last > xr - b) c.fail("indices' last dim " + std::to_string(last) + " too large for data rank");
   Dims out(ind.dims.begin(), ind.dims.end() - 1);
   out.insert(out.end(), x.dims.begin() + b + last, x.dims.end());
   set_out(o, x.dtype, out);
