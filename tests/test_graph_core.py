@@ -447,3 +447,50 @@ def test_peak_keeps_graph_outputs_alive_to_the_end():
     ]
     p = netscore_fast.profile(_model(nodes, [_vi("X", F, [100])], [_vi("Y1", F, [100]), _vi("Y2", F, [100])]))
     assert p.peak_activation_bytes == 1200
+
+
+def test_batchnorm_running_stats_are_params_and_reported_separately():
+    # BatchNormalization over C=6 channels: scale, bias, running mean, running variance -> 4*6 = 24 params,
+    # of which mean + variance = 12 are bn_stat_params. Conv weight 6*3*1*1 = 18 more.
+    c = 6
+    inits = [_init("W", np.ones((c, 3, 1, 1), np.float32))] + [
+        _init(n, np.arange(c, dtype=np.float32) + 1) for n in ("scale", "bias", "mean", "var")]
+    nodes = [helper.make_node("Conv", ["X", "W"], ["h"], name="conv"),
+             helper.make_node("BatchNormalization", ["h", "scale", "bias", "mean", "var"], ["Y"], name="bn")]
+    p = netscore_fast.profile(_model(nodes, [_vi("X", F, [1, 3, 4, 4])], [_vi("Y", F, [1, c, 4, 4])], inits))
+    assert p.params == 18 + 4 * c
+    assert p.bn_stat_params == 2 * c
+    assert _layer(p, "bn")["params"] == 4 * c
+
+
+def test_constant_attribute_forms_fold_like_onnxruntime():
+    # Every Constant attribute form feeding shape arithmetic; shapes checked against onnxruntime.
+    nodes = [
+        helper.make_node("Constant", [], ["ci"], value_int=2),
+        helper.make_node("Constant", [], ["cis"], value_ints=[3, 4]),
+        helper.make_node("Constant", [], ["c24"], value_ints=[24]),
+        helper.make_node("Constant", [], ["cf"], value_float=2.0),
+        helper.make_node("Constant", [], ["cfs"], value_floats=[1.0, 2.0, 3.0]),
+        helper.make_node("Constant", [], ["ct"], value=helper.make_tensor("t", I64, [1], [2])),
+        helper.make_node("Mul", ["cis", "ci"], ["shape_a"]),                  # [6, 8]
+        helper.make_node("ConstantOfShape", ["shape_a"], ["z"]),              # a [6, 8] tensor of zeros
+        helper.make_node("Concat", ["ct", "c24"], ["shape_b"], axis=0),       # [2, 24]
+        helper.make_node("Reshape", ["z", "shape_b"], ["zr"]),                # [2, 24]
+        helper.make_node("Sub", ["shape_a", "cis"], ["d"]),                   # [3, 4]
+        helper.make_node("Add", ["X", "cf"], ["xa"]),                         # [1]
+        helper.make_node("Mul", ["xa", "cfs"], ["xm"]),                       # [3]
+    ]
+    m = _model(nodes, [_vi("X", F, [1])], [helper.make_empty_tensor_value_info(n) for n in ("zr", "xm", "d")])
+    p = netscore_fast.profile(m)
+    got = _shapes_by_output(p, m)
+    want = _ort_shapes(m, {"X": np.ones(1, np.float32)})
+    for name, shape in want.items():
+        assert got[name] == shape, f"{name}: inferred {got[name]}, onnxruntime {shape}"
+    # cfs (3 floats) is read by a compute node; the int64 shape pieces are not weights, cf is a scalar;
+    # z is a ConstantOfShape root but only a folded Reshape reads it (no compute node), so it is not counted
+    assert p.params == 3
+    # 48 elements cannot become [2, 6]: a contradiction naming the node
+    nodes[5] = helper.make_node("Constant", [], ["ct"], value=helper.make_tensor("t", I64, [1], [2]))
+    nodes[2] = helper.make_node("Constant", [], ["c24"], value_ints=[6])
+    with pytest.raises(ModelError, match=r"\(Reshape\): cannot reshape \[6,8\]"):
+        netscore_fast.profile(_model(nodes, [_vi("X", F, [1])], [_vi("zr", F, None)]))
