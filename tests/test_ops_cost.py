@@ -600,3 +600,54 @@ def test_com_microsoft_attention_includes_the_input_projection():
     assert row["macs"] == b * s * hidden * 3 * hidden + b * heads * s * s * (head + head)
     assert row["params"] == hidden * 3 * hidden + 3 * hidden
     assert _ort_output_shapes(model, {"x": _weights(b, s, hidden)})[0] == outs[0]
+
+
+# --- docs/counting.md is the spec of the elementwise table ------------------------------------------------
+def _documented_elementwise():
+    """(op, FLOPs per element) rows of the elementwise table in docs/counting.md."""
+    import pathlib
+    import re
+
+    doc = pathlib.Path(__file__).resolve().parents[1] / "docs" / "counting.md"
+    if not doc.is_file():
+        return []
+    text = doc.read_text()
+    section = text.split("### Elementwise and activations", 1)[1]
+    rows = []
+    for line in section.splitlines():
+        m = re.match(r"\|\s*([A-Za-z*, ]+?)\s*\|\s*(\d+)\s*\|", line)
+        if not m:
+            continue
+        for op in m.group(1).split(","):
+            op = op.strip()
+            if op and "*" not in op:
+                rows.append((op, int(m.group(2))))
+    return rows
+
+
+_FLOAT_UNARY_SKIP = {"Not", "IsNaN", "IsInf", "Where"}  # boolean inputs/outputs or three operands
+_BINARY = {"Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "Equal", "Greater", "Less",
+           "GreaterOrEqual", "LessOrEqual", "And", "Or", "Xor", "BitShift", "PRelu"}
+
+
+@pytest.mark.parametrize("op,per_elem", _documented_elementwise())
+def test_documented_elementwise_flops(op, per_elem):
+    if op in _FLOAT_UNARY_SKIP or op in {"And", "Or", "Xor", "BitShift"}:
+        pytest.skip("needs boolean or integer operands")
+    if op not in netscore_fast.profile.__globals__["supported_ops"]():
+        pytest.skip(f"{op} not registered")
+    inputs = {"x": (TensorProto.FLOAT, [2, 3, 4])}
+    names = ["x"]
+    if op in _BINARY:
+        inputs["z"] = (TensorProto.FLOAT, [2, 3, 4])
+        names.append("z")
+    attrs = {"fmod": 1} if op == "Mod" else {}
+    node = helper.make_node(op, names, ["y"], name="ew", **attrs)
+    model = _model([node], inputs, {}, ["y"], opset=22 if op != "Swish" else 24)
+    row, _ = _row(netscore_fast.profile(model), op)
+    assert row["flops"] == 24 * per_elem
+
+
+def test_documented_elementwise_table_is_found():
+    rows = dict(_documented_elementwise())
+    assert len(rows) > 40 and rows["Sigmoid"] == 4 and rows["Relu"] == 1
