@@ -336,3 +336,40 @@ def test_real_models_decode(path):
     a = nf.profile(path)
     b = nf.profile(data)
     assert a.params == b.params and a.macs == b.macs
+
+
+def _tensor_bytes(name, data_type, dims, encoding, values):
+    """TensorProto bytes written by hand: dims (1, packed), data_type (2), name (8), then the values as
+    raw_data (9) or a typed field (float_data 4 / int64_data 7), packed or unpacked."""
+    out = ld(1, b"".join(varint(d) for d in dims)) + vi(2, data_type) + ld(8, s(name))
+    floating = data_type == TensorProto.FLOAT
+    if encoding == "raw":
+        return out + ld(9, np.asarray(values, np.float32 if floating else np.int64).tobytes())
+    if floating:
+        items = [np.float32(v).tobytes() for v in values]
+        if encoding == "packed":
+            return out + ld(4, b"".join(items))
+        return out + b"".join(tag(4, FIXED32) + b for b in items)
+    if encoding == "packed":
+        return out + ld(7, b"".join(varint(v) for v in values))
+    return out + b"".join(tag(7, VARINT) + varint(v) for v in values)
+
+
+@pytest.mark.parametrize("encoding", ["raw", "packed", "unpacked"])
+def test_small_constant_values_from_every_encoding(encoding):
+    # Reshape's target shape (int64, with -1 and 0) and Resize's scales (float) are initializers whose
+    # values the analysis needs; output shapes are checked against onnxruntime running the same bytes.
+    ort = pytest.importorskip("onnxruntime")
+    nodes = [helper.make_node("Reshape", ["x", "shape"], ["r"], name="reshape"),
+             helper.make_node("Resize", ["r", "", "scales"], ["y"], name="resize", mode="nearest")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4, 5])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    # initializers appended as GraphProto.initializer (field 5), one per tensor
+    t1 = _tensor_bytes("shape", TensorProto.INT64, [4], encoding, [0, -1, 2, 5])
+    t2 = _tensor_bytes("scales", TensorProto.FLOAT, [4], encoding, [1.0, 1.0, 2.0, 3.0])
+    data = model_bytes(graph.SerializeToString() + ld(5, t1) + ld(5, t2), opsets=(("", 13),))
+    sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    (expected,) = [list(o.shape) for o in sess.run(None, {"x": np.ones((2, 3, 4, 5), np.float32)})]
+    assert expected == [2, 6, 4, 15]     # by hand: [2, 60/(2*5)=6, 2, 5] then scaled by [1, 1, 2, 3]
+    shapes = nf.profile(data).layer_shapes()
+    assert shapes[-1][1] == [expected]

@@ -84,6 +84,16 @@ std::string describe(std::string_view kind, size_t index, std::string_view name)
   return s;
 }
 
+// Number of occurrences of `field` in a message (a skip-only pass): sizes vectors by what is present.
+size_t count_fields(Reader r, uint32_t field) {
+  size_t n = 0;
+  while (r.next()) {
+    n += r.field() == field;
+    r.skip();
+  }
+  return n;
+}
+
 void check_depth(int depth) {
   if (depth > kMaxMessageDepth)
     throw ModelError("messages nested more than " + std::to_string(kMaxMessageDepth) + " deep");
@@ -131,6 +141,15 @@ int decodable_width(int32_t dt) {
     case kFloat: case kInt32: case kUint32: return 4;
     case kInt64: case kUint64: case kDouble: return 8;
     default: return 0;
+  }
+}
+
+// Values are decoded up to this many elements: shapes, axes and indices are 32/64-bit integers; every
+// other type is a weight (or mask) beyond a handful of elements.
+int64_t decode_limit(int32_t dt) {
+  switch (dt) {
+    case kInt32: case kInt64: case kUint32: case kUint64: return kMaxDecodedElements;
+    default: return kMaxDecodedOtherElements;
   }
 }
 
@@ -189,14 +208,14 @@ int64_t checked_numel(const std::vector<int64_t>& dims) {
 }
 
 // Second pass over a small tensor's message: decode its values when they are present and consistent
-// with its dims. Called only when numel <= kMaxDecodedElements, so growth is bounded.
+// with its dims. Called only when numel <= decode_limit(), so growth is bounded.
 void decode_small_values(Reader r, Tensor& t, int64_t numel, bool has_raw, std::string_view raw) {
   const int width = decodable_width(t.data_type);
   if (width == 0) return;
   if (has_raw) {
     if (raw.size() != static_cast<uint64_t>(numel) * static_cast<uint64_t>(width)) return;  // inconsistent
     const uint8_t* p = reinterpret_cast<const uint8_t*>(raw.data());
-    // numel is bounded by kMaxDecodedElements and matches the payload actually present
+    // numel is bounded by decode_limit() and matches the payload actually present
     if (is_float_type(t.data_type))
       t.floats.reserve(static_cast<size_t>(numel));
     else
@@ -254,9 +273,7 @@ void decode_tensor(Reader r, Tensor& t, bool want_values) {
   std::string_view raw;
   while (r.next()) {
     switch (r.field()) {
-      case fl::kTensorDims:
-        r.for_each_varint([&](uint64_t v) { t.dims.push_back(static_cast<int64_t>(v)); });
-        break;
+      case fl::kTensorDims: r.append_varints(t.dims); break;
       case fl::kTensorDataType: t.data_type = r.get_int32(); break;
       case fl::kTensorName: t.name = r.get_string(); break;
       case fl::kTensorRawData:
@@ -276,7 +293,7 @@ void decode_tensor(Reader r, Tensor& t, bool want_values) {
     }
   }
   const int64_t numel = checked_numel(t.dims);
-  if (!want_values || t.external || numel > kMaxDecodedElements) return;
+  if (!want_values || t.external || numel > decode_limit(t.data_type)) return;
   if (numel == 0) {  // an empty tensor's values are known: there are none
     t.values_known = decodable_width(t.data_type) != 0;
     return;
@@ -300,9 +317,7 @@ void decode_sparse_tensor(Reader r, Tensor& t) {
         t.external = values.external;
         break;
       }
-      case fl::kSparseDims:
-        r.for_each_varint([&](uint64_t v) { t.dims.push_back(static_cast<int64_t>(v)); });
-        break;
+      case fl::kSparseDims: r.append_varints(t.dims); break;
       default: r.skip(); break;
     }
   }
@@ -314,6 +329,7 @@ void decode_sparse_tensor(Reader r, Tensor& t) {
 
 void decode_shape(Reader r, ValueInfo& vi) {
   vi.has_shape = true;
+  vi.dims.reserve(count_fields(r, fl::kShapeDim));
   while (r.next()) {
     if (r.field() != fl::kShapeDim) {
       r.skip();
@@ -413,7 +429,7 @@ void decode_attribute(Reader r, Attribute& a, int graph_depth, int depth) {
         seen |= kSeenFloats;
         break;
       case fl::kAttrInts:
-        r.for_each_varint([&](uint64_t v) { a.ints.push_back(static_cast<int64_t>(v)); });
+        r.append_varints(a.ints);
         seen |= kSeenInts;
         break;
       case fl::kAttrStrings: a.strings.push_back(r.get_view()); seen |= kSeenStrings; break;
@@ -422,18 +438,18 @@ void decode_attribute(Reader r, Attribute& a, int graph_depth, int depth) {
         // `t` / `sparse_tensor` is tensors[0] wherever it appears in the bytes
         const bool sparse = r.field() == fl::kAttrSparseTensor;
         Reader m = r.get_message();
-        Tensor t;
+        // usually the only tensor: decode in place; otherwise put it first
+        if (single_tensor) a.tensors[0] = Tensor();
+        else a.tensors.emplace(a.tensors.begin());
+        single_tensor = true;
         try {
           if (sparse)
-            decode_sparse_tensor(m, t);
+            decode_sparse_tensor(m, a.tensors[0]);
           else
-            decode_tensor(m, t, true);
+            decode_tensor(m, a.tensors[0], true);
         } catch (...) {
           rethrow_at(sparse ? "sparse_tensor" : "t");
         }
-        if (single_tensor) a.tensors[0] = std::move(t);
-        else a.tensors.insert(a.tensors.begin(), std::move(t));
-        single_tensor = true;
         seen |= sparse ? kSeenSparse : kSeenT;
         break;
       }
@@ -456,15 +472,14 @@ void decode_attribute(Reader r, Attribute& a, int graph_depth, int depth) {
       }
       case fl::kAttrG: {
         Reader m = r.get_message();
-        Graph sub;
+        if (single_graph) a.graphs[0] = Graph();
+        else a.graphs.emplace(a.graphs.begin());
+        single_graph = true;
         try {
-          decode_graph(m, sub, graph_depth + 1, depth + 1);
+          decode_graph(m, a.graphs[0], graph_depth + 1, depth + 1);
         } catch (...) {
           rethrow_at("g");
         }
-        if (single_graph) a.graphs[0] = std::move(sub);
-        else a.graphs.insert(a.graphs.begin(), std::move(sub));
-        single_graph = true;
         seen |= kSeenG;
         break;
       }
@@ -507,6 +522,19 @@ void decode_attribute(Reader r, Attribute& a, int graph_depth, int depth) {
 }
 
 void decode_node(Reader r, Node& n, int graph_depth, int depth) {
+  {  // size the lists once from the fields present (node messages are short; this pass only skips)
+    size_t inputs = 0, outputs = 0, attributes = 0;
+    Reader c = r;
+    while (c.next()) {
+      inputs += c.field() == fl::kNodeInput;
+      outputs += c.field() == fl::kNodeOutput;
+      attributes += c.field() == fl::kNodeAttribute;
+      c.skip();
+    }
+    n.inputs.reserve(inputs);
+    n.outputs.reserve(outputs);
+    n.attributes.reserve(attributes);
+  }
   while (r.next()) {
     switch (r.field()) {
       case fl::kNodeInput: n.inputs.push_back(r.get_string()); break;
@@ -528,6 +556,19 @@ void decode_node(Reader r, Node& n, int graph_depth, int depth) {
       }
       default: r.skip(); break;
     }
+  }
+}
+
+// For an error message: the node's op type and name, read as far as the (damaged) message allows.
+void peek_node_identity(Reader r, Node& n) {
+  try {
+    while (r.next()) {
+      if (r.field() == fl::kNodeOpType && r.wire_type() == pb::kLengthDelimited) n.op_type = r.get_string();
+      else if (r.field() == fl::kNodeName && r.wire_type() == pb::kLengthDelimited) n.name = r.get_string();
+      else r.skip();
+    }
+  } catch (const ModelError&) {
+    // keep what was found before the damage
   }
 }
 
@@ -576,6 +617,7 @@ void decode_graph(Reader r, Graph& g, int graph_depth, int depth) {
         try {
           decode_node(m, n, graph_depth, depth + 1);
         } catch (...) {
+          if (n.op_type.empty() || n.name.empty()) peek_node_identity(m, n);
           rethrow_at(node_location(g.nodes.size() - 1, n));
         }
         break;
@@ -629,6 +671,7 @@ void decode_function(Reader r, Function& fn) {
         try {
           decode_node(m, n, 1, 2);
         } catch (...) {
+          if (n.op_type.empty() || n.name.empty()) peek_node_identity(m, n);
           rethrow_at(node_location(fn.nodes.size() - 1, n));
         }
         break;

@@ -4,8 +4,19 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "netscore/errors.h"
+
+#if defined(__GNUC__)
+#define NETSCORE_LIKELY(x) __builtin_expect(!!(x), 1)
+#define NETSCORE_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define NETSCORE_NOINLINE __attribute__((noinline, cold))
+#else
+#define NETSCORE_LIKELY(x) (x)
+#define NETSCORE_UNLIKELY(x) (x)
+#define NETSCORE_NOINLINE
+#endif
 
 namespace netscore::onnx::pb {
 
@@ -35,23 +46,16 @@ class Reader {
   bool next() {
     if (pos_ >= end_) return false;
     tag_at_ = pos_;
-    field_ = 0;                         // 0 while the tag itself is read: errors then name "field tag"
-    uint64_t tag;
-    if (*pos_ < 0x80) {                 // fast path: field numbers 1..15 with one-byte tags
+    uint32_t tag;
+    if (NETSCORE_LIKELY(*pos_ < 0x80)) {   // field numbers 1..15: one-byte tags
       tag = *pos_++;
     } else {
-      tag = read_varint_raw();
-      if (tag > 0xFFFFFFFFu) throw_error("field tag " + std::to_string(tag) + " out of range at byte " + at(tag_at_));
+      tag = read_tag_slow();
     }
-    field_ = static_cast<uint32_t>(tag >> 3);
-    wire_ = static_cast<uint32_t>(tag & 7);
-    if (field_ == 0) throw_error("field number 0 at byte " + at(tag_at_));
-    if (wire_ == kStartGroup || wire_ == kEndGroup)
-      throw_error("field " + std::to_string(field_) + " uses wire type " + std::to_string(wire_) +
-                  " (groups are not supported) at byte " + at(tag_at_));
-    if (wire_ > kFixed32)
-      throw_error("field " + std::to_string(field_) + " has invalid wire type " + std::to_string(wire_) +
-                  " at byte " + at(tag_at_));
+    field_ = tag >> 3;
+    wire_ = tag & 7;
+    // valid: field > 0 and wire type 0, 1, 2 or 5
+    if (NETSCORE_UNLIKELY(field_ == 0 || wire_ == kStartGroup || wire_ == kEndGroup || wire_ > kFixed32)) bad_tag();
     return true;
   }
 
@@ -109,6 +113,21 @@ class Reader {
     while (inner.pos_ < inner.end_) f(inner.read_varint_raw());
   }
 
+  // Append a repeated varint field (packed or unpacked) to `out`. A packed run is counted first (bytes
+  // without the continuation bit) so `out` grows once, by the number of values actually present.
+  template <class T>
+  void append_varints(std::vector<T>& out) {
+    if (wire_ == kVarint) { out.push_back(static_cast<T>(read_varint_raw())); return; }
+    if (wire_ != kLengthDelimited) wrong_wire("varint or packed varints");
+    const uint8_t* p = read_length_delimited();
+    size_t n = 0;
+    for (const uint8_t* q = p; q < pos_; ++q) n += *q < 0x80;
+    out.reserve(out.size() + n);
+    Reader inner(p, pos_, base_, total_);
+    inner.field_ = field_;
+    while (inner.pos_ < inner.end_) out.push_back(static_cast<T>(inner.read_varint_raw()));
+  }
+
   // Repeated fixed-width scalars (float = 4 bytes, double/fixed64 = 8), packed or unpacked.
   // f receives the little-endian bits.
   template <class F>
@@ -152,9 +171,9 @@ class Reader {
   size_t offset_of(const uint8_t* p) const { return static_cast<size_t>(p - base_); }
 
   void expect(uint32_t wire) {
-    if (wire_ != wire) wrong_wire(wire_type_name(wire));
+    if (NETSCORE_UNLIKELY(wire_ != wire)) wrong_wire(wire_type_name(wire));
   }
-  [[noreturn]] void wrong_wire(const char* expected) const {
+  [[noreturn]] NETSCORE_NOINLINE void wrong_wire(const char* expected) const {
     throw_error("field " + std::to_string(field_) + " has wire type " + std::to_string(wire_) + " (" +
                 wire_type_name(wire_) + "), expected " + expected + " at byte " + at(tag_at_));
   }
@@ -163,10 +182,14 @@ class Reader {
            " is not a multiple of " + std::to_string(width);
   }
   void need(size_t n, const char* what) {
-    if (static_cast<size_t>(end_ - pos_) < n) throw_truncated(what, field_, n, offset_of(pos_), offset_of(end_), total_);
+    if (NETSCORE_UNLIKELY(static_cast<size_t>(end_ - pos_) < n)) throw_truncated(what, field_, n, offset_of(pos_), offset_of(end_), total_);
   }
 
   uint64_t read_varint_raw() {
+    if (NETSCORE_LIKELY(pos_ < end_ && *pos_ < 0x80)) return *pos_++;
+    return read_varint_slow();
+  }
+  NETSCORE_NOINLINE uint64_t read_varint_slow() {
     const uint8_t* p = pos_;
     if (end_ - p >= 10) {             // no bounds check per byte: 10 bytes are there
       uint64_t v = 0;
@@ -186,6 +209,20 @@ class Reader {
     }
     throw_truncated("varint", field_, 0, offset_of(pos_), offset_of(end_), total_);
   }
+  NETSCORE_NOINLINE uint32_t read_tag_slow() {
+    field_ = 0;                       // errors while reading the tag itself name "field tag"
+    uint64_t tag = read_varint_slow();
+    if (tag > 0xFFFFFFFFu) throw_error("field tag " + std::to_string(tag) + " out of range at byte " + at(tag_at_));
+    return static_cast<uint32_t>(tag);
+  }
+  [[noreturn]] NETSCORE_NOINLINE void bad_tag() const {
+    if (field_ == 0) throw_error("field number 0 at byte " + at(tag_at_));
+    if (wire_ == kStartGroup || wire_ == kEndGroup)
+      throw_error("field " + std::to_string(field_) + " uses wire type " + std::to_string(wire_) +
+                  " (groups are not supported) at byte " + at(tag_at_));
+    throw_error("field " + std::to_string(field_) + " has invalid wire type " + std::to_string(wire_) +
+                " at byte " + at(tag_at_));
+  }
   uint32_t read_fixed32_raw() { need(4, "fixed32"); uint32_t v = load32(pos_); pos_ += 4; return v; }
   uint64_t read_fixed64_raw() { need(8, "fixed64"); uint64_t v = load64(pos_); pos_ += 8; return v; }
 
@@ -193,7 +230,7 @@ class Reader {
   const uint8_t* read_length_delimited() {
     const uint8_t* len_at = pos_;
     uint64_t len = read_varint_raw();
-    if (len > static_cast<uint64_t>(end_ - pos_))
+    if (NETSCORE_UNLIKELY(len > static_cast<uint64_t>(end_ - pos_)))
       throw_truncated("length", field_, len, offset_of(len_at), offset_of(end_), total_);
     const uint8_t* p = pos_;
     pos_ += len;
