@@ -494,3 +494,33 @@ def test_constant_attribute_forms_fold_like_onnxruntime():
     nodes[2] = helper.make_node("Constant", [], ["c24"], value_ints=[6])
     with pytest.raises(ModelError, match=r"\(Reshape\): cannot reshape \[6,8\]"):
         netscore_fast.profile(_model(nodes, [_vi("X", F, [1])], [_vi("zr", F, None)]))
+
+
+def test_model_local_function_is_inlined():
+    # local::Gate(X, W; alpha) = Sigmoid(X @ W) * ((X @ W) * alpha), alpha an attribute reference.
+    alpha = onnx.AttributeProto()
+    alpha.name, alpha.ref_attr_name, alpha.type = "value_float", "alpha", onnx.AttributeProto.FLOAT
+    const = helper.make_node("Constant", [], ["a"])
+    const.attribute.append(alpha)
+    body = [
+        helper.make_node("MatMul", ["X", "W"], ["h"], name="mm"),
+        const,
+        helper.make_node("Mul", ["h", "a"], ["ha"], name="scale"),
+        helper.make_node("Sigmoid", ["h"], ["s"], name="sig"),
+        helper.make_node("Mul", ["s", "ha"], ["Y"], name="gate"),
+    ]
+    fn = helper.make_function("local", "Gate", ["X", "W"], ["Y"], body, [helper.make_opsetid("", 17)], ["alpha"])
+    nodes = [helper.make_node("Gate", ["inp", "Wt"], ["out"], name="g1", domain="local", alpha=0.5)]
+    m = _model(nodes, [_vi("inp", F, [2, 4])], [_vi("out", F, None)], [_init("Wt", np.ones((4, 3), np.float32))],
+               extra_opsets=[("local", 1)])
+    m.functions.append(fn)
+    p = netscore_fast.profile(m)
+    assert not p.unsupported_ops
+    assert set(p.layers["name"].tolist()) == {"g1/mm", "g1/Constant_1", "g1/scale", "g1/sig", "g1/gate"}
+    assert set(p.layers["node_index"].tolist()) == {0}
+    want = _ort_shapes(m, {"inp": np.ones((2, 4), np.float32)})
+    assert _shapes_by_output(p, m)["out"] == want["out"] == [2, 3]
+    # MatMul [2,4]x[4,3]: 24 MACs = 48 FLOPs; on the [2,3] result: Mul 6, Sigmoid 6*4, Mul 6
+    assert p.macs == 24
+    assert p.flops == 48 + 6 + 24 + 6
+    assert p.params == 12

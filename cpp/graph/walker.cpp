@@ -19,12 +19,15 @@
 //   data-movement ops (no cost function) pass integer roots on unchanged. An unsupported op counts every
 //   floating-point root of its constant inputs. BatchNormalization running statistics
 //   (OpDef::stat_inputs) are params and are also summed into Profile::bn_stat_params.
+// - Model-local functions (FunctionProto) the registry does not know are inlined before the walk (see
+//   inline_functions); their inner layers are named "<call>/<inner>".
 // - Unsupported ops (not registered, If/Loop/Scan, or an op that reports a construct it does not handle)
 //   are listed by op type with node names, get macs/flops -1 and take output shapes from value_info.
 // - Activation bytes: non-constant outputs of compute nodes; -1 when a size is unknown (totals sum the
 //   known ones). Peak: see memory.h; graph inputs live from the start, graph outputs to the end,
 //   constants are weights (never activations), unknown sizes are skipped.
 #include <algorithm>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <limits>
@@ -153,6 +156,7 @@ class Walker {
 
   Profile run() {
     if (options_.batch_size < 1) throw ModelError("batch_size must be >= 1");
+    inline_functions();
     index_values();
     resolve_node_edges();
     compute_order();
@@ -164,6 +168,102 @@ class Walker {
   }
 
  private:
+  // ---- model-local functions ---------------------------------------------------------------------------
+  // Calls of model-local functions (FunctionProto) that the registry does not know are replaced by their
+  // bodies: inner tensors are renamed "<call node>/<name>", attribute references resolved from the call,
+  // inner nodes keep the function's opset imports. Layers of inlined nodes are named "<call node>/<inner
+  // node>" and carry the call's node_index. Nested calls are expanded up to kMaxFunctionDepth.
+  static constexpr int kMaxFunctionDepth = 16;
+
+  const std::vector<onnx::Node>& nodes() const { return *nodes_; }
+
+  const onnx::Function* find_function(const onnx::Node& n) const {
+    const std::string_view domain = is_default_domain(n.domain) ? std::string_view() : n.domain;
+    for (const onnx::Function& f : model_.functions)
+      if (f.name == n.op_type && (is_default_domain(f.domain) ? std::string_view() : f.domain) == domain) return &f;
+    return nullptr;
+  }
+
+  bool inlinable(const onnx::Node& n) const {
+    return !is_subgraph_op(n) && find_function(n) != nullptr && registry_.find(n.domain, n.op_type) == nullptr;
+  }
+
+  std::string_view own(std::string s) {
+    owned_names_.push_back(std::move(s));
+    return owned_names_.back();
+  }
+
+  void inline_functions() {
+    nodes_ = &graph_.nodes;
+    if (model_.functions.empty()) return;
+    bool any = false;
+    for (const onnx::Node& n : graph_.nodes)
+      if (inlinable(n)) {
+        any = true;
+        break;
+      }
+    if (!any) return;
+    expanded_.reserve(graph_.nodes.size());
+    for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+      const onnx::Node& n = graph_.nodes[i];
+      if (inlinable(n)) {
+        const std::string prefix = (n.name.empty() ? std::string(n.op_type) + "_" + std::to_string(i) : std::string(n.name)) + "/";
+        expand_call(n, *find_function(n), static_cast<uint32_t>(i), prefix, 1);
+      } else {
+        expanded_.push_back(n);
+        origin_.push_back(static_cast<uint32_t>(i));
+        node_function_.push_back(nullptr);
+      }
+    }
+    nodes_ = &expanded_;
+  }
+
+  void expand_call(const onnx::Node& call, const onnx::Function& f, uint32_t origin, const std::string& prefix, int depth) {
+    if (depth > kMaxFunctionDepth)
+      throw ModelError("function '" + std::string(f.name) + "' nests deeper than " + std::to_string(kMaxFunctionDepth) +
+                       " calls (recursive?)");
+    std::unordered_map<std::string_view, std::string_view> rename;
+    for (size_t k = 0; k < f.inputs.size(); ++k)
+      rename[f.inputs[k]] = k < call.inputs.size() ? call.inputs[k] : std::string_view();
+    for (size_t k = 0; k < f.outputs.size(); ++k)
+      rename[f.outputs[k]] = k < call.outputs.size() && !call.outputs[k].empty() ? call.outputs[k]
+                                                                                 : own(prefix + std::string(f.outputs[k]));
+    auto map_name = [&](std::string_view name) -> std::string_view {
+      if (name.empty()) return name;
+      auto it = rename.find(name);
+      if (it != rename.end()) return it->second;
+      std::string_view renamed = own(prefix + std::string(name));
+      rename.emplace(name, renamed);
+      return renamed;
+    };
+    for (size_t j = 0; j < f.nodes.size(); ++j) {
+      const onnx::Node& inner = f.nodes[j];
+      onnx::Node copy;
+      copy.op_type = inner.op_type;
+      copy.domain = inner.domain;
+      copy.name = own(prefix + (inner.name.empty() ? std::string(inner.op_type) + "_" + std::to_string(j) : std::string(inner.name)));
+      copy.inputs.reserve(inner.inputs.size());
+      for (std::string_view in : inner.inputs) copy.inputs.push_back(map_name(in));
+      copy.outputs.reserve(inner.outputs.size());
+      for (std::string_view out : inner.outputs) copy.outputs.push_back(map_name(out));
+      for (const onnx::Attribute& a : inner.attributes) {
+        if (a.ref_attr_name.empty()) {
+          copy.attributes.push_back(a);
+        } else if (const onnx::Attribute* given = call.attribute(a.ref_attr_name)) {
+          copy.attributes.push_back(*given);
+          copy.attributes.back().name = a.name;
+        }  // a reference the call does not set: the attribute takes its default
+      }
+      if (inlinable(copy)) {
+        expand_call(copy, *find_function(copy), origin, std::string(copy.name) + "/", depth + 1);
+      } else {
+        expanded_.push_back(std::move(copy));
+        origin_.push_back(origin);
+        node_function_.push_back(&f);
+      }
+    }
+  }
+
   // ---- value table ---------------------------------------------------------------------------------
   uint32_t add_value(std::string_view name) {
     const uint32_t id = static_cast<uint32_t>(values_.size());
@@ -177,13 +277,13 @@ class Walker {
 
   void index_values() {
     size_t total_outputs = 0;
-    for (const onnx::Node& n : graph_.nodes) total_outputs += n.outputs.size();
+    for (const onnx::Node& n : nodes()) total_outputs += n.outputs.size();
     const size_t cap = graph_.initializers.size() + graph_.inputs.size() + total_outputs;
     values_.reserve(cap);
     producer_.reserve(cap);
     roots_begin_.reserve(cap);
     roots_count_.reserve(cap);
-    root_pool_.reserve(graph_.initializers.size() + graph_.nodes.size());
+    root_pool_.reserve(graph_.initializers.size() + nodes().size());
     index_.reserve(cap);
 
     for (const onnx::Tensor& t : graph_.initializers) {
@@ -218,8 +318,8 @@ class Walker {
       graph_input_ids_.push_back(id);
       graph_input_infos_.push_back(&in);
     }
-    for (size_t ni = 0; ni < graph_.nodes.size(); ++ni) {
-      const onnx::Node& n = graph_.nodes[ni];
+    for (size_t ni = 0; ni < nodes().size(); ++ni) {
+      const onnx::Node& n = nodes()[ni];
       for (std::string_view out : n.outputs) {
         if (out.empty()) continue;
         const uint32_t existing = index_.find(out);
@@ -227,7 +327,7 @@ class Walker {
           const int32_t other = producer_[existing];
           if (other >= 0)
             node_error(n, ni, "output '" + std::string(out) + "' is also produced by " +
-                                  node_label(graph_.nodes[static_cast<size_t>(other)], static_cast<size_t>(other)));
+                                  node_label(nodes()[static_cast<size_t>(other)], static_cast<size_t>(other)));
           node_error(n, ni, "output '" + std::string(out) + "' is also an initializer or graph input");
         }
         const uint32_t id = add_value(out);
@@ -238,22 +338,22 @@ class Walker {
 
   // Input/output value ids per node, flattened; a missing input is an error.
   void resolve_node_edges() {
-    const size_t nn = graph_.nodes.size();
+    const size_t nn = nodes().size();
     in_begin_.resize(nn + 1);
     out_begin_.resize(nn + 1);
     size_t ni_total = 0, no_total = 0;
     for (size_t i = 0; i < nn; ++i) {
       in_begin_[i] = ni_total;
       out_begin_[i] = no_total;
-      ni_total += graph_.nodes[i].inputs.size();
-      no_total += graph_.nodes[i].outputs.size();
+      ni_total += nodes()[i].inputs.size();
+      no_total += nodes()[i].outputs.size();
     }
     in_begin_[nn] = ni_total;
     out_begin_[nn] = no_total;
     in_ids_.resize(ni_total);
     out_ids_.resize(no_total);
     for (size_t i = 0; i < nn; ++i) {
-      const onnx::Node& n = graph_.nodes[i];
+      const onnx::Node& n = nodes()[i];
       for (size_t k = 0; k < n.inputs.size(); ++k) {
         std::string_view name = n.inputs[k];
         uint32_t id = kNone;
@@ -273,7 +373,7 @@ class Walker {
   }
 
   void compute_order() {
-    const size_t nn = graph_.nodes.size();
+    const size_t nn = nodes().size();
     order_.resize(nn);
     bool topological = true;
     for (size_t i = 0; i < nn && topological; ++i)
@@ -332,7 +432,7 @@ class Walker {
       }
       cur = next;
     }
-    node_error(graph_.nodes[cur], cur, "is part of a cycle in the graph");
+    node_error(nodes()[cur], cur, "is part of a cycle in the graph");
   }
 
   // ---- graph inputs, symbolic dims --------------------------------------------------------------------
@@ -449,6 +549,11 @@ class Walker {
   // ---- the walk --------------------------------------------------------------------------------------
   int64_t opset_for(const onnx::Node& n, size_t index) {
     const std::string_view domain = is_default_domain(n.domain) ? std::string_view() : n.domain;
+    const onnx::Function* fn = node_function_.empty() ? nullptr : node_function_[index];
+    if (fn) {  // a node inlined from a function body: the function's own opset imports come first
+      for (const onnx::OpsetId& o : fn->opsets)
+        if ((is_default_domain(o.domain) ? std::string_view() : o.domain) == domain && o.version > 0) return o.version;
+    }
     for (const auto& [d, v] : opset_cache_)
       if (d == domain) return v;
     int64_t v = model_.opset(domain);
@@ -519,7 +624,7 @@ class Walker {
   }
 
   void walk() {
-    const size_t nn = graph_.nodes.size();
+    const size_t nn = nodes().size();
     const size_t nv = values_.size();
     counted_.assign(nv, 0);
     integer_admitted_.assign(nv, 0);
@@ -531,10 +636,10 @@ class Walker {
     std::vector<Value*> outs;
     for (size_t step = 0; step < nn; ++step) {
       const size_t ni = order_[step];
-      const onnx::Node& n = graph_.nodes[ni];
+      const onnx::Node& n = nodes()[ni];
       const int64_t opset = opset_for(n, ni);
       Layer layer;
-      layer.node_index = ni;
+      layer.node_index = origin_.empty() ? ni : origin_[ni];
       layer.name = n.name.empty() ? std::string(n.op_type) + "_" + std::to_string(ni) : std::string(n.name);
       layer.op_type = std::string(n.op_type);
       layer.domain = std::string(n.domain);
@@ -698,7 +803,7 @@ class Walker {
   }
 
   void finish_memory() {
-    const int64_t steps = static_cast<int64_t>(graph_.nodes.size());
+    const int64_t steps = static_cast<int64_t>(nodes().size());
     std::vector<TensorLife> lives;
     lives.reserve(values_.size());
     for (uint32_t id : graph_input_ids_) {
@@ -725,6 +830,11 @@ class Walker {
 
   const onnx::Model& model_;
   const onnx::Graph& graph_;
+  const std::vector<onnx::Node>* nodes_ = nullptr;     // graph_.nodes, or expanded_ when functions were inlined
+  std::vector<onnx::Node> expanded_;
+  std::vector<uint32_t> origin_;                       // expanded node -> index in graph_.nodes
+  std::vector<const onnx::Function*> node_function_;   // expanded node -> function whose body it came from
+  std::deque<std::string> owned_names_;                // storage for renamed tensors and nodes (stable)
   const Options& options_;
   const OpRegistry& registry_;
 
