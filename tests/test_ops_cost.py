@@ -651,3 +651,12 @@ def test_documented_elementwise_flops(op, per_elem):
 def test_documented_elementwise_table_is_found():
     rows = dict(_documented_elementwise())
     assert len(rows) > 40 and rows["Sigmoid"] == 4 and rows["Relu"] == 1
+
+
+def test_matmul_inner_dim_known_from_the_weight_only():
+    # A's K is symbolic; the constant B (16, 4) fixes it: MACs = M * N * K = 2 * 4 * 16
+    node = helper.make_node("MatMul", ["a", "w"], ["y"], name="mm")
+    model = _model([node], {"a": (TensorProto.FLOAT, [2, "K"])}, {"w": _weights(16, 4)}, ["y"])
+    row, outs = _row(netscore_fast.profile(model), "MatMul")
+    assert outs[0] == [2, 4]
+    assert row["macs"] == 2 * 4 * 16

@@ -38,7 +38,7 @@ namespace netscore::graph {
 void infer_conv_like(OpContext& ctx, size_t x_index, size_t w_index, size_t b_index, int32_t out_dtype);  // conv.cpp
 Cost cost_conv_like(const OpContext& ctx, size_t w_index, bool has_bias);                               // conv.cpp
 void infer_matmul_like(OpContext& ctx, size_t a_index, size_t b_index, int32_t out_dtype);              // linear.cpp
-Cost cost_matmul_like(const OpContext& ctx, size_t a_index);                                            // linear.cpp
+Cost cost_matmul_like(const OpContext& ctx, size_t a_index, size_t b_index);                           // linear.cpp
 void infer_gemm_like(OpContext& ctx, size_t a_index, size_t b_index, size_t c_index, int32_t out_dtype);  // linear.cpp
-Cost cost_gemm_like(const OpContext& ctx, size_t a_index, bool has_c);                                  // linear.cpp
+Cost cost_gemm_like(const OpContext& ctx, size_t a_index, size_t b_index, bool has_c);                 // linear.cpp
 }  // namespace netscore::graph

@@ -52,12 +52,15 @@ void infer_matmul_like(OpContext& ctx, size_t a_index, size_t b_index, int32_t o
   if (b->dims.size() > 1) y->dims.push_back(bd.back());
 }
 
-// MACs = prod(broadcast batch) * M * N * K, i.e. output elements * K.
-Cost cost_matmul_like(const OpContext& ctx, size_t a_index) {
+// MACs = prod(broadcast batch) * M * N * K, i.e. output elements * K (K from whichever operand knows it).
+Cost cost_matmul_like(const OpContext& ctx, size_t a_index, size_t b_index) {
   const Value* a = ctx.input(a_index);
+  const Value* b = ctx.input(b_index);
   const Value* y = ctx.output(0);
-  if (!a || !y || !a->rank_known || a->dims.empty() || !y->shape_known()) return {0, 0, false};
-  const int64_t k = a->dims.back();
+  if (!a || !b || !y || !y->shape_known()) return {0, 0, false};
+  int64_t k = -1;
+  if (a->rank_known && !a->dims.empty()) k = a->dims.back();
+  if (k < 0 && b->rank_known && !b->dims.empty()) k = b->dims.size() == 1 ? b->dims[0] : b->dims[b->dims.size() - 2];
   if (k < 0) return {0, 0, false};
   const int64_t macs = mul_sat(product(y->dims), k);
   return {macs, mul_sat(macs, cost::kFlopsPerMac), true};
@@ -100,11 +103,14 @@ void infer_gemm_like(OpContext& ctx, size_t a_index, size_t b_index, size_t c_in
 
 // MACs = M * N * K; FLOPs = 2 * MACs + M * N bias adds when C is present (alpha/beta scaling is taken as folded
 // into the constants, as exporters do).
-Cost cost_gemm_like(const OpContext& ctx, size_t a_index, bool has_c) {
+Cost cost_gemm_like(const OpContext& ctx, size_t a_index, size_t b_index, bool has_c) {
   const Value* a = ctx.input(a_index);
+  const Value* b = ctx.input(b_index);
   const Value* y = ctx.output(0);
-  if (!a || !y || !a->shape_known() || !y->shape_known()) return {0, 0, false};
-  const int64_t k = a->dims[ctx.attr_int("transA", 0) != 0 ? 0 : 1];
+  if (!a || !b || !y || !y->shape_known()) return {0, 0, false};
+  int64_t k = a->rank_known ? a->dims[ctx.attr_int("transA", 0) != 0 ? 0 : 1] : -1;
+  if (k < 0 && b->rank_known) k = b->dims[ctx.attr_int("transB", 0) != 0 ? 1 : 0];
+  if (k < 0) return {0, 0, false};
   const int64_t mn = product(y->dims);
   const int64_t macs = mul_sat(mn, k);
   int64_t flops = mul_sat(macs, cost::kFlopsPerMac);
@@ -121,9 +127,9 @@ int32_t first_dtype(const OpContext& ctx) {
 }
 
 void infer_matmul(OpContext& ctx) { infer_matmul_like(ctx, 0, 1, first_dtype(ctx)); }
-Cost cost_matmul(const OpContext& ctx) { return cost_matmul_like(ctx, 0); }
+Cost cost_matmul(const OpContext& ctx) { return cost_matmul_like(ctx, 0, 1); }
 void infer_gemm(OpContext& ctx) { infer_gemm_like(ctx, 0, 1, 2, first_dtype(ctx)); }
-Cost cost_gemm(const OpContext& ctx) { return cost_gemm_like(ctx, 0, ctx.input(2) != nullptr); }
+Cost cost_gemm(const OpContext& ctx) { return cost_gemm_like(ctx, 0, 1, ctx.input(2) != nullptr); }
 
 // ---- Einsum ----------------------------------------------------------------------------------------------
 // Labels are ints: letters map to 0..51; the dims covered by "..." become pseudo-labels 100 + j, right-aligned

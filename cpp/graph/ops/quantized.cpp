@@ -60,11 +60,11 @@ Cost cost_conv_integer(const OpContext& ctx) { return cost_conv_like(ctx, 1, fal
 void infer_qlinear_matmul(OpContext& ctx) {
   infer_matmul_like(ctx, 0, 3, zero_point_type(ctx, 7, data_input(ctx).dtype));
 }
-Cost cost_qlinear_matmul(const OpContext& ctx) { return cost_matmul_like(ctx, 0); }
+Cost cost_qlinear_matmul(const OpContext& ctx) { return cost_matmul_like(ctx, 0, 3); }
 
 // MatMulInteger: A, B, a_zp, b_zp -> int32.
 void infer_matmul_integer(OpContext& ctx) { infer_matmul_like(ctx, 0, 1, onnx::kInt32); }
-Cost cost_matmul_integer(const OpContext& ctx) { return cost_matmul_like(ctx, 0); }
+Cost cost_matmul_integer(const OpContext& ctx) { return cost_matmul_like(ctx, 0, 1); }
 
 // QuantizeLinear: y = saturate(round(x / scale) + zero_point); type from y_zp, else output_dtype, else uint8.
 void infer_quantize(OpContext& ctx) {
@@ -118,7 +118,7 @@ void infer_qgemm(OpContext& ctx) {
   const int32_t t = ctx.input(7) ? zero_point_type(ctx, 8, data_input(ctx).dtype) : onnx::kFloat;
   infer_gemm_like(ctx, 0, 3, 6, t);
 }
-Cost cost_qgemm(const OpContext& ctx) { return cost_gemm_like(ctx, 0, ctx.input(6) != nullptr); }
+Cost cost_qgemm(const OpContext& ctx) { return cost_gemm_like(ctx, 0, 3, ctx.input(6) != nullptr); }
 
 // com.microsoft QLinearAveragePool / QLinearGlobalAveragePool: X(0) x_scale x_zp y_scale y_zp;
 // channels_last = 1 puts C last (N, spatial..., C).
