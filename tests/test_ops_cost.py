@@ -660,3 +660,39 @@ def test_matmul_inner_dim_known_from_the_weight_only():
     row, outs = _row(netscore_fast.profile(model), "MatMul")
     assert outs[0] == [2, 4]
     assert row["macs"] == 2 * 4 * 16
+
+
+def test_global_pools_and_lp_pool():
+    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["g"], name="gap"),
+             helper.make_node("LpPool", ["x"], ["l"], name="lp", kernel_shape=[2, 2], strides=[2, 2], p=2)]
+    model = _model(nodes, {"x": (TensorProto.FLOAT, [2, 5, 6, 6])}, {}, ["g", "l"], opset=11)
+    p = netscore_fast.profile(model)
+    gap, outs = _row(p, "GlobalAveragePool")
+    assert outs[0] == [2, 5, 1, 1]
+    assert gap["flops"] == 2 * 5 * 36 + 2 * 5  # one add per input element, one divide per output
+    lp, outs = _row(p, "LpPool")
+    assert outs[0] == [2, 5, 3, 3]
+    assert lp["flops"] == 2 * 5 * 9 * (3 * 4) + 2 * 5 * 9  # |x|, ^p, add per window element; one root per output
+    assert _ort_output_shapes(model, {"x": _weights(2, 5, 6, 6)}) == [[2, 5, 1, 1], [2, 5, 3, 3]]
+
+
+def test_qlinear_matmul_and_matmul_integer_weights_are_bytes():
+    rng = np.random.default_rng(RNG_SEED)
+    b = rng.integers(-100, 100, size=(16, 8), dtype=np.int8)
+    inits = {"as": np.array(0.1, np.float32), "az": np.array(0, np.uint8), "b": b,
+             "bs": np.array(0.2, np.float32), "bz": np.array(0, np.int8),
+             "ys": np.array(0.3, np.float32), "yz": np.array(0, np.uint8)}
+    node = helper.make_node("QLinearMatMul", ["a", "as", "az", "b", "bs", "bz", "ys", "yz"], ["y"], name="qmm")
+    model = _model([node], {"a": (TensorProto.UINT8, [4, 16])}, inits, ["y"])
+    p = netscore_fast.profile(model)
+    row, outs = _row(p, "QLinearMatMul")
+    assert outs[0] == [4, 8] and row["macs"] == 4 * 8 * 16
+    assert p.params == 16 * 8 and p.weight_bytes == 16 * 8  # int8: one byte each; scales/zero points excluded
+
+    node = helper.make_node("MatMulInteger", ["a", "b", "az"], ["y"], name="mmi")
+    model = _model([node], {"a": (TensorProto.UINT8, [4, 16])}, {"b": b, "az": np.array(3, np.uint8)}, ["y"])
+    p = netscore_fast.profile(model)
+    row, outs = _row(p, "MatMulInteger")
+    assert outs[0] == [4, 8] and row["macs"] == 4 * 8 * 16
+    assert p.params == 16 * 8 and p.weight_bytes == 16 * 8
+    assert _ort_output_shapes(model, {"a": np.ones((4, 16), np.uint8)})[0] == [4, 8]
