@@ -166,3 +166,28 @@ def test_sigkill_mid_run_keeps_committed_chunks(tmp_path):
     finally:
         bulk._core.profile_batch = real
     assert sum(calls) == 0 and t.ok.all()
+
+
+def test_caller_keys_skip_hashing_and_still_separate_datasets(tmp_path, count_analyses, monkeypatch):
+    db = tmp_path / "c.db"
+    models = [(nas.nasbench201_arch(i), nas.nasbench201(i)) for i in range(6)]
+    first = nf.profile_many(models, cache=db, cache_key=nas.CacheKey("cifar10"), progress=False)
+    assert count_analyses["models"] == 6
+    from netscore_fast import cache as cache_mod
+    monkeypatch.setattr(cache_mod, "content_key", lambda *a: pytest.fail("bytes hashed despite cache_key"))
+    again = nf.profile_many(models, cache=db, cache_key=nas.CacheKey("cifar10"), progress=False)
+    assert count_analyses["models"] == 6
+    _equal(first, again)
+    c100 = [(a, nas.nasbench201(a, "cifar100")) for a, _ in models]
+    t = nf.profile_many(c100, cache=db, cache_key=nas.CacheKey("cifar100"), progress=False)
+    assert count_analyses["models"] == 12
+    assert t[0]["params"] == first[0]["params"] + 90 * 64 + 90   # 100 instead of 10 classes: 64x90 + 90 more
+
+
+def test_nas_command_uses_the_cache(tmp_path, count_analyses):
+    from netscore_fast.cli import main
+    db, out = tmp_path / "c.db", tmp_path / "nb.json"
+    assert main(["nas", "nasbench201", "--out", str(out), "--limit", "5", "--cache", str(db)]) == 0
+    assert main(["nas", "nasbench201", "--out", str(out), "--limit", "5", "--cache", str(db)]) == 0
+    assert count_analyses["models"] == 5
+    assert len(nf.ProfileTable.read(out)) == 5

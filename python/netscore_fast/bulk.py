@@ -134,26 +134,29 @@ def _run_chunk(items: List[Item], options: _Options, threads: int, cache) -> _Ch
 
     from . import cache as cache_mod
     tag = cache.tag(options)
-    totals = np.full((n, len(_BATCH_COLUMNS)), -1, dtype=np.int64)
-    status = np.zeros(n, dtype=np.int32)
-    errors = [""] * n
-    keys = cache_mod.keys_for(items, tag, threads=threads)
+    if cache.key_fn is not None:
+        keys = [(None, cache_mod.named_key(cache.key_fn(name, payload), tag)) for name, payload in items]
+    else:
+        keys = cache_mod.keys_for(items, tag, threads=threads)
     path_keys = [pk for pk, _ in keys]
     content_keys = [ck for _, ck in keys]
     found = cache.db.get_many([k for k in path_keys + content_keys if k is not None])
+    values: List[Any] = [None] * n          # (totals tuple, error) per row
+    status = np.zeros(n, dtype=np.int32)
     new_entries: List[Tuple[bytes, Any]] = []
 
-    def hit(i: int) -> bool:
-        for k in (path_keys[i], content_keys[i]):
-            if k is not None and k in found:
-                vals, err = found[k]
-                totals[i] = vals
-                errors[i] = err
-                status[i] = 1 if err else 0
-                return True
-        return False
+    def lookup(i: int):
+        pk, ck = path_keys[i], content_keys[i]
+        v = found.get(pk) if pk is not None else None
+        return v if v is not None or ck is None else found.get(ck)
 
-    todo = [i for i in range(n) if not hit(i)]
+    todo = []
+    for i in range(n):
+        v = lookup(i)
+        if v is None:
+            todo.append(i)
+        else:
+            values[i] = v
     # files missing by (path, size, mtime): try their content before analysing
     rehash = [i for i in todo if path_keys[i] is not None]
     if rehash:
@@ -165,31 +168,37 @@ def _run_chunk(items: List[Item], options: _Options, threads: int, cache) -> _Ch
         found.update(cache.db.get_many([content_keys[i] for i in rehash if content_keys[i] is not None]))
         still = []
         for i in todo:
-            if hit(i):
-                new_entries.append((path_keys[i], (tuple(int(v) for v in totals[i]), errors[i])))
-            else:
+            v = lookup(i)
+            if v is None:
                 still.append(i)
+            else:
+                values[i] = v
+                new_entries.append((path_keys[i], v))   # next time found by stat alone
         todo = still
     if todo:
         t, s, e = _core.profile_batch([items[i][1] for i in todo], [names[i] for i in todo], options.shapes,
                                       options.batch_size, threads)
+        rows = t.tolist()
         for j, i in enumerate(todo):
-            totals[i] = t[j]
+            value = (tuple(rows[j]), e[j])
+            values[i] = value
             status[i] = s[j]
-            errors[i] = e[j]
             if s[j] == 2:   # internal errors are not a property of the model: never cached
                 continue
-            value = (tuple(int(v) for v in t[j]), e[j])
             for k in (path_keys[i], content_keys[i]):
                 if k is not None:
                     new_entries.append((k, value))
     cache.db.put_many(new_entries)   # one transaction per chunk
+    totals = np.array([v[0] for v in values], dtype=np.int64).reshape(n, len(_BATCH_COLUMNS))
+    errors = [v[1] for v in values]
+    status[(status == 0) & np.array([bool(err) for err in errors], dtype=bool)] = 1
     return _ChunkResult(names, totals, errors, status)
 
 
 class _CacheHandle:
-    def __init__(self, cache):
+    def __init__(self, cache, key_fn=None):
         from .cache import ResultCache
+        self.key_fn = key_fn
         if isinstance(cache, ResultCache):
             self.db, self.owned = cache, False
         else:
@@ -285,7 +294,7 @@ def _raise_first_error(results: List[_ChunkResult], accuracy: np.ndarray) -> Non
 def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=None, batch_size: int = 1,
                  threads: Optional[int] = None, errors: str = "record", progress: Any = None, cache: Any = None,
                  executor: Optional[Executor] = None, chunk_size: Optional[int] = None,
-                 total: Optional[int] = None) -> ProfileTable:
+                 total: Optional[int] = None, cache_key: Optional[Callable[[str, Any], Any]] = None) -> ProfileTable:
     """Profile many ONNX models into a ProfileTable (one row per source, in order).
 
     sources: a list or any iterable (consumed lazily, in chunks) of paths, bytes-like objects holding a
@@ -305,6 +314,9 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
         chunks (paths or bytes) are shipped to it and profiled there; the table is reassembled in order.
     chunk_size: models per chunk (default 256); total: number of sources when `sources` has no len(),
         for the progress bar.
+    cache_key: optional fn(name, payload) -> str or bytes identifying a model for the cache instead of
+        hashing its bytes (e.g. an architecture string); equal keys must mean equal models. Must be
+        picklable (a module-level function or object) when used with an executor.
 
     Returns a ProfileTable; counts are those of profile() for the same model.
     """
@@ -324,18 +336,19 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
     bar = _Progress(progress, total)
     try:
         if executor is not None:
-            _run_remote(executor, sources, options, threads, cache, size, acc, accuracies, results, bar, errors)
+            _run_remote(executor, sources, options, threads, cache, size, acc, accuracies, results, bar, errors,
+                        cache_key)
         else:
-            _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors)
+            _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors, cache_key)
     finally:
         bar.close()
     accuracy_all = np.concatenate(accuracies) if accuracies else np.zeros(0)
     return _assemble(results, accuracy_all)
 
 
-def _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors) -> None:
+def _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors, cache_key) -> None:
     nthreads = int(threads) if threads else _default_threads()
-    handle = _CacheHandle(cache) if cache is not None else None
+    handle = _CacheHandle(cache, cache_key) if cache is not None else None
     done = 0
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="netscore-batch") as pool:
@@ -370,10 +383,11 @@ def _portable(item: Item) -> Item:
     return name, bytes(memoryview(payload).cast("B"))
 
 
-def _profile_chunk_remote(items: List[Item], shapes, batch_size: int, threads: int, cache_path) -> Dict[str, Any]:
+def _profile_chunk_remote(items: List[Item], shapes, batch_size: int, threads: int, cache_path,
+                          cache_key=None) -> Dict[str, Any]:
     """Executor task: profile one chunk where it runs; returns plain arrays (picklable, compact)."""
     options = _Options(shapes, batch_size)
-    handle = _CacheHandle(cache_path) if cache_path is not None else None
+    handle = _CacheHandle(cache_path, cache_key) if cache_path is not None else None
     try:
         r = _run_chunk(items, options, threads, handle)
     finally:
@@ -382,7 +396,8 @@ def _profile_chunk_remote(items: List[Item], shapes, batch_size: int, threads: i
     return {"names": r.names, "totals": r.totals, "errors": r.errors, "status": r.status}
 
 
-def _run_remote(executor, sources, options, threads, cache, size, acc, accuracies, results, bar, errors) -> None:
+def _run_remote(executor, sources, options, threads, cache, size, acc, accuracies, results, bar, errors,
+                cache_key) -> None:
     nthreads = int(threads) if threads else 1
     cache_path = None
     if cache is not None:
@@ -407,7 +422,7 @@ def _run_remote(executor, sources, options, threads, cache, size, acc, accuracie
             done += len(chunk)
             chunk = [_portable(item) for item in chunk]
             in_flight.append(executor.submit(_profile_chunk_remote, chunk, options.shapes, options.batch_size,
-                                             nthreads, cache_path))
+                                             nthreads, cache_path, cache_key))
             if len(in_flight) >= max_in_flight:
                 collect_one()
         while in_flight:
