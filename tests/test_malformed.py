@@ -256,6 +256,16 @@ def test_subgraphs_nested_thousands_deep(source, tmp_path):
         assert r["error"].startswith(name + ": graph.node[0] ("), r["error"][:200]
 
 
+def test_nesting_limit_boundary():
+    # 64 levels of subgraphs are accepted by the decoder (the analysis then rejects the undefined 'cond'
+    # input of the outer If), 65 are not.
+    with pytest.raises(nf.ModelError) as info:
+        nf.profile(nested_subgraph_model(64))
+    assert "nested" not in str(info.value) and "'cond'" in str(info.value)
+    with pytest.raises(nf.ModelError, match="subgraphs nested more than 64 deep"):
+        nf.profile(nested_subgraph_model(65))
+
+
 def test_nesting_builder_is_a_valid_model():
     # Guards the hand-built bytes: at a depth the reference parser accepts, they parse as nested If nodes.
     m = onnx.ModelProto()

@@ -593,6 +593,7 @@ void decode_value_infos(Reader m, std::vector<ValueInfo>& list, const char* kind
 }
 
 void decode_graph(Reader r, Graph& g, int graph_depth, int depth) {
+  // graph_depth: 0 for the main graph, 1 for a subgraph in one of its nodes' attributes, ...
   if (graph_depth > kMaxGraphDepth)
     throw ModelError("subgraphs nested more than " + std::to_string(kMaxGraphDepth) + " deep");
   check_depth(depth);
@@ -658,7 +659,7 @@ void decode_function(Reader r, Function& fn) {
         Reader m = r.get_message();
         Attribute a;
         try {
-          decode_attribute(m, a, 1, 3);
+          decode_attribute(m, a, 0, 3);
         } catch (...) {
           rethrow_at("attribute_proto[" + std::to_string(fn.attributes.size()) + "]");
         }
@@ -669,7 +670,7 @@ void decode_function(Reader r, Function& fn) {
         Reader m = r.get_message();
         Node& n = fn.nodes.emplace_back();
         try {
-          decode_node(m, n, 1, 2);
+          decode_node(m, n, 0, 2);
         } catch (...) {
           if (n.op_type.empty() || n.name.empty()) peek_node_identity(m, n);
           rethrow_at(node_location(fn.nodes.size() - 1, n));
@@ -730,7 +731,7 @@ Model decode_model_fields(const uint8_t* data, size_t size) {
         expect_model_field(r, pb::kLengthDelimited, "graph");
         Reader m = r.get_message();
         try {
-          decode_graph(m, model.graph, 1, 1);
+          decode_graph(m, model.graph, 0, 1);
         } catch (...) {
           rethrow_at("graph");
         }
