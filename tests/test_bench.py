@@ -244,17 +244,27 @@ def test_suite_quick_has_the_ten_core_shapes():
     assert all(s == "measured" for s in t["status"])
 
 
-def test_single_op_models_run_in_onnxruntime():
+def test_single_op_models_match_our_flop_counts():
+    """Every SUITE shape as a single-node ONNX model runs in onnxruntime; the output shape ORT produces
+    fixes the op's size, from which the FLOPs/bytes our kernel reports are checked (2 per MAC)."""
     ort = pytest.importorskip("onnxruntime")
     for entry in bench.SUITE:
-        if not entry["quick"]:
-            continue
-        model = bench.single_op_model(entry["spec"])
+        spec = entry["spec"]
+        model = bench.single_op_model(spec)
         sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-        feeds = {i.name: np.ones([d.dim_value for d in i.type.tensor_type.shape.dim], np.float32)
-                 for i in model.graph.input}
+        feeds = {}
+        for i in model.graph.input:
+            dtype = np.int8 if i.type.tensor_type.elem_type == TensorProto.INT8 else np.float32
+            feeds[i.name] = np.ones([d.dim_value for d in i.type.tensor_type.shape.dim], dtype)
         out = sess.run(None, feeds)[0]
-        assert out.size > 0
+        op = bench._core.BenchOp(spec)
+        if spec["op"] in ("conv", "qconv"):
+            c_in, (kh, kw), g = spec["input"][1], spec["kernel"], spec.get("group", 1)
+            assert op.flops >= 2 * out.size * (c_in // g) * kh * kw, entry["label"]
+        elif spec["op"] in ("gemm", "qgemm"):
+            assert op.flops >= 2 * out.size * spec["k"], entry["label"]
+        else:
+            assert op.bytes >= out.size * 4, entry["label"]
 
 
 def test_cli_bench_quick(tmp_path, capsys):
@@ -326,3 +336,15 @@ def test_measure_maps_conv1d_matmul_bias_and_lone_batchnorm():
     assert rows["bn"]["status"] == "measured" and "per-channel" in rows["bn"]["note"]
     assert rows["relu"]["status"] == "measured" and "relu" in rows["relu"]["kernel"]
     assert t.unmeasured == ["leaky"]
+
+
+def test_measure_maps_qlinearconv_to_int8_kernel():
+    rng = np.random.default_rng(5)
+    spec = {"op": "qconv", "input": [1, 8, 12, 12], "out_channels": 16, "kernel": [3, 3], "strides": [1, 1],
+            "pads": [1, 1, 1, 1], "group": 1}
+    model = bench.single_op_model(spec, seed=int(rng.integers(100)))
+    t = bench.measure(model, min_time=TINY)
+    (row,) = list(t)
+    assert row["op_type"] == "QLinearConv" and row["status"] == "measured"
+    assert row["kernel"].startswith("qs8")
+    assert row["flops"] >= 2 * 16 * 12 * 12 * 8 * 9  # C_out*H*W*C_in*3*3 MACs, 2 ops each

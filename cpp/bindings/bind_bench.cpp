@@ -58,13 +58,13 @@ bench::OpSpec parse_spec(const py::dict& d) {
   const std::string op = d["op"].cast<std::string>();
   bench::OpSpec s;
   const std::string activation = d.contains("activation") ? d["activation"].cast<std::string>() : "";
-  if (op == "conv") {
+  if (op == "conv" || op == "qconv") {
     const auto x = sized(ints(d, "input"), 4, "conv input");
     const auto k = sized(ints(d, "kernel", {1, 1}), 2, "conv kernel");
     const auto st = sized(ints(d, "strides", {1, 1}), 2, "conv strides");
     const auto p = sized(ints(d, "pads", {0, 0, 0, 0}), 4, "conv pads");
     const auto dl = sized(ints(d, "dilations", {1, 1}), 2, "conv dilations");
-    s.kind = bench::OpSpec::Kind::conv;
+    s.kind = op == "conv" ? bench::OpSpec::Kind::conv : bench::OpSpec::Kind::qconv;
     auto& c = s.conv;
     c.n = x[0]; c.c_in = x[1]; c.h = x[2]; c.w = x[3];
     c.c_out = int_or(d, "out_channels", c.c_in);
@@ -76,8 +76,8 @@ bench::OpSpec parse_spec(const py::dict& d) {
       throw py::value_error("conv group must divide input and output channels");
     s.bias = d.contains("bias") ? d["bias"].cast<bool>() : true;
     s.act = parse_act(d, activation);
-  } else if (op == "gemm") {
-    s.kind = bench::OpSpec::Kind::gemm;
+  } else if (op == "gemm" || op == "qgemm") {
+    s.kind = op == "gemm" ? bench::OpSpec::Kind::gemm : bench::OpSpec::Kind::qgemm;
     s.gemm.m = int_or(d, "m", 1);
     s.gemm.k = int_or(d, "k", 1);
     s.gemm.n = int_or(d, "n", 1);

@@ -40,10 +40,10 @@ COLUMNS = ("name", "op_type", "kernel", "status", "shape", "median_s", "q1_s", "
 
 # The standard op table: each op type at layer shapes of MobileNet (v1/v2) and ResNet-50, batch 1, FP32.
 # `quick` marks the ten shapes timed by `--quick` (and compared against onnxruntime in benchmarks/).
-def _conv(label, c, h, w, k, kernel, stride=1, group=1, pad=None, quick=False, source=""):
+def _conv(label, c, h, w, k, kernel, stride=1, group=1, pad=None, quick=False, source="", op="conv"):
     p = (kernel - 1) // 2 if pad is None else pad
     return {"label": label, "quick": quick, "source": source,
-            "spec": {"op": "conv", "input": [1, c, h, w], "out_channels": k, "kernel": [kernel, kernel],
+            "spec": {"op": op, "input": [1, c, h, w], "out_channels": k, "kernel": [kernel, kernel],
                      "strides": [stride, stride], "pads": [p, p, p, p], "dilations": [1, 1], "group": group,
                      "bias": True, "activation": ""}}
 
@@ -78,18 +78,25 @@ SUITE: List[Dict[str, Any]] = [
      "spec": {"op": "relu", "input": [1, 64, 112, 112]}},
     {"label": "hardswish 1x96x56x56", "quick": False, "source": "MobileNetV3 activation",
      "spec": {"op": "hardswish", "input": [1, 96, 56, 56]}},
+    # int8 (per-tensor quantisation, int32 accumulation): throughput in GOP/s (2 integer ops per MAC).
+    _conv("int8 conv 3x3 64->64 @56x56", 64, 56, 56, 64, 3, source="ResNet-50 conv2_x, int8", op="qconv"),
+    _conv("int8 depthwise 3x3 512ch @14x14", 512, 14, 14, 512, 3, group=512, source="MobileNet block 8, int8",
+          op="qconv"),
+    _conv("int8 pointwise 512->512 @14x14", 512, 14, 14, 512, 1, source="MobileNet block 8, int8", op="qconv"),
+    {"label": "int8 GEMV 1x1024 by 1024x1000", "quick": False, "source": "MobileNet classifier, int8",
+     "spec": {"op": "qgemm", "m": 1, "k": 1024, "n": 1000, "bias": True}},
 ]
 
 
 def op_spec_label(spec: Mapping[str, Any]) -> str:
     """A short human description of an op spec, e.g. 'conv k3 s1 g1 1x64x56x56 -> 64'."""
     op = spec["op"]
-    if op == "conv":
+    if op in ("conv", "qconv"):
         k = spec.get("kernel", [1, 1])
-        return (f"conv k{k[0]}x{k[1]} s{spec.get('strides', [1, 1])[0]} g{spec.get('group', 1)} "
+        return (f"{op} k{k[0]}x{k[1]} s{spec.get('strides', [1, 1])[0]} g{spec.get('group', 1)} "
                 f"{'x'.join(map(str, spec['input']))} -> {spec['out_channels']}")
-    if op == "gemm":
-        return f"gemm {spec['m']}x{spec['k']} by {spec['k']}x{spec['n']}"
+    if op in ("gemm", "qgemm"):
+        return f"{op} {spec['m']}x{spec['k']} by {spec['k']}x{spec['n']}"
     if op in ("add", "mul"):
         return f"{op} {'x'.join(map(str, spec['a']))} , {'x'.join(map(str, spec['b']))}"
     return f"{op} {'x'.join(map(str, spec['input']))}"
@@ -240,7 +247,7 @@ def _machine(threads: int) -> Dict[str, Any]:
 def _compute_bound(row: Mapping[str, Any]) -> bool:
     """Conv and GEMM are charted in GFLOP/s; GEMV (streams its weights), pooling and elementwise in GB/s."""
     op = str(row.get("op_type", "")).lower()
-    return op in ("conv", "gemm", "matmul") and "gemv" not in str(row.get("kernel", "")) and row.get("flops", 0) > 0
+    return op in ("conv", "gemm", "matmul", "qconv", "qgemm", "qlinearconv", "qlinearmatmul") and "gemv" not in str(row.get("kernel", "")) and row.get("flops", 0) > 0
 
 
 def _efficiency(rows: List[Dict[str, Any]], machine: Mapping[str, Any], threads: int) -> None:
@@ -347,6 +354,7 @@ def single_op_model(spec: Mapping[str, Any], opset: int = 17, seed: int = 0):
 
     rng = np.random.default_rng(seed)
     op = spec["op"]
+    out_type = TensorProto.FLOAT
     inits = []
     inputs = []
     if op == "conv":
@@ -373,6 +381,34 @@ def single_op_model(spec: Mapping[str, Any], opset: int = 17, seed: int = 0):
             node_inputs.append("b")
         node = helper.make_node("Gemm", node_inputs, ["out"], transB=1)
         inputs.append(helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, kk]))
+    elif op in ("qconv", "qgemm"):
+        # QLinearConv / QLinearMatMul with int8 activations and weights, per-tensor scales (as bench uses).
+        def scalar(name, value, dtype):
+            inits.append(numpy_helper.from_array(np.array(value, dtype), name))
+        scalar("x_scale", 0.02, np.float32), scalar("x_zp", 3, np.int8)
+        scalar("w_scale", 0.005, np.float32), scalar("w_zp", 0, np.int8)
+        scalar("y_scale", 0.05, np.float32), scalar("y_zp", -2, np.int8)
+        if op == "qconv":
+            n, c, h, w = spec["input"]
+            k = spec["out_channels"]
+            kh, kw = spec["kernel"]
+            g = spec.get("group", 1)
+            inits.append(numpy_helper.from_array(rng.integers(-127, 128, (k, c // g, kh, kw), dtype=np.int8), "w"))
+            node_inputs = ["x", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale", "y_zp"]
+            if spec.get("bias", True):
+                inits.append(numpy_helper.from_array(rng.integers(-2000, 2000, k, dtype=np.int32), "b"))
+                node_inputs.append("b")
+            node = helper.make_node("QLinearConv", node_inputs, ["out"], kernel_shape=[kh, kw],
+                                    strides=list(spec.get("strides", [1, 1])), pads=list(spec.get("pads", [0] * 4)),
+                                    dilations=list(spec.get("dilations", [1, 1])), group=g)
+            inputs.append(helper.make_tensor_value_info("x", TensorProto.INT8, [n, c, h, w]))
+        else:
+            m, kk, nn = spec["m"], spec["k"], spec["n"]
+            inits.append(numpy_helper.from_array(rng.integers(-127, 128, (kk, nn), dtype=np.int8), "w"))
+            node = helper.make_node("QLinearMatMul", ["x", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale",
+                                                      "y_zp"], ["out"])
+            inputs.append(helper.make_tensor_value_info("x", TensorProto.INT8, [m, kk]))
+        out_type = TensorProto.INT8
     elif op in ("maxpool", "avgpool"):
         node = helper.make_node("MaxPool" if op == "maxpool" else "AveragePool", ["x"], ["out"],
                                 kernel_shape=list(spec["kernel"]), strides=list(spec.get("strides", [1, 1])),
@@ -398,7 +434,7 @@ def single_op_model(spec: Mapping[str, Any], opset: int = 17, seed: int = 0):
         node = helper.make_node(onnx_ops[op], node_inputs, ["out"])
         inputs.append(helper.make_tensor_value_info("x", TensorProto.FLOAT, list(spec["input"])))
     graph = helper.make_graph([node], f"single_{op}", inputs,
-                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)], inits)
+                              [helper.make_tensor_value_info("out", out_type, None)], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 8
     return model
@@ -481,7 +517,7 @@ def plot(table: BenchTable, path: Union[str, os.PathLike]) -> None:
     for y, v in zip(ypos, memory):
         if v > 0:
             ax2.text(v, y, f" {v:.0f}", va="center", fontsize=8)
-    ax1.set_xlabel("compute throughput (GFLOP/s): conv, GEMM")
+    ax1.set_xlabel("compute throughput (GFLOP/s; int8: GOP/s): conv, GEMM")
     ax2.set_xlabel("memory throughput (GB/s): GEMV, pooling, elementwise")
     ax1.set_xlim(0, max([peak * 1.08] + [v * 1.15 for v in compute] + [1]))
     ax2.set_xlim(0, max([v * 1.2 for v in memory] + [1]))

@@ -208,8 +208,9 @@ struct Mapper {
     };
     if (!(node.domain.empty() || node.domain == "ai.onnx")) return fail("no kernel for this domain");
 
-    if (op == "Conv") {
-      const std::vector<int64_t>& w = in_shape(1);
+    if (op == "Conv" || op == "QLinearConv") {
+      const bool quant = op == "QLinearConv";  // inputs: x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B
+      const std::vector<int64_t>& w = in_shape(quant ? 3 : 1);
       // 1-D convolution runs as 2-D with a height of one.
       if (!((x.size() == 4 && w.size() == 4) || (x.size() == 3 && w.size() == 3)))
         return fail("only 1-D and 2-D convolution have a kernel");
@@ -239,10 +240,14 @@ struct Mapper {
       s.pad_top = pads[0]; s.pad_left = pads[1]; s.pad_bottom = pads[2]; s.pad_right = pads[3];
       if (s.group < 1 || s.c_in % s.group != 0 || s.c_out % s.group != 0 || w[1] != s.c_in / s.group)
         return fail("group does not divide the channels");
-      m.spec.kind = OpSpec::Kind::conv;
+      const size_t bias_input = quant ? 8 : 2;
+      m.spec.kind = quant ? OpSpec::Kind::qconv : OpSpec::Kind::conv;
       m.spec.conv = s;
-      m.spec.bias = node.inputs.size() > 2 && !node.inputs[2].empty();
-      absorb_followers(node, true, false, layer, layers, layer_of, &m);
+      m.spec.bias = node.inputs.size() > bias_input && !node.inputs[bias_input].empty();
+      if (quant)
+        m.note = "int8 with per-tensor scales";
+      else
+        absorb_followers(node, true, false, layer, layers, layer_of, &m);
       m.ok = true;
       return m;
     }
@@ -272,6 +277,19 @@ struct Mapper {
       m.spec.kind = OpSpec::Kind::gemm;
       m.spec.gemm = s;
       absorb_followers(node, false, op == "MatMul", layer, layers, layer_of, &m);
+      m.ok = true;
+      return m;
+    }
+    if (op == "QLinearMatMul") {  // inputs: a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp
+      const std::vector<int64_t>& b = in_shape(3);
+      if (!known(x) || !known(b) || x.size() < 2 || b.size() != 2) return fail("only 2-D weights have a kernel");
+      m.spec.kind = OpSpec::Kind::qgemm;
+      m.spec.gemm.trans_b = false;
+      m.spec.gemm.m = numel(std::vector<int64_t>(x.begin(), x.end() - 1));
+      m.spec.gemm.k = x.back();
+      m.spec.gemm.n = b[1];
+      m.spec.bias = false;
+      m.note = "int8 with per-tensor scales";
       m.ok = true;
       return m;
     }

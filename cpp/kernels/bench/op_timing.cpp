@@ -26,6 +26,23 @@ std::vector<float> random_vector(int64_t n, uint64_t seed) {
   return v;
 }
 
+std::vector<int8_t> random_int8(int64_t n, uint64_t seed) {
+  std::vector<float> f = random_vector(n, seed);
+  std::vector<int8_t> q(f.size());
+  for (size_t i = 0; i < f.size(); ++i) q[i] = int8_t(int(f[i] * 254.0f));  // [-127, 127]
+  return q;
+}
+
+std::vector<int32_t> random_int32(int64_t n, uint64_t seed) {
+  std::vector<float> f = random_vector(n, seed);
+  std::vector<int32_t> q(f.size());
+  for (size_t i = 0; i < f.size(); ++i) q[i] = int32_t(f[i] * 2000.0f);
+  return q;
+}
+
+// Quantisation of activations and weights for int8 timing: typical post-training scales.
+constexpr kernels::QuantParams kQx{0.02f, 3}, kQw{0.005f, 0}, kQy{0.05f, -2};
+
 int64_t product(const std::vector<int64_t>& d) {
   int64_t p = 1;
   for (int64_t x : d) p *= x;
@@ -60,6 +77,18 @@ std::unique_ptr<kernels::Kernel> make_kernel(const OpSpec& spec, uint64_t seed) 
                                       spec.b_dims);
     case OpSpec::Kind::unary:
       return std::make_unique<Unary>(spec.act, spec.count);
+    case OpSpec::Kind::qconv: {
+      const Conv2dShape& s = spec.conv;
+      std::vector<int8_t> w = random_int8(s.c_out * (s.c_in / s.group) * s.kh * s.kw, seed);
+      std::vector<int32_t> b = random_int32(s.c_out, seed + 1);
+      return std::make_unique<QConv2d>(s, w.data(), spec.bias ? b.data() : nullptr, kQx, kQw, kQy, spec.act);
+    }
+    case OpSpec::Kind::qgemm: {
+      const GemmShape& s = spec.gemm;
+      std::vector<int8_t> w = random_int8(s.k * s.n, seed);
+      std::vector<int32_t> b = random_int32(s.n, seed + 1);
+      return std::make_unique<QGemm>(s, w.data(), spec.bias ? b.data() : nullptr, kQx, kQw, kQy, spec.act);
+    }
   }
   throw std::invalid_argument("unknown op kind");
 }
@@ -76,6 +105,8 @@ const char* kind_name(OpSpec::Kind kind) {
     case OpSpec::Kind::add: return "add";
     case OpSpec::Kind::mul: return "mul";
     case OpSpec::Kind::unary: return "unary";
+    case OpSpec::Kind::qconv: return "qconv";
+    case OpSpec::Kind::qgemm: return "qgemm";
   }
   return "?";
 }
@@ -84,7 +115,8 @@ std::string OpSpec::key() const {
   std::ostringstream k;
   k << kind_name(kind) << '|' << int(act.kind) << ',' << act.min << ',' << act.max << '|';
   switch (kind) {
-    case Kind::conv: {
+    case Kind::conv:
+    case Kind::qconv: {
       const auto& s = conv;
       k << s.n << ',' << s.c_in << ',' << s.h << ',' << s.w << ',' << s.c_out << ',' << s.kh << ',' << s.kw << ','
         << s.stride_h << ',' << s.stride_w << ',' << s.pad_top << ',' << s.pad_left << ',' << s.pad_bottom << ','
@@ -92,6 +124,7 @@ std::string OpSpec::key() const {
       break;
     }
     case Kind::gemm:
+    case Kind::qgemm:
       k << gemm.m << ',' << gemm.k << ',' << gemm.n << ',' << gemm.trans_b << ',' << bias;
       break;
     case Kind::maxpool:
@@ -123,6 +156,13 @@ PreparedOp::PreparedOp(const OpSpec& spec, int copies) {
   const int64_t in_elems = kernels_[0]->input_elements();
   const int64_t out_elems = kernels_[0]->output_elements();
   const int64_t b_elems = binary_ ? product(spec.b_dims) : 0;
+  if (kernels_[0]->element_size() == 1) {  // int8 kernels
+    for (int c = 0; c < copies; ++c) {
+      qin_.push_back(random_int8(in_elems, 1000 + c));
+      qout_.emplace_back(size_t(std::max<int64_t>(out_elems, 1)), int8_t(0));
+    }
+    return;
+  }
   in_.resize(size_t(copies));
   out_.resize(size_t(copies));
   b_.resize(size_t(copies));
@@ -134,7 +174,9 @@ PreparedOp::PreparedOp(const OpSpec& spec, int copies) {
 }
 
 void PreparedOp::run(int c, kernels::ThreadPool* pool) {
-  if (binary_)  // both operands are activations in a network: pass the second per call
+  if (!qin_.empty())
+    kernels_[c]->run_any(qin_[c].data(), qout_[c].data(), pool);
+  else if (binary_)  // both operands are activations in a network: pass the second per call
     static_cast<const kernels::Binary&>(*kernels_[c]).run(in_[c].data(), b_[c].data(), out_[c].data(), pool);
   else
     kernels_[c]->run_any(in_[c].data(), out_[c].data(), pool);

@@ -12,10 +12,10 @@ namespace netscore::bench {
 
 // What to time. Only the fields of `kind` are read.
 struct OpSpec {
-  enum class Kind { conv, gemm, maxpool, avgpool, globalavgpool, add, mul, unary };
+  enum class Kind { conv, gemm, maxpool, avgpool, globalavgpool, add, mul, unary, qconv, qgemm };
   Kind kind = Kind::conv;
-  kernels::Conv2dShape conv;              // conv
-  kernels::GemmShape gemm;                // gemm (m == 1: GEMV)
+  kernels::Conv2dShape conv;              // conv, qconv (int8)
+  kernels::GemmShape gemm;                // gemm, qgemm (int8; m == 1: GEMV)
   kernels::Pool2dShape pool;              // maxpool, avgpool, globalavgpool (n, c, h, w)
   std::vector<int64_t> a_dims, b_dims;    // add, mul (NumPy broadcasting)
   int64_t count = 0;                      // unary: elements
@@ -40,7 +40,8 @@ class PreparedOp {
  private:
   bool binary_ = false;
   std::vector<std::unique_ptr<kernels::Kernel>> kernels_;
-  std::vector<std::vector<float>> in_, out_, b_;
+  std::vector<std::vector<float>> in_, out_, b_;        // float kernels
+  std::vector<std::vector<int8_t>> qin_, qout_;         // int8 kernels
 };
 
 struct OpTiming {
