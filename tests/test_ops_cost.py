@@ -696,3 +696,35 @@ def test_qlinear_matmul_and_matmul_integer_weights_are_bytes():
     assert outs[0] == [4, 8] and row["macs"] == 4 * 8 * 16
     assert p.params == 16 * 8 and p.weight_bytes == 16 * 8
     assert _ort_output_shapes(model, {"a": np.ones((4, 16), np.uint8)})[0] == [4, 8]
+
+
+# --- a peer as an independent reference -------------------------------------------------------------------
+def _light_models():
+    import glob
+    import os
+
+    return sorted(glob.glob(os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light", "*.onnx")))
+
+
+@pytest.mark.parametrize("path", _light_models(), ids=lambda p: p.rsplit("/", 1)[-1])
+def test_conv_gemm_matmul_macs_agree_with_onnx_tool(path):
+    """Per-node MACs of every Conv/Gemm/MatMul of the onnx light models equal onnx-tool's, once the one
+    MAC per output element onnx-tool adds for a bias input is taken off (we count the bias as a FLOP)."""
+    import contextlib
+    import io
+
+    onnx_tool = pytest.importorskip("onnx_tool")
+    with contextlib.redirect_stdout(io.StringIO()):
+        peer = onnx_tool.Model(path)
+        peer.graph.shape_infer()
+        peer.graph.profile()
+    ours = {r["name"]: int(r["macs"]) for r in netscore_fast.profile(path).layers}
+    checked = 0
+    for name, node in peer.graph.nodemap.items():
+        if node.op_type not in ("Conv", "ConvTranspose", "Gemm", "MatMul"):
+            continue
+        out_elems = int(np.prod(peer.graph.tensormap[node.output[0]].get_shape()))
+        bias = out_elems if node.op_type != "MatMul" and len(node.input) > 2 else 0
+        assert ours[name] == int(np.sum(node.macs)) - bias, name
+        checked += 1
+    assert checked > 0
