@@ -348,3 +348,12 @@ def test_measure_maps_qlinearconv_to_int8_kernel():
     assert row["op_type"] == "QLinearConv" and row["status"] == "measured"
     assert row["kernel"].startswith("qs8")
     assert row["flops"] >= 2 * 16 * 12 * 12 * 8 * 9  # C_out*H*W*C_in*3*3 MACs, 2 ops each
+
+
+def test_harness_quantiles_match_numpy():
+    from netscore_fast import _core
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 5, 8, 101):
+        samples = rng.exponential(1e-3, n).tolist()
+        for q in (0.25, 0.5, 0.75):
+            assert _core.bench_quantile(samples, q) == pytest.approx(np.percentile(samples, 100 * q), rel=1e-12)

@@ -13,6 +13,7 @@
 #include "bindings/bind.h"
 #include "graph/analysis.h"
 #include "kernels/bench/cpu_info.h"
+#include "kernels/bench/harness.h"
 #include "kernels/bench/model_timing.h"
 #include "kernels/bench/op_timing.h"
 #include "kernels/kernels.h"
@@ -232,6 +233,10 @@ void bind_bench(py::module_& m) {
       .def_property_readonly("bytes", [](const BenchOp& b) { return b.op.kernel().bytes(); },
                              "compulsory bytes per run");
 
+  m.def(
+      "bench_quantile", [](std::vector<double> samples, double q) { return bench::quantile(std::move(samples), q); },
+      py::arg("samples"), py::arg("q"),
+      "The harness's quantile (linear interpolation between order statistics); 0 for no samples.");
   m.def("bench_cpu_info", &cpu_info_dict,
         "This machine: model, cores, caches, clock, ISA tiers, FMA assumption and FP32 peak per core.");
 
