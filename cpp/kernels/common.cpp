@@ -54,6 +54,12 @@ void build_phase_planes(const float* src, size_t h, size_t w, size_t pad_top, si
       std::fill(d, d + j0, pad_value);
       if (sw == 1) {
         std::memcpy(d + j0, srow + (ptrdiff_t(j0) + first_in), (j1 - j0) * sizeof(float));
+      } else if (sw == 2) {
+        // Written as a plain strided copy so the compiler vectorises the deinterleave.
+        const float* __restrict s = srow + (ptrdiff_t(j0 * 2) + first_in);
+        float* __restrict o = d + j0;
+        const size_t cnt = j1 - j0;
+        for (size_t j = 0; j < cnt; ++j) o[j] = s[2 * j];
       } else {
         const float* s = srow + (ptrdiff_t(j0 * sw) + first_in);
         for (size_t j = j0; j < j1; ++j, s += sw) d[j] = *s;

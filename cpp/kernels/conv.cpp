@@ -102,20 +102,29 @@ void Conv2d::run(const float* in, float* out, ThreadPool* pool) const {
   const size_t row_stride = phase_row_stride(ow, s.kw, s.stride_w, s.dil_w);
   const size_t phase_stride = rows * row_stride, plane_stride = phase_stride * s.stride_w;
   const size_t co = uk.co;
+  const bool raw = uk.raw != 0;
   parallel(pool, s.n * s.group, [&](int64_t task, int) {
     const size_t n = task / s.group, g = task % s.group;
-    float* planes = scratch_f32(plane_stride * cin_g, 0);
     const float* x = in + (n * s.c_in + g * cin_g) * s.h * s.w;
-    for (size_t ci = 0; ci < cin_g; ++ci)
-      build_phase_planes(x + ci * s.h * s.w, s.h, s.w, s.pad_top, s.pad_left, rows, s.stride_w, row_stride, 0.0f,
-                         planes + ci * plane_stride);
+    const float* src = x;
+    if (!raw) {
+      float* planes = scratch_f32(plane_stride * cin_g, 0);
+      for (size_t ci = 0; ci < cin_g; ++ci)
+        build_phase_planes(x + ci * s.h * s.w, s.h, s.w, s.pad_top, s.pad_left, rows, s.stride_w, row_stride, 0.0f,
+                           planes + ci * plane_stride);
+      src = planes;
+    }
     for (size_t b = 0; b < im.co_blocks; ++b) {
       DirectConvArgs a;
-      a.in = planes;
+      a.in = src;
       a.cin = cin_g;
-      a.plane_stride = plane_stride;
+      a.plane_stride = raw ? size_t(s.h * s.w) : plane_stride;
       a.phase_stride = phase_stride;
-      a.row_stride = row_stride;
+      a.row_stride = raw ? size_t(s.w) : row_stride;
+      a.in_h = s.h;
+      a.in_w = s.w;
+      a.pad_top = s.pad_top;
+      a.pad_left = s.pad_left;
       a.w = &im.w_direct[(g * im.co_blocks + b) * co * cin_g * taps];
       a.bias = &im.bias_direct[(g * im.co_blocks + b) * co];
       a.out = out + (n * s.c_out + g * cout_g + b * co) * ohw;

@@ -45,6 +45,10 @@ namespace netscore::kernels {
   NS_BUILT_##isa(void ns_f32_gemv_ukernel_##nr##__##isa(size_t, size_t, const float*, const float*, float*, const GemmEpilogue*);)
 #include "kernels/f32-gemv/f32-gemv.list"
 #undef NS_F32_GEMV
+#define NS_F32_IM2COL(isa) \
+  NS_BUILT_##isa(void ns_f32_im2col_ukernel__##isa(const Conv2dShape*, const float*, size_t, size_t, size_t, size_t, size_t, float*);)
+#include "kernels/f32-im2col/f32-im2col.list"
+#undef NS_F32_IM2COL
 #define NS_F32_DWCONV(isa, variant, ...) NS_BUILT_##isa(void ns_f32_dwconv_ukernel_##variant##__##isa(const DirectConvArgs*);)
 #include "kernels/f32-dwconv/f32-dwconv.list"
 #undef NS_F32_DWCONV
@@ -91,15 +95,20 @@ const F32GemvUkernel kF32Gemv[] = {
 #include "kernels/f32-gemv/f32-gemv.list"
 #undef NS_F32_GEMV
 };
+const F32Im2colUkernel kF32Im2col[] = {
+#define NS_F32_IM2COL(isa) NS_BUILT_##isa({Isa::isa, "f32-im2col-" #isa, ns_f32_im2col_ukernel__##isa},)
+#include "kernels/f32-im2col/f32-im2col.list"
+#undef NS_F32_IM2COL
+};
 const F32DirectConvUkernel kF32Dwconv[] = {
-#define NS_F32_DWCONV(isa, variant, kh, kw, sh, sw, rows) \
-  NS_BUILT_##isa({Isa::isa, "f32-dwconv-" #variant "-" #isa, ns_f32_dwconv_ukernel_##variant##__##isa, kh, kw, sh, sw, rows, 1},)
+#define NS_F32_DWCONV(isa, variant, kh, kw, sh, sw, rows, raw) \
+  NS_BUILT_##isa({Isa::isa, "f32-dwconv-" #variant "-" #isa, ns_f32_dwconv_ukernel_##variant##__##isa, kh, kw, sh, sw, rows, 1, raw},)
 #include "kernels/f32-dwconv/f32-dwconv.list"
 #undef NS_F32_DWCONV
 };
 const F32DirectConvUkernel kF32Gconv[] = {
-#define NS_F32_GCONV(isa, variant, kh, kw, sh, sw, rows, co) \
-  NS_BUILT_##isa({Isa::isa, "f32-gconv-" #variant "-" #isa, ns_f32_gconv_ukernel_##variant##__##isa, kh, kw, sh, sw, rows, co},)
+#define NS_F32_GCONV(isa, variant, kh, kw, sh, sw, rows, co, raw) \
+  NS_BUILT_##isa({Isa::isa, "f32-gconv-" #variant "-" #isa, ns_f32_gconv_ukernel_##variant##__##isa, kh, kw, sh, sw, rows, co, raw},)
 #include "kernels/f32-gconv/f32-gconv.list"
 #undef NS_F32_GCONV
 };
@@ -147,6 +156,7 @@ Table<E> table(const E (&t)[N]) { return Table<E>{t, N}; }
 
 Table<F32GemmUkernel> f32_gemm_ukernels() { return table(kF32Gemm); }
 Table<F32GemvUkernel> f32_gemv_ukernels() { return table(kF32Gemv); }
+Table<F32Im2colUkernel> f32_im2col_ukernels() { return table(kF32Im2col); }
 Table<F32DirectConvUkernel> f32_dwconv_ukernels() { return table(kF32Dwconv); }
 Table<F32DirectConvUkernel> f32_gconv_ukernels() { return table(kF32Gconv); }
 Table<F32PoolUkernel> f32_pool_ukernels() { return table(kF32Pool); }
@@ -288,6 +298,11 @@ const F32GemvUkernel& select_f32_gemv(Isa isa) {
   return first_of(f32_gemv_ukernels(), f32_tier(isa), "f32-gemv");
 }
 
+const F32Im2colUkernel& select_f32_im2col(Isa isa) {
+  check_isa_supported(isa);
+  return first_of(f32_im2col_ukernels(), f32_tier(isa), "f32-im2col");
+}
+
 const F32DirectConvUkernel* select_f32_dwconv(Isa isa, const Conv2dShape& s) {
   check_isa_supported(isa);
   isa = f32_tier(isa);
@@ -303,14 +318,19 @@ const F32DirectConvUkernel* select_f32_dwconv(Isa isa, const Conv2dShape& s) {
 const F32DirectConvUkernel* select_f32_gconv(Isa isa, const Conv2dShape& s) {
   check_isa_supported(isa);
   isa = f32_tier(isa);
-  // Direct grouped convolution pays off when each group is too small to fill a GEMM tile.
+  // Direct convolution pays off when a GEMM tile would be mostly padding or packing: groups of few
+  // channels (4 output channels share each load), or a stem with a tiny K (8 output channels per load).
   const int64_t cin_g = s.c_in / s.group, cout_g = s.c_out / s.group;
-  if (s.group == 1 || cout_g > 8 || cin_g > 16) return nullptr;
+  int co = 0;
+  if (s.group > 1 && cout_g <= 8 && cin_g <= 16) co = 4;
+  else if (s.group == 1 && cin_g <= 4 && s.kh * s.kw >= 9) co = 8;
+  if (!co) return nullptr;
   const bool undilated = s.dil_h == 1 && s.dil_w == 1;
   const F32DirectConvUkernel* e = find(f32_gconv_ukernels(), isa, [&](const F32DirectConvUkernel& k) {
-    return k.kh != 0 && undilated && k.kh == s.kh && k.kw == s.kw && k.sh == s.stride_h && k.sw == s.stride_w;
+    return k.co == co && k.kh != 0 && undilated && k.kh == s.kh && k.kw == s.kw && k.sh == s.stride_h &&
+           k.sw == s.stride_w;
   });
-  if (!e) e = find(f32_gconv_ukernels(), isa, [](const F32DirectConvUkernel& k) { return k.kh == 0; });
+  if (!e) e = find(f32_gconv_ukernels(), isa, [&](const F32DirectConvUkernel& k) { return k.co == co && k.kh == 0; });
   return e;
 }
 

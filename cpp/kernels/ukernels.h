@@ -20,6 +20,11 @@ struct GemmEpilogue {
 using F32GemmFn = void (*)(size_t mr, size_t nc, size_t kc, const float* a, const float* b, float* c, size_t ldc,
                            int flags, const GemmEpilogue* ep);
 
+// ---- f32-im2col: pack columns [n0, n0 + nc) and k rows [k0, k0 + kc) of the implicit im2col matrix of one
+// image and group (x at the group's first input channel) into NR-column panels (kc x NR each, zero-padded).
+using F32Im2colFn = void (*)(const Conv2dShape* s, const float* x, size_t k0, size_t kc, size_t n0, size_t nc,
+                             size_t nr, float* dst);
+
 // ---- f32-gemv: y[0..nc) = x[0..k) * Wp (+ bias, clamp); Wp is one packed panel: k groups of NR floats.
 using F32GemvFn = void (*)(size_t k, size_t nc, const float* x, const float* wp, float* y, const GemmEpilogue* ep);
 
@@ -40,6 +45,9 @@ struct DirectConvArgs {
   size_t out_h, out_w;
   size_t kh, kw, sh, sw, dh, dw;
   float min, max;
+  // Kernels listed with `raw` = 1 read the unpadded input instead of planes: in points at channel ci's
+  // h x w image (plane_stride apart) and padding is applied in registers with masked loads.
+  size_t in_h, in_w, pad_top, pad_left;
 };
 using F32DirectConvFn = void (*)(const DirectConvArgs* args);
 
@@ -85,8 +93,9 @@ using Qs8RequantFn = void (*)(size_t n, const int32_t* acc, int32_t bias, float 
 
 // ---- tables: one entry per list line compiled for this architecture.
 struct F32GemmUkernel { Isa isa; const char* name; F32GemmFn fn; int mr, nr; };
+struct F32Im2colUkernel { Isa isa; const char* name; F32Im2colFn fn; };
 struct F32GemvUkernel { Isa isa; const char* name; F32GemvFn fn; int nr; };
-struct F32DirectConvUkernel { Isa isa; const char* name; F32DirectConvFn fn; int kh, kw, sh, sw, rows, co; };
+struct F32DirectConvUkernel { Isa isa; const char* name; F32DirectConvFn fn; int kh, kw, sh, sw, rows, co, raw; };
 struct F32PoolUkernel { Isa isa; const char* name; F32PoolFn fn; PoolKind kind; int kh, kw, sh, sw; };
 struct F32GavgpoolUkernel { Isa isa; const char* name; F32GavgpoolFn fn; };
 struct F32VbinaryUkernel { Isa isa; const char* name; F32VbinaryFn fn; BinaryOp op; bool scalar_b; };
@@ -105,6 +114,7 @@ struct Table {
 };
 Table<F32GemmUkernel> f32_gemm_ukernels();
 Table<F32GemvUkernel> f32_gemv_ukernels();
+Table<F32Im2colUkernel> f32_im2col_ukernels();
 Table<F32DirectConvUkernel> f32_dwconv_ukernels();
 Table<F32DirectConvUkernel> f32_gconv_ukernels();
 Table<F32PoolUkernel> f32_pool_ukernels();
@@ -120,6 +130,7 @@ Table<Qs8RequantUkernel> qs8_requant_ukernels();
 void check_isa_supported(Isa isa);
 const F32GemmUkernel& select_f32_gemm(Isa isa, int64_t m);
 const F32GemvUkernel& select_f32_gemv(Isa isa);
+const F32Im2colUkernel& select_f32_im2col(Isa isa);
 const F32DirectConvUkernel* select_f32_dwconv(Isa isa, const Conv2dShape& s);  // always non-null
 const F32DirectConvUkernel* select_f32_gconv(Isa isa, const Conv2dShape& s);   // nullptr: use GEMM
 const F32PoolUkernel& select_f32_pool(Isa isa, PoolKind kind, const Pool2dShape& s);

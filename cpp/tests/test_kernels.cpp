@@ -156,6 +156,10 @@ void test_conv(Isa isa, std::mt19937& rng, bool quick) {
       conv(1, 3, 19, 20, 3, 5, 2, 2, 1, 3),    // depthwise 5x5 s2
       conv(1, 4, 14, 15, 4, 3, 1, 2, 2, 4),    // depthwise dilated (general)
       conv(1, 3, 15, 15, 3, 7, 3, 3, 1, 3),    // depthwise 7x7 s3 (general)
+      conv(1, 3, 20, 21, 12, 3, 2, 1),         // stem, tiny K: direct 8-channel 3x3 s2
+      conv(2, 1, 16, 17, 10, 5, 1, 2),         // tiny K, 5x5: direct 8-channel general
+      conv(1, 7, 5, 6, 7, 3, 1, 1, 1, 7),      // depthwise on an image narrower than a vector
+      conv(1, 4, 6, 40, 4, 5, 1, 3, 1, 4),     // depthwise 5x5 with pads wider than the kernel reach
   };
   Conv2dShape asym = conv(1, 4, 11, 9, 6, 3, 1, 0);
   asym.pad_top = 2; asym.pad_left = 0; asym.pad_bottom = 1; asym.pad_right = 3; asym.stride_w = 2;

@@ -75,13 +75,79 @@ inline void f32_direct_conv(const DirectConvArgs* p) {
   }
 }
 
+// Stride-1, undilated direct convolution straight from the unpadded input: rows outside the image are
+// skipped and columns outside it are masked off at load time, so no padded copy is built.
+template <class T, int KH, int KW, int R, int CO>
+inline void f32_direct_conv_raw_s1(const DirectConvArgs* p) {
+  using V = typename T::V;
+  constexpr int W = T::W;
+  const ptrdiff_t h = p->in_h, w = p->in_w, pt = p->pad_top, pl = p->pad_left;
+  const size_t cin = p->cin, wstride = cin * KH * KW;
+  const V lo = T::set1(p->min), hi = T::set1(p->max);
+  for (size_t oh0 = 0; oh0 < p->out_h; oh0 += R) {
+    const size_t rr = p->out_h - oh0 < size_t(R) ? p->out_h - oh0 : size_t(R);
+    for (size_t ow0 = 0; ow0 < p->out_w; ow0 += W) {
+      // Lanes of tap kx that fall inside the image: [first[kx], last[kx]).
+      ptrdiff_t first[KW], last[KW];
+      bool full[KW];
+#pragma GCC unroll 8
+      for (int kx = 0; kx < KW; ++kx) {
+        const ptrdiff_t start = ptrdiff_t(ow0) + kx - pl;
+        first[kx] = start < 0 ? -start : 0;
+        last[kx] = w - start < W ? w - start : W;
+        full[kx] = first[kx] == 0 && last[kx] == W;
+      }
+      V acc[CO][R];
+#pragma GCC unroll 8
+      for (int co = 0; co < CO; ++co)
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) acc[co][r] = T::set1(p->bias[co]);
+      for (size_t ci = 0; ci < cin; ++ci) {
+        const float* img = p->in + ci * p->plane_stride;
+        const float* wc = p->w + ci * KH * KW;
+#pragma GCC unroll 16
+        for (int ir = 0; ir < R + KH - 1; ++ir) {
+          const ptrdiff_t ih = ptrdiff_t(oh0) + ir - pt;
+          if (ih < 0 || ih >= h) continue;
+          const float* row = img + ih * w + ptrdiff_t(ow0) - pl;
+#pragma GCC unroll 8
+          for (int kx = 0; kx < KW; ++kx) {
+            const V v = full[kx] ? T::load(row + kx) : T::load_range(row + kx, first[kx], last[kx]);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+              const int ky = ir - r;
+              if (ky >= 0 && ky < KH) {
+#pragma GCC unroll 8
+                for (int co = 0; co < CO; ++co)
+                  acc[co][r] = T::fmadd(v, T::set1(wc[co * wstride + ky * KW + kx]), acc[co][r]);
+              }
+            }
+          }
+        }
+      }
+      const ptrdiff_t n = ptrdiff_t(p->out_w) - ptrdiff_t(ow0);
+#pragma GCC unroll 8
+      for (int co = 0; co < CO; ++co) {
+        if (size_t(co) >= p->co_valid) break;
+        float* o = p->out + co * p->out_channel_stride + oh0 * p->out_w + ow0;
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+          if (size_t(r) < rr) T::store_n(o + r * p->out_w, T::min(T::max(acc[co][r], lo), hi), n);
+      }
+    }
+  }
+}
+
 }  // namespace netscore::kernels::impl
 
-#define NS_F32_DWCONV_DEFINE(isa, variant, kh, kw, sh, sw, rows)                  \
+// raw = 1: read the unpadded input (stride 1, fixed kernel size only); raw = 0: read padded phase planes.
+#define NS_DIRECT_CONV_CALL_0(kh, kw, sh, sw, rows, co) impl::f32_direct_conv<simd::Vec, kh, kw, sh, sw, rows, co>(p)
+#define NS_DIRECT_CONV_CALL_1(kh, kw, sh, sw, rows, co) impl::f32_direct_conv_raw_s1<simd::Vec, kh, kw, rows, co>(p)
+#define NS_F32_DWCONV_DEFINE(isa, variant, kh, kw, sh, sw, rows, raw)            \
   void ns_f32_dwconv_ukernel_##variant##__##isa(const DirectConvArgs* p) {       \
-    impl::f32_direct_conv<simd::Vec, kh, kw, sh, sw, rows, 1>(p);                 \
+    NS_DIRECT_CONV_CALL_##raw(kh, kw, sh, sw, rows, 1);                           \
   }
-#define NS_F32_GCONV_DEFINE(isa, variant, kh, kw, sh, sw, rows, co)               \
+#define NS_F32_GCONV_DEFINE(isa, variant, kh, kw, sh, sw, rows, co, raw)          \
   void ns_f32_gconv_ukernel_##variant##__##isa(const DirectConvArgs* p) {        \
-    impl::f32_direct_conv<simd::Vec, kh, kw, sh, sw, rows, co>(p);                \
+    NS_DIRECT_CONV_CALL_##raw(kh, kw, sh, sw, rows, co);                          \
   }

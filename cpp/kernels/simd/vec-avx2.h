@@ -29,6 +29,10 @@ struct Vec {
     if (n >= 8) store(p, v);
     else _mm256_maskstore_ps(p, tail_mask(n), v);
   }
+  // Lanes [lo, hi) from p, zeros elsewhere; masked-off lanes are never read (no fault past the buffer).
+  static V load_range(const float* p, ptrdiff_t lo, ptrdiff_t hi) {
+    return _mm256_maskload_ps(p, _mm256_andnot_si256(tail_mask(lo), tail_mask(hi)));
+  }
   static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
   static V sub(V a, V b) { return _mm256_sub_ps(a, b); }

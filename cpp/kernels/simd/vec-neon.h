@@ -37,6 +37,12 @@ struct Vec {
     vst1q_f32(t, v);
     for (ptrdiff_t i = 0; i < n; ++i) p[i] = t[i];
   }
+  // Lanes [lo, hi) from p, zeros elsewhere; only those lanes are read.
+  static V load_range(const float* p, ptrdiff_t lo, ptrdiff_t hi) {
+    float t[4] = {0, 0, 0, 0};
+    for (ptrdiff_t i = lo < 0 ? 0 : lo; i < hi && i < 4; ++i) t[i] = p[i];
+    return vld1q_f32(t);
+  }
   static V fmadd(V a, V b, V c) { return vfmaq_f32(c, a, b); }
   static V add(V a, V b) { return vaddq_f32(a, b); }
   static V sub(V a, V b) { return vsubq_f32(a, b); }

@@ -24,6 +24,7 @@ struct Vec {
   static void store_n(float* p, V v, ptrdiff_t n) {
     if (n > 0) *p = v;
   }
+  static V load_range(const float* p, ptrdiff_t lo, ptrdiff_t hi) { return lo <= 0 && hi > 0 ? *p : 0.0f; }
   static V fmadd(V a, V b, V c) { return a * b + c; }
   static V add(V a, V b) { return a + b; }
   static V sub(V a, V b) { return a - b; }
