@@ -728,3 +728,66 @@ def test_conv_gemm_matmul_macs_agree_with_onnx_tool(path):
         assert ours[name] == int(np.sum(node.macs)) - bias, name
         checked += 1
     assert checked > 0
+
+
+# --- onnxruntime fusions (com.microsoft) ------------------------------------------------------------------
+_MS = [("com.microsoft", 1)]
+
+
+def test_fused_conv_adds_activation_and_residual():
+    w, b = _weights(4, 3, 3, 3), _weights(4)
+    node = helper.make_node("FusedConv", ["x", "w", "b", "z"], ["y"], name="fc", domain="com.microsoft",
+                            activation="Sigmoid", pads=[1, 1, 1, 1])
+    model = _model([node], {"x": (TensorProto.FLOAT, [1, 3, 8, 8]), "z": (TensorProto.FLOAT, [1, 4, 8, 8])},
+                   {"w": w, "b": b}, ["y"], extra_opsets=_MS)
+    p = netscore_fast.profile(model)
+    row, outs = _row(p, "com.microsoft::FusedConv")
+    out = 4 * 8 * 8
+    macs = out * 3 * 3 * 3
+    assert outs[0] == [1, 4, 8, 8] and row["macs"] == macs
+    # 2 per MAC + bias + Sigmoid (4) + residual add, per output element
+    assert row["flops"] == 2 * macs + out + 4 * out + out
+    assert row["params"] == w.size + b.size
+    feeds = {"x": _weights(1, 3, 8, 8), "z": _weights(1, 4, 8, 8)}
+    assert _ort_output_shapes(model, feeds)[0] == outs[0]
+
+
+def test_fused_matmul_transposes():
+    # A (2, 8, 3) with transA -> (2, 3, 8); B (5, 8) with transB -> (8, 5): out (2, 3, 5), K = 8
+    node = helper.make_node("FusedMatMul", ["a", "w"], ["y"], name="fm", domain="com.microsoft", transA=1,
+                            transB=1, alpha=0.5)
+    model = _model([node], {"a": (TensorProto.FLOAT, [2, 8, 3])}, {"w": _weights(5, 8)}, ["y"], extra_opsets=_MS)
+    row, outs = _row(netscore_fast.profile(model), "com.microsoft::FusedMatMul")
+    assert outs[0] == [2, 3, 5] and row["macs"] == 2 * 3 * 5 * 8
+    assert _ort_output_shapes(model, {"a": _weights(2, 8, 3)})[0] == outs[0]
+
+
+def test_matmul_nbits():
+    k, n, block = 32, 6, 16
+    packed = np.random.default_rng(RNG_SEED).integers(0, 255, size=(n, k // block, block * 4 // 8), dtype=np.uint8)
+    inits = {"B": packed, "scales": np.ones(n * (k // block), np.float32)}
+    node = helper.make_node("MatMulNBits", ["a", "B", "scales"], ["y"], name="mmnb", domain="com.microsoft",
+                            K=k, N=n, bits=4, block_size=block)
+    model = _model([node], {"a": (TensorProto.FLOAT, [2, 3, k])}, inits, ["y"], extra_opsets=_MS)
+    p = netscore_fast.profile(model)
+    row, outs = _row(p, "com.microsoft::MatMulNBits")
+    assert outs[0] == [2, 3, n] and row["macs"] == 2 * 3 * n * k
+    assert p.weight_bytes == n * k * 4 // 8  # 4-bit weights: half a byte each; scales excluded
+    assert _ort_output_shapes(model, {"a": _weights(2, 3, k)})[0] == outs[0]
+
+
+def test_simplified_layer_norms():
+    nodes = [helper.make_node("SimplifiedLayerNormalization", ["x", "g"], ["y", "inv"], name="rms", axis=-1),
+             helper.make_node("SkipSimplifiedLayerNormalization", ["y", "s", "g"], ["o", "m", "i", "sum"],
+                              name="skip", domain="com.microsoft")]
+    inputs = {"x": (TensorProto.FLOAT, [2, 3, 8]), "s": (TensorProto.FLOAT, [2, 3, 8])}
+    model = _model(nodes, inputs, {"g": _weights(8)}, ["o", "m", "i", "sum", "inv"], extra_opsets=_MS)
+    p = netscore_fast.profile(model)
+    rms, outs = _row(p, "SimplifiedLayerNormalization")
+    assert outs == [[2, 3, 8], [2, 3, 1]]
+    assert rms["flops"] == 4 * 48  # square, accumulate, multiply by 1/rms, scale
+    skip, outs = _row(p, "com.microsoft::SkipSimplifiedLayerNormalization")
+    assert outs == [[2, 3, 8], [2, 3, 1], [2, 3, 1], [2, 3, 8]]
+    assert skip["flops"] == (1 + 4) * 48  # skip add + RMS normalisation
+    feeds = {"x": _weights(2, 3, 8), "s": _weights(2, 3, 8)}
+    assert _ort_output_shapes(model, feeds) == [[2, 3, 8], [2, 3, 1], [2, 3, 1], [2, 3, 8], [2, 3, 1]]

@@ -1,5 +1,6 @@
 // Attention (ai.onnx, opset 23), RotaryEmbedding, LinearAttention, TensorScatter, and com.microsoft Attention,
-// MultiHeadAttention, SkipLayerNormalization, BiasGelu, FastGelu, Gelu.
+// MultiHeadAttention, SkipLayerNormalization, SkipSimplifiedLayerNormalization, RotaryEmbedding, BiasGelu,
+// FastGelu, Gelu, QuickGelu.
 // MACs: QK^T + PV per head (+ the input projection of com.microsoft Attention).
 #include <algorithm>
 #include <string>
@@ -246,6 +247,13 @@ Cost cost_skip_layer_norm(const OpContext& ctx) {
   return {0, mul_sat(product(x->dims), per), true};
 }
 
+// SkipSimplifiedLayerNormalization: skip add (1) + bias (1 if given, input 3) + RMS normalisation (4).
+Cost cost_skip_simplified_layer_norm(const OpContext& ctx) {
+  const Value* x = ctx.input(0);
+  if (!x->shape_known()) return {0, 0, false};
+  return {0, mul_sat(product(x->dims), 1 + (ctx.input(3) ? 1 : 0) + 4), true};
+}
+
 void infer_same_as_input(OpContext& ctx) {
   const Value* x = ctx.input(0);
   if (!x) ctx.fail("missing input");
@@ -263,6 +271,8 @@ Cost cost_bias_gelu(const OpContext& ctx) { return per_element(ctx, 1 + cost::el
 // FastGelu (tanh form): x^3 (2), multiply, add, multiply, tanh, add, multiply, multiply = 9; + bias add if given.
 Cost cost_fast_gelu(const OpContext& ctx) { return per_element(ctx, 9 + (ctx.input(1) ? 1 : 0)); }
 Cost cost_ms_gelu(const OpContext& ctx) { return per_element(ctx, cost::elementwise_flops_per_element("Gelu")); }
+// QuickGelu: x * Sigmoid(alpha * x), i.e. Swish.
+Cost cost_quick_gelu(const OpContext& ctx) { return per_element(ctx, cost::elementwise_flops_per_element("Swish")); }
 
 // ---- RotaryEmbedding (opset 23): X (B, S, hidden) with num_heads or (B, heads, S, head); Y has X's shape.
 // Each rotated element is x * cos + rotate(x) * sin: 2 multiplies and an add.
@@ -350,6 +360,10 @@ void register_attention(OpRegistry& r) {
   r.add("com.microsoft", "BiasGelu", OpDef{infer_same_as_input, cost_bias_gelu});
   r.add("com.microsoft", "FastGelu", OpDef{infer_same_as_input, cost_fast_gelu});
   r.add("com.microsoft", "Gelu", OpDef{infer_same_as_input, cost_ms_gelu});
+  r.add("com.microsoft", "QuickGelu", OpDef{infer_same_as_input, cost_quick_gelu});
+  r.add("com.microsoft", "SkipSimplifiedLayerNormalization",
+        OpDef{infer_skip_layer_norm, cost_skip_simplified_layer_norm});
+  r.add("com.microsoft", "RotaryEmbedding", OpDef{infer_same_as_input, cost_rotary, bit(0)});
 }
 
 }  // namespace netscore::graph

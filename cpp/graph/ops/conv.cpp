@@ -1,6 +1,6 @@
 // Conv and ConvTranspose: shapes and costs. Standard, depthwise, pointwise and grouped convolutions are one
 // function parameterised by `group`; 1-D, 2-D and 3-D share the same code. Also DeformConv, Col2Im and
-// CausalConvWithState.
+// CausalConvWithState, and com.microsoft FusedConv.
 #include <string>
 
 #include "graph/cost.h"
@@ -313,6 +313,23 @@ Cost cost_causal_conv(const OpContext& ctx) {
   return {macs, flops, true};
 }
 
+// com.microsoft FusedConv: Conv (X, W, B) + optional residual Z added + activation, as onnxruntime fuses them.
+void infer_fused_conv(OpContext& ctx) { infer_conv_like(ctx, 0, 1, 2, data_type(ctx, 0, 1)); }
+
+Cost cost_fused_conv(const OpContext& ctx) {
+  Cost c = cost_conv_like(ctx, 1, ctx.input(2) != nullptr);
+  if (!c.known) return c;
+  const int64_t out = product(ctx.output(0)->dims);
+  const std::string activation(ctx.attr_string("activation", ""));
+  if (!activation.empty()) {
+    const int64_t per = cost::elementwise_flops_per_element(activation);
+    if (per < 0) return {0, 0, false};
+    c.flops = add_sat(c.flops, mul_sat(out, per));
+  }
+  if (ctx.input(3)) c.flops = add_sat(c.flops, out);  // residual add
+  return c;
+}
+
 }  // namespace
 
 void register_conv(OpRegistry& r) {
@@ -324,6 +341,7 @@ void register_conv(OpRegistry& r) {
   // the carried state is not a weight
   r.add("", "CausalConvWithState",
         OpDef{infer_causal_conv, cost_causal_conv, (1ull << 0) | (1ull << 1) | (1ull << 2)});
+  r.add("com.microsoft", "FusedConv", OpDef{infer_fused_conv, cost_fused_conv, (1ull << 0) | (1ull << 1) | (1ull << 2)});
 }
 
 }  // namespace netscore::graph

@@ -1,4 +1,5 @@
-// Matrix products: Gemm, MatMul (numpy semantics) and Einsum (equation parsing, pairwise cost).
+// Matrix products: Gemm, MatMul (numpy semantics), Einsum (equation parsing, pairwise cost) and
+// com.microsoft FusedMatMul.
 #include <algorithm>
 #include <map>
 #include <string>
@@ -130,6 +131,35 @@ void infer_matmul(OpContext& ctx) { infer_matmul_like(ctx, 0, 1, first_dtype(ctx
 Cost cost_matmul(const OpContext& ctx) { return cost_matmul_like(ctx, 0, 1); }
 void infer_gemm(OpContext& ctx) { infer_gemm_like(ctx, 0, 1, 2, first_dtype(ctx)); }
 Cost cost_gemm(const OpContext& ctx) { return cost_gemm_like(ctx, 0, 1, ctx.input(2) != nullptr); }
+
+// ---- com.microsoft FusedMatMul: MatMul of A and B with their last two dims optionally transposed (alpha is
+// taken as folded, as for Gemm).
+Value transposed_last2(const Value& v, bool trans) {
+  Value t = v;
+  if (trans && t.rank_known && t.dims.size() >= 2) std::swap(t.dims[t.dims.size() - 1], t.dims[t.dims.size() - 2]);
+  t.values_known = false;
+  return t;
+}
+
+template <typename Fn>
+auto with_transposed_operands(const OpContext& ctx, Fn fn) {
+  if (ctx.attr_int("transBatchA", 0) != 0 || ctx.attr_int("transBatchB", 0) != 0)
+    ctx.unsupported("FusedMatMul with transBatchA / transBatchB");
+  if (!ctx.input(0) || !ctx.input(1)) ctx.fail("needs two operands");
+  const Value a = transposed_last2(*ctx.input(0), ctx.attr_int("transA", 0) != 0);
+  const Value b = transposed_last2(*ctx.input(1), ctx.attr_int("transB", 0) != 0);
+  OpContext inner(ctx.node(), ctx.opset(), {&a, &b}, {ctx.output(0)}, std::string_view());
+  return fn(inner);
+}
+
+void infer_fused_matmul(OpContext& ctx) {
+  const int32_t t = first_dtype(ctx);
+  with_transposed_operands(ctx, [t](OpContext& inner) { infer_matmul_like(inner, 0, 1, t); return 0; });
+}
+
+Cost cost_fused_matmul(const OpContext& ctx) {
+  return with_transposed_operands(ctx, [](OpContext& inner) { return cost_matmul_like(inner, 0, 1); });
+}
 
 // ---- Einsum ----------------------------------------------------------------------------------------------
 // Labels are ints: letters map to 0..51; the dims covered by "..." become pseudo-labels 100 + j, right-aligned
@@ -311,6 +341,7 @@ void register_linear(OpRegistry& r) {
   r.add("", "Gemm", OpDef{infer_gemm, cost_gemm});
   r.add("", "MatMul", OpDef{infer_matmul, cost_matmul});
   r.add("", "Einsum", OpDef{infer_einsum, cost_einsum});
+  r.add("com.microsoft", "FusedMatMul", OpDef{infer_fused_matmul, cost_fused_matmul});
 }
 
 }  // namespace netscore::graph

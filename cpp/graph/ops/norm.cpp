@@ -1,5 +1,5 @@
 // Normalisation ops: BatchNormalization, LayerNormalization, InstanceNormalization, GroupNormalization, LRN,
-// MeanVarianceNormalization, RMSNormalization, LpNormalization. No MACs; FLOPs per element in docs/counting.md.
+// MeanVarianceNormalization, RMSNormalization, LpNormalization, and onnxruntime's SimplifiedLayerNormalization. No MACs; FLOPs per element in docs/counting.md.
 #include <string>
 
 #include "graph/ops/families.h"
@@ -160,6 +160,21 @@ void infer_axis_checked(OpContext& ctx) {
   infer_same_as_input(ctx);
 }
 
+// SimplifiedLayerNormalization (onnxruntime's RMS norm, registered in the default domain): Y, and an optional
+// inv_std_var keeping dims [0, axis).
+void infer_simplified_layer_norm(OpContext& ctx) {
+  const Value& x = data_input(ctx);
+  set_output(ctx, 0, x.dtype, x.rank_known, x.dims);
+  if (!ctx.output(1)) return;
+  const int32_t stash = static_cast<int32_t>(ctx.attr_int("stash_type", onnx::kFloat));
+  if (!x.rank_known) return set_output(ctx, 1, stash, false, {});
+  auto axis = normalize_axis(ctx.attr_int("axis", -1), static_cast<int64_t>(x.dims.size()));
+  if (!axis) ctx.fail("axis out of range for input " + dims_str(x.dims));
+  std::vector<int64_t> stat = x.dims;
+  for (size_t i = static_cast<size_t>(*axis); i < stat.size(); ++i) stat[i] = 1;
+  set_output(ctx, 1, stash, true, stat);
+}
+
 }  // namespace
 
 void register_norm(OpRegistry& r) {
@@ -173,6 +188,7 @@ void register_norm(OpRegistry& r) {
   r.add("", "MeanVarianceNormalization", OpDef{infer_same_as_input, cost_mvn});
   r.add("", "RMSNormalization", OpDef{infer_axis_checked, cost_rms_norm});
   r.add("", "LpNormalization", OpDef{infer_axis_checked, cost_lp_norm});
+  r.add("", "SimplifiedLayerNormalization", OpDef{infer_simplified_layer_norm, cost_rms_norm});
 }
 
 }  // namespace netscore::graph

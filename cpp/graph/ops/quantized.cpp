@@ -1,6 +1,6 @@
 // Quantized ops: QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger, QuantizeLinear, DequantizeLinear,
 // DynamicQuantizeLinear, and com.microsoft QLinearAdd/QLinearMul/QGemm/QLinearAveragePool/
-// QLinearGlobalAveragePool. A fused quantized op costs what the float op it implements costs (its rescaling is
+// QLinearGlobalAveragePool/MatMulNBits. A fused quantized op costs what the float op it implements costs (its rescaling is
 // not counted); explicit QuantizeLinear/DequantizeLinear nodes are counted per element.
 #include <string>
 
@@ -174,6 +174,32 @@ Cost cost_qlinear_average_pool(const OpContext& ctx) {
   return {0, mul_sat(product(y->dims), add_sat(product(ctx.attr_ints("kernel_shape")), 1)), true};
 }
 
+// com.microsoft MatMulNBits: A (..., K) x B packed to `bits` bits (N, K / block_size, blob) -> (..., N);
+// inputs scales (2), zero_points (3), g_idx (4), bias (5).
+void infer_matmul_nbits(OpContext& ctx) {
+  const Value& a = data_input(ctx);
+  const int64_t k = ctx.attr_int("K", -1), n = ctx.attr_int("N", -1);
+  if (k < 1 || n < 1) ctx.fail("attributes K and N are required");
+  if (!a.rank_known) return set_output(ctx, 0, a.dtype, false, {});
+  if (a.dims.empty()) ctx.fail("A must have rank >= 1");
+  if (a.dims.back() >= 0 && a.dims.back() != k)
+    ctx.fail("A's last dim " + std::to_string(a.dims.back()) + " != K = " + std::to_string(k));
+  std::vector<int64_t> d = a.dims;
+  d.back() = n;
+  set_output(ctx, 0, a.dtype, true, d);
+}
+
+// MACs = rows of A x N x K, as the float MatMul it replaces.
+Cost cost_matmul_nbits(const OpContext& ctx) {
+  const Value* y = ctx.output(0);
+  if (!y || !y->shape_known()) return {0, 0, false};
+  const int64_t out = product(y->dims);
+  const int64_t macs = mul_sat(out, ctx.attr_int("K", -1));
+  int64_t flops = mul_sat(macs, 2);
+  if (ctx.input(5)) flops = add_sat(flops, out);
+  return {macs, flops, true};
+}
+
 OpDef quantized(InferFn infer, CostFn cost, uint64_t params) {
   OpDef d{infer, cost, params};
   d.integer_weights = true;  // int8/uint8 constants at weight positions are the model's weights
@@ -194,6 +220,8 @@ void register_quantized(OpRegistry& r) {
   r.add("", "DynamicQuantizeLinear", OpDef{infer_dynamic_quantize, cost_dynamic_quantize, bit(0)});
   r.add("com.microsoft", "QLinearAdd", quantized(infer_qlinear_binary, cost_qlinear_binary, bit(0) | bit(3)));
   r.add("com.microsoft", "QLinearMul", quantized(infer_qlinear_binary, cost_qlinear_binary, bit(0) | bit(3)));
+  // packed low-bit weights B and the bias; scales, zero points and g_idx are not params
+  r.add("com.microsoft", "MatMulNBits", quantized(infer_matmul_nbits, cost_matmul_nbits, bit(0) | bit(1) | bit(5)));
   r.add("com.microsoft", "QGemm", quantized(infer_qgemm, cost_qgemm, bit(0) | bit(3) | bit(6)));
   r.add("com.microsoft", "QLinearAveragePool", quantized(infer_qlinear_average_pool, cost_qlinear_average_pool, bit(0)));
   r.add("com.microsoft", "QLinearGlobalAveragePool",
