@@ -234,3 +234,13 @@ def test_memory_stays_flat_over_a_long_iterator():
     small, big = rss(500), rss(12_000)
     # 24x the models: only the table rows (~150 bytes each, under 2 MiB here) may add to the peak
     assert big < small * 1.25, (small, big)
+
+
+def test_progress_bar_forced_on_and_off(capsys):
+    pytest.importorskip("tqdm")
+    models = [nas.nasbench201(0)] * 3
+    nf.profile_many(models, progress=True)
+    assert "3/3" in capsys.readouterr().err
+    nf.profile_many(models, progress=False)
+    nf.profile_many(models)            # default: off when stderr is not a terminal
+    assert capsys.readouterr().err == ""
