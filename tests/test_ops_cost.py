@@ -791,3 +791,29 @@ def test_simplified_layer_norms():
     assert skip["flops"] == (1 + 4) * 48  # skip add + RMS normalisation
     feeds = {"x": _weights(2, 3, 8), "s": _weights(2, 3, 8)}
     assert _ort_output_shapes(model, feeds) == [[2, 3, 8], [2, 3, 1], [2, 3, 1], [2, 3, 8], [2, 3, 1]]
+
+
+@pytest.mark.parametrize("batch,seq,past,past_buffer", [
+    (1, 3, 5, 5),   # prompt continuation: attends past + new = 8 keys
+    (2, 1, 4, 8),   # decode with a shared 8-slot buffer: present keeps max(buffer, total) = 8, attends 5
+    (1, 4, 0, 0),   # prompt without past
+])
+def test_group_query_attention(batch, seq, past, past_buffer):
+    hq, hkv, d = 4, 2, 8
+    total = past + seq
+    names = ["q", "k", "v", "pk", "pv", "seqlens", "total"] if past_buffer else ["q", "k", "v", "", "", "seqlens",
+                                                                                 "total"]
+    node = helper.make_node("GroupQueryAttention", names, ["y", "present_k", "present_v"], name="gqa",
+                            domain="com.microsoft", num_heads=hq, kv_num_heads=hkv)
+    inits = {"seqlens": np.array([total - 1] * batch, np.int32), "total": np.array(total, np.int32)}
+    inputs = {"q": [batch, seq, hq * d], "k": [batch, seq, hkv * d], "v": [batch, seq, hkv * d]}
+    if past_buffer:
+        inputs.update({"pk": [batch, hkv, past_buffer, d], "pv": [batch, hkv, past_buffer, d]})
+    model = _model([node], {n: (TensorProto.FLOAT, s) for n, s in inputs.items()}, inits,
+                   ["y", "present_k", "present_v"], extra_opsets=_MS)
+    row, outs = _row(netscore_fast.profile(model), "com.microsoft::GroupQueryAttention")
+    present = max(past_buffer, total)
+    assert outs == [[batch, seq, hq * d], [batch, hkv, present, d], [batch, hkv, present, d]]
+    # QK^T and PV per query head over the `total` valid keys
+    assert row["macs"] == batch * hq * seq * total * (d + d)
+    assert _ort_output_shapes(model, {n: _weights(*s) for n, s in inputs.items()}) == outs

@@ -1,6 +1,6 @@
 // Attention (ai.onnx, opset 23), RotaryEmbedding, LinearAttention, TensorScatter, and com.microsoft Attention,
-// MultiHeadAttention, SkipLayerNormalization, SkipSimplifiedLayerNormalization, RotaryEmbedding, BiasGelu,
-// FastGelu, Gelu, QuickGelu.
+// MultiHeadAttention, GroupQueryAttention, SkipLayerNormalization, SkipSimplifiedLayerNormalization,
+// RotaryEmbedding, BiasGelu, FastGelu, Gelu, QuickGelu.
 // MACs: QK^T + PV per head (+ the input projection of com.microsoft Attention).
 #include <algorithm>
 #include <string>
@@ -223,6 +223,63 @@ Cost cost_mha(const OpContext& ctx) {
   return c;
 }
 
+// ---- com.microsoft GroupQueryAttention: query (B, S, Hq * D) (or packed QKV (B, S, (Hq + 2 Hkv) * D) when
+// key/value are absent), key/value (B, S, Hkv * D), past_key/value (B, Hkv, P, D) (3, 4), seqlens_k (5),
+// total_sequence_length (6). present: (B, Hkv, max(P, total), D).
+struct GqaDims {
+  AttnDims d;
+  int64_t present = -1;
+};
+
+GqaDims gqa_dims(const OpContext& ctx) {
+  const Value* q = ctx.input(0);
+  if (!q) ctx.fail("missing query");
+  GqaDims g;
+  AttnDims& d = g.d;
+  d.dtype = q->dtype;
+  d.q_heads = ctx.attr_int("num_heads", 0);
+  d.kv_heads = ctx.attr_int("kv_num_heads", 0);
+  if (d.q_heads < 1 || d.kv_heads < 1) ctx.fail("num_heads and kv_num_heads are required");
+  if (d.q_heads % d.kv_heads != 0) ctx.fail("num_heads must be a multiple of kv_num_heads");
+  const bool packed = ctx.input(1) == nullptr;
+  if (q->rank_known) {
+    if (q->dims.size() != 3) ctx.fail("query must be 3-D, got " + dims_str(q->dims));
+    d.batch = q->dims[0];
+    d.q_seq = d.kv_seq = q->dims[1];
+    d.head = div_known(q->dims[2], packed ? d.q_heads + 2 * d.kv_heads : d.q_heads);
+  }
+  d.v_head = d.head;
+  int64_t past = 0;
+  if (const Value* pk = ctx.input(3)) past = pk->rank_known && pk->dims.size() == 4 ? pk->dims[2] : -1;
+  int64_t total = -1;
+  if (const Value* t = ctx.input(6); t && t->values_known && t->ints.size() == 1) total = t->ints[0];
+  if (ctx.input(3)) g.present = past >= 0 && total >= 0 ? std::max(past, total) : -1;
+  else g.present = total >= 0 ? total : d.kv_seq;
+  // attended keys: the valid sequence (total) when known, else the whole present buffer
+  d.kv_seq = total >= 0 ? total : g.present;
+  d.past = 0;
+  return g;
+}
+
+void infer_gqa(OpContext& ctx) {
+  const GqaDims g = gqa_dims(ctx);
+  const AttnDims& d = g.d;
+  set_output(ctx, 0, d.dtype, true, {d.batch, d.q_seq, d.head < 0 ? -1 : d.q_heads * d.head});
+  set_output(ctx, 1, d.dtype, true, {d.batch, d.kv_heads, g.present, d.head});
+  set_output(ctx, 2, d.dtype, true, {d.batch, d.kv_heads, g.present, d.head});
+}
+
+// Attention MACs over the attended length, + rotary (3 per rotated q and k element) with do_rotary.
+Cost cost_gqa(const OpContext& ctx) {
+  const GqaDims g = gqa_dims(ctx);
+  Cost c = attention_cost(g.d, ctx.input(10) != nullptr);
+  if (c.known && ctx.attr_int("do_rotary", 0) != 0) {
+    const int64_t rotated = product({g.d.batch, g.d.q_seq, g.d.q_heads + g.d.kv_heads, g.d.head});
+    c.flops = add_sat(c.flops, mul_sat(rotated, 3));
+  }
+  return c;
+}
+
 // ---- com.microsoft SkipLayerNormalization: input + skip (+ bias), then LayerNormalization over the last axis.
 // Outputs: output, mean, inv_std_var (last dim 1), input_skip_bias_sum.
 void infer_skip_layer_norm(OpContext& ctx) {
@@ -355,6 +412,7 @@ void register_attention(OpRegistry& r) {
   r.add("", "LinearAttention", OpDef{infer_linear_attention, cost_linear_attention, bit(0) | bit(1) | bit(2)});
   r.add("", "TensorScatter", OpDef{infer_tensor_scatter, nullptr, 0});                // caches are state
   r.add("com.microsoft", "Attention", OpDef{infer_ms_attention, cost_ms_attention, bit(0) | bit(1) | bit(2)});
+  r.add("com.microsoft", "GroupQueryAttention", OpDef{infer_gqa, cost_gqa, bit(0) | bit(1) | bit(2)});
   r.add("com.microsoft", "MultiHeadAttention", OpDef{infer_mha, cost_mha, bit(0) | bit(1) | bit(2) | bit(3)});
   r.add("com.microsoft", "SkipLayerNormalization", OpDef{infer_skip_layer_norm, cost_skip_layer_norm});
   r.add("com.microsoft", "BiasGelu", OpDef{infer_same_as_input, cost_bias_gelu});
