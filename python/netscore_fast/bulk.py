@@ -263,19 +263,24 @@ def _chunks(sources: Iterable[Any], size: int) -> Iterator[List[Item]]:
         index += len(raw)
 
 
+def _object_column(parts: List[List[str]], n: int) -> np.ndarray:
+    out = np.empty(n, dtype=object)
+    pos = 0
+    for part in parts:
+        out[pos:pos + len(part)] = part
+        pos += len(part)
+    return out
+
+
 def _assemble(results: List[_ChunkResult], accuracy: np.ndarray) -> ProfileTable:
-    if results:
-        totals = np.concatenate([r.totals for r in results]) if len(results) > 1 else results[0].totals
-        names = [name for r in results for name in r.names]
-        errors = [e for r in results for e in r.errors]
-    else:
-        totals = np.zeros((0, len(_BATCH_COLUMNS)), dtype=np.int64)
-        names, errors = [], []
-    cols: Dict[str, Any] = {"source": names}
+    # column by column straight from the chunks: one copy of the numbers, no intermediate row arrays
+    n = sum(len(r.names) for r in results)
+    cols: Dict[str, Any] = {"source": _object_column([r.names for r in results], n)}
     for k, name in enumerate(_BATCH_COLUMNS):
-        cols[name] = np.ascontiguousarray(totals[:, k])
-    cols["accuracy"] = accuracy[:len(names)]
-    cols["error"] = errors
+        cols[name] = (np.concatenate([r.totals[:, k] for r in results]) if results
+                      else np.zeros(0, dtype=np.int64))
+    cols["accuracy"] = accuracy[:n]
+    cols["error"] = _object_column([r.errors for r in results], n)
     table = ProfileTable(cols)
     table.add_metric("netscore")
     table.add_metric("information_density")
