@@ -294,7 +294,8 @@ def test_cli_bench_model(small, tmp_path, capsys):
 def mapping_model():
     """x[N,4,32] (N symbolic) -> Conv1d k3 pad 1 (4->6) -> LeakyRelu (no kernel) -> Flatten -> MatMul by a
     constant [192,10] -> Add of a constant [10] bias (fused into the GEMM) -> Sigmoid (fused) ;
-    and x2[N,6,5,5] -> BatchNormalization with no conv before it (timed as a per-channel pass) -> Relu."""
+    x2[N,6,5,5] -> BatchNormalization with no conv before it (timed as a per-channel pass) -> Relu ->
+    ReduceMean over H, W (a global average pool); and q[N,2,5,8] @ k[N,2,8,5] (batched, attention-like)."""
     rng = np.random.default_rng(3)
     inits = [numpy_helper.from_array(_w(rng, 6, 4, 3), "w"), numpy_helper.from_array(_w(rng, 192, 10), "m"),
              numpy_helper.from_array(_w(rng, 10), "bias")]
@@ -308,14 +309,19 @@ def mapping_model():
         helper.make_node("Add", ["mm", "bias"], ["a"], name="bias_add"),
         helper.make_node("Sigmoid", ["a"], ["y"], name="sigmoid"),
         helper.make_node("BatchNormalization", ["x2", "s", "b", "mu", "var"], ["bn"], name="bn"),
-        helper.make_node("Relu", ["bn"], ["y2"], name="relu"),
+        helper.make_node("Relu", ["bn"], ["r"], name="relu"),
+        helper.make_node("ReduceMean", ["r"], ["y2"], name="spatial_mean", axes=[-2, -1], keepdims=1),
+        helper.make_node("MatMul", ["q", "k"], ["y3"], name="attention"),
     ]
     graph = helper.make_graph(
         nodes, "mapping",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, 32]),
-         helper.make_tensor_value_info("x2", TensorProto.FLOAT, ["N", 6, 5, 5])],
+         helper.make_tensor_value_info("x2", TensorProto.FLOAT, ["N", 6, 5, 5]),
+         helper.make_tensor_value_info("q", TensorProto.FLOAT, ["N", 2, 5, 8]),
+         helper.make_tensor_value_info("k", TensorProto.FLOAT, ["N", 2, 8, 5])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
-         helper.make_tensor_value_info("y2", TensorProto.FLOAT, None)], inits)
+         helper.make_tensor_value_info("y2", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("y3", TensorProto.FLOAT, None)], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     return model
@@ -335,6 +341,10 @@ def test_measure_maps_conv1d_matmul_bias_and_lone_batchnorm():
     # A BatchNormalization with no conv to fold into is executed, and its Relu is a separate pass.
     assert rows["bn"]["status"] == "measured" and "per-channel" in rows["bn"]["note"]
     assert rows["relu"]["status"] == "measured" and "relu" in rows["relu"]["kernel"]
+    assert rows["spatial_mean"]["status"] == "measured" and "pool" in rows["spatial_mean"]["kernel"]
+    # 4 x 2 = 8 products of 5x8 by 8x5: 8 x 25 outputs, 8 MACs each, 2 FLOPs per MAC.
+    assert rows["attention"]["status"] == "measured"
+    assert rows["attention"]["flops"] >= 2 * 8 * 25 * 8
     assert t.unmeasured == ["leaky"]
 
 

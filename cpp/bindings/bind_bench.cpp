@@ -83,6 +83,7 @@ bench::OpSpec parse_spec(const py::dict& d) {
     s.gemm.k = int_or(d, "k", 1);
     s.gemm.n = int_or(d, "n", 1);
     s.gemm.trans_b = d.contains("trans_b") ? d["trans_b"].cast<bool>() : true;
+    s.repeat = int_or(d, "batch", 1);
     s.bias = d.contains("bias") ? d["bias"].cast<bool>() : true;
     s.act = parse_act(d, activation);
   } else if (op == "maxpool" || op == "avgpool" || op == "globalavgpool") {
@@ -229,8 +230,8 @@ void bind_bench(py::module_& m) {
       .def_property_readonly("kernel", [](const BenchOp& b) { return b.op.kernel().kernel_name(); })
       .def_property_readonly("isa",
                              [](const BenchOp& b) { return std::string(kernels::isa_name(b.op.kernel().isa())); })
-      .def_property_readonly("flops", [](const BenchOp& b) { return b.op.kernel().flops(); }, "FLOPs per run")
-      .def_property_readonly("bytes", [](const BenchOp& b) { return b.op.kernel().bytes(); },
+      .def_property_readonly("flops", [](const BenchOp& b) { return b.op.flops(); }, "FLOPs per run")
+      .def_property_readonly("bytes", [](const BenchOp& b) { return b.op.bytes(); },
                              "compulsory bytes per run");
 
   m.def(

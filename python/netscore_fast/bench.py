@@ -65,6 +65,8 @@ SUITE: List[Dict[str, Any]] = [
      "spec": {"op": "gemm", "m": 1, "k": 1024, "n": 1000, "bias": True}},
     {"label": "GEMM 64x2048 by 2048x1000", "quick": False, "source": "ResNet-50 classifier, batch 64",
      "spec": {"op": "gemm", "m": 64, "k": 2048, "n": 1000, "bias": True}},
+    {"label": "attention QK^T 6 heads 197x64 by 64x197", "quick": False, "source": "ViT-S/16 self-attention",
+     "spec": {"op": "gemm", "m": 197, "k": 64, "n": 197, "batch": 6, "bias": False, "trans_b": False}},
     {"label": "max pool 3x3 s2 64x112x112", "quick": True, "source": "ResNet-50 pool1",
      "spec": {"op": "maxpool", "input": [1, 64, 112, 112], "kernel": [3, 3], "strides": [2, 2],
               "pads": [1, 1, 1, 1]}},
@@ -96,7 +98,8 @@ def op_spec_label(spec: Mapping[str, Any]) -> str:
         return (f"{op} k{k[0]}x{k[1]} s{spec.get('strides', [1, 1])[0]} g{spec.get('group', 1)} "
                 f"{'x'.join(map(str, spec['input']))} -> {spec['out_channels']}")
     if op in ("gemm", "qgemm"):
-        return f"{op} {spec['m']}x{spec['k']} by {spec['k']}x{spec['n']}"
+        batch = f"{spec['batch']} x " if spec.get("batch", 1) > 1 else ""
+        return f"{op} {batch}{spec['m']}x{spec['k']} by {spec['k']}x{spec['n']}"
     if op in ("add", "mul"):
         return f"{op} {'x'.join(map(str, spec['a']))} , {'x'.join(map(str, spec['b']))}"
     return f"{op} {'x'.join(map(str, spec['input']))}"
@@ -372,6 +375,11 @@ def single_op_model(spec: Mapping[str, Any], opset: int = 17, seed: int = 0):
                                 strides=list(spec.get("strides", [1, 1])), pads=list(spec.get("pads", [0] * 4)),
                                 dilations=list(spec.get("dilations", [1, 1])), group=g)
         inputs.append(helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, c, h, w]))
+    elif op == "gemm" and spec.get("batch", 1) > 1:  # batched product of two activations
+        b, m, kk, nn = spec["batch"], spec["m"], spec["k"], spec["n"]
+        node = helper.make_node("MatMul", ["x", "y"], ["out"])
+        inputs.append(helper.make_tensor_value_info("x", TensorProto.FLOAT, [b, m, kk]))
+        inputs.append(helper.make_tensor_value_info("y", TensorProto.FLOAT, [b, kk, nn]))
     elif op == "gemm":
         m, kk, nn = spec["m"], spec["k"], spec["n"]
         inits.append(numpy_helper.from_array(rng.standard_normal((nn, kk), dtype=np.float32) * 0.05, "w"))

@@ -3,6 +3,7 @@
 // configuration once, and list every node with how its time was obtained.
 #include "kernels/bench/model_timing.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -82,6 +83,14 @@ struct GraphIndex {
     auto it = consumers.find(tensor);
     if (it == consumers.end() || it->second.size() != 1) return -1;
     return long(it->second[0]);
+  }
+
+  // A small integer constant's values; false when unknown.
+  bool ints(std::string_view name, std::vector<int64_t>* out) const {
+    auto it = constants.find(name);
+    if (it == constants.end() || !it->second->values_known || it->second->ints.empty()) return false;
+    *out = it->second->ints;
+    return true;
   }
 
   // A scalar constant's value; false when unknown.
@@ -251,6 +260,21 @@ struct Mapper {
       m.ok = true;
       return m;
     }
+    if (op == "MatMul" && in_shape(1).size() > 2) {
+      // Batched product of two activations (attention): one GEMM per broadcast batch element.
+      const std::vector<int64_t>& b = in_shape(1);
+      if (!known(x) || !known(b) || !known(y) || x.size() < 2 || y.size() < 3) return fail("shape unknown");
+      m.spec.kind = OpSpec::Kind::gemm;
+      m.spec.gemm.trans_b = false;
+      m.spec.gemm.m = x[x.size() - 2];
+      m.spec.gemm.k = x.back();
+      m.spec.gemm.n = b.back();
+      m.spec.bias = false;
+      m.spec.repeat = numel(std::vector<int64_t>(y.begin(), y.end() - 2));
+      m.note = std::to_string(m.spec.repeat) + " products; B is computed: its packing is not timed";
+      m.ok = true;
+      return m;
+    }
     if (op == "Gemm" || op == "MatMul") {
       const std::vector<int64_t>& b = in_shape(1);
       if (!known(x) || !known(b) || x.size() < 2 || b.size() != 2) return fail("only 2-D weights have a kernel");
@@ -316,6 +340,23 @@ struct Mapper {
       m.spec.pool = s;
       m.ok = true;
       return m;
+    }
+    if (op == "ReduceMean" && x.size() == 4 && known(x)) {
+      // Mean over both spatial axes of NCHW is a global average pool (torch's adaptive_avg_pool2d((1, 1))
+      // and x.mean((2, 3)) export this way).
+      std::vector<int64_t> axes = attr_ints(node, "axes");
+      if (axes.empty() && node.inputs.size() > 1 && !node.inputs[1].empty()) gi.ints(node.inputs[1], &axes);
+      for (int64_t& a : axes)
+        if (a < 0) a += 4;
+      std::sort(axes.begin(), axes.end());
+      if (axes == std::vector<int64_t>{2, 3}) {
+        m.spec.kind = OpSpec::Kind::globalavgpool;
+        m.spec.pool.n = x[0]; m.spec.pool.c = x[1]; m.spec.pool.h = x[2]; m.spec.pool.w = x[3];
+        m.note = "mean over H and W timed as a global average pool";
+        m.ok = true;
+        return m;
+      }
+      return fail("no kernel for ReduceMean over these axes");
     }
     if (op == "GlobalAveragePool") {
       if (x.size() != 4 || !known(x)) return fail("only 4-D input with known shape has a kernel");

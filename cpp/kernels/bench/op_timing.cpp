@@ -125,7 +125,7 @@ std::string OpSpec::key() const {
     }
     case Kind::gemm:
     case Kind::qgemm:
-      k << gemm.m << ',' << gemm.k << ',' << gemm.n << ',' << gemm.trans_b << ',' << bias;
+      k << gemm.m << ',' << gemm.k << ',' << gemm.n << ',' << gemm.trans_b << ',' << bias << ',' << repeat;
       break;
     case Kind::maxpool:
     case Kind::avgpool:
@@ -153,8 +153,11 @@ PreparedOp::PreparedOp(const OpSpec& spec, int copies) {
   binary_ = spec.kind == OpSpec::Kind::add || spec.kind == OpSpec::Kind::mul;
   copies = std::max(1, copies);
   for (int c = 0; c < copies; ++c) kernels_.push_back(make_kernel(spec, uint64_t(c) * 7 + 1));
-  const int64_t in_elems = kernels_[0]->input_elements();
-  const int64_t out_elems = kernels_[0]->output_elements();
+  repeat_ = spec.kind == OpSpec::Kind::gemm ? std::max<int64_t>(1, spec.repeat) : 1;
+  in_elems_ = kernels_[0]->input_elements();
+  out_elems_ = kernels_[0]->output_elements();
+  const int64_t in_elems = in_elems_ * repeat_;
+  const int64_t out_elems = out_elems_ * repeat_;
   const int64_t b_elems = binary_ ? product(spec.b_dims) : 0;
   if (kernels_[0]->element_size() == 1) {  // int8 kernels
     for (int c = 0; c < copies; ++c) {
@@ -179,14 +182,15 @@ void PreparedOp::run(int c, kernels::ThreadPool* pool) {
   else if (binary_)  // both operands are activations in a network: pass the second per call
     static_cast<const kernels::Binary&>(*kernels_[c]).run(in_[c].data(), b_[c].data(), out_[c].data(), pool);
   else
-    kernels_[c]->run_any(in_[c].data(), out_[c].data(), pool);
+    for (int64_t r = 0; r < repeat_; ++r)
+      kernels_[c]->run_any(in_[c].data() + r * in_elems_, out_[c].data() + r * out_elems_, pool);
 }
 
 OpTiming time_op(const OpSpec& spec, const TimingOptions& options, kernels::ThreadPool* pool) {
   int copies = 1;
   if (options.cold_cache) {
     PreparedOp probe(spec, 1);
-    copies = cold_cache_copies(int64_t(probe.kernel().bytes()) + 64 * 1024);
+    copies = cold_cache_copies(int64_t(probe.bytes()) + 64 * 1024);
   }
   PreparedOp op(spec, copies);
   const kernels::Kernel& k0 = op.kernel();
@@ -199,8 +203,8 @@ OpTiming time_op(const OpSpec& spec, const TimingOptions& options, kernels::Thre
   opt.threads = ctx.threads;
   OpTiming result;
   result.kernel = k0.kernel_name();
-  result.timing = time_calls([&](int c) { op.run(c, pool); }, op.copies(), int64_t(k0.flops()),
-                             int64_t(k0.bytes()), opt, ctx);
+  result.timing = time_calls([&](int c) { op.run(c, pool); }, op.copies(), int64_t(op.flops()),
+                             int64_t(op.bytes()), opt, ctx);
   return result;
 }
 

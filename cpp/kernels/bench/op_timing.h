@@ -21,6 +21,7 @@ struct OpSpec {
   int64_t count = 0;                      // unary: elements
   kernels::Activation act;                // conv, gemm: fused epilogue; unary: the function
   bool bias = true;                       // conv, gemm
+  int64_t repeat = 1;                     // gemm: independent products per call (batched MatMul)
 
   // Identical configurations have equal keys (kind, shapes, attributes, activation).
   std::string key() const;
@@ -36,9 +37,12 @@ class PreparedOp {
   void run(int copy, kernels::ThreadPool* pool);
   const kernels::Kernel& kernel() const { return *kernels_[0]; }
   int copies() const { return int(kernels_.size()); }
+  double flops() const { return kernel().flops() * double(repeat_); }  // per run(), all repeats
+  double bytes() const { return kernel().bytes() * double(repeat_); }
 
  private:
   bool binary_ = false;
+  int64_t repeat_ = 1, in_elems_ = 0, out_elems_ = 0;
   std::vector<std::unique_ptr<kernels::Kernel>> kernels_;
   std::vector<std::vector<float>> in_, out_, b_;        // float kernels
   std::vector<std::vector<int8_t>> qin_, qout_;         // int8 kernels
