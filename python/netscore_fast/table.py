@@ -349,7 +349,8 @@ class ProfileTable:
         names = list(columns) if columns else [c for c in self.columns if c != "error" or (~self.ok).any()]
         n = len(self)
         shown = range(min(n, max_rows))
-        cells = [[_display(self[name][i] if name in self._cols else self[name][i]) for name in names] for i in shown]
+        columns = {name: self[name] for name in names}   # metrics not stored are computed once
+        cells = [[_display(columns[name][i]) for name in names] for i in shown]
         widths = [max([len(h)] + [len(r[j]) for r in cells]) for j, h in enumerate(names)]
         lines = ["  ".join(h.ljust(w) for h, w in zip(names, widths)).rstrip()]
         lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
