@@ -3,7 +3,8 @@
 Sources are consumed in bounded chunks. Each chunk goes to the C++ core as one list of paths and buffers
 (Python keeps the buffers alive), which profiles it on a thread pool with the GIL released and returns
 per-model totals only; the next chunk is prepared (e.g. generated) meanwhile. Memory therefore stays flat
-however many models an iterator yields: only the table's rows (about 150 bytes each) accumulate.
+however many models an iterator yields: only the table's rows (about 300 bytes each, the source name
+included) accumulate.
 """
 from __future__ import annotations
 
