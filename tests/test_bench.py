@@ -367,3 +367,12 @@ def test_harness_quantiles_match_numpy():
         samples = rng.exponential(1e-3, n).tolist()
         for q in (0.25, 0.5, 0.75):
             assert _core.bench_quantile(samples, q) == pytest.approx(np.percentile(samples, 100 * q), rel=1e-12)
+
+
+def test_plot_without_matplotlib_names_the_extra(small_table, tmp_path, monkeypatch, capsys):
+    import sys
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    with pytest.raises(ImportError, match=r"netscore-fast\[plot\]"):
+        bench.plot(small_table, tmp_path / "x.png")
+    assert cli_main(["bench", "--quick", "--min-time", str(TINY), "--plot", str(tmp_path / "y.png")]) == 2
+    assert "netscore-fast[plot]" in capsys.readouterr().err

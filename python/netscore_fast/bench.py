@@ -541,6 +541,11 @@ def plot(table: BenchTable, path: Union[str, os.PathLike]) -> None:
 def _cli_bench(args) -> int:
     """`netscore-fast bench [MODEL] [--threads N] [--quick] [--min-time S] [--out F.json] [--plot F.png]`."""
     threads = max(1, int(args.threads or 1))
+    if args.plot:  # fail before timing anything when the chart cannot be drawn
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise ImportError("--plot needs matplotlib: pip install 'netscore-fast[plot]'") from None
     if args.model:
         mt = args.min_time if args.min_time is not None else (0.02 if args.quick else 0.1)
         table = measure(args.model, threads=threads, min_time=mt, input_shapes=args.input_shape or None,
