@@ -15,7 +15,7 @@ seeds="$out/seeds"
 corpus="$out/corpus"
 mkdir -p "$seeds" "$corpus" "$repo/fuzz/crashes"
 # Seeds: the real models of the onnx wheel and a spread of its backend node-test models.
-"$python" - "$seeds" <<'PY'
+"$python" -W ignore - "$seeds" <<'PY'
 import glob, hashlib, os, sys
 import onnx
 out = sys.argv[1]
