@@ -73,7 +73,7 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
     name_ = im.direct->name;
   } else {
     im.gemm.init(s, weights, bias, isa, im.lo, im.hi);
-    name_ = im.gemm.ukernel->name;
+    name_ = im.gemm.uses_igemm() ? im.gemm.igemm->name : im.gemm.ukernel->name;
   }
   flops_ = 2.0 * double(s.macs());
   in_elems_ = s.n * s.c_in * s.h * s.w;

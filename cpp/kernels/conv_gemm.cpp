@@ -15,6 +15,7 @@ void ConvGemm::init(const Conv2dShape& shape, const float* weights, const float*
   n = s.out_h() * s.out_w();
   ukernel = &select_f32_gemm(isa, int64_t(m));
   im2col = &select_f32_im2col(isa);
+  igemm = select_f32_igemm(*ukernel);
   const size_t mr = ukernel->mr, nr = ukernel->nr;
   // K block: keep one kc x NR panel of B around 32 KiB so it stays close to L1 while A streams.
   kc = std::max<size_t>(64, (32768 / (nr * sizeof(float))) / 8 * 8);
@@ -33,37 +34,16 @@ void ConvGemm::init(const Conv2dShape& shape, const float* weights, const float*
   if (b) std::copy(b, b + s.c_out, bias.begin());
 }
 
-namespace {
 // Stride-1 convolutions run on a zero-padded copy of the input: over the padded width Wp, column q of the
-// im2col matrix at row (ci, ky, kx) is xpad[ci][q + ky*dh*Wp + kx*dw], a contiguous slice, so packing is a
-// plain copy. The GEMM then computes Wp - out_w extra columns per output row, dropped when storing.
-void pack_padded_columns(const float* xpad, size_t plane, const size_t* koff, size_t kc, size_t q0, size_t nc,
-                         size_t nr, float* dst) {
-  for (size_t j0 = 0; j0 < nc; j0 += nr, dst += kc * nr) {
-    const size_t cols = std::min(nr, nc - j0);
-    for (size_t kk = 0; kk < kc; ++kk) {
-      const float* __restrict src = xpad + koff[kk] + q0 + j0;
-      float* __restrict d = dst + kk * nr;
-      if (cols == nr) {
-        for (size_t i = 0; i < nr; ++i) d[i] = src[i];
-      } else {
-        for (size_t i = 0; i < cols; ++i) d[i] = src[i];
-        for (size_t i = cols; i < nr; ++i) d[i] = 0.0f;
-      }
-    }
-  }
-  (void)plane;
-}
-}  // namespace
-
+// im2col matrix at row (ci, ky, kx) is xpad[ci][q + ky*dh*Wp + kx*dw], so the indirect GEMM tile reads B
+// rows in place through an offset table and nothing is packed. The GEMM computes Wp - out_w extra columns
+// per output row, dropped when the block is stored.
 void ConvGemm::run(const float* in, float* out, ThreadPool* pool, const Activation* rest_act,
                    const F32VactUkernel* vact) const {
   const size_t mr = ukernel->mr, nr = ukernel->nr, panels = div_up(m, mr);
   const size_t threads = pool ? size_t(pool->num_threads()) : 1;
   const size_t images = size_t(s.n * s.group);
-  const bool pointwise = s.kh == 1 && s.kw == 1 && s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 &&
-                         s.pad_right == 0;
-  if (s.stride_h == 1 && s.stride_w == 1 && !pointwise) {
+  if (uses_igemm()) {
     run_padded(in, out, pool, rest_act, vact);
     return;
   }
@@ -117,7 +97,8 @@ void ConvGemm::run_padded(const float* in, float* out, ThreadPool* pool, const A
   const size_t images = size_t(s.n * s.group), cin_g = s.c_in / s.group;
   const size_t oh = s.out_h(), ow = s.out_w(), wp = s.w + s.pad_left + s.pad_right;
   const size_t hp = s.h + s.pad_top + s.pad_bottom;
-  const size_t plane = round_up(hp * wp + (s.kw - 1) * s.dil_w + 16, 16);
+  // Slack past the image: vector loads of the last column block may run up to NR floats beyond it.
+  const size_t plane = round_up(hp * wp + (s.kw - 1) * s.dil_w + nr + 16, 16);
   const size_t nq = oh * wp;  // GEMM columns over the padded width
   // 1. Padded copies of all input channels, shared by every column block of an image.
   float* xpad = scratch_f32(images * cin_g * plane, 3);
@@ -144,12 +125,10 @@ void ConvGemm::run_padded(const float* in, float* out, ThreadPool* pool, const A
     const size_t q0 = blk * nc_block, nc = std::min(nc_block, nq - q0);
     const float* xi = xpad + img * cin_g * plane;
     float* y = out + (b * s.c_out + g * m) * oh * ow;
-    float* bp = scratch_f32(kc * round_up(nc_block, nr), 0);
     float* ct = scratch_f32(round_up(m, mr) * nc_block, 1);  // C block over the padded width
     const float* ap = &a_packed[g * panels * k * mr];
     for (size_t k0 = 0; k0 < k; k0 += kc) {
       const size_t kb = std::min(kc, k - k0);
-      pack_padded_columns(xi, plane, koff.data() + k0, kb, q0, nc, nr, bp);
       const int flags = (k0 ? kGemmAccumulate : 0) | (k0 + kb == k ? kGemmLast : 0);
       for (size_t j = 0; j * nr < nc; ++j) {
         const size_t ncj = std::min(nr, nc - j * nr);
@@ -159,8 +138,8 @@ void ConvGemm::run_padded(const float* in, float* out, ThreadPool* pool, const A
           ep.bias = &bias[g * m + m0];
           ep.min = lo;
           ep.max = hi;
-          ukernel->fn(mrp, ncj, kb, ap + p * k * mr + k0 * mr, bp + j * kb * nr, ct + m0 * nc_block + j * nr,
-                      nc_block, flags, &ep);
+          igemm->fn(mrp, ncj, kb, ap + p * k * mr + k0 * mr, xi + q0 + j * nr, koff.data() + k0,
+                    ct + m0 * nc_block + j * nr, nc_block, flags, &ep);
         }
       }
     }

@@ -11,11 +11,17 @@ struct ConvGemm {
   Conv2dShape s;
   const F32GemmUkernel* ukernel = nullptr;
   const F32Im2colUkernel* im2col = nullptr;
+  const F32IgemmUkernel* igemm = nullptr;  // stride-1 path on a padded input (nullptr: pack instead)
   size_t m = 0, k = 0, n = 0;    // per group: c_out/group, c_in/group*kh*kw, out_h*out_w
   size_t kc = 0;                 // K block
   std::vector<float> a_packed;   // [group][m panels][k][MR]
   std::vector<float> bias;       // c_out values (zeros when absent)
   float lo = 0, hi = 0;
+  bool uses_igemm() const {
+    const bool pointwise = s.kh == 1 && s.kw == 1 && s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 &&
+                           s.pad_right == 0;
+    return igemm && s.stride_h == 1 && s.stride_w == 1 && !pointwise;
+  }
   void init(const Conv2dShape& shape, const float* weights, const float* bias, Isa isa, float lo, float hi);
   // rest_act: activation applied per tile after the clamp (nullptr if none).
   void run(const float* in, float* out, ThreadPool* pool, const Activation* rest_act, const F32VactUkernel* vact) const;

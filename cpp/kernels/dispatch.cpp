@@ -45,6 +45,11 @@ namespace netscore::kernels {
   NS_BUILT_##isa(void ns_f32_gemv_ukernel_##nr##__##isa(size_t, size_t, const float*, const float*, float*, const GemmEpilogue*);)
 #include "kernels/f32-gemv/f32-gemv.list"
 #undef NS_F32_GEMV
+#define NS_F32_IGEMM(isa, mr, nr)                                                                              \
+  NS_BUILT_##isa(void ns_f32_igemm_ukernel_##mr##x##nr##__##isa(size_t, size_t, size_t, const float*, const float*, \
+                                                                const size_t*, float*, size_t, int, const GemmEpilogue*);)
+#include "kernels/f32-igemm/f32-igemm.list"
+#undef NS_F32_IGEMM
 #define NS_F32_IM2COL(isa) \
   NS_BUILT_##isa(void ns_f32_im2col_ukernel__##isa(const Conv2dShape*, const float*, size_t, size_t, size_t, size_t, size_t, float*);)
 #include "kernels/f32-im2col/f32-im2col.list"
@@ -94,6 +99,12 @@ const F32GemvUkernel kF32Gemv[] = {
 #define NS_F32_GEMV(isa, nr) NS_BUILT_##isa({Isa::isa, "f32-gemv-" NS_STR(nr) "-" #isa, ns_f32_gemv_ukernel_##nr##__##isa, nr},)
 #include "kernels/f32-gemv/f32-gemv.list"
 #undef NS_F32_GEMV
+};
+const F32IgemmUkernel kF32Igemm[] = {
+#define NS_F32_IGEMM(isa, mr, nr) \
+  NS_BUILT_##isa({Isa::isa, "f32-igemm-" NS_STR(mr) "x" NS_STR(nr) "-" #isa, ns_f32_igemm_ukernel_##mr##x##nr##__##isa, mr, nr},)
+#include "kernels/f32-igemm/f32-igemm.list"
+#undef NS_F32_IGEMM
 };
 const F32Im2colUkernel kF32Im2col[] = {
 #define NS_F32_IM2COL(isa) NS_BUILT_##isa({Isa::isa, "f32-im2col-" #isa, ns_f32_im2col_ukernel__##isa},)
@@ -157,6 +168,7 @@ Table<E> table(const E (&t)[N]) { return Table<E>{t, N}; }
 Table<F32GemmUkernel> f32_gemm_ukernels() { return table(kF32Gemm); }
 Table<F32GemvUkernel> f32_gemv_ukernels() { return table(kF32Gemv); }
 Table<F32Im2colUkernel> f32_im2col_ukernels() { return table(kF32Im2col); }
+Table<F32IgemmUkernel> f32_igemm_ukernels() { return table(kF32Igemm); }
 Table<F32DirectConvUkernel> f32_dwconv_ukernels() { return table(kF32Dwconv); }
 Table<F32DirectConvUkernel> f32_gconv_ukernels() { return table(kF32Gconv); }
 Table<F32PoolUkernel> f32_pool_ukernels() { return table(kF32Pool); }
@@ -301,6 +313,12 @@ const F32GemvUkernel& select_f32_gemv(Isa isa) {
 const F32Im2colUkernel& select_f32_im2col(Isa isa) {
   check_isa_supported(isa);
   return first_of(f32_im2col_ukernels(), f32_tier(isa), "f32-im2col");
+}
+
+const F32IgemmUkernel* select_f32_igemm(const F32GemmUkernel& tile) {
+  for (const F32IgemmUkernel& e : f32_igemm_ukernels())
+    if (e.isa == tile.isa && e.mr == tile.mr && e.nr == tile.nr) return &e;
+  return nullptr;
 }
 
 const F32DirectConvUkernel* select_f32_dwconv(Isa isa, const Conv2dShape& s) {

@@ -20,6 +20,10 @@ struct GemmEpilogue {
 using F32GemmFn = void (*)(size_t mr, size_t nc, size_t kc, const float* a, const float* b, float* c, size_t ldc,
                            int flags, const GemmEpilogue* ep);
 
+// ---- f32-igemm: as f32-gemm, but row k of B is read (unpacked) at b + koff[k].
+using F32IgemmFn = void (*)(size_t mr, size_t nc, size_t kc, const float* a, const float* b, const size_t* koff,
+                            float* c, size_t ldc, int flags, const GemmEpilogue* ep);
+
 // ---- f32-im2col: pack columns [n0, n0 + nc) and k rows [k0, k0 + kc) of the implicit im2col matrix of one
 // image and group (x at the group's first input channel) into NR-column panels (kc x NR each, zero-padded).
 using F32Im2colFn = void (*)(const Conv2dShape* s, const float* x, size_t k0, size_t kc, size_t n0, size_t nc,
@@ -93,6 +97,7 @@ using Qs8RequantFn = void (*)(size_t n, const int32_t* acc, int32_t bias, float 
 
 // ---- tables: one entry per list line compiled for this architecture.
 struct F32GemmUkernel { Isa isa; const char* name; F32GemmFn fn; int mr, nr; };
+struct F32IgemmUkernel { Isa isa; const char* name; F32IgemmFn fn; int mr, nr; };
 struct F32Im2colUkernel { Isa isa; const char* name; F32Im2colFn fn; };
 struct F32GemvUkernel { Isa isa; const char* name; F32GemvFn fn; int nr; };
 struct F32DirectConvUkernel { Isa isa; const char* name; F32DirectConvFn fn; int kh, kw, sh, sw, rows, co, raw; };
@@ -115,6 +120,7 @@ struct Table {
 Table<F32GemmUkernel> f32_gemm_ukernels();
 Table<F32GemvUkernel> f32_gemv_ukernels();
 Table<F32Im2colUkernel> f32_im2col_ukernels();
+Table<F32IgemmUkernel> f32_igemm_ukernels();
 Table<F32DirectConvUkernel> f32_dwconv_ukernels();
 Table<F32DirectConvUkernel> f32_gconv_ukernels();
 Table<F32PoolUkernel> f32_pool_ukernels();
@@ -131,6 +137,8 @@ void check_isa_supported(Isa isa);
 const F32GemmUkernel& select_f32_gemm(Isa isa, int64_t m);
 const F32GemvUkernel& select_f32_gemv(Isa isa);
 const F32Im2colUkernel& select_f32_im2col(Isa isa);
+// The indirect tile matching a GEMM tile, or nullptr.
+const F32IgemmUkernel* select_f32_igemm(const F32GemmUkernel& tile);
 const F32DirectConvUkernel* select_f32_dwconv(Isa isa, const Conv2dShape& s);  // always non-null
 const F32DirectConvUkernel* select_f32_gconv(Isa isa, const Conv2dShape& s);   // nullptr: use GEMM
 const F32PoolUkernel& select_f32_pool(Isa isa, PoolKind kind, const Pool2dShape& s);
