@@ -27,6 +27,8 @@
 //   known ones). Peak: see memory.h; graph inputs live from the start, graph outputs to the end,
 //   constants are weights (never activations), unknown sizes are skipped.
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -100,6 +102,26 @@ bool is_subgraph_op(const onnx::Node& n) {
 // of one node per entry, which matters when a walk must take well under a millisecond.
 class NameMap {
  public:
+  // 8 bytes at a time, multiply-xorshift mixing: tensor names are long, and this is several times cheaper
+  // than a byte-wise hash while the final mix spreads every byte into the low (index) bits.
+  static uint64_t hash(std::string_view s) {
+    const char* p = s.data();
+    size_t n = s.size();
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    while (n >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+      h ^= h >> 32;
+      p += 8;
+      n -= 8;
+    }
+    uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    return h ^ (h >> 29);
+  }
+
   void reserve(size_t n) {
     size_t cap = 16;
     while (cap < 2 * n + 2) cap <<= 1;
@@ -109,7 +131,7 @@ class NameMap {
   }
   uint32_t find(std::string_view name) const {
     if (slots_.empty()) return kNone;
-    for (size_t i = std::hash<std::string_view>()(name) & mask_;; i = (i + 1) & mask_) {
+    for (size_t i = hash(name) & mask_;; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
       if (s.id == kNone) return kNone;
       if (s.name == name) return s.id;
@@ -118,7 +140,7 @@ class NameMap {
   // Inserts name -> id; when the name is present, overwrites only if `overwrite`. Returns false if present.
   bool insert(std::string_view name, uint32_t id, bool overwrite = false) {
     if (2 * (size_ + 1) > slots_.size()) grow();
-    for (size_t i = std::hash<std::string_view>()(name) & mask_;; i = (i + 1) & mask_) {
+    for (size_t i = hash(name) & mask_;; i = (i + 1) & mask_) {
       Slot& s = slots_[i];
       if (s.id == kNone) {
         s.name = name;
@@ -265,13 +287,14 @@ class Walker {
   }
 
   // ---- value table ---------------------------------------------------------------------------------
+  // A new value named `name`; kNone (and nothing added) when the name is already taken.
   uint32_t add_value(std::string_view name) {
     const uint32_t id = static_cast<uint32_t>(values_.size());
+    if (!index_.insert(name, id)) return kNone;
     values_.emplace_back();
     producer_.push_back(-1);
     roots_begin_.push_back(0);
     roots_count_.push_back(0);
-    index_.insert(name, id);
     return id;
   }
 
@@ -288,8 +311,8 @@ class Walker {
 
     for (const onnx::Tensor& t : graph_.initializers) {
       if (t.name.empty()) throw ModelError("an initializer has no name");
-      if (index_.find(t.name) != kNone) throw ModelError("initializer '" + std::string(t.name) + "' is defined twice");
       const uint32_t id = add_value(t.name);
+      if (id == kNone) throw ModelError("initializer '" + std::string(t.name) + "' is defined twice");
       Value& v = values_[id];
       v.dtype = t.data_type;
       v.rank_known = true;
@@ -322,15 +345,14 @@ class Walker {
       const onnx::Node& n = nodes()[ni];
       for (std::string_view out : n.outputs) {
         if (out.empty()) continue;
-        const uint32_t existing = index_.find(out);
-        if (existing != kNone) {
-          const int32_t other = producer_[existing];
+        const uint32_t id = add_value(out);
+        if (id == kNone) {
+          const int32_t other = producer_[index_.find(out)];
           if (other >= 0)
             node_error(n, ni, "output '" + std::string(out) + "' is also produced by " +
                                   node_label(nodes()[static_cast<size_t>(other)], static_cast<size_t>(other)));
           node_error(n, ni, "output '" + std::string(out) + "' is also an initializer or graph input");
         }
-        const uint32_t id = add_value(out);
         producer_[id] = static_cast<int32_t>(ni);
       }
     }
@@ -638,9 +660,16 @@ class Walker {
       const size_t ni = order_[step];
       const onnx::Node& n = nodes()[ni];
       const int64_t opset = opset_for(n, ni);
-      Layer layer;
+      Layer& layer = profile_.layers.emplace_back();  // capacity reserved: the reference stays valid
       layer.node_index = origin_.empty() ? ni : origin_[ni];
-      layer.name = n.name.empty() ? std::string(n.op_type) + "_" + std::to_string(ni) : std::string(n.name);
+      if (n.name.empty()) {  // unnamed node: "<op type>_<node index>", built in one allocation
+        char digits[24];
+        const auto end = std::to_chars(digits, digits + sizeof digits, ni).ptr;
+        layer.name.reserve(n.op_type.size() + 1 + static_cast<size_t>(end - digits));
+        layer.name.append(n.op_type).append(1, '_').append(digits, end);
+      } else {
+        layer.name.assign(n.name);
+      }
       layer.op_type = std::string(n.op_type);
       layer.domain = std::string(n.domain);
 
@@ -779,7 +808,6 @@ class Walker {
           if (out_ids_[k] != kNone && act_bytes_[out_ids_[k]] > 0)
             profile_.activation_bytes = add_sat(profile_.activation_bytes, act_bytes_[out_ids_[k]]);
       }
-      profile_.layers.push_back(std::move(layer));
     }
   }
 

@@ -118,12 +118,15 @@ void infer_constant_of_shape(OpContext& c) {
       if (!fill_int && !t.floats.empty()) fill_f = t.floats[0];
     }
   }
-  Dims shape;
-  if (!read_ints(s, shape)) {
+  Dims converted;
+  const Dims* shape_ptr = &s->ints;  // the usual int64 shape is read in place
+  if (!s->values_known || (!int_storage(s->dtype) && !read_ints(s, converted))) {
     if (s->rank_known && s->dims.size() == 1 && s->dims[0] >= 0) return set_out(o, dtype, Dims(s->dims[0], -1));
     if (o) o->dtype = dtype;
     return;
   }
+  if (!int_storage(s->dtype)) shape_ptr = &converted;
+  const Dims& shape = *shape_ptr;
   for (int64_t d : shape)
     if (d < 0) c.fail("shape has a negative dim " + std::to_string(d));
   set_out(o, dtype, shape);
