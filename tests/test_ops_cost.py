@@ -817,3 +817,14 @@ def test_group_query_attention(batch, seq, past, past_buffer):
     # QK^T and PV per query head over the `total` valid keys
     assert row["macs"] == batch * hq * seq * total * (d + d)
     assert _ort_output_shapes(model, {n: _weights(*s) for n, s in inputs.items()}) == outs
+
+
+def test_flex_attention_counts_like_attention():
+    b, hq, hkv, sq, skv, d, dv = 1, 4, 2, 6, 9, 8, 5
+    node = helper.make_node("FlexAttention", ["q", "k", "v"], ["y"], name="flex", domain="ai.onnx.preview")
+    inputs = {"q": [b, hq, sq, d], "k": [b, hkv, skv, d], "v": [b, hkv, skv, dv]}
+    model = _model([node], {n: (TensorProto.FLOAT, s) for n, s in inputs.items()}, {}, ["y"], opset=24,
+                   extra_opsets=[("ai.onnx.preview", 1)])
+    row, outs = _row(netscore_fast.profile(model), "ai.onnx.preview::FlexAttention")
+    assert outs[0] == [b, hq, sq, dv]
+    assert row["macs"] == b * hq * sq * skv * (d + dv)  # QK^T (d) and PV (dv) per score

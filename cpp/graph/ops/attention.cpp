@@ -1,6 +1,6 @@
-// Attention (ai.onnx, opset 23), RotaryEmbedding, LinearAttention, TensorScatter, and com.microsoft Attention,
-// MultiHeadAttention, GroupQueryAttention, SkipLayerNormalization, SkipSimplifiedLayerNormalization,
-// RotaryEmbedding, BiasGelu, FastGelu, Gelu, QuickGelu.
+// Attention (ai.onnx, opset 23), FlexAttention (ai.onnx.preview), RotaryEmbedding, LinearAttention,
+// TensorScatter, and com.microsoft Attention, MultiHeadAttention, GroupQueryAttention, SkipLayerNormalization,
+// SkipSimplifiedLayerNormalization, RotaryEmbedding, BiasGelu, FastGelu, Gelu, QuickGelu.
 // MACs: QK^T + PV per head (+ the input projection of com.microsoft Attention).
 #include <algorithm>
 #include <string>
@@ -111,6 +111,19 @@ void infer_onnx_attention(OpContext& ctx) {
 Cost cost_onnx_attention(const OpContext& ctx) {
   return attention_cost(onnx_attention_dims(ctx), ctx.input(3) != nullptr || ctx.attr_int("is_causal", 0) != 0);
 }
+
+// ---- ai.onnx.preview FlexAttention: rank-4 Q, K, V as in Attention; Y (B, Hq, Sq, Dv). The optional
+// score_mod / prob_mod subgraphs are elementwise on the scores and are not counted.
+void infer_flex_attention(OpContext& ctx) {
+  for (size_t i = 0; i < 3; ++i)
+    if (const Value* v = ctx.input(i); v && v->rank_known && v->dims.size() != 4)
+      ctx.fail("Q, K and V must be 4-D, got " + dims_str(v->dims));
+  const AttnDims d = onnx_attention_dims(ctx);
+  const Value* q = ctx.input(0);
+  set_output(ctx, 0, d.dtype, q->rank_known, {d.batch, d.q_heads, d.q_seq, d.v_head});
+}
+
+Cost cost_flex_attention(const OpContext& ctx) { return attention_cost(onnx_attention_dims(ctx), false); }
 
 // ---- com.microsoft Attention: input (B, S, D_in) x weights (D_in, Dq + Dk + Dv) + bias, num_heads heads;
 // past (2, B, N, P, H) -> present (2, B, N, P + S, H).
@@ -408,6 +421,7 @@ void infer_tensor_scatter(OpContext& ctx) {
 void register_attention(OpRegistry& r) {
   // Masks, caches and sequence lengths are not weights.
   r.add("", "Attention", OpDef{infer_onnx_attention, cost_onnx_attention, bit(0) | bit(1) | bit(2)});
+  r.add("ai.onnx.preview", "FlexAttention", OpDef{infer_flex_attention, cost_flex_attention});
   r.add("", "RotaryEmbedding", OpDef{infer_same_as_input, cost_rotary, bit(0)});   // cos/sin caches are tables
   r.add("", "LinearAttention", OpDef{infer_linear_attention, cost_linear_attention, bit(0) | bit(1) | bit(2)});
   r.add("", "TensorScatter", OpDef{infer_tensor_scatter, nullptr, 0});                // caches are state
