@@ -522,19 +522,6 @@ void decode_attribute(Reader r, Attribute& a, int graph_depth, int depth) {
 }
 
 void decode_node(Reader r, Node& n, int graph_depth, int depth) {
-  {  // size the lists once from the fields present (node messages are short; this pass only skips)
-    size_t inputs = 0, outputs = 0, attributes = 0;
-    Reader c = r;
-    while (c.next()) {
-      inputs += c.field() == fl::kNodeInput;
-      outputs += c.field() == fl::kNodeOutput;
-      attributes += c.field() == fl::kNodeAttribute;
-      c.skip();
-    }
-    n.inputs.reserve(inputs);
-    n.outputs.reserve(outputs);
-    n.attributes.reserve(attributes);
-  }
   while (r.next()) {
     switch (r.field()) {
       case fl::kNodeInput: n.inputs.push_back(r.get_string()); break;
