@@ -225,6 +225,17 @@ void infer_multinomial(OpContext& c) {
   set_out(o, dtype, {x->rank_known ? x->dims[0] : -1, samples});
 }
 
+// HannWindow, HammingWindow, BlackmanWindow: a [size] window of output_datatype (default float).
+void infer_window(OpContext& c) {
+  const Value* size = c.input(0);
+  if (!size) c.fail("needs the size input");
+  const int32_t dtype = static_cast<int32_t>(c.attr_int("output_datatype", onnx::kFloat));
+  Dims n;
+  if (!read_ints(size, n)) return set_out(c.output(0), dtype, {-1});
+  if (n.size() != 1 || n[0] < 0) c.fail("size must be a non-negative scalar");
+  set_out(c.output(0), dtype, {n[0]});
+}
+
 }  // namespace
 
 void register_constant(OpRegistry& r) {
@@ -245,6 +256,9 @@ void register_constant(OpRegistry& r) {
   r.add("", "RandomUniformLike", def(infer_random_like, false));
   r.add("", "Bernoulli", def(infer_random_like, false));
   r.add("", "Multinomial", def(infer_multinomial, false));
+  r.add("", "HannWindow", def(infer_window, true));
+  r.add("", "HammingWindow", def(infer_window, true));
+  r.add("", "BlackmanWindow", def(infer_window, true));
 }
 
 }  // namespace netscore::graph

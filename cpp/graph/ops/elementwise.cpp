@@ -376,6 +376,40 @@ void infer_clip(OpContext& c) {
   }
 }
 
+// SwiGLU(A, B) = Swish_alpha(A) * B: identical shapes, no broadcasting.
+void infer_swiglu(OpContext& c) {
+  const Value* a = c.input(0);
+  const Value* b = c.input(1);
+  if (!a || !b) c.fail("needs the gate A and the value B");
+  if (a->rank_known && b->rank_known) {
+    if (a->dims.size() != b->dims.size()) c.fail("A and B must have the same shape");
+    for (size_t i = 0; i < a->dims.size(); ++i)
+      if (a->dims[i] >= 0 && b->dims[i] >= 0 && a->dims[i] != b->dims[i])
+        c.fail("A " + dims_str(a->dims) + " and B " + dims_str(b->dims) + " must have the same shape");
+  }
+  Value* o = c.output(0);
+  if (!o) return;
+  o->dtype = a->dtype;
+  o->rank_known = a->rank_known || b->rank_known;
+  o->dims = a->rank_known ? a->dims : b->dims;
+  if (a->rank_known && b->rank_known)
+    for (size_t i = 0; i < o->dims.size(); ++i)
+      if (o->dims[i] < 0) o->dims[i] = b->dims[i];
+}
+
+Cost cost_swiglu(const OpContext& c) {  // the Swish of the gate, then one multiply
+  Cost cost;
+  const Value* o = c.output(0);
+  const int64_t n = o ? o->numel() : -1;
+  const int64_t swish = cost::elementwise_flops_per_element("Swish"), mul = cost::elementwise_flops_per_element("Mul");
+  if (n < 0 || swish < 0 || mul < 0) {
+    cost.known = false;
+    return cost;
+  }
+  cost.flops = mul_sat(n, swish + mul);
+  return cost;
+}
+
 Cost cost_elementwise(const OpContext& c) {
   Cost cost;
   const Value* o = c.output(0);
@@ -413,6 +447,9 @@ void register_elementwise(OpRegistry& r) {
       "Tanh", "Softplus", "Softsign", "Gelu", "Mish", "ThresholdedRelu", "Shrink", "Swish"};
   for (std::string_view op : kUnary) r.add("", op, def(infer_unary, ~0ull));
   r.add("", "Clip", def(infer_clip, 0b001));  // min and max are bounds, not weights
+  OpDef swiglu = def(infer_swiglu, ~0ull);
+  swiglu.cost = cost_swiglu;
+  r.add("", "SwiGLU", swiglu);
 }
 
 }  // namespace netscore::graph

@@ -945,6 +945,93 @@ void infer_onehot(OpContext& c) {
   set_out(o, vals.dtype, out);
 }
 
+// ---- BitCast, CenterCropPad, Unique, NonMaxSuppression --------------------------------------------------
+
+void infer_bitcast(OpContext& c) {
+  const Value& x = need(c, 0, "input");
+  if (!c.has_attr("to")) c.fail("needs the 'to' attribute");
+  const int64_t to = c.attr_int("to", 0);
+  if (to <= 0 || to > 64) c.fail("invalid target type " + std::to_string(to));
+  const int in_bits = onnx::element_bits(x.dtype), out_bits = onnx::element_bits(static_cast<int32_t>(to));
+  if (in_bits && out_bits && in_bits != out_bits)
+    c.fail("BitCast needs equal bit widths (" + std::to_string(in_bits) + " vs " + std::to_string(out_bits) + ")");
+  Value* o = c.output(0);
+  if (!o) return;
+  o->dtype = static_cast<int32_t>(to);
+  o->rank_known = x.rank_known;
+  o->dims = x.dims;
+}
+
+void infer_center_crop_pad(OpContext& c) {
+  const Value& x = need(c, 0, "input_data");
+  const Value& s = need(c, 1, "shape");
+  Value* o = c.output(0);
+  if (!x.rank_known) {
+    if (o) o->dtype = x.dtype;
+    return;
+  }
+  const int64_t r = static_cast<int64_t>(x.dims.size());
+  Dims axes = c.attr_ints("axes"), shape;
+  if (axes.empty()) {
+    axes.resize(x.dims.size());
+    for (int64_t i = 0; i < r; ++i) axes[static_cast<size_t>(i)] = i;
+  }
+  Dims out = x.dims;
+  const bool known = read_ints(&s, shape);
+  if (known && shape.size() != axes.size())
+    c.fail("shape has " + std::to_string(shape.size()) + " values for " + std::to_string(axes.size()) + " axes");
+  for (size_t i = 0; i < axes.size(); ++i) {
+    auto na = normalize_axis(axes[i], r);
+    if (!na) c.fail("axis " + std::to_string(axes[i]) + " out of range");
+    const int64_t d = known ? shape[i] : -1;
+    if (known && d < 0) c.fail("shape has a negative dim");
+    out[static_cast<size_t>(*na)] = d;  // crop or pad to exactly the requested size
+  }
+  set_out(o, x.dtype, out);
+}
+
+// Unique: the number of distinct values is data dependent (known only when the input's values are).
+void infer_unique(OpContext& c) {
+  const Value& x = need(c, 0, "X");
+  const bool has_axis = c.has_attr("axis");
+  int64_t distinct = -1;
+  if (!has_axis && x.values_known) {
+    if (int_storage(x.dtype)) {
+      Dims v = x.ints;
+      std::sort(v.begin(), v.end());
+      distinct = std::unique(v.begin(), v.end()) - v.begin();
+    } else if (std::none_of(x.floats.begin(), x.floats.end(), [](double f) { return std::isnan(f); })) {
+      std::vector<double> v = x.floats;  // (NaN would break the sort's ordering)
+      std::sort(v.begin(), v.end());
+      distinct = std::unique(v.begin(), v.end()) - v.begin();
+    }
+  }
+  Dims y{distinct};
+  int64_t along = x.numel();
+  if (has_axis) {
+    if (!x.rank_known) {
+      if (Value* o = c.output(0)) o->dtype = x.dtype;
+    } else {
+      auto na = normalize_axis(c.attr_int("axis", 0), static_cast<int64_t>(x.dims.size()));
+      if (!na) c.fail("axis out of range");
+      y = x.dims;
+      y[static_cast<size_t>(*na)] = -1;
+      along = x.dims[static_cast<size_t>(*na)];
+    }
+  }
+  if (!has_axis || x.rank_known) set_out(c.output(0), x.dtype, y);
+  set_out(c.output(1), onnx::kInt64, {distinct});
+  set_out(c.output(2), onnx::kInt64, {along});
+  set_out(c.output(3), onnx::kInt64, {distinct});
+}
+
+// NonMaxSuppression: selected_indices is [num_selected, 3] (batch, class, box); num_selected depends on data.
+void infer_nms(OpContext& c) {
+  need(c, 0, "boxes");
+  need(c, 1, "scores");
+  set_out(c.output(0), onnx::kInt64, {-1, 3});
+}
+
 }  // namespace
 
 void register_tensor(OpRegistry& r) {
@@ -999,6 +1086,10 @@ void register_tensor(OpRegistry& r) {
   r.add("", "OneHot", onehot);
   r.add("", "Trilu", data_only(infer_same_as_input0));
   r.add("", "ReverseSequence", data_only(infer_same_as_input0));
+  r.add("", "BitCast", data_only(infer_bitcast));
+  r.add("", "CenterCropPad", data_only(infer_center_crop_pad));
+  r.add("", "Unique", none(infer_unique));
+  r.add("", "NonMaxSuppression", none(infer_nms));
 }
 
 }  // namespace netscore::graph
