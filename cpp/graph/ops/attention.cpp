@@ -33,7 +33,7 @@ void set_output(OpContext& ctx, size_t i, int32_t dtype, bool rank_known, const 
 }
 
 int64_t div_known(int64_t a, int64_t b) { return a < 0 || b <= 0 ? -1 : a / b; }
-int64_t add_known(int64_t a, int64_t b) { return a < 0 || b < 0 ? -1 : a + b; }
+int64_t add_known(int64_t a, int64_t b) { return add_sat(a, b); }
 
 // Dimensions of one attention computation, -1 where unknown.
 struct AttnDims {
@@ -102,7 +102,7 @@ void infer_onnx_attention(OpContext& ctx) {
     return;
   }
   if (d.four_d) set_output(ctx, 0, d.dtype, true, {d.batch, d.q_heads, d.q_seq, d.v_head});
-  else set_output(ctx, 0, d.dtype, true, {d.batch, d.q_seq, d.q_heads < 0 || d.v_head < 0 ? -1 : d.q_heads * d.v_head});
+  else set_output(ctx, 0, d.dtype, true, {d.batch, d.q_seq, mul_sat(d.q_heads, d.v_head)});
   set_output(ctx, 1, d.dtype, true, {d.batch, d.kv_heads, d.total(), d.head});
   set_output(ctx, 2, d.dtype, true, {d.batch, d.kv_heads, d.total(), d.v_head});
   set_output(ctx, 3, d.dtype, true, {d.batch, d.q_heads, d.q_seq, d.total()});
@@ -220,7 +220,7 @@ AttnDims mha_dims(const OpContext& ctx) {
 
 void infer_mha(OpContext& ctx) {
   const AttnDims d = mha_dims(ctx);
-  set_output(ctx, 0, d.dtype, true, {d.batch, d.q_seq, d.v_head < 0 ? -1 : d.v_head * d.q_heads});
+  set_output(ctx, 0, d.dtype, true, {d.batch, d.q_seq, mul_sat(d.v_head, d.q_heads)});
   set_output(ctx, 1, d.dtype, true, {d.batch, d.q_heads, d.total(), d.head});
   set_output(ctx, 2, d.dtype, true, {d.batch, d.q_heads, d.total(), d.v_head});
 }
@@ -277,7 +277,7 @@ GqaDims gqa_dims(const OpContext& ctx) {
 void infer_gqa(OpContext& ctx) {
   const GqaDims g = gqa_dims(ctx);
   const AttnDims& d = g.d;
-  set_output(ctx, 0, d.dtype, true, {d.batch, d.q_seq, d.head < 0 ? -1 : d.q_heads * d.head});
+  set_output(ctx, 0, d.dtype, true, {d.batch, d.q_seq, mul_sat(d.q_heads, d.head)});
   set_output(ctx, 1, d.dtype, true, {d.batch, d.kv_heads, g.present, d.head});
   set_output(ctx, 2, d.dtype, true, {d.batch, d.kv_heads, g.present, d.head});
 }
@@ -388,7 +388,7 @@ LinearDims linear_attention_dims(const OpContext& ctx) {
 
 void infer_linear_attention(OpContext& ctx) {
   const LinearDims d = linear_attention_dims(ctx);
-  set_output(ctx, 0, d.dtype, true, {d.b, d.t, d.dv < 0 ? -1 : d.hq * d.dv});
+  set_output(ctx, 0, d.dtype, true, {d.b, d.t, mul_sat(d.hq, d.dv)});
   set_output(ctx, 1, d.dtype, true, {d.b, d.hkv, d.dk, d.dv});
 }
 

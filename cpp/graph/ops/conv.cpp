@@ -1,6 +1,7 @@
 // Conv and ConvTranspose: shapes and costs. Standard, depthwise, pointwise and grouped convolutions are one
 // function parameterised by `group`; 1-D, 2-D and 3-D share the same code. Also DeformConv, Col2Im and
 // CausalConvWithState, and com.microsoft FusedConv.
+#include <algorithm>
 #include <string>
 
 #include "graph/cost.h"
@@ -188,14 +189,22 @@ void infer_conv_transpose(OpContext& ctx) {
       const int64_t d = dilations.empty() ? 1 : dilations[i];
       if (s < 1 || d < 1) ctx.fail("strides and dilations must be >= 1");
       if (in < 0 || (k < 0 && !same)) continue;
-      if (same) {
-        out[i] = in * s;
-        continue;
-      }
       const int64_t op = out_pad.empty() ? 0 : out_pad[i];
       const int64_t pb = (valid || pads.empty()) ? 0 : pads[i];
       const int64_t pe = (valid || pads.empty()) ? 0 : pads[i + ns];
-      out[i] = s * (in - 1) + op + (k - 1) * d + 1 - pb - pe;
+      constexpr int64_t kBig = int64_t{1} << 31;  // keeps the size arithmetic in range
+      auto out_of_range = [](int64_t v) { return v > kBig || v < -kBig; };
+      if (out_of_range(s) || out_of_range(d) || out_of_range(k) || out_of_range(op) || out_of_range(pb) ||
+          out_of_range(pe))
+        ctx.fail("kernel, strides, dilations, pads or output_padding out of range");
+      if (same) {
+        out[i] = mul_sat(in, s);
+        continue;
+      }
+      // saturating positive part, then the (bounded) subtractions
+      const int64_t grown =
+          add_sat(in > 0 ? mul_sat(s, in - 1) : 0, add_sat((k - 1) * d + 1, std::max<int64_t>(op, 0)));
+      out[i] = grown - (in > 0 ? 0 : s) + std::min<int64_t>(op, 0) - pb - pe;
       if (out[i] < 1) ctx.fail("computed output size " + std::to_string(out[i]) + " is not positive");
     }
   }

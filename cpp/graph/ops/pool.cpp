@@ -120,7 +120,11 @@ void infer_max_unpool(OpContext& ctx) {
     const int64_t in = x.dims[2 + i];
     if (in < 0) continue;
     const int64_t s = strides.empty() ? 1 : strides[i];
-    dims[2 + i] = (in - 1) * s + ks[i] - (pads.empty() ? 0 : pads[i] + pads[i + n]);
+    const int64_t pad = pads.empty() ? 0 : pads[i] + pads[i + n];
+    constexpr int64_t kBig = int64_t{1} << 31;  // keeps the size arithmetic in range
+    if (s < 1 || s > kBig || ks[i] < 1 || ks[i] > kBig || pad < 0 || pad > kBig)
+      ctx.fail("kernel_shape, strides or pads out of range");
+    dims[2 + i] = in == 0 ? ks[i] - s - pad : add_sat(mul_sat(in - 1, s), ks[i]) - pad;
   }
   set_output(ctx, 0, x.dtype, dims);
 }
@@ -167,7 +171,7 @@ Cost cost_roi_align(const OpContext& ctx) {
   if (!y || !y->shape_known()) return {0, 0, false};
   int64_t s = ctx.attr_int("sampling_ratio", 0);
   if (s <= 0) s = 2;
-  return {0, mul_sat(product(y->dims), s * s * 9), true};
+  return {0, mul_sat(product(y->dims), mul_sat(mul_sat(s, s), 9)), true};
 }
 
 }  // namespace

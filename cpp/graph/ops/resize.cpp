@@ -175,12 +175,12 @@ void infer_depth_space(OpContext& ctx) {
   if (ctx.node().op_type == "DepthToSpace") {
     if (d[1] >= 0 && d[1] % (b * b) != 0)
       ctx.fail("channels " + std::to_string(d[1]) + " not divisible by blocksize^2 = " + std::to_string(b * b));
-    d = {d[0], d[1] < 0 ? -1 : d[1] / (b * b), d[2] < 0 ? -1 : d[2] * b, d[3] < 0 ? -1 : d[3] * b};
+    d = {d[0], d[1] < 0 ? -1 : d[1] / (b * b), mul_sat(d[2], b), mul_sat(d[3], b)};
   } else {
     for (int i = 2; i < 4; ++i)
       if (d[i] >= 0 && d[i] % b != 0)
         ctx.fail("spatial dim " + std::to_string(d[i]) + " not divisible by blocksize " + std::to_string(b));
-    d = {d[0], d[1] < 0 ? -1 : d[1] * b * b, d[2] < 0 ? -1 : d[2] / b, d[3] < 0 ? -1 : d[3] / b};
+    d = {d[0], mul_sat(d[1], b * b), d[2] < 0 ? -1 : d[2] / b, d[3] < 0 ? -1 : d[3] / b};
   }
   set_output(ctx, 0, x.dtype, true, d);
 }

@@ -8,6 +8,8 @@ namespace netscore::graph {
 namespace {
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+// Kernel sizes, strides, dilations and pads beyond this are rejected: they keep the arithmetic in range.
+constexpr int64_t kMaxWindowValue = int64_t{1} << 31;
 }  // namespace
 
 std::optional<WindowResult> window_output(const std::vector<int64_t>& in, const std::vector<int64_t>& kernel,
@@ -30,13 +32,14 @@ std::optional<WindowResult> window_output(const std::vector<int64_t>& in, const 
     const int64_t k = kernel[i];
     const int64_t s = strides.empty() ? 1 : strides[i];
     const int64_t d = dilations.empty() ? 1 : dilations[i];
-    if (k < 1 || s < 1 || d < 1) return std::nullopt;
+    if (k < 1 || s < 1 || d < 1 || k > kMaxWindowValue || s > kMaxWindowValue || d > kMaxWindowValue)
+      return std::nullopt;
     const int64_t eff_k = (k - 1) * d + 1;  // span of the dilated window
     int64_t pb = 0, pe = 0;
     if (!same && !valid && !pads.empty()) {
       pb = pads[i];
       pe = pads[i + n];
-      if (pb < 0 || pe < 0) return std::nullopt;
+      if (pb < 0 || pe < 0 || pb > kMaxWindowValue || pe > kMaxWindowValue) return std::nullopt;
     }
     if (in[i] < 0) {  // unknown input dim: output unknown; SAME pads unknown too
       r.out[i] = -1;
