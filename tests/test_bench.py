@@ -376,3 +376,34 @@ def test_plot_without_matplotlib_names_the_extra(small_table, tmp_path, monkeypa
         bench.plot(small_table, tmp_path / "x.png")
     assert cli_main(["bench", "--quick", "--min-time", str(TINY), "--plot", str(tmp_path / "y.png")]) == 2
     assert "netscore-fast[plot]" in capsys.readouterr().err
+
+
+# /proc/cpuinfo as printed by Linux on an aarch64 Raspberry Pi 4 (arch/arm64/kernel/cpuinfo.c field names;
+# the board line comes from the Raspberry Pi kernel). MIDR part numbers from Arm's reference manuals:
+# 0xd08 Cortex-A72, 0xd0c Neoverse-N1, 0xd07 Cortex-A57.
+RPI4_CPUINFO = """processor\t: 0
+BogoMIPS\t: 108.00
+Features\t: fp asimd evtstrm crc32 cpuid
+CPU implementer\t: 0x41
+CPU architecture: 8
+CPU variant\t: 0x0
+CPU part\t: 0xd08
+CPU revision\t: 3
+
+Hardware\t: BCM2835
+Revision\t: c03114
+Model\t\t: Raspberry Pi 4 Model B Rev 1.4
+"""
+
+
+def test_cpu_model_parsing_arm_and_x86():
+    from netscore_fast import _core
+    parse = _core.bench_cpu_model_from_cpuinfo
+    assert parse(RPI4_CPUINFO) == "Raspberry Pi 4 Model B Rev 1.4 (Cortex-A72)"
+    graviton2 = RPI4_CPUINFO.replace("0xd08", "0xd0c").split("\nHardware")[0]
+    assert parse(graviton2) == "Neoverse-N1"
+    jetson = RPI4_CPUINFO.replace("0xd08", "0xd07").split("\nHardware")[0]
+    assert parse(jetson, "NVIDIA Jetson Nano Developer Kit\x00") == "NVIDIA Jetson Nano Developer Kit (Cortex-A57)"
+    x86 = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD Ryzen 9 7950X 16-Core Processor\n"
+    assert parse(x86) == "AMD Ryzen 9 7950X 16-Core Processor"
+    assert parse("") == "unknown"

@@ -238,6 +238,8 @@ void bind_bench(py::module_& m) {
       "bench_quantile", [](std::vector<double> samples, double q) { return bench::quantile(std::move(samples), q); },
       py::arg("samples"), py::arg("q"),
       "The harness's quantile (linear interpolation between order statistics); 0 for no samples.");
+  m.def("bench_cpu_model_from_cpuinfo", &bench::cpu_model_from_cpuinfo, py::arg("proc_cpuinfo_text"),
+        py::arg("device_tree_model") = "", "The CPU model a /proc/cpuinfo text names (x86 or ARM).");
   m.def("bench_cpu_info", &cpu_info_dict,
         "This machine: model, cores, caches, clock, ISA tiers, FMA assumption and FP32 peak per core.");
 

@@ -17,7 +17,7 @@ namespace {
 std::string trim(const std::string& s) {
   const size_t b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return "";
-  const size_t e = s.find_last_not_of(" \t\r\n\0");
+  const size_t e = s.find_last_not_of(" \t\r\n");
   return s.substr(b, e - b + 1);
 }
 
@@ -37,9 +37,8 @@ struct ProcCpuinfo {
   double max_mhz = 0;
 };
 
-ProcCpuinfo read_proc_cpuinfo() {
+ProcCpuinfo parse_proc_cpuinfo(std::istream& f) {
   ProcCpuinfo info;
-  std::ifstream f("/proc/cpuinfo");
   std::string line;
   while (std::getline(f, line)) {
     const size_t colon = line.find(':');
@@ -50,6 +49,11 @@ ProcCpuinfo read_proc_cpuinfo() {
     info.first.emplace(key, value);
   }
   return info;
+}
+
+ProcCpuinfo read_proc_cpuinfo() {
+  std::ifstream f("/proc/cpuinfo");
+  return parse_proc_cpuinfo(f);
 }
 
 std::string lookup(const ProcCpuinfo& info, const std::string& key) {
@@ -69,6 +73,23 @@ std::string arm_part_name(const std::string& implementer, const std::string& par
       {"0xd4f", "Neoverse-V2"}, {"0xd80", "Cortex-A520"}, {"0xd81", "Cortex-A720"}, {"0xd82", "Cortex-X4"}};
   auto it = parts.find(part);
   return it == parts.end() ? "" : it->second;
+}
+
+// x86: "model name". ARM: the board ("Model" line, else the device-tree model) and the core named by
+// "CPU implementer"/"CPU part", e.g. "Raspberry Pi 4 Model B Rev 1.4 (Cortex-A72)".
+std::string model_from_proc(const ProcCpuinfo& proc, const std::string& device_tree_model) {
+  std::string model = lookup(proc, "model name");
+  if (model.empty()) {
+    std::string dt = device_tree_model;  // device-tree strings end in NUL
+    dt.erase(std::remove(dt.begin(), dt.end(), '\0'), dt.end());
+    const std::string board = !lookup(proc, "Model").empty() ? lookup(proc, "Model") : trim(dt);
+    const std::string implementer = lookup(proc, "CPU implementer");
+    const std::string part = lookup(proc, "CPU part");
+    std::string core = arm_part_name(implementer, part);
+    if (core.empty() && !part.empty()) core = "CPU implementer " + implementer + " part " + part;
+    model = board.empty() ? core : (core.empty() ? board : board + " (" + core + ")");
+  }
+  return model.empty() ? "unknown" : model;
 }
 
 int64_t parse_cache_size(const std::string& text) {  // "491520K", "32M"
@@ -199,19 +220,9 @@ CpuInfo detect() {
   c.arch = "unknown";
 #endif
   const ProcCpuinfo proc = read_proc_cpuinfo();
-  c.model = lookup(proc, "model name");
+  c.model = model_from_proc(proc, read_text("/proc/device-tree/model"));
   c.vendor = lookup(proc, "vendor_id");
-  if (c.model.empty()) {  // ARM: board model and core name
-    const std::string board = !lookup(proc, "Model").empty() ? lookup(proc, "Model")
-                                                              : read_text("/proc/device-tree/model");
-    const std::string implementer = lookup(proc, "CPU implementer");
-    const std::string part = lookup(proc, "CPU part");
-    std::string core = arm_part_name(implementer, part);
-    if (core.empty() && !part.empty()) core = "CPU implementer " + implementer + " part " + part;
-    c.model = board.empty() ? core : (core.empty() ? board : board + " (" + core + ")");
-    if (c.vendor.empty()) c.vendor = implementer;
-  }
-  if (c.model.empty()) c.model = "unknown";
+  if (c.vendor.empty()) c.vendor = lookup(proc, "CPU implementer");
   c.logical_cores = int(std::thread::hardware_concurrency());
   c.llc_bytes = last_level_cache_bytes();
 
@@ -253,6 +264,11 @@ std::string compiler_version() {
 #else
   return "unknown";
 #endif
+}
+
+std::string cpu_model_from_cpuinfo(const std::string& proc_cpuinfo_text, const std::string& device_tree_model) {
+  std::istringstream in(proc_cpuinfo_text);
+  return model_from_proc(parse_proc_cpuinfo(in), device_tree_model);
 }
 
 const CpuInfo& cpu_info() {

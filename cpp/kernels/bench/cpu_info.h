@@ -28,6 +28,10 @@ struct CpuInfo {
 // The description of this machine (computed once; the clock loop takes a few milliseconds).
 const CpuInfo& cpu_info();
 
+// The CPU model named by a /proc/cpuinfo text (and the device-tree model string on ARM boards);
+// "unknown" when neither names it. Used by cpu_info(); exposed so the parsing is testable anywhere.
+std::string cpu_model_from_cpuinfo(const std::string& proc_cpuinfo_text, const std::string& device_tree_model);
+
 // The compiler that built this library.
 std::string compiler_version();
 
