@@ -756,7 +756,9 @@ class Walker {
           try {
             c = def->cost(ctx);
           } catch (const UnsupportedConstruct&) {
-            c.known = false;
+            c.known = false;  // a construct the cost function does not handle: list the op as unsupported
+            layer.supported = false;
+            mark_unsupported(n, layer.name);
           } catch (const ModelError&) {
             throw;
           } catch (const std::exception& e) {
@@ -847,10 +849,7 @@ class Walker {
     }
     for (size_t id = 0; id < values_.size(); ++id) {
       if (first_use_[id] < 0 || values_[id].is_const) continue;
-      if (act_bytes_[id] < 0) {
-        ++unknown_sizes_;  // skipped: size unknown
-        continue;
-      }
+      if (act_bytes_[id] < 0) continue;  // size unknown: left out of the peak (its layer shows -1 bytes)
       lives.push_back(TensorLife{act_bytes_[id], first_use_[id], last_use_[id]});
     }
     profile_.peak_activation_bytes = peak_live_bytes(lives, steps);
@@ -889,7 +888,6 @@ class Walker {
   std::vector<char> counted_;
   std::vector<char> integer_admitted_;           // integer root that passed a folded integer-weight op
   std::vector<int64_t> first_use_, last_use_, act_bytes_;
-  int64_t unknown_sizes_ = 0;
   Profile profile_;
 };
 

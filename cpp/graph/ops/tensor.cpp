@@ -511,7 +511,9 @@ void infer_slice(OpContext& c) {
   if (!steps_given) steps.assign(starts.size(), 1);
   if (axes.size() != starts.size() || steps.size() != starts.size())
     c.fail("starts, ends, axes and steps must have the same length");
-  Dims out = x.dims, begin(x.dims.size(), 0), step(x.dims.size(), 1);
+  Dims out(x.dims.begin(), x.dims.end());
+  Dims begin(x.dims.size(), 0);
+  Dims step(x.dims.size(), 1);
   std::vector<char> seen(x.dims.size(), 0);
   for (size_t i = 0; i < starts.size(); ++i) {
     auto na = normalize_axis(axes[i], r);
