@@ -537,6 +537,7 @@ class Walker {
 
   // Fill what inference left unknown (rank, dims, dtype) from value_info / graph outputs.
   void fill_from_value_info(std::string_view name, Value& v) const {
+    if (v.dtype != 0 && v.shape_known()) return;  // nothing left to fill
     const uint32_t at = info_.find(name);
     if (at == kNone) return;
     const onnx::ValueInfo& vi = *infos_[at];
