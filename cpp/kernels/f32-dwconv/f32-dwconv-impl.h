@@ -87,15 +87,12 @@ inline void f32_direct_conv_raw_s1(const DirectConvArgs* p) {
   for (size_t oh0 = 0; oh0 < p->out_h; oh0 += R) {
     const size_t rr = p->out_h - oh0 < size_t(R) ? p->out_h - oh0 : size_t(R);
     for (size_t ow0 = 0; ow0 < p->out_w; ow0 += W) {
-      // Lanes of tap kx that fall inside the image: [first[kx], last[kx]).
-      ptrdiff_t first[KW], last[KW];
-      bool full[KW];
+      // Lanes of tap kx that fall inside the image, prepared once per column block.
+      typename T::Range lanes[KW];
 #pragma GCC unroll 8
       for (int kx = 0; kx < KW; ++kx) {
         const ptrdiff_t start = ptrdiff_t(ow0) + kx - pl;
-        first[kx] = start < 0 ? -start : 0;
-        last[kx] = w - start < W ? w - start : W;
-        full[kx] = first[kx] == 0 && last[kx] == W;
+        lanes[kx] = T::range(start < 0 ? -start : 0, w - start < W ? w - start : W);
       }
       V acc[CO][R];
 #pragma GCC unroll 8
@@ -112,7 +109,7 @@ inline void f32_direct_conv_raw_s1(const DirectConvArgs* p) {
           const float* row = img + ih * w + ptrdiff_t(ow0) - pl;
 #pragma GCC unroll 8
           for (int kx = 0; kx < KW; ++kx) {
-            const V v = full[kx] ? T::load(row + kx) : T::load_range(row + kx, first[kx], last[kx]);
+            const V v = T::load_in(row + kx, lanes[kx]);
 #pragma GCC unroll 8
             for (int r = 0; r < R; ++r) {
               const int ky = ir - r;

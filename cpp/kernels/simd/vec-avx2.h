@@ -29,6 +29,10 @@ struct Vec {
     if (n >= 8) store(p, v);
     else _mm256_maskstore_ps(p, tail_mask(n), v);
   }
+  // A lane range [lo, hi) prepared once and reused for many loads.
+  using Range = __m256i;
+  static Range range(ptrdiff_t lo, ptrdiff_t hi) { return _mm256_andnot_si256(tail_mask(lo), tail_mask(hi)); }
+  static V load_in(const float* p, Range r) { return _mm256_maskload_ps(p, r); }
   // Lanes [lo, hi) from p, zeros elsewhere; masked-off lanes are never read (no fault past the buffer).
   static V load_range(const float* p, ptrdiff_t lo, ptrdiff_t hi) {
     return _mm256_maskload_ps(p, _mm256_andnot_si256(tail_mask(lo), tail_mask(hi)));

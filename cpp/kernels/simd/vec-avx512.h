@@ -25,6 +25,10 @@ struct Vec {
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   static V load_n(const float* p, ptrdiff_t n) { return _mm512_maskz_loadu_ps(tail_mask(n), p); }
   static void store_n(float* p, V v, ptrdiff_t n) { _mm512_mask_storeu_ps(p, tail_mask(n), v); }
+  // A lane range [lo, hi) prepared once and reused for many loads.
+  using Range = __mmask16;
+  static Range range(ptrdiff_t lo, ptrdiff_t hi) { return static_cast<__mmask16>(tail_mask(hi) & ~tail_mask(lo)); }
+  static V load_in(const float* p, Range r) { return _mm512_maskz_loadu_ps(r, p); }
   // Lanes [lo, hi) from p, zeros elsewhere; masked-off lanes are never read (no fault past the buffer).
   static V load_range(const float* p, ptrdiff_t lo, ptrdiff_t hi) {
     return _mm512_maskz_loadu_ps(static_cast<__mmask16>(tail_mask(hi) & ~tail_mask(lo)), p);

@@ -37,6 +37,10 @@ struct Vec {
     vst1q_f32(t, v);
     for (ptrdiff_t i = 0; i < n; ++i) p[i] = t[i];
   }
+  // A lane range [lo, hi) prepared once and reused for many loads.
+  struct Range { ptrdiff_t lo, hi; };
+  static Range range(ptrdiff_t lo, ptrdiff_t hi) { return Range{lo, hi}; }
+  static V load_in(const float* p, Range r) { return r.lo <= 0 && r.hi >= 4 ? vld1q_f32(p) : load_range(p, r.lo, r.hi); }
   // Lanes [lo, hi) from p, zeros elsewhere; only those lanes are read.
   static V load_range(const float* p, ptrdiff_t lo, ptrdiff_t hi) {
     float t[4] = {0, 0, 0, 0};
