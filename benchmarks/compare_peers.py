@@ -120,7 +120,8 @@ def main(argv=None) -> int:
                     + ", resnet50_full")
     ap.add_argument("--repeat", type=int, default=50, help="minimum timed calls of netscore_fast per model")
     ap.add_argument("--min-time", type=float, default=0.3, help="minimum seconds of netscore_fast timing per model")
-    ap.add_argument("--peer-repeat", type=int, default=5, help="timed calls of each peer per model")
+    ap.add_argument("--peer-repeat", type=int, default=5, help="minimum timed calls of each peer per model")
+    ap.add_argument("--peer-min-time", type=float, default=0.5, help="minimum seconds of timing per peer and model")
     ap.add_argument("--no-onnx-tool", action="store_true", help="skip onnx-tool (it is slow)")
     ap.add_argument("--import-runs", type=int, default=15)
     ap.add_argument("--json", help="also write the results here")
@@ -148,12 +149,13 @@ def main(argv=None) -> int:
         r.update(nodes=p.num_layers, params=p.params, macs=p.macs)
         ours = timed(lambda: netscore_fast.profile(path), repeat=args.repeat, min_time=args.min_time)
         r.update(ours=med(ours), ours_iqr=iqr(ours))
-        load = timed(lambda: onnx.load(str(path)), repeat=args.peer_repeat, warmup=1)
+        load = timed(lambda: onnx.load(str(path)), repeat=args.peer_repeat, min_time=args.peer_min_time, warmup=1)
         r.update(onnx_load=med(load), onnx_load_iqr=iqr(load))
         if not args.no_onnx_tool:
             graph = onnx_tool_profile(path)
             r["onnx_tool_params"] = int(graph.params) if graph.params is not None else None
-            tool = timed(lambda: onnx_tool_profile(path), repeat=args.peer_repeat, warmup=1)
+            tool = timed(lambda: onnx_tool_profile(path), repeat=args.peer_repeat, min_time=args.peer_min_time,
+                         warmup=1)
             r.update(onnx_tool=med(tool), onnx_tool_iqr=iqr(tool))
         results.append(r)
         print(f"  measured {name}", file=sys.stderr)
