@@ -34,3 +34,26 @@ def test_public_names_resolve():
 
     assert callable(netscore_fast.profile)
     assert module is netscore_fast.profile or callable(module)
+
+
+def test_every_core_name_has_a_stub():
+    """python/netscore_fast/_core.pyi declares every public name the extension exports."""
+    import ast
+    import pathlib
+
+    import netscore_fast
+    from netscore_fast import _core
+
+    stub = pathlib.Path(netscore_fast.__file__).with_name("_core.pyi")
+    tree = ast.parse(stub.read_text())
+    declared = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            declared.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            declared.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            declared.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    exported = {name for name in dir(_core) if not name.startswith("_")}
+    missing = sorted(exported - declared)
+    assert not missing, f"_core.pyi lacks stubs for: {missing}"
