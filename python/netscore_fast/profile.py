@@ -279,7 +279,7 @@ class Profile:
         lines += [f"  {k:<{width}}  {v}" for k, v in kv]
         unsupported = self.unsupported_ops
         if unsupported:
-            lines.append(f"  UNSUPPORTED ops (not counted): " + ", ".join(
+            lines.append("  UNSUPPORTED ops (not counted): " + ", ".join(
                 f"{op} x{len(nodes)}" for op, nodes in sorted(unsupported.items())))
         unknown = self._result.unknown_cost_nodes
         if unknown:
