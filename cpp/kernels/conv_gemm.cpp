@@ -13,7 +13,7 @@ void ConvGemm::init(const Conv2dShape& shape, const float* weights, const float*
   m = s.c_out / s.group;
   k = (s.c_in / s.group) * s.kh * s.kw;
   n = s.out_h() * s.out_w();
-  ukernel = &select_f32_gemm(isa, int64_t(m));
+  ukernel = &select_f32_gemm(isa, int64_t(m), int64_t(n));
   im2col = &select_f32_im2col(isa);
   igemm = select_f32_igemm(*ukernel);
   const size_t mr = ukernel->mr, nr = ukernel->nr;

@@ -292,16 +292,20 @@ void set_isa(Isa isa) {
 }
 
 // ---------------------------------------------------------------- selection
-const F32GemmUkernel& select_f32_gemm(Isa isa, int64_t m) {
+const F32GemmUkernel& select_f32_gemm(Isa isa, int64_t m, int64_t n) {
   check_isa_supported(isa);
   isa = f32_tier(isa);
   const F32GemmUkernel& main = first_of(f32_gemm_ukernels(), isa, "f32-gemm");
-  // Rows wasted by padding M up to the tile; a shorter tile wins when the main one wastes over a quarter.
-  auto waste = [m](const F32GemmUkernel& e) { return double(round_up(size_t(m), size_t(e.mr)) - size_t(m)) / double(m); };
+  // Useful fraction of the computed tile area once M and N are padded up to whole tiles; the default tile
+  // keeps its place unless another one wastes clearly less (5%), since it is the best-balanced one.
+  auto fit = [m, n](const F32GemmUkernel& e) {
+    const double fm = double(m) / double(round_up(size_t(m), size_t(e.mr)));
+    const double fn = n > 0 ? double(n) / double(round_up(size_t(n), size_t(e.nr))) : 1.0;
+    return fm * fn;
+  };
   const F32GemmUkernel* best = &main;
-  if (waste(main) > 0.25)
-    for (const F32GemmUkernel& e : f32_gemm_ukernels())
-      if (e.isa == isa && waste(e) < waste(*best)) best = &e;
+  for (const F32GemmUkernel& e : f32_gemm_ukernels())
+    if (e.isa == isa && fit(e) > fit(*best) * 1.05) best = &e;
   return *best;
 }
 

@@ -34,7 +34,7 @@ Gemm::Gemm(const GemmShape& shape, const float* b, const float* bias, Activation
     im.nr = im.gemv->nr;
     name_ = im.gemv->name;
   } else {
-    im.tile = &select_f32_gemm(isa, int64_t(m));
+    im.tile = &select_f32_gemm(isa, int64_t(m), int64_t(n));
     im.nr = im.tile->nr;
     name_ = im.tile->name;
     im.kc = std::max<size_t>(64, (32768 / (im.nr * sizeof(float))) / 8 * 8);

@@ -134,7 +134,8 @@ Table<Qs8RequantUkernel> qs8_requant_ukernels();
 // ---- selection (dispatch.cpp): the one place that maps (tier, shape) to a micro-kernel. Throws
 // std::invalid_argument if `isa` cannot run here.
 void check_isa_supported(Isa isa);
-const F32GemmUkernel& select_f32_gemm(Isa isa, int64_t m);
+// m, n: GEMM rows and columns (n <= 0: unknown, judge by m only).
+const F32GemmUkernel& select_f32_gemm(Isa isa, int64_t m, int64_t n);
 const F32GemvUkernel& select_f32_gemv(Isa isa);
 const F32Im2colUkernel& select_f32_im2col(Isa isa);
 // The indirect tile matching a GEMM tile, or nullptr.
