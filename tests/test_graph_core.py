@@ -524,3 +524,14 @@ def test_model_local_function_is_inlined():
     assert p.macs == 24
     assert p.flops == 48 + 6 + 24 + 6
     assert p.params == 12
+
+
+def test_recursive_function_is_an_error_not_a_hang():
+    # local::Loopy calls itself: inlining stops at a fixed depth with a ModelError naming the function.
+    body = [helper.make_node("Loopy", ["X"], ["Y"], domain="local")]
+    fn = helper.make_function("local", "Loopy", ["X"], ["Y"], body, [helper.make_opsetid("", 17)])
+    m = _model([helper.make_node("Loopy", ["inp"], ["out"], name="call", domain="local")],
+               [_vi("inp", F, [2])], [_vi("out", F, None)], extra_opsets=[("local", 1)])
+    m.functions.append(fn)
+    with pytest.raises(ModelError, match=r"function 'Loopy' nests deeper"):
+        netscore_fast.profile(m)
