@@ -345,7 +345,7 @@ const F32DirectConvUkernel* select_f32_gconv(Isa isa, const Conv2dShape& s) {
   const int64_t cin_g = s.c_in / s.group, cout_g = s.c_out / s.group;
   int co = 0;
   if (s.group > 1 && cout_g <= 8 && cin_g <= 16) co = 4;
-  else if (s.group == 1 && cin_g <= 4 && s.kh * s.kw >= 9) co = 8;
+  else if (s.group == 1 && cin_g <= 4 && s.kh == 3 && s.kw == 3) co = 8;  // measured on 3x3 stems only
   if (!co) return nullptr;
   const bool undilated = s.dil_h == 1 && s.dil_w == 1;
   const F32DirectConvUkernel* e = find(f32_gconv_ukernels(), isa, [&](const F32DirectConvUkernel& k) {

@@ -159,7 +159,7 @@ void test_conv(Isa isa, std::mt19937& rng, bool quick) {
       conv(1, 5, 9, 9, 4, 3, 1, 1),           // 4 output channels: the short GEMM tiles
       conv(1, 5, 9, 9, 12, 3, 1, 1),          // 12 output channels on a small image: the 12-row tile
       conv(1, 3, 20, 21, 12, 3, 2, 1),         // stem, tiny K: direct 8-channel 3x3 s2
-      conv(2, 1, 16, 17, 10, 5, 1, 2),         // tiny K, 5x5: direct 8-channel general
+      conv(2, 1, 16, 17, 10, 3, 1, 1),         // tiny K, 3x3 stride 1: direct 8-channel general
       conv(1, 7, 5, 6, 7, 3, 1, 1, 1, 7),      // depthwise on an image narrower than a vector
       conv(1, 4, 6, 40, 4, 5, 1, 3, 1, 4),     // depthwise 5x5 with pads wider than the kernel reach
   };
