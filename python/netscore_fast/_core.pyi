@@ -64,6 +64,60 @@ def bench_cpu_model_from_cpuinfo(proc_cpuinfo_text: str, device_tree_model: str 
 def bench_time_op(spec: Dict[str, object], threads: int = 1, min_time: float = 0.1,
                   cold_cache: bool = False) -> BenchRow: ...
 def bench_time_model_file(path: str, input_shapes: InputShapes, batch_size: int = 1, threads: int = 1,
-                          min_time: float = 0.1, cold_cache: bool = False) -> List[BenchRow]: ...
+                          min_time: float = 0.1, cold_cache: bool = False,
+                          sequence: bool = True) -> Dict[str, object]: ...
 def bench_time_model_buffer(buffer: Buffer, source_name: str, input_shapes: InputShapes, batch_size: int = 1,
-                            threads: int = 1, min_time: float = 0.1, cold_cache: bool = False) -> List[BenchRow]: ...
+                            threads: int = 1, min_time: float = 0.1, cold_cache: bool = False,
+                            sequence: bool = True) -> Dict[str, object]: ...
+
+# --- micro-kernels called directly (bind_kernels.cpp): submodule _core.kernels ------------------
+import numpy as _np
+
+class kernels:
+    """Submodule: direct calls of the micro-kernels on numpy arrays (NCHW, OIHW) and ISA dispatch.
+    Every call takes isa=<tier> (default: active_isa()); return_kernel=True also returns the micro-kernel name."""
+
+    @staticmethod
+    def supported_isas() -> List[str]: ...
+    @staticmethod
+    def best_isa() -> str: ...
+    @staticmethod
+    def active_isa() -> str: ...
+    @staticmethod
+    def set_isa(isa: str) -> None: ...
+    @staticmethod
+    def conv2d(x: _np.ndarray, w: _np.ndarray, b: Union[_np.ndarray, None] = None, strides: Sequence[int] = ...,
+               pads: Sequence[int] = ..., dilations: Sequence[int] = ..., group: int = 1, activation: str = "none",
+               clip_min: float = 0.0, clip_max: float = 6.0, isa: Union[str, None] = None, threads: int = 1,
+               return_kernel: bool = False) -> object: ...
+    @staticmethod
+    def dwconv(x: _np.ndarray, w: _np.ndarray, b: Union[_np.ndarray, None] = None, strides: Sequence[int] = ...,
+               pads: Sequence[int] = ..., dilations: Sequence[int] = ..., activation: str = "none",
+               isa: Union[str, None] = None, return_kernel: bool = False) -> object: ...
+    @staticmethod
+    def gemm(x: _np.ndarray, w: _np.ndarray, b: Union[_np.ndarray, None] = None, trans_b: bool = True,
+             activation: str = "none", clip_min: float = 0.0, clip_max: float = 6.0, isa: Union[str, None] = None,
+             threads: int = 1, return_kernel: bool = False) -> object: ...
+    @staticmethod
+    def pool(x: _np.ndarray, kind: str = "max", kernel: Sequence[int] = ..., strides: Sequence[int] = ...,
+             pads: Sequence[int] = ..., dilations: Sequence[int] = ..., ceil_mode: bool = False,
+             count_include_pad: bool = False, isa: Union[str, None] = None, return_kernel: bool = False) -> object: ...
+    @staticmethod
+    def global_avg_pool(x: _np.ndarray, isa: Union[str, None] = None) -> _np.ndarray: ...
+    @staticmethod
+    def binary(a: _np.ndarray, b: _np.ndarray, op: str = "add", isa: Union[str, None] = None,
+               threads: int = 1) -> _np.ndarray: ...
+    @staticmethod
+    def unary(x: _np.ndarray, activation: str, clip_min: float = 0.0, clip_max: float = 6.0,
+              isa: Union[str, None] = None) -> _np.ndarray: ...
+    @staticmethod
+    def qconv2d(x: _np.ndarray, w: _np.ndarray, b: Union[_np.ndarray, None] = None, x_scale: float = 1.0,
+                x_zero_point: int = 0, w_scale: float = 1.0, y_scale: float = 1.0, y_zero_point: int = 0,
+                strides: Sequence[int] = ..., pads: Sequence[int] = ..., dilations: Sequence[int] = ...,
+                group: int = 1, activation: str = "none", clip_min: float = 0.0, clip_max: float = 6.0,
+                isa: Union[str, None] = None, return_kernel: bool = False) -> object: ...
+    @staticmethod
+    def qgemm(x: _np.ndarray, w: _np.ndarray, b: Union[_np.ndarray, None] = None, x_scale: float = 1.0,
+              x_zero_point: int = 0, w_scale: float = 1.0, y_scale: float = 1.0, y_zero_point: int = 0,
+              trans_b: bool = True, activation: str = "none", clip_min: float = 0.0, clip_max: float = 6.0,
+              isa: Union[str, None] = None, return_kernel: bool = False) -> object: ...
