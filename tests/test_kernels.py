@@ -415,12 +415,27 @@ def test_onnx_backend_node_cases(isa):
 
 
 # ------------------------------------------------------------------ the C++ reference tests
+def _native_elf(path: pathlib.Path) -> bool:
+    """True if `path` is an ELF executable for this machine (build/ may also hold the ARM cross build)."""
+    import platform
+    import struct
+    machines = {"x86_64": 62, "AMD64": 62, "aarch64": 183, "arm64": 183}
+    try:
+        head = path.read_bytes()[:20]
+    except OSError:
+        return False
+    if head[:4] != b"\x7fELF" or len(head) < 20:
+        return False
+    return struct.unpack("<H", head[18:20])[0] == machines.get(platform.machine(), -1)
+
+
 def _cpp_test_binary():
     env = os.environ.get("NETSCORE_TEST_KERNELS_BIN")
     if env:
         return pathlib.Path(env)
     root = pathlib.Path(__file__).resolve().parents[1]
-    found = sorted(root.glob("build/*/cpp/tests/test_kernels"), key=lambda p: p.stat().st_mtime)
+    found = sorted((p for p in root.glob("build/*/cpp/tests/test_kernels") if _native_elf(p)),
+                   key=lambda p: p.stat().st_mtime)
     return found[-1] if found else None
 
 
