@@ -407,3 +407,15 @@ def test_cpu_model_parsing_arm_and_x86():
     x86 = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD Ryzen 9 7950X 16-Core Processor\n"
     assert parse(x86) == "AMD Ryzen 9 7950X 16-Core Processor"
     assert parse("") == "unknown"
+
+
+def test_measure_sequence_runs_every_measured_layer(small_table, small):
+    seq = small_table.sequence
+    assert seq is not None and small_table.sequence_s > 0 and seq["samples"] >= 5
+    # The back-to-back run executes every measured row (repeats included), so its work is their sum.
+    measured = [r for r in small_table if r["status"] == "measured"]
+    assert seq["flops"] == sum(r["flops"] for r in measured)
+    assert seq["bytes"] == sum(r["bytes"] for r in measured)
+    assert bench.measure(small, min_time=TINY, sequence=False).sequence_s is None
+    back = bench.BenchTable.from_json(small_table.to_json())
+    assert back.sequence_s == pytest.approx(small_table.sequence_s)

@@ -127,6 +127,7 @@ void put_timing(py::dict& r, const bench::Timing& t, bool measured) {
   r["q1_s"] = measured ? t.q1_s : nan;
   r["q3_s"] = measured ? t.q3_s : nan;
   r["iqr_s"] = measured ? t.iqr_s : nan;
+  r["min_s"] = measured ? t.min_s : nan;
   r["samples"] = t.samples;
   r["flops"] = t.flops;
   r["bytes"] = t.bytes;
@@ -179,6 +180,8 @@ graph::Options graph_options(InputShapes shapes, int64_t batch_size) {
   return o;
 }
 
+py::dict model_result(const bench::ModelTiming& mt);
+
 py::list model_rows(const bench::ModelTiming& mt) {
   py::list rows;
   for (const bench::LayerTiming& l : mt.layers) {
@@ -200,6 +203,21 @@ py::list model_rows(const bench::ModelTiming& mt) {
     rows.append(r);
   }
   return rows;
+}
+
+py::dict model_result(const bench::ModelTiming& mt) {
+  py::dict d;
+  d["rows"] = model_rows(mt);
+  d["total_s"] = mt.total_s;
+  d["distinct_configs"] = mt.distinct_configs;
+  if (mt.sequence.samples > 0) {
+    py::dict seq;
+    put_timing(seq, mt.sequence, true);
+    d["sequence"] = seq;
+  } else {
+    d["sequence"] = py::none();
+  }
+  return d;
 }
 
 // A prepared op held by Python (pytest-benchmark drives run() itself).
@@ -274,24 +292,25 @@ void bind_bench(py::module_& m) {
   m.def(
       "bench_time_model_file",
       [](const std::string& path, InputShapes shapes, int64_t batch_size, int threads, double min_time,
-         bool cold_cache) {
+         bool cold_cache, bool sequence) {
         graph::Options g = graph_options(std::move(shapes), batch_size);
         bench::TimingOptions o = timing_options(threads, min_time, cold_cache);
         bench::ModelTiming mt;
         {
           py::gil_scoped_release release;
-          mt = bench::time_model_file(path, g, o);
+          mt = bench::time_model_file(path, g, o, sequence);
         }
-        return model_rows(mt);
+        return model_result(mt);
       },
       py::arg("path"), py::arg("input_shapes"), py::arg("batch_size") = 1, py::arg("threads") = 1,
-      py::arg("min_time") = 0.1, py::arg("cold_cache") = false,
-      "Per-layer timing of an ONNX file with our kernels (one row per node).");
+      py::arg("min_time") = 0.1, py::arg("cold_cache") = false, py::arg("sequence") = true,
+      "Per-layer timing of an ONNX file with our kernels: {'rows': one dict per node, 'total_s',\n"
+      "'distinct_configs', 'sequence': timing of all measured layers back to back or None}.");
 
   m.def(
       "bench_time_model_buffer",
       [](py::buffer buffer, const std::string& source_name, InputShapes shapes, int64_t batch_size, int threads,
-         double min_time, bool cold_cache) {
+         double min_time, bool cold_cache, bool sequence) {
         graph::Options g = graph_options(std::move(shapes), batch_size);
         bench::TimingOptions o = timing_options(threads, min_time, cold_cache);
         py::buffer_info info = buffer.request();
@@ -302,12 +321,12 @@ void bind_bench(py::module_& m) {
         bench::ModelTiming mt;
         {
           py::gil_scoped_release release;
-          mt = bench::time_model_bytes(data, size, source_name, g, o);
+          mt = bench::time_model_bytes(data, size, source_name, g, o, sequence);
         }
-        return model_rows(mt);
+        return model_result(mt);
       },
       py::arg("buffer"), py::arg("source_name"), py::arg("input_shapes"), py::arg("batch_size") = 1,
-      py::arg("threads") = 1, py::arg("min_time") = 0.1, py::arg("cold_cache") = false,
+      py::arg("threads") = 1, py::arg("min_time") = 0.1, py::arg("cold_cache") = false, py::arg("sequence") = true,
       "Per-layer timing of a serialized ONNX model held in a bytes-like object (read in place).");
 }
 

@@ -121,14 +121,20 @@ class BenchTable:
     flops and bytes (per call), config_id (rows with equal ids share one timing), timed (the row that was
     actually timed), samples, note.
     `machine` holds cpu_info() plus threads; `source` names the model or 'suite'.
+    For a model, `sequence_s` / `sequence_iqr_s` is the median / IQR of running every measured layer back
+    to back in model order, each with its own weights (None when not run): caches then hold what they
+    hold during inference, while `total_s` sums warm-cache per-layer medians.
     """
 
     def __init__(self, rows: Sequence[Mapping[str, Any]], machine: Mapping[str, Any], source: str = "",
-                 threads: int = 1):
+                 threads: int = 1, sequence: Optional[Mapping[str, Any]] = None):
         import numpy as np
         self.source = source
         self.threads = int(threads)
         self.machine = dict(machine)
+        self.sequence = dict(sequence) if sequence else None
+        self.sequence_s: Optional[float] = float(sequence["median_s"]) if sequence else None
+        self.sequence_iqr_s: Optional[float] = float(sequence["iqr_s"]) if sequence else None
         dtype = []
         for col in COLUMNS:
             if col in _TEXT_COLUMNS:
@@ -213,7 +219,7 @@ class BenchTable:
         for r in self:
             rows.append({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()})
         return {"source": self.source, "threads": self.threads, "machine": self.machine,
-                "total_s": self.total_s, "rows": rows}
+                "total_s": self.total_s, "sequence": self.sequence, "rows": rows}
 
     def to_json(self, path: Optional[Union[str, os.PathLike]] = None) -> str:
         """JSON text (NaN written as null); also written to `path` when given."""
@@ -231,7 +237,7 @@ class BenchTable:
             with open(text, encoding="utf-8") as f:
                 text = f.read()
         d = json.loads(text)
-        return cls(d["rows"], d.get("machine", {}), d.get("source", ""), d.get("threads", 1))
+        return cls(d["rows"], d.get("machine", {}), d.get("source", ""), d.get("threads", 1), d.get("sequence"))
 
     def __repr__(self) -> str:
         return f"<BenchTable {self.source!r}: {len(self)} rows, total {self.total_s * 1e3:.3f} ms>"
@@ -250,7 +256,8 @@ def _machine(threads: int) -> Dict[str, Any]:
 def _compute_bound(row: Mapping[str, Any]) -> bool:
     """Conv and GEMM are charted in GFLOP/s; GEMV (streams its weights), pooling and elementwise in GB/s."""
     op = str(row.get("op_type", "")).lower()
-    return op in ("conv", "gemm", "matmul", "qconv", "qgemm", "qlinearconv", "qlinearmatmul") and "gemv" not in str(row.get("kernel", "")) and row.get("flops", 0) > 0
+    compute_op = op in ("conv", "gemm", "matmul", "qconv", "qgemm", "qlinearconv", "qlinearmatmul")
+    return compute_op and "gemv" not in str(row.get("kernel", "")) and row.get("flops", 0) > 0
 
 
 def _efficiency(rows: List[Dict[str, Any]], machine: Mapping[str, Any], threads: int) -> None:
@@ -310,7 +317,7 @@ def _shape_list(input_shapes: InputShapes) -> List[Tuple[str, List[int]]]:
 
 
 def measure(source: Any, *, threads: int = 1, min_time: float = 0.1, input_shapes: InputShapes = None,
-            batch_size: int = 1, cold_cache: bool = False) -> BenchTable:
+            batch_size: int = 1, cold_cache: bool = False, sequence: bool = True) -> BenchTable:
     """Time every node of an ONNX model at its real shape with our kernels; one row per node.
 
     source: a path, a bytes-like serialized ModelProto, or an onnx.ModelProto. Weights are random: only
@@ -318,6 +325,8 @@ def measure(source: Any, *, threads: int = 1, min_time: float = 0.1, input_shape
     threads: kernel threads; min_time: seconds of timing per distinct layer configuration.
     cold_cache: rotate copies of each layer's weights and buffers that together exceed the last-level
         cache, so no layer finds its data cached (an upper bound; the default warm cache is a lower one).
+    sequence: also time all measured layers back to back in model order (BenchTable.sequence_s), the
+        figure comparable with a runtime's end-to-end latency.
     Conv (standard, depthwise, pointwise, grouped) runs with a following Relu/Clip/HardSwish/Sigmoid fused
     when it is the conv's only consumer (that node is then 'fused', time 0); BatchNormalization after a
     conv is 'folded' (time 0), as inference runtimes do; Flatten/Reshape/Identity/Dropout are 'noop'.
@@ -330,8 +339,8 @@ def measure(source: Any, *, threads: int = 1, min_time: float = 0.1, input_shape
         path = os.fspath(source)
         if isinstance(path, bytes):
             path = os.fsdecode(path)
-        rows = _core.bench_time_model_file(path, shapes, int(batch_size), int(threads), float(min_time),
-                                           bool(cold_cache))
+        result = _core.bench_time_model_file(path, shapes, int(batch_size), int(threads), float(min_time),
+                                             bool(cold_cache), bool(sequence))
         name = path
     else:
         if hasattr(source, "SerializeToString") and not isinstance(source, (bytes, bytearray, memoryview)):
@@ -339,12 +348,12 @@ def measure(source: Any, *, threads: int = 1, min_time: float = 0.1, input_shape
             source = source.SerializeToString()
         else:
             name = "<bytes>"
-        rows = _core.bench_time_model_buffer(source, name, shapes, int(batch_size), int(threads), float(min_time),
-                                             bool(cold_cache))
-    rows = [dict(r) for r in rows]
+        result = _core.bench_time_model_buffer(source, name, shapes, int(batch_size), int(threads),
+                                               float(min_time), bool(cold_cache), bool(sequence))
+    rows = [dict(r) for r in result["rows"]]
     machine = _machine(threads)
     _efficiency(rows, machine, threads)
-    return BenchTable(rows, machine, name, threads)
+    return BenchTable(rows, machine, name, threads, result["sequence"])
 
 
 # --- single-node ONNX models (shared with the onnxruntime benchmark and the tests) ---------------------
@@ -555,8 +564,11 @@ def _cli_bench(args) -> int:
         print()
         n_measured = int(sum(1 for s in table["status"] if s == MEASURED))
         n_timed = int(table["timed"].sum())
-        print(f"model total: {_fmt_time(table.total_s)} per inference ({threads} thread(s); {n_measured} nodes "
-              f"measured, {n_timed} distinct configurations timed)")
+        print(f"model total: {_fmt_time(table.total_s)} per inference, sum of per-layer medians ({threads} "
+              f"thread(s); {n_measured} nodes measured, {n_timed} distinct configurations timed)")
+        if table.sequence_s is not None:
+            print(f"back to back: {_fmt_time(table.sequence_s)} (IQR {_fmt_time(table.sequence_iqr_s)}) running "
+                  f"every measured layer in model order with its own weights")
         if table.unmeasured:
             print(f"unmeasured (no kernel, not in the total): {', '.join(table.unmeasured[:12])}"
                   + (" ..." if len(table.unmeasured) > 12 else ""))

@@ -37,15 +37,21 @@ struct ModelTiming {
   std::vector<LayerTiming> layers;  // execution order
   int distinct_configs = 0;         // configurations actually timed
   double total_s = 0;               // sum of measured medians (unmeasured nodes excluded)
+  // Every measured layer run back to back in model order, each with its own weights and buffers, so
+  // caches hold what they would during inference (the per-layer medians above are warm-cache figures).
+  Timing sequence;                  // sequence.samples == 0 when not run
 };
 
 // Time every node of an analysed model. `threads` kernel threads (one pool for the whole model).
-ModelTiming time_model(const onnx::Model& model, const graph::Profile& profile, const TimingOptions& options);
+// With `sequence`, also time all measured layers run back to back (ModelTiming::sequence).
+ModelTiming time_model(const onnx::Model& model, const graph::Profile& profile, const TimingOptions& options,
+                       bool sequence = true);
 
 // Decode + analyse + time; errors (ModelError) are prefixed with `source_name`.
 ModelTiming time_model_bytes(const uint8_t* data, size_t size, const std::string& source_name,
-                             const graph::Options& graph_options, const TimingOptions& options);
+                             const graph::Options& graph_options, const TimingOptions& options,
+                             bool sequence = true);
 ModelTiming time_model_file(const std::string& path, const graph::Options& graph_options,
-                            const TimingOptions& options);
+                            const TimingOptions& options, bool sequence = true);
 
 }  // namespace netscore::bench

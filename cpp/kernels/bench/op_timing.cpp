@@ -2,6 +2,7 @@
 #include "kernels/bench/op_timing.h"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -20,11 +21,17 @@ void fill_random(std::vector<float>& v, uint64_t seed) {
   }
 }
 
-std::vector<float> random_vector(int64_t n, uint64_t seed) {
+std::vector<float> random_vector(int64_t n, uint64_t seed, float scale = 1.0f) {
   std::vector<float> v(size_t(std::max<int64_t>(n, 1)));
   fill_random(v, seed);
+  if (scale != 1.0f)
+    for (float& x : v) x *= scale;
   return v;
 }
+
+// Weights with variance 1/fan_in (uniform, 12 x 1/12): activations keep their scale from layer to layer
+// when layers run chained (PreparedOp::run_on), so no run drifts into overflow or denormals.
+float weight_scale(int64_t fan_in) { return std::sqrt(12.0f / float(std::max<int64_t>(fan_in, 1))); }
 
 std::vector<int8_t> random_int8(int64_t n, uint64_t seed) {
   std::vector<float> f = random_vector(n, seed);
@@ -54,13 +61,14 @@ std::unique_ptr<kernels::Kernel> make_kernel(const OpSpec& spec, uint64_t seed) 
   switch (spec.kind) {
     case OpSpec::Kind::conv: {
       const Conv2dShape& s = spec.conv;
-      std::vector<float> w = random_vector(s.c_out * (s.c_in / s.group) * s.kh * s.kw, seed);
+      const int64_t fan_in = (s.c_in / s.group) * s.kh * s.kw;
+      std::vector<float> w = random_vector(s.c_out * fan_in, seed, weight_scale(fan_in));
       std::vector<float> b = random_vector(s.c_out, seed + 1);
       return std::make_unique<Conv2d>(s, w.data(), spec.bias ? b.data() : nullptr, spec.act);
     }
     case OpSpec::Kind::gemm: {
       const GemmShape& s = spec.gemm;
-      std::vector<float> w = random_vector(s.k * s.n, seed);
+      std::vector<float> w = random_vector(s.k * s.n, seed, weight_scale(s.k));
       std::vector<float> b = random_vector(s.n, seed + 1);
       return std::make_unique<Gemm>(s, w.data(), spec.bias ? b.data() : nullptr, spec.act);
     }
@@ -149,7 +157,7 @@ std::string OpSpec::key() const {
   return k.str();
 }
 
-PreparedOp::PreparedOp(const OpSpec& spec, int copies) {
+PreparedOp::PreparedOp(const OpSpec& spec, int copies, bool own_buffers) {
   binary_ = spec.kind == OpSpec::Kind::add || spec.kind == OpSpec::Kind::mul;
   copies = std::max(1, copies);
   for (int c = 0; c < copies; ++c) kernels_.push_back(make_kernel(spec, uint64_t(c) * 7 + 1));
@@ -159,6 +167,8 @@ PreparedOp::PreparedOp(const OpSpec& spec, int copies) {
   const int64_t in_elems = in_elems_ * repeat_;
   const int64_t out_elems = out_elems_ * repeat_;
   const int64_t b_elems = binary_ ? product(spec.b_dims) : 0;
+  if (binary_ && !own_buffers) b_.push_back(random_vector(b_elems, 2000));  // run_on's second operand
+  if (!own_buffers) return;
   if (kernels_[0]->element_size() == 1) {  // int8 kernels
     for (int c = 0; c < copies; ++c) {
       qin_.push_back(random_int8(in_elems, 1000 + c));
@@ -184,6 +194,18 @@ void PreparedOp::run(int c, kernels::ThreadPool* pool) {
   else
     for (int64_t r = 0; r < repeat_; ++r)
       kernels_[c]->run_any(in_[c].data() + r * in_elems_, out_[c].data() + r * out_elems_, pool);
+}
+
+void PreparedOp::run_on(const void* in, void* out, kernels::ThreadPool* pool) {
+  const kernels::Kernel& k = *kernels_[0];
+  if (binary_) {
+    static_cast<const kernels::Binary&>(k).run(static_cast<const float*>(in), b_[0].data(), static_cast<float*>(out),
+                                              pool);
+    return;
+  }
+  const int64_t es = k.element_size();
+  for (int64_t r = 0; r < repeat_; ++r)
+    k.run_any(static_cast<const char*>(in) + r * in_elems_ * es, static_cast<char*>(out) + r * out_elems_ * es, pool);
 }
 
 OpTiming time_op(const OpSpec& spec, const TimingOptions& options, kernels::ThreadPool* pool) {

@@ -31,10 +31,14 @@ const char* kind_name(OpSpec::Kind kind);  // "conv", "gemm", ...
 
 // A kernel for `spec` built with seeded random weights, plus `copies` sets of random input and output
 // buffers (and kernel instances when copies > 1, so weights rotate too). run() is what the harness times.
+// Without own buffers, only run_on() may be called: the caller passes input and output (chained layers).
 class PreparedOp {
  public:
-  explicit PreparedOp(const OpSpec& spec, int copies = 1);
+  explicit PreparedOp(const OpSpec& spec, int copies = 1, bool own_buffers = true);
   void run(int copy, kernels::ThreadPool* pool);
+  void run_on(const void* in, void* out, kernels::ThreadPool* pool);  // kernel 0, caller's buffers
+  int64_t input_bytes() const { return in_elems_ * repeat_ * kernel().element_size(); }
+  int64_t output_bytes() const { return out_elems_ * repeat_ * kernel().element_size(); }
   const kernels::Kernel& kernel() const { return *kernels_[0]; }
   int copies() const { return int(kernels_.size()); }
   double flops() const { return kernel().flops() * double(repeat_); }  // per run(), all repeats
