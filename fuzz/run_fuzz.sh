@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the fuzz target and run it for SECONDS with a seed corpus of real models from the onnx wheel.
-# Usage: fuzz/run_fuzz.sh SECONDS [BUILD_DIR]
+# Usage: fuzz/run_fuzz.sh SECONDS [BUILD_DIR] [extra libFuzzer flags...]
+#   e.g. run_fuzz.sh 600 build/fuzz -fork=1 -ignore_crashes=1   (keep going past known crashes)
 # Crashing inputs are written to fuzz/crashes/ (crash-<sha1>); reproduce with: BUILD_DIR/fuzz_model FILE
 set -euo pipefail
 
@@ -37,4 +38,4 @@ PY
 # max_len covers the largest seed (DenseNet-121 graph, ~210 kB); rss_limit guards against blow-ups.
 "$bin" "$corpus" "$seeds" \
   -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=2048 -timeout=10 \
-  -artifact_prefix="$repo/fuzz/crashes/" -print_final_stats=1
+  -artifact_prefix="$repo/fuzz/crashes/" -print_final_stats=1 "${@:3}"
