@@ -178,7 +178,7 @@ class Profile:
         Fields: name, op_type ("domain::Op" outside the default domain), output_shape (text such as
         "1x64x112x112"; several outputs separated by ";", "?" for an unknown dim), params, macs, flops,
         activation_bytes, weight_bytes (int64; -1 = unknown), supported, folded (bool), node_index
-        (position in the model's node list).
+        (position in the model's node list; for a node inlined from a model-local function, the call's).
         """
         if self._layers is None:
             self._layers = self._build_layers()
