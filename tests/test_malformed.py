@@ -383,3 +383,22 @@ def test_small_constant_values_from_every_encoding(encoding):
     assert expected == [2, 6, 4, 15]     # by hand: [2, 60/(2*5)=6, 2, 5] then scaled by [1, 1, 2, 3]
     shapes = nf.profile(data).layer_shapes()
     assert shapes[-1][1] == [expected]
+
+
+def test_untyped_scalar_attribute_is_inferred():
+    # Gemm(transB) with AttributeProto.type left unset (IR v1 writers): x [1,4] @ W[10,4]^T -> [1,10].
+    # By hand: params 40, MACs 1*10*4 = 40. Were `i` not recognised as an INT, transB would read as 0 and
+    # the inner dims (4 vs 10) would contradict.
+    rng = np.random.default_rng(3)
+    w = numpy_helper.from_array(rng.standard_normal((10, 4)).astype(np.float32), "w")
+    graph = helper.make_graph([], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=[w])
+    attribute = ld(1, s("transB")) + vi(3, 1)                      # name, i -- no type (20)
+    node = ld(1, s("x")) + ld(1, s("w")) + ld(2, s("y")) + ld(3, s("fc")) + ld(4, s("Gemm")) + ld(5, attribute)
+    data = model_bytes(graph.SerializeToString() + ld(1, node))
+    parsed = onnx.ModelProto()
+    parsed.ParseFromString(data)
+    assert parsed.graph.node[0].attribute[0].type == 0 and parsed.graph.node[0].attribute[0].i == 1
+    p = nf.profile(data)
+    assert (p.params, p.macs) == (40, 40)
+    assert p.layer_shapes()[0][1] == [[1, 10]]
