@@ -558,7 +558,7 @@ def _cli_bench(args) -> int:
     if args.model:
         mt = args.min_time if args.min_time is not None else (0.02 if args.quick else 0.1)
         table = measure(args.model, threads=threads, min_time=mt, input_shapes=args.input_shape or None,
-                        batch_size=args.batch_size)
+                        batch_size=args.batch_size, cold_cache=args.cold_cache)
         print(_machine_line(table.machine))
         print(table.format())
         print()
@@ -578,7 +578,8 @@ def _cli_bench(args) -> int:
             print(f"  {r['name'][:48]:48s} {r['op_type']:18s} {_fmt_time(r['median_s']):>11s} "
                   f"{100 * r['median_s'] / total:5.1f} %")
     else:
-        table = suite(threads=threads, quick=args.quick, min_time=args.min_time, progress=True)
+        table = suite(threads=threads, quick=args.quick, min_time=args.min_time, cold_cache=args.cold_cache,
+                      progress=True)
         print(_machine_line(table.machine))
         print(table.format())
         print(f"efficiency = GFLOP/s / (peak per core x threads); {table.machine.get('peak_assumption', '')}")

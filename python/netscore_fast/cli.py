@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=1)
     b.add_argument("--quick", action="store_true", help="fewer shapes, shorter timing")
     b.add_argument("--min-time", type=float, default=None, help="seconds of timing per measurement")
+    b.add_argument("--cold-cache", action="store_true",
+                   help="rotate buffer copies larger than the last-level cache (weights come from DRAM)")
     b.add_argument("--out", help="write results as JSON")
     b.add_argument("--plot", help="write a bar chart (PNG)")
     b.add_argument("--input-shape", action="append", type=_shape_arg, default=[], metavar="NAME=D1,D2,...")
