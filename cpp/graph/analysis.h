@@ -14,6 +14,9 @@ struct Options {
   std::vector<std::pair<std::string, std::vector<int64_t>>> input_shapes;
   // Value for a symbolic leading (batch) dim of a graph input not named in input_shapes.
   int64_t batch_size = 1;
+  // false: compute totals, memory and the unsupported/unknown lists only; Profile::layers stays empty
+  // (bulk profiling keeps totals, and building one row per node is most of the walk's allocations).
+  bool want_layers = true;
 };
 
 // -1 marks an unknown dim or an unknown count throughout.
