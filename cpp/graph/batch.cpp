@@ -56,6 +56,8 @@ std::vector<BatchTotals> profile_batch(const std::vector<BatchSource>& sources, 
                                        int threads) {
   std::vector<BatchTotals> results(sources.size());
   if (sources.empty()) return results;
+  Options totals_only = options;  // the results keep totals only: skip building per-node layer rows
+  totals_only.want_layers = false;
   size_t workers = threads > 0 ? static_cast<size_t>(threads) : std::max(1u, std::thread::hardware_concurrency());
   workers = std::min(workers, sources.size());
 
@@ -63,7 +65,7 @@ std::vector<BatchTotals> profile_batch(const std::vector<BatchSource>& sources, 
   auto work = [&] {
     for (size_t i = next.fetch_add(1, std::memory_order_relaxed); i < sources.size();
          i = next.fetch_add(1, std::memory_order_relaxed))
-      results[i] = profile_one(sources[i], options);
+      results[i] = profile_one(sources[i], totals_only);
   };
   if (workers == 1) {
     work();

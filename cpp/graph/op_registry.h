@@ -32,9 +32,11 @@ struct Value {
 
 class OpContext {
  public:
-  OpContext(const onnx::Node& node, int64_t opset, std::vector<const Value*> inputs, std::vector<Value*> outputs,
-            std::string_view model_name)
-      : node_(node), opset_(opset), inputs_(std::move(inputs)), outputs_(std::move(outputs)), model_name_(model_name) {}
+  // `inputs` and `outputs` are borrowed (not copied: one context per node of every walk); they must
+  // outlive the context.
+  OpContext(const onnx::Node& node, int64_t opset, const std::vector<const Value*>& inputs,
+            const std::vector<Value*>& outputs, std::string_view model_name)
+      : node_(node), opset_(opset), inputs_(inputs), outputs_(outputs), model_name_(model_name) {}
 
   const onnx::Node& node() const { return node_; }
   int64_t opset() const { return opset_; }                  // version imported for the node's domain
@@ -61,8 +63,8 @@ class OpContext {
  private:
   const onnx::Node& node_;
   int64_t opset_;
-  std::vector<const Value*> inputs_;
-  std::vector<Value*> outputs_;
+  const std::vector<const Value*>& inputs_;
+  const std::vector<Value*>& outputs_;
   std::string_view model_name_;
 };
 

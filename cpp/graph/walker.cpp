@@ -586,6 +586,20 @@ class Walker {
     return v;
   }
 
+  // The layer's name, built on first use: the node's name, or "<op type>_<node index>" when unnamed.
+  static const std::string& set_layer_name(Layer& layer, const onnx::Node& n, size_t index) {
+    if (!layer.name.empty()) return layer.name;
+    if (n.name.empty()) {
+      char digits[24];
+      const auto end = std::to_chars(digits, digits + sizeof digits, index).ptr;
+      layer.name.reserve(n.op_type.size() + 1 + static_cast<size_t>(end - digits));
+      layer.name.append(n.op_type).append(1, '_').append(digits, end);
+    } else {
+      layer.name.assign(n.name);
+    }
+    return layer.name;
+  }
+
   void mark_unsupported(const onnx::Node& n, const std::string& layer_name) {
     std::string label = op_label(n);
     auto it = unsupported_index_.find(label);
@@ -654,25 +668,26 @@ class Walker {
     last_use_.assign(nv, -1);
     first_use_.assign(nv, -1);
     act_bytes_.assign(nv, -1);
-    profile_.layers.reserve(nn);
+    const bool want_layers = options_.want_layers;
+    if (want_layers) profile_.layers.reserve(nn);
+    Layer scratch_layer;
     std::vector<const Value*> ins;
     std::vector<Value*> outs;
     for (size_t step = 0; step < nn; ++step) {
       const size_t ni = order_[step];
       const onnx::Node& n = nodes()[ni];
       const int64_t opset = opset_for(n, ni);
-      Layer& layer = profile_.layers.emplace_back();  // capacity reserved: the reference stays valid
+      // Without layer rows, one scratch row collects the node's counts; its name is built only when a list
+      // (unsupported ops, unknown costs) needs it.
+      if (!want_layers) scratch_layer = Layer();
+      Layer& layer = want_layers ? profile_.layers.emplace_back()  // capacity reserved: the reference stays valid
+                                 : scratch_layer;
       layer.node_index = origin_.empty() ? ni : origin_[ni];
-      if (n.name.empty()) {  // unnamed node: "<op type>_<node index>", built in one allocation
-        char digits[24];
-        const auto end = std::to_chars(digits, digits + sizeof digits, ni).ptr;
-        layer.name.reserve(n.op_type.size() + 1 + static_cast<size_t>(end - digits));
-        layer.name.append(n.op_type).append(1, '_').append(digits, end);
-      } else {
-        layer.name.assign(n.name);
+      if (want_layers) {
+        set_layer_name(layer, n, ni);
+        layer.op_type.assign(n.op_type);
+        layer.domain.assign(n.domain);
       }
-      layer.op_type = std::string(n.op_type);
-      layer.domain = std::string(n.domain);
 
       const OpDef* def = is_subgraph_op(n) ? nullptr : find_op(n);
       ins.clear();
@@ -731,7 +746,7 @@ class Walker {
           *outs[k] = Value();
           fill_from_value_info(n.outputs[k], *outs[k]);
         }
-        mark_unsupported(n, layer.name);
+        mark_unsupported(n, set_layer_name(layer, n, ni));
       }
       layer.supported = supported;
       layer.folded = folded;
@@ -751,7 +766,7 @@ class Walker {
         // costs
         if (!supported) {
           layer.macs = layer.flops = -1;
-          profile_.unknown_cost_nodes.push_back(layer.name);
+          profile_.unknown_cost_nodes.push_back(set_layer_name(layer, n, ni));
         } else if (def->cost) {
           Cost c;
           try {
@@ -759,7 +774,7 @@ class Walker {
           } catch (const UnsupportedConstruct&) {
             c.known = false;  // a construct the cost function does not handle: list the op as unsupported
             layer.supported = false;
-            mark_unsupported(n, layer.name);
+            mark_unsupported(n, set_layer_name(layer, n, ni));
           } catch (const ModelError&) {
             throw;
           } catch (const std::exception& e) {
@@ -770,7 +785,7 @@ class Walker {
             layer.flops = c.flops;
           } else {
             layer.macs = layer.flops = -1;
-            profile_.unknown_cost_nodes.push_back(layer.name);
+            profile_.unknown_cost_nodes.push_back(set_layer_name(layer, n, ni));
           }
         }
         // activations and liveness
@@ -791,13 +806,15 @@ class Walker {
         }
       }
 
-      layer.input_shapes.reserve(ins.size());
-      for (const Value* v : ins) layer.input_shapes.push_back(v ? v->dims : std::vector<int64_t>());
-      layer.output_shapes.reserve(outs.size());
-      layer.output_dtypes.reserve(outs.size());
-      for (const Value* v : outs) {
-        layer.output_shapes.push_back(v ? v->dims : std::vector<int64_t>());
-        layer.output_dtypes.push_back(v ? v->dtype : 0);
+      if (want_layers) {
+        layer.input_shapes.reserve(ins.size());
+        for (const Value* v : ins) layer.input_shapes.push_back(v ? v->dims : std::vector<int64_t>());
+        layer.output_shapes.reserve(outs.size());
+        layer.output_dtypes.reserve(outs.size());
+        for (const Value* v : outs) {
+          layer.output_shapes.push_back(v ? v->dims : std::vector<int64_t>());
+          layer.output_dtypes.push_back(v ? v->dtype : 0);
+        }
       }
 
       profile_.params = add_sat(profile_.params, layer.params);

@@ -148,7 +148,9 @@ auto with_transposed_operands(const OpContext& ctx, Fn fn) {
   if (!ctx.input(0) || !ctx.input(1)) ctx.fail("needs two operands");
   const Value a = transposed_last2(*ctx.input(0), ctx.attr_int("transA", 0) != 0);
   const Value b = transposed_last2(*ctx.input(1), ctx.attr_int("transB", 0) != 0);
-  OpContext inner(ctx.node(), ctx.opset(), {&a, &b}, {ctx.output(0)}, std::string_view());
+  const std::vector<const Value*> inputs{&a, &b};
+  const std::vector<Value*> outputs{ctx.output(0)};
+  OpContext inner(ctx.node(), ctx.opset(), inputs, outputs, std::string_view());
   return fn(inner);
 }
 

@@ -2,13 +2,7 @@
 // (Sliding-window sizes live in window.cpp.)
 #include "graph/ops/shape_util.h"
 
-#include <limits>
-
 namespace netscore::graph {
-
-namespace {
-constexpr int64_t kSat = std::numeric_limits<int64_t>::max();
-}
 
 std::optional<std::vector<int64_t>> broadcast_shapes(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
   const size_t rank = a.size() > b.size() ? a.size() : b.size();
@@ -33,28 +27,6 @@ std::optional<int64_t> normalize_axis(int64_t axis, int64_t rank) {
   if (rank < 0) return std::nullopt;
   if (axis < -rank || axis >= rank) return std::nullopt;
   return axis < 0 ? axis + rank : axis;
-}
-
-int64_t mul_sat(int64_t a, int64_t b) {
-  if (a < 0 || b < 0) return -1;
-  if (a == 0 || b == 0) return 0;
-  if (a > kSat / b) return kSat;
-  return a * b;
-}
-
-int64_t add_sat(int64_t a, int64_t b) {
-  if (a < 0 || b < 0) return -1;
-  if (a > kSat - b) return kSat;
-  return a + b;
-}
-
-int64_t product(const std::vector<int64_t>& dims) {
-  int64_t p = 1;
-  for (int64_t d : dims) {
-    if (d < 0) return -1;
-    p = mul_sat(p, d);
-  }
-  return p;
 }
 
 }  // namespace netscore::graph

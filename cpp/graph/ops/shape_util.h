@@ -1,6 +1,7 @@
 // Shape arithmetic shared by op families: broadcasting, axis normalisation, sliding-window sizes.
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -14,11 +15,30 @@ std::optional<std::vector<int64_t>> broadcast_shapes(const std::vector<int64_t>&
 // Map a possibly negative axis into [0, rank); std::nullopt when out of range.
 std::optional<int64_t> normalize_axis(int64_t axis, int64_t rank);
 
+// a * b with saturation at INT64_MAX (both >= 0); -1 if either is negative (unknown).
+// Inline: called for every dim of every value the walk touches.
+inline int64_t mul_sat(int64_t a, int64_t b) {
+  constexpr int64_t kSat = std::numeric_limits<int64_t>::max();
+  if (a < 0 || b < 0) return -1;
+  if (a == 0 || b == 0) return 0;
+  if (a > kSat / b) return kSat;
+  return a * b;
+}
+inline int64_t add_sat(int64_t a, int64_t b) {
+  constexpr int64_t kSat = std::numeric_limits<int64_t>::max();
+  if (a < 0 || b < 0) return -1;
+  if (a > kSat - b) return kSat;
+  return a + b;
+}
 // Product of dims, -1 if any is unknown; saturates at INT64_MAX instead of overflowing.
-int64_t product(const std::vector<int64_t>& dims);
-// a * b with saturation (both >= 0); -1 if either is -1.
-int64_t mul_sat(int64_t a, int64_t b);
-int64_t add_sat(int64_t a, int64_t b);
+inline int64_t product(const std::vector<int64_t>& dims) {
+  int64_t p = 1;
+  for (int64_t d : dims) {
+    if (d < 0) return -1;
+    p = mul_sat(p, d);
+  }
+  return p;
+}
 
 // Spatial output size and resolved begin/end pads of Conv, ConvTranspose-free pooling ops and their auto_pad.
 struct WindowResult {
