@@ -7,30 +7,15 @@
 
 #include "graph/cost.h"
 #include "graph/ops/families.h"
+#include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
 
 namespace {
 
-constexpr uint64_t bit(int i) { return 1ull << i; }
-
 // Per attention score: scale (1) + softmax (5: max, subtract, exp, sum, divide).
 constexpr int64_t kFlopsPerScore = 6;
-
-std::string dims_str(const std::vector<int64_t>& d) {
-  std::string s = "[";
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
-  return s + "]";
-}
-
-void set_output(OpContext& ctx, size_t i, int32_t dtype, bool rank_known, const std::vector<int64_t>& dims) {
-  if (Value* v = ctx.output(i)) {
-    v->dtype = dtype;
-    v->rank_known = rank_known;
-    v->dims = rank_known ? dims : std::vector<int64_t>{};
-  }
-}
 
 int64_t div_known(int64_t a, int64_t b) { return a < 0 || b <= 0 ? -1 : a / b; }
 int64_t add_known(int64_t a, int64_t b) { return add_sat(a, b); }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "graph/ops/families.h"
+#include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
@@ -14,36 +15,12 @@ namespace {
 
 using Dims = std::vector<int64_t>;
 
-bool int_storage(int32_t dtype) { return onnx::is_integer_type(dtype); }
-
 // Floating-point values are materialised only up to this size: shape arithmetic never needs more, and
 // filling large weight-like tensors (ConstantOfShape placeholders of stripped models) would dominate.
 constexpr int64_t kMaxFloatValues = 64;
 
 bool keep_values(int32_t dtype, int64_t n) {
   return n >= 0 && n <= (int_storage(dtype) ? onnx::kMaxDecodedElements : kMaxFloatValues);
-}
-
-void set_out(Value* o, int32_t dtype, Dims dims) {
-  if (!o) return;
-  o->dtype = dtype;
-  o->rank_known = true;
-  o->dims = std::move(dims);
-}
-
-bool read_ints(const Value* v, Dims& out) {
-  if (!v || !v->values_known) return false;
-  if (int_storage(v->dtype)) {
-    out = v->ints;
-    return true;
-  }
-  out.resize(v->floats.size());
-  for (size_t i = 0; i < out.size(); ++i) {
-    const double f = v->floats[i];
-    if (!std::isfinite(f) || std::fabs(f) > 9.2e18) return false;
-    out[i] = static_cast<int64_t>(f);
-  }
-  return true;
 }
 
 // Output := a decoded tensor (dims, dtype, values when the decoder kept them).

@@ -10,6 +10,7 @@
 
 #include "graph/cost.h"
 #include "graph/ops/families.h"
+#include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
@@ -17,14 +18,6 @@ namespace netscore::graph {
 namespace {
 
 using Dims = std::vector<int64_t>;
-
-bool int_storage(int32_t dtype) { return onnx::is_integer_type(dtype); }
-
-std::string dims_str(const Dims& d) {
-  std::string s = "[";
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
-  return s + "]";
-}
 
 bool small_enough(const Dims& dims) {
   const int64_t n = product(dims);

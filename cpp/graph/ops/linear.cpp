@@ -6,17 +6,12 @@
 
 #include "graph/cost.h"
 #include "graph/ops/families.h"
+#include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
 
 namespace {
-
-std::string dims_str(const std::vector<int64_t>& d) {
-  std::string s = "[";
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
-  return s + "]";
-}
 
 // Merge two sizes of one dimension: equal, or one unknown; returns -2 on a contradiction.
 int64_t merge_dim(int64_t a, int64_t b) {

@@ -3,37 +3,16 @@
 #include <string>
 
 #include "graph/ops/families.h"
+#include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
 
 namespace {
 
-constexpr uint64_t bit(int i) { return 1ull << i; }
-
 // FLOPs per element of the normalise step: mean (add), subtract mean, square, variance (add), multiply by the
 // inverse standard deviation. Per-row constants (divide by count, sqrt) are ignored.
 constexpr int64_t kNormalizeFlops = 5;
-
-std::string dims_str(const std::vector<int64_t>& d) {
-  std::string s = "[";
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
-  return s + "]";
-}
-
-void set_output(OpContext& ctx, size_t i, int32_t dtype, bool rank_known, const std::vector<int64_t>& dims) {
-  if (Value* v = ctx.output(i)) {
-    v->dtype = dtype;
-    v->rank_known = rank_known;
-    v->dims = rank_known ? dims : std::vector<int64_t>{};
-  }
-}
-
-const Value& data_input(const OpContext& ctx) {
-  const Value* x = ctx.input(0);
-  if (!x) ctx.fail("missing input X");
-  return *x;
-}
 
 // Y has X's type and shape.
 void infer_same_as_input(OpContext& ctx) {

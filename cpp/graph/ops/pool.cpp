@@ -4,33 +4,12 @@
 #include <string>
 
 #include "graph/ops/families.h"
+#include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
 
 namespace {
-
-constexpr uint64_t bit(int i) { return 1ull << i; }
-
-std::string dims_str(const std::vector<int64_t>& d) {
-  std::string s = "[";
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
-  return s + "]";
-}
-
-void set_output(OpContext& ctx, size_t i, int32_t dtype, const std::vector<int64_t>& dims) {
-  if (Value* v = ctx.output(i)) {
-    v->dtype = dtype;
-    v->rank_known = true;
-    v->dims = dims;
-  }
-}
-
-const Value& data_input(const OpContext& ctx) {
-  const Value* x = ctx.input(0);
-  if (!x) ctx.fail("missing input X");
-  return *x;
-}
 
 // MaxPool, AveragePool, LpPool: (N, C, spatial...) -> (N, C, window_output(spatial)).
 void infer_window_pool(OpContext& ctx) {

@@ -5,34 +5,14 @@
 #include <string>
 
 #include "graph/ops/families.h"
+#include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
 
 namespace {
 
-constexpr uint64_t bit(int i) { return 1ull << i; }
 constexpr size_t kNone = SIZE_MAX;
-
-std::string dims_str(const std::vector<int64_t>& d) {
-  std::string s = "[";
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
-  return s + "]";
-}
-
-void set_output(OpContext& ctx, size_t i, int32_t dtype, bool rank_known, const std::vector<int64_t>& dims) {
-  if (Value* v = ctx.output(i)) {
-    v->dtype = dtype;
-    v->rank_known = rank_known;
-    v->dims = rank_known ? dims : std::vector<int64_t>{};
-  }
-}
-
-const Value& data_input(const OpContext& ctx) {
-  const Value* x = ctx.input(0);
-  if (!x) ctx.fail("missing input 0");
-  return *x;
-}
 
 // Type of the quantized output: that of the output zero point when given, else `fallback`.
 int32_t zero_point_type(const OpContext& ctx, size_t zp_index, int32_t fallback) {
@@ -48,7 +28,7 @@ Cost per_element(const OpContext& ctx, size_t index, int64_t flops) {
 
 // QLinearConv: x(0) x_scale x_zp w(3) w_scale w_zp y_scale y_zp(7) B(8).
 void infer_qlinear_conv(OpContext& ctx) {
-  infer_conv_like(ctx, 0, 3, 8, zero_point_type(ctx, 7, data_input(ctx).dtype));
+  infer_conv_like(ctx, 0, 3, 8, zero_point_type(ctx, 7, data_input(ctx, "0").dtype));
 }
 Cost cost_qlinear_conv(const OpContext& ctx) { return cost_conv_like(ctx, 3, ctx.input(8) != nullptr); }
 
@@ -58,7 +38,7 @@ Cost cost_conv_integer(const OpContext& ctx) { return cost_conv_like(ctx, 1, fal
 
 // QLinearMatMul: a(0) a_scale a_zp b(3) b_scale b_zp y_scale y_zp(7).
 void infer_qlinear_matmul(OpContext& ctx) {
-  infer_matmul_like(ctx, 0, 3, zero_point_type(ctx, 7, data_input(ctx).dtype));
+  infer_matmul_like(ctx, 0, 3, zero_point_type(ctx, 7, data_input(ctx, "0").dtype));
 }
 Cost cost_qlinear_matmul(const OpContext& ctx) { return cost_matmul_like(ctx, 0, 3); }
 
@@ -68,7 +48,7 @@ Cost cost_matmul_integer(const OpContext& ctx) { return cost_matmul_like(ctx, 0,
 
 // QuantizeLinear: y = saturate(round(x / scale) + zero_point); type from y_zp, else output_dtype, else uint8.
 void infer_quantize(OpContext& ctx) {
-  const Value& x = data_input(ctx);
+  const Value& x = data_input(ctx, "0");
   int32_t t = static_cast<int32_t>(ctx.attr_int("output_dtype", 0));
   if (t == 0) t = onnx::kUint8;
   set_output(ctx, 0, zero_point_type(ctx, 2, t), x.rank_known, x.dims);
@@ -77,7 +57,7 @@ Cost cost_quantize(const OpContext& ctx) { return per_element(ctx, 0, 4); }  // 
 
 // DequantizeLinear: y = (x - zero_point) * scale; type of the scale (or output_dtype, opset 23).
 void infer_dequantize(OpContext& ctx) {
-  const Value& x = data_input(ctx);
+  const Value& x = data_input(ctx, "0");
   const Value* scale = ctx.input(1);
   int32_t t = static_cast<int32_t>(ctx.attr_int("output_dtype", 0));
   if (t == 0) t = scale && scale->dtype ? scale->dtype : onnx::kFloat;
@@ -87,7 +67,7 @@ Cost cost_dequantize(const OpContext& ctx) { return per_element(ctx, 0, 2); }  /
 
 // DynamicQuantizeLinear: x -> y (uint8, x's shape), y_scale (float scalar), y_zero_point (uint8 scalar).
 void infer_dynamic_quantize(OpContext& ctx) {
-  const Value& x = data_input(ctx);
+  const Value& x = data_input(ctx, "0");
   set_output(ctx, 0, onnx::kUint8, x.rank_known, x.dims);
   set_output(ctx, 1, onnx::kFloat, true, {});
   set_output(ctx, 2, onnx::kUint8, true, {});
@@ -96,7 +76,7 @@ Cost cost_dynamic_quantize(const OpContext& ctx) { return per_element(ctx, 0, 6)
 
 // com.microsoft QLinearAdd / QLinearMul: A(0) A_scale A_zp B(3) B_scale B_zp C_scale C_zp; broadcast A, B.
 void infer_qlinear_binary(OpContext& ctx) {
-  const Value& a = data_input(ctx);
+  const Value& a = data_input(ctx, "0");
   const Value* b = ctx.input(3);
   if (!b) ctx.fail("missing input B");
   if (!a.rank_known || !b->rank_known) {
@@ -115,7 +95,7 @@ Cost cost_qlinear_binary(const OpContext& ctx) {
 
 // com.microsoft QGemm: A(0) a_scale a_zp B(3) b_scale b_zp C(6) y_scale(7) y_zp(8); float output without y_scale.
 void infer_qgemm(OpContext& ctx) {
-  const int32_t t = ctx.input(7) ? zero_point_type(ctx, 8, data_input(ctx).dtype) : onnx::kFloat;
+  const int32_t t = ctx.input(7) ? zero_point_type(ctx, 8, data_input(ctx, "0").dtype) : onnx::kFloat;
   infer_gemm_like(ctx, 0, 3, 6, t);
 }
 Cost cost_qgemm(const OpContext& ctx) { return cost_gemm_like(ctx, 0, 3, ctx.input(6) != nullptr); }
@@ -137,7 +117,7 @@ Layout pool_layout(const OpContext& ctx, const Value& x) {
 }
 
 void infer_qlinear_global_pool(OpContext& ctx) {
-  const Value& x = data_input(ctx);
+  const Value& x = data_input(ctx, "0");
   const int32_t t = zero_point_type(ctx, 4, x.dtype);
   if (!x.rank_known) return set_output(ctx, 0, t, false, {});
   const Layout l = pool_layout(ctx, x);
@@ -147,7 +127,7 @@ void infer_qlinear_global_pool(OpContext& ctx) {
 }
 
 void infer_qlinear_average_pool(OpContext& ctx) {
-  const Value& x = data_input(ctx);
+  const Value& x = data_input(ctx, "0");
   const int32_t t = zero_point_type(ctx, 4, x.dtype);
   const std::vector<int64_t> ks = ctx.attr_ints("kernel_shape");
   if (ks.empty()) ctx.fail("kernel_shape is required");
@@ -177,7 +157,7 @@ Cost cost_qlinear_average_pool(const OpContext& ctx) {
 // com.microsoft MatMulNBits: A (..., K) x B packed to `bits` bits (N, K / block_size, blob) -> (..., N);
 // inputs scales (2), zero_points (3), g_idx (4), bias (5).
 void infer_matmul_nbits(OpContext& ctx) {
-  const Value& a = data_input(ctx);
+  const Value& a = data_input(ctx, "0");
   const int64_t k = ctx.attr_int("K", -1), n = ctx.attr_int("N", -1);
   if (k < 1 || n < 1) ctx.fail("attributes K and N are required");
   if (!a.rank_known) return set_output(ctx, 0, a.dtype, false, {});

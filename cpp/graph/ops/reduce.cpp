@@ -6,27 +6,12 @@
 #include <string>
 
 #include "graph/ops/families.h"
+#include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
 
 namespace {
-
-constexpr uint64_t bit(int i) { return 1ull << i; }
-
-const Value& data_input(const OpContext& ctx) {
-  const Value* x = ctx.input(0);
-  if (!x) ctx.fail("missing input X");
-  return *x;
-}
-
-void set_output(OpContext& ctx, size_t i, int32_t dtype, bool rank_known, const std::vector<int64_t>& dims) {
-  if (Value* v = ctx.output(i)) {
-    v->dtype = dtype;
-    v->rank_known = rank_known;
-    v->dims = rank_known ? dims : std::vector<int64_t>{};
-  }
-}
 
 int64_t checked_axis(const OpContext& ctx, int64_t axis, size_t rank) {
   auto a = normalize_axis(axis, static_cast<int64_t>(rank));

@@ -6,33 +6,12 @@
 #include <string>
 
 #include "graph/ops/families.h"
+#include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
 
 namespace {
-
-constexpr uint64_t bit(int i) { return 1ull << i; }
-
-std::string dims_str(const std::vector<int64_t>& d) {
-  std::string s = "[";
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
-  return s + "]";
-}
-
-const Value& data_input(const OpContext& ctx) {
-  const Value* x = ctx.input(0);
-  if (!x) ctx.fail("missing input X");
-  return *x;
-}
-
-void set_output(OpContext& ctx, size_t i, int32_t dtype, bool rank_known, const std::vector<int64_t>& dims) {
-  if (Value* v = ctx.output(i)) {
-    v->dtype = dtype;
-    v->rank_known = rank_known;
-    v->dims = rank_known ? dims : std::vector<int64_t>{};
-  }
-}
 
 // An optional input that is omitted or given as an empty tensor counts as absent.
 bool present(const Value* v) { return v && !(v->shape_known() && product(v->dims) == 0); }

@@ -3,27 +3,12 @@
 
 #include "graph/cost.h"
 #include "graph/ops/families.h"
+#include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
 
 namespace {
-
-constexpr uint64_t bit(int i) { return 1ull << i; }
-
-std::string dims_str(const std::vector<int64_t>& d) {
-  std::string s = "[";
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
-  return s + "]";
-}
-
-void set_output(OpContext& ctx, size_t i, int32_t dtype, const std::vector<int64_t>& dims) {
-  if (Value* v = ctx.output(i)) {
-    v->dtype = dtype;
-    v->rank_known = true;
-    v->dims = dims;
-  }
-}
 
 int64_t gates_of(std::string_view op) { return op == "LSTM" ? 4 : op == "GRU" ? 3 : 1; }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "graph/ops/families.h"
+#include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
@@ -15,38 +16,7 @@ namespace {
 
 using Dims = std::vector<int64_t>;
 
-std::string dims_str(const Dims& d) {
-  std::string s = "[";
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
-  return s + "]";
-}
-
-bool int_storage(int32_t dtype) { return onnx::is_integer_type(dtype); }
-
-void set_out(Value* o, int32_t dtype, Dims dims) {
-  if (!o) return;
-  o->dtype = dtype;
-  o->rank_known = true;
-  o->dims = std::move(dims);
-}
-
 void set_out_rank_only(Value* o, int32_t dtype, size_t rank) { set_out(o, dtype, Dims(rank, -1)); }
-
-// Known values of an input, as integers (floats truncated); false when not known.
-bool read_ints(const Value* v, Dims& out) {
-  if (!v || !v->values_known) return false;
-  if (int_storage(v->dtype)) {
-    out = v->ints;
-  } else {
-    out.resize(v->floats.size());
-    for (size_t i = 0; i < out.size(); ++i) {
-      const double f = v->floats[i];
-      if (!std::isfinite(f) || std::fabs(f) > 9.2e18) return false;
-      out[i] = static_cast<int64_t>(f);
-    }
-  }
-  return true;
-}
 
 bool small_enough(const Dims& dims) {
   const int64_t n = product(dims);

@@ -1,0 +1,70 @@
+// Small helpers every op family uses: OpDef input masks, dims in messages, reading inputs, setting outputs.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "graph/op_registry.h"
+
+namespace netscore::graph {
+
+// Bit i of an OpDef input mask (param_inputs, stat_inputs).
+constexpr uint64_t bit(int i) { return 1ull << i; }
+
+// "[1,3,224,224]" for error messages (-1 for an unknown dim).
+inline std::string dims_str(const std::vector<int64_t>& d) {
+  std::string s = "[";
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  return s + "]";
+}
+
+// Integer and bool tensors keep their values in Value::ints, the others in Value::floats.
+inline bool int_storage(int32_t dtype) { return onnx::is_integer_type(dtype); }
+
+// The op's first input, which it cannot do without; `label` names it in the error.
+inline const Value& data_input(const OpContext& ctx, std::string_view label = "X") {
+  const Value* x = ctx.input(0);
+  if (!x) ctx.fail("missing input " + std::string(label));
+  return *x;
+}
+
+// Output i (when present) := dtype and, when the rank is known, dims; an unknown rank leaves dims empty.
+inline void set_output(OpContext& ctx, size_t i, int32_t dtype, bool rank_known, const std::vector<int64_t>& dims) {
+  if (Value* v = ctx.output(i)) {
+    v->dtype = dtype;
+    v->rank_known = rank_known;
+    v->dims = rank_known ? dims : std::vector<int64_t>{};
+  }
+}
+inline void set_output(OpContext& ctx, size_t i, int32_t dtype, const std::vector<int64_t>& dims) {
+  set_output(ctx, i, dtype, true, dims);
+}
+
+// Output `o` (when present) := dtype and dims, rank known.
+inline void set_out(Value* o, int32_t dtype, std::vector<int64_t> dims) {
+  if (!o) return;
+  o->dtype = dtype;
+  o->rank_known = true;
+  o->dims = std::move(dims);
+}
+
+// Known values of an input, as integers (floats truncated); false when not known or not representable.
+inline bool read_ints(const Value* v, std::vector<int64_t>& out) {
+  if (!v || !v->values_known) return false;
+  if (int_storage(v->dtype)) {
+    out = v->ints;
+    return true;
+  }
+  out.resize(v->floats.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    const double f = v->floats[i];
+    if (!std::isfinite(f) || std::fabs(f) > 9.2e18) return false;
+    out[i] = static_cast<int64_t>(f);
+  }
+  return true;
+}
+
+}  // namespace netscore::graph
