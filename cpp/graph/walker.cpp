@@ -176,8 +176,32 @@ class Walker {
   Walker(const onnx::Model& model, const Options& options)
       : model_(model), graph_(model.graph), options_(options), registry_(default_registry()) {}
 
+  static constexpr size_t kMaxKeptValues = 1 << 16;
+
+  static std::vector<Value>& thread_values() {
+    thread_local std::vector<Value> values;
+    return values;
+  }
+
+  // Empty the value while keeping its buffers' capacity.
+  static void reset_value(Value& v) {
+    v.dtype = 0;
+    v.rank_known = false;
+    v.dims.clear();
+    v.is_const = false;
+    v.values_known = false;
+    v.ints.clear();
+    v.floats.clear();
+  }
+
   Profile run() {
     if (options_.batch_size < 1) throw ModelError("batch_size must be >= 1");
+    struct TrimWorkspace {  // after a very large model, give its memory back instead of keeping it per thread
+      std::vector<Value>& values;
+      ~TrimWorkspace() {
+        if (values.size() > kMaxKeptValues) std::vector<Value>().swap(values);
+      }
+    } trim{values_};
     inline_functions();
     index_values();
     resolve_node_edges();
@@ -289,9 +313,11 @@ class Walker {
   // ---- value table ---------------------------------------------------------------------------------
   // A new value named `name`; kNone (and nothing added) when the name is already taken.
   uint32_t add_value(std::string_view name) {
-    const uint32_t id = static_cast<uint32_t>(values_.size());
+    const uint32_t id = static_cast<uint32_t>(num_values_);
     if (!index_.insert(name, id)) return kNone;
-    values_.emplace_back();
+    if (num_values_ == values_.size()) values_.emplace_back();
+    else reset_value(values_[num_values_]);
+    ++num_values_;
     producer_.push_back(-1);
     roots_begin_.push_back(0);
     roots_count_.push_back(0);
@@ -662,7 +688,7 @@ class Walker {
 
   void walk() {
     const size_t nn = nodes().size();
-    const size_t nv = values_.size();
+    const size_t nv = num_values_;
     counted_.assign(nv, 0);
     integer_admitted_.assign(nv, 0);
     last_use_.assign(nv, -1);
@@ -708,7 +734,7 @@ class Walker {
           outs.push_back(nullptr);
           continue;
         }
-        values_[id] = Value();
+        reset_value(values_[id]);
         outs.push_back(&values_[id]);
       }
 
@@ -743,7 +769,7 @@ class Walker {
       } else {
         for (size_t k = 0; k < outs.size(); ++k) {
           if (!outs[k]) continue;
-          *outs[k] = Value();
+          reset_value(*outs[k]);
           fill_from_value_info(n.outputs[k], *outs[k]);
         }
         mark_unsupported(n, set_layer_name(layer, n, ni));
@@ -853,7 +879,7 @@ class Walker {
   void finish_memory() {
     const int64_t steps = static_cast<int64_t>(nodes().size());
     std::vector<TensorLife> lives;
-    lives.reserve(values_.size());
+    lives.reserve(num_values_);
     for (uint32_t id : graph_input_ids_) {
       const int64_t b = bytes_of(values_[id].numel(), values_[id].dtype);
       act_bytes_[id] = b;
@@ -865,7 +891,7 @@ class Walker {
       if (id == kNone) throw ModelError("graph output '" + std::string(o.name) + "' is never produced");
       if (first_use_[id] >= 0) last_use_[id] = std::max<int64_t>(steps - 1, 0);
     }
-    for (size_t id = 0; id < values_.size(); ++id) {
+    for (size_t id = 0; id < num_values_; ++id) {
       if (first_use_[id] < 0 || values_[id].is_const) continue;
       if (act_bytes_[id] < 0) continue;  // size unknown: left out of the peak (its layer shows -1 bytes)
       lives.push_back(TensorLife{act_bytes_[id], first_use_[id], last_use_[id]});
@@ -883,7 +909,11 @@ class Walker {
   const Options& options_;
   const OpRegistry& registry_;
 
-  std::vector<Value> values_;
+  // The value table lives in a per-thread workspace that the next walk on the thread reuses: its Values
+  // keep the capacity of their dims/ints/floats, so steady-state (bulk) profiling allocates far less.
+  // Entries [0, num_values_) belong to this walk.
+  std::vector<Value>& values_ = thread_values();
+  size_t num_values_ = 0;
   std::vector<int32_t> producer_;               // node index, -1 for initializers and graph inputs
   // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
   std::vector<uint32_t> roots_begin_, roots_count_, root_pool_, scratch_roots_;

@@ -168,7 +168,7 @@ bool broadcast_all(const OpContext& c, const std::vector<const Value*>& ins, Dim
   for (size_t k = 1; k < ins.size(); ++k) {
     auto b = broadcast_shapes(out, ins[k]->dims);
     if (!b) c.fail("cannot broadcast " + dims_str(out) + " with " + dims_str(ins[k]->dims));
-    out = *b;
+    out = std::move(*b);
   }
   return true;
 }
