@@ -29,8 +29,8 @@ std::string registry_key(std::string_view domain, std::string_view op_type) {
 }  // namespace
 
 int64_t Value::numel() const {
-  if (!shape_known()) return -1;
-  return product(dims);
+  if (!rank_known) return -1;
+  return product(dims);  // -1 when a dim is unknown: one pass instead of shape_known() and then product()
 }
 
 int64_t OpContext::attr_int(std::string_view name, int64_t def) const {

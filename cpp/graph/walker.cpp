@@ -117,7 +117,11 @@ class NameMap {
       n -= 8;
     }
     uint64_t w = 0;
-    std::memcpy(&w, p, n);
+    if (s.size() >= 8) {
+      std::memcpy(&w, s.data() + s.size() - 8, 8);  // the last 8 bytes (overlapping): a fixed-size load
+    } else {
+      std::memcpy(&w, p, n);
+    }
     h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
     return h ^ (h >> 29);
   }

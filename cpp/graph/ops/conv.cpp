@@ -63,9 +63,11 @@ bool read_conv_inputs(const OpContext& ctx, size_t x_index, size_t w_index, Conv
     ci.w1 = w->dims[1];
   }
   auto check_len = [&](std::string_view name, size_t want) {
-    const std::vector<int64_t> v = ctx.attr_ints(name);
-    if (!v.empty() && v.size() != want)
-      ctx.fail(std::string(name) + " has " + std::to_string(v.size()) + " values, expected " + std::to_string(want));
+    const onnx::Attribute* a = ctx.attr(name);
+    if (!a) return;
+    const size_t have = a->type == onnx::AttrType::kInts ? a->ints.size() : ctx.attr_ints(name).size();  // no copy
+    if (have != 0 && have != want)
+      ctx.fail(std::string(name) + " has " + std::to_string(have) + " values, expected " + std::to_string(want));
   };
   check_len("strides", ns);
   check_len("dilations", ns);

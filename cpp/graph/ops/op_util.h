@@ -36,7 +36,8 @@ inline void set_output(OpContext& ctx, size_t i, int32_t dtype, bool rank_known,
   if (Value* v = ctx.output(i)) {
     v->dtype = dtype;
     v->rank_known = rank_known;
-    v->dims = rank_known ? dims : std::vector<int64_t>{};
+    if (rank_known) v->dims.assign(dims.begin(), dims.end());  // reuses the value's buffer
+    else v->dims.clear();
   }
 }
 inline void set_output(OpContext& ctx, size_t i, int32_t dtype, const std::vector<int64_t>& dims) {
@@ -44,11 +45,11 @@ inline void set_output(OpContext& ctx, size_t i, int32_t dtype, const std::vecto
 }
 
 // Output `o` (when present) := dtype and dims, rank known.
-inline void set_out(Value* o, int32_t dtype, std::vector<int64_t> dims) {
+inline void set_out(Value* o, int32_t dtype, const std::vector<int64_t>& dims) {
   if (!o) return;
   o->dtype = dtype;
   o->rank_known = true;
-  o->dims = std::move(dims);
+  o->dims.assign(dims.begin(), dims.end());  // reuses the value's buffer
 }
 
 // Known values of an input, as integers (floats truncated); false when not known or not representable.

@@ -20,9 +20,9 @@ std::optional<int64_t> normalize_axis(int64_t axis, int64_t rank);
 inline int64_t mul_sat(int64_t a, int64_t b) {
   constexpr int64_t kSat = std::numeric_limits<int64_t>::max();
   if (a < 0 || b < 0) return -1;
-  if (a == 0 || b == 0) return 0;
-  if (a > kSat / b) return kSat;
-  return a * b;
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) return kSat;  // one multiply, no division
+  return r;
 }
 inline int64_t add_sat(int64_t a, int64_t b) {
   constexpr int64_t kSat = std::numeric_limits<int64_t>::max();
