@@ -41,6 +41,16 @@ def profile_buffer(buffer: Buffer, source_name: str = "<bytes>", input_shapes: I
                    batch_size: int = 1) -> ProfileResult: ...
 def supported_ops() -> List[str]: ...
 
+# --- many models on a thread pool (bind_batch.cpp) -------------------------------------------------
+BATCH_COLUMNS: Tuple[str, ...]
+"""Column order of profile_batch totals: params, macs, flops, weight_bytes, activation_bytes,
+peak_activation_bytes, bn_stat_params, unsupported."""
+
+def profile_batch(items: List[Union[str, Buffer]], names: List[str], input_shapes: InputShapes,
+                  batch_size: int = 1, threads: int = 0) -> Tuple["_np.ndarray", "_np.ndarray", List[str]]:
+    """Totals int64[n, len(BATCH_COLUMNS)], status int32[n] (0 ok, 1 ModelError, 2 other error), and
+    error messages ("" when ok); the GIL is released while the workers run."""
+
 # --- bench: timing harness, op and per-layer model timing (bind_bench.cpp) ---------------------------
 BenchRow = Dict[str, Union[str, int, float, bool]]
 
