@@ -371,11 +371,17 @@ class Walker {
       graph_input_ids_.push_back(id);
       graph_input_infos_.push_back(&in);
     }
+    out_ids_.clear();  // node outputs' ids, flattened in node order (kNone for an omitted output)
+    out_ids_.reserve(total_outputs);
     for (size_t ni = 0; ni < nodes().size(); ++ni) {
       const onnx::Node& n = nodes()[ni];
       for (std::string_view out : n.outputs) {
-        if (out.empty()) continue;
+        if (out.empty()) {
+          out_ids_.push_back(kNone);
+          continue;
+        }
         const uint32_t id = add_value(out);
+        out_ids_.push_back(id);
         if (id == kNone) {
           const int32_t other = producer_[index_.find(out)];
           if (other >= 0)
@@ -388,7 +394,7 @@ class Walker {
     }
   }
 
-  // Input/output value ids per node, flattened; a missing input is an error.
+  // Input value ids per node, flattened (output ids come from index_values); a missing input is an error.
   void resolve_node_edges() {
     const size_t nn = nodes().size();
     in_begin_.resize(nn + 1);
@@ -402,8 +408,7 @@ class Walker {
     }
     in_begin_[nn] = ni_total;
     out_begin_[nn] = no_total;
-    in_ids_.resize(ni_total);
-    out_ids_.resize(no_total);
+    in_ids_.resize(ni_total);  // out_ids_ was filled by index_values()
     for (size_t i = 0; i < nn; ++i) {
       const onnx::Node& n = nodes()[i];
       for (size_t k = 0; k < n.inputs.size(); ++k) {
@@ -416,10 +421,6 @@ class Walker {
                                  "' is not produced by any node, initializer or graph input");
         }
         in_ids_[in_begin_[i] + k] = id;
-      }
-      for (size_t k = 0; k < n.outputs.size(); ++k) {
-        std::string_view name = n.outputs[k];
-        out_ids_[out_begin_[i] + k] = name.empty() ? kNone : index_.find(name);
       }
     }
   }
@@ -588,7 +589,7 @@ class Walker {
   void set_roots(uint32_t id, const uint32_t* roots, size_t count) {
     roots_begin_[id] = static_cast<uint32_t>(root_pool_.size());
     roots_count_[id] = static_cast<uint32_t>(count);
-    root_pool_.insert(root_pool_.end(), roots, roots + count);
+    for (size_t i = 0; i < count; ++i) root_pool_.push_back(roots[i]);  // mostly 0 or 1 roots
   }
 
   const OpDef* find_op(const onnx::Node& n) {
@@ -700,6 +701,7 @@ class Walker {
     act_bytes_.assign(nv, -1);
     const bool want_layers = options_.want_layers;
     if (want_layers) profile_.layers.reserve(nn);
+    static const Layer kEmptyLayer;
     Layer scratch_layer;
     std::vector<const Value*> ins;
     std::vector<Value*> outs;
@@ -709,7 +711,7 @@ class Walker {
       const int64_t opset = opset_for(n, ni);
       // Without layer rows, one scratch row collects the node's counts; its name is built only when a list
       // (unsupported ops, unknown costs) needs it.
-      if (!want_layers) scratch_layer = Layer();
+      if (!want_layers) scratch_layer = kEmptyLayer;  // copy-assign: the row's buffers are kept
       Layer& layer = want_layers ? profile_.layers.emplace_back()  // capacity reserved: the reference stays valid
                                  : scratch_layer;
       layer.node_index = origin_.empty() ? ni : origin_[ni];

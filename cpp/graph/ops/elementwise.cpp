@@ -166,9 +166,11 @@ bool broadcast_all(const OpContext& c, const std::vector<const Value*>& ins, Dim
   if (!rank_known) return false;
   out = ins[0]->dims;
   for (size_t k = 1; k < ins.size(); ++k) {
-    auto b = broadcast_shapes(out, ins[k]->dims);
-    if (!b) c.fail("cannot broadcast " + dims_str(out) + " with " + dims_str(ins[k]->dims));
-    out = std::move(*b);
+    if (!broadcast_into(out, ins[k]->dims)) {  // the message shows the shape before this input: redo it
+      Dims so_far = ins[0]->dims;
+      for (size_t j = 1; j < k; ++j) broadcast_into(so_far, ins[j]->dims);
+      c.fail("cannot broadcast " + dims_str(so_far) + " with " + dims_str(ins[k]->dims));
+    }
   }
   return true;
 }

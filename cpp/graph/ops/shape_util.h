@@ -11,6 +11,8 @@ namespace netscore::graph {
 // Numpy-style multidirectional broadcast; -1 (unknown) dims stay unknown unless the other side fixes them.
 // Returns std::nullopt when two known dims are incompatible.
 std::optional<std::vector<int64_t>> broadcast_shapes(const std::vector<int64_t>& a, const std::vector<int64_t>& b);
+// The same in place: acc := broadcast(acc, b); false (acc unspecified) when incompatible.
+bool broadcast_into(std::vector<int64_t>& acc, const std::vector<int64_t>& b);
 
 // Map a possibly negative axis into [0, rank); std::nullopt when out of range.
 std::optional<int64_t> normalize_axis(int64_t axis, int64_t rank);
