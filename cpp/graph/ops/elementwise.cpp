@@ -88,6 +88,25 @@ bool is_comparison(Bin op) {
          op == Bin::kGreaterOrEqual || op == Bin::kAnd || op == Bin::kOr || op == Bin::kXor;
 }
 
+// The ops that read the same on integers and floating point: min/max, comparisons, logic, PRelu.
+template <typename T>
+bool eval_common(Bin op, T a, T b, T& r) {
+  switch (op) {
+    case Bin::kMax: r = std::max(a, b); return true;
+    case Bin::kMin: r = std::min(a, b); return true;
+    case Bin::kEqual: r = a == b; return true;
+    case Bin::kLess: r = a < b; return true;
+    case Bin::kLessOrEqual: r = a <= b; return true;
+    case Bin::kGreater: r = a > b; return true;
+    case Bin::kGreaterOrEqual: r = a >= b; return true;
+    case Bin::kAnd: r = (a != 0) && (b != 0); return true;
+    case Bin::kOr: r = (a != 0) || (b != 0); return true;
+    case Bin::kXor: r = (a != 0) != (b != 0); return true;
+    case Bin::kPRelu: r = a < 0 ? a * b : a; return true;
+    default: return false;
+  }
+}
+
 // a op b on integers; false when the result is undefined or would overflow (values then stay unknown).
 bool eval_int(Bin op, int64_t a, int64_t b, bool fmod_attr, bool shift_left, int64_t& r) {
   switch (op) {
@@ -113,16 +132,6 @@ bool eval_int(Bin op, int64_t a, int64_t b, bool fmod_attr, bool shift_left, int
       r = acc;
       return true;
     }
-    case Bin::kMax: r = std::max(a, b); return true;
-    case Bin::kMin: r = std::min(a, b); return true;
-    case Bin::kEqual: r = a == b; return true;
-    case Bin::kLess: r = a < b; return true;
-    case Bin::kLessOrEqual: r = a <= b; return true;
-    case Bin::kGreater: r = a > b; return true;
-    case Bin::kGreaterOrEqual: r = a >= b; return true;
-    case Bin::kAnd: r = (a != 0) && (b != 0); return true;
-    case Bin::kOr: r = (a != 0) || (b != 0); return true;
-    case Bin::kXor: r = (a != 0) != (b != 0); return true;
     case Bin::kBitShift:
       if (b < 0 || b >= 64) return false;
       r = shift_left ? static_cast<int64_t>(static_cast<uint64_t>(a) << b) : static_cast<int64_t>(static_cast<uint64_t>(a) >> b);
@@ -130,8 +139,7 @@ bool eval_int(Bin op, int64_t a, int64_t b, bool fmod_attr, bool shift_left, int
     case Bin::kBitwiseAnd: r = a & b; return true;
     case Bin::kBitwiseOr: r = a | b; return true;
     case Bin::kBitwiseXor: r = a ^ b; return true;
-    case Bin::kPRelu: r = a < 0 ? a * b : a; return true;
-    default: return false;
+    default: return eval_common(op, a, b, r);
   }
 }
 
@@ -143,18 +151,7 @@ bool eval_float(Bin op, double a, double b, bool fmod_attr, double& r) {
     case Bin::kDiv: r = a / b; return true;
     case Bin::kPow: r = std::pow(a, b); return true;
     case Bin::kMod: r = fmod_attr ? std::fmod(a, b) : a - std::floor(a / b) * b; return true;
-    case Bin::kMax: r = std::max(a, b); return true;
-    case Bin::kMin: r = std::min(a, b); return true;
-    case Bin::kEqual: r = a == b; return true;
-    case Bin::kLess: r = a < b; return true;
-    case Bin::kLessOrEqual: r = a <= b; return true;
-    case Bin::kGreater: r = a > b; return true;
-    case Bin::kGreaterOrEqual: r = a >= b; return true;
-    case Bin::kAnd: r = (a != 0) && (b != 0); return true;
-    case Bin::kOr: r = (a != 0) || (b != 0); return true;
-    case Bin::kXor: r = (a != 0) != (b != 0); return true;
-    case Bin::kPRelu: r = a < 0 ? a * b : a; return true;
-    default: return false;
+    default: return eval_common(op, a, b, r);
   }
 }
 

@@ -200,19 +200,25 @@ void infer_flatten(OpContext& c) {
   if (o) copy_values(x, *o);
 }
 
+// Squeeze/Unsqueeze: their axes (attribute before opset 13, input since). False when the output rank cannot
+// be known (axes values or the input rank unknown): the output then gets only the input's dtype.
+bool squeeze_axes(const OpContext& c, const Value& x, Value* o, bool axes_required, Dims& axes, bool& given) {
+  const bool axes_known = read_axes(c, 13, 1, axes, given);
+  if (axes_required && !given) {
+    if (o) o->dtype = x.dtype;
+    c.fail("needs axes");
+  }
+  if (axes_known && x.rank_known) return true;
+  if (o) o->dtype = x.dtype;
+  return false;
+}
+
 void infer_squeeze(OpContext& c) {
   const Value& x = need(c, 0, "data");
   Value* o = c.output(0);
   Dims axes;
   bool given = false;
-  if (!read_axes(c, 13, 1, axes, given)) {
-    if (o) o->dtype = x.dtype;  // axes unknown: rank unknown
-    return;
-  }
-  if (!x.rank_known) {
-    if (o) o->dtype = x.dtype;
-    return;
-  }
+  if (!squeeze_axes(c, x, o, false, axes, given)) return;
   const int64_t r = static_cast<int64_t>(x.dims.size());
   std::vector<char> drop(x.dims.size(), 0);
   if (!given || axes.empty()) {
@@ -244,16 +250,7 @@ void infer_unsqueeze(OpContext& c) {
   Value* o = c.output(0);
   Dims axes;
   bool given = false;
-  if (!read_axes(c, 13, 1, axes, given)) {
-    if (o) o->dtype = x.dtype;
-    if (!given) c.fail("needs axes");
-    return;
-  }
-  if (!given) c.fail("needs axes");
-  if (!x.rank_known) {
-    if (o) o->dtype = x.dtype;
-    return;
-  }
+  if (!squeeze_axes(c, x, o, true, axes, given)) return;
   const int64_t r = static_cast<int64_t>(x.dims.size() + axes.size());
   std::vector<char> inserted(static_cast<size_t>(r), 0);
   for (int64_t a : axes) {
