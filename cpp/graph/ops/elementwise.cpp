@@ -172,6 +172,18 @@ bool broadcast_all(const OpContext& c, const std::vector<const Value*>& ins, Dim
   return true;
 }
 
+// Output shape := the inputs' broadcast shape. True when the output's values can be computed: its shape is
+// known and small, and every input's values are known.
+bool broadcast_output(const OpContext& c, const std::vector<const Value*>& ins, Value& o, Dims& out) {
+  if (!broadcast_all(c, ins, out)) return false;
+  o.rank_known = true;
+  o.dims = out;
+  if (!o.shape_known() || !small_enough(out)) return false;
+  for (const Value* v : ins)
+    if (!v->values_known || !v->shape_known()) return false;
+  return true;
+}
+
 std::vector<const Value*> present_inputs(const OpContext& c) {
   std::vector<const Value*> ins;
   for (size_t i = 0; i < c.num_inputs(); ++i)
@@ -189,12 +201,7 @@ void infer_binary(OpContext& c) {
   if (!o) return;
   o->dtype = is_comparison(op) ? onnx::kBool : ins[0]->dtype;
   Dims out;
-  if (!broadcast_all(c, ins, out)) return;
-  o->rank_known = true;
-  o->dims = out;
-  if (!o->shape_known() || !small_enough(out)) return;
-  for (const Value* v : ins)
-    if (!v->values_known || !v->shape_known()) return;
+  if (!broadcast_output(c, ins, *o, out)) return;
   const std::vector<Dims> idx = broadcast_indices(out, ins);
   const size_t n = static_cast<size_t>(product(out));
   bool any_float = false;
@@ -252,12 +259,7 @@ void infer_where(OpContext& c) {
   o->dtype = x->dtype ? x->dtype : y->dtype;
   const std::vector<const Value*> ins = {cond, x, y};
   Dims out;
-  if (!broadcast_all(c, ins, out)) return;
-  o->rank_known = true;
-  o->dims = out;
-  if (!o->shape_known() || !small_enough(out)) return;
-  for (const Value* v : ins)
-    if (!v->values_known || !v->shape_known()) return;
+  if (!broadcast_output(c, ins, *o, out)) return;
   if (int_storage(x->dtype) != int_storage(y->dtype)) return;
   const std::vector<Dims> idx = broadcast_indices(out, ins);
   const size_t n = static_cast<size_t>(product(out));

@@ -345,32 +345,25 @@ void infer_split(OpContext& c) {
   const Value& x = need(c, 0, "input");
   const size_t n_out = c.num_outputs();
   if (n_out == 0) c.fail("needs at least one output");
+  auto outputs_keep_rank = [&] {  // split sizes unknown: every output has X's rank, its dims unknown
+    for (size_t k = 0; k < n_out; ++k) {
+      Value* o = c.output(k);
+      if (o && x.rank_known) set_out_rank_only(o, x.dtype, x.dims.size());
+      else if (o) o->dtype = x.dtype;
+    }
+  };
   Dims split;
   bool have_split = false;
   if (c.opset() < 13) {
     have_split = c.has_attr("split");
     split = c.attr_ints("split");
     if (!have_split && c.opset() < 2 && c.input(1)) {
-      if (!read_ints(c.input(1), split)) {
-        for (size_t k = 0; k < n_out; ++k) {
-          Value* o = c.output(k);
-          if (o && x.rank_known) set_out_rank_only(o, x.dtype, x.dims.size());
-          else if (o) o->dtype = x.dtype;
-        }
-        return;
-      }
+      if (!read_ints(c.input(1), split)) return outputs_keep_rank();
       have_split = true;
     }
   } else if (c.input(1)) {
     have_split = true;
-    if (!read_ints(c.input(1), split)) {
-      for (size_t k = 0; k < n_out; ++k) {
-        Value* o = c.output(k);
-        if (o && x.rank_known) set_out_rank_only(o, x.dtype, x.dims.size());
-        else if (o) o->dtype = x.dtype;
-      }
-      return;
-    }
+    if (!read_ints(c.input(1), split)) return outputs_keep_rank();
   }
   if (!x.rank_known) {
     for (size_t k = 0; k < n_out; ++k)
