@@ -1,0 +1,54 @@
+// Decode + analyse one model N times in a warm process (one thread) and print the median wall time: the
+// driver for instruction counts of the graph layer under callgrind, which stay repeatable on a loaded machine.
+//
+// Build against the C++ core (no Python), e.g. with -O2 -g for callgrind:
+//   cmake -S . -B build-core -G Ninja -DNETSCORE_BUILD_PYTHON=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+//   ninja -C build-core netscore_core
+//   g++ -O2 -g -std=c++17 -Icpp -Icpp/include benchmarks/profile_loop.cpp build-core/libnetscore_core.a
+//       -lpthread -o profile_loop
+// Run:      profile_loop MODEL.onnx [N=100] [mode=layers|totals|decode]
+// Per-call instructions: the difference of two callgrind runs, (Ir(N=11) - Ir(N=1)) / 10, which removes
+// start-up (registry construction, file mapping):
+//   valgrind --tool=callgrind --callgrind-out-file=/dev/null profile_loop MODEL.onnx 11 totals
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "graph/analysis.h"
+#include "onnx/decode.h"
+#include "onnx/loader.h"
+
+int main(int argc, char** argv) {
+  using namespace netscore;
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s MODEL.onnx [N] [layers|totals|decode]\n", argv[0]);
+    return 2;
+  }
+  const int n = argc > 2 ? std::max(1, std::atoi(argv[2])) : 100;
+  const char* mode = argc > 3 ? argv[3] : "layers";
+  const bool decode_only = std::strcmp(mode, "decode") == 0;
+  graph::Options options;
+  options.want_layers = std::strcmp(mode, "totals") != 0;
+
+  onnx::MappedFile file(argv[1]);
+  std::vector<double> us;
+  int64_t sink = 0;  // keeps the work observable
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (decode_only) {
+      sink += static_cast<int64_t>(onnx::decode_model(file.data(), file.size()).graph.nodes.size());
+    } else {
+      const graph::Profile p = graph::profile_bytes(file.data(), file.size(), argv[1], options);
+      sink += p.macs + static_cast<int64_t>(p.layers.size());
+    }
+    const auto t1 = std::chrono::steady_clock::now();
+    us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  std::sort(us.begin(), us.end());
+  std::printf("%s %s: median %.1f us, min %.1f us, max %.1f us over %d runs (check %lld)\n", argv[1], mode,
+              us[us.size() / 2], us.front(), us.back(), n, static_cast<long long>(sink));
+  return 0;
+}
