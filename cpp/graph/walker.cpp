@@ -119,7 +119,7 @@ class NameMap {
     uint64_t w = 0;
     if (s.size() >= 8) {
       std::memcpy(&w, s.data() + s.size() - 8, 8);  // the last 8 bytes (overlapping): a fixed-size load
-    } else {
+    } else if (n > 0) {  // an empty view may have a null data(): memcpy must not see it
       std::memcpy(&w, p, n);
     }
     h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
