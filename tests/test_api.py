@@ -266,3 +266,22 @@ def test_contradiction_names_the_node_and_op(tiny_model):
 def test_empty_buffer_is_a_model_error():
     with pytest.raises(ModelError, match="<bytes>"):
         netscore_fast.profile(b"")
+
+
+def test_rows_come_from_a_second_pass_over_the_same_model(tiny_model, tmp_path):
+    # profile() computes totals only; the rows are analysed on first access and must agree with them.
+    path = tmp_path / "tiny.onnx"
+    path.write_bytes(tiny_model.SerializeToString())
+    p = netscore_fast.profile(path)
+    assert p.num_layers == 5
+    assert int(p.layers["macs"].sum()) == p.macs == TINY_MACS
+    assert int(p.layers["params"].sum()) == p.params == TINY_PARAMS
+
+
+def test_model_replaced_before_rows_are_read_is_an_error(tiny_model, tmp_path):
+    path = tmp_path / "tiny.onnx"
+    path.write_bytes(tiny_model.SerializeToString())
+    p = netscore_fast.profile(path)
+    path.write_bytes(make_tiny_model(batch="2").SerializeToString())  # twice the MACs
+    with pytest.raises(ModelError, match="changed after it was profiled"):
+        p.layers

@@ -20,11 +20,12 @@ namespace {
 
 using InputShapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;
 
-graph::Options make_options(InputShapes input_shapes, int64_t batch_size) {
+graph::Options make_options(InputShapes input_shapes, int64_t batch_size, bool layers) {
   if (batch_size < 1) throw py::value_error("batch_size must be >= 1, got " + std::to_string(batch_size));
   graph::Options options;
   options.input_shapes = std::move(input_shapes);
   options.batch_size = batch_size;
+  options.want_layers = layers;
   return options;
 }
 
@@ -132,7 +133,8 @@ void bind_profile(py::module_& m) {
       .def_readonly("activation_bytes", &graph::Profile::activation_bytes)
       .def_readonly("peak_activation_bytes", &graph::Profile::peak_activation_bytes)
       .def_readonly("unknown_cost_nodes", &graph::Profile::unknown_cost_nodes)
-      .def_property_readonly("num_layers", [](const graph::Profile& p) { return p.layers.size(); })
+      .def_readonly("num_layers", &graph::Profile::num_nodes)
+      .def_property_readonly("has_layers", [](const graph::Profile& p) { return p.num_nodes == 0 || !p.layers.empty(); })
       .def(
           "unsupported_ops",
           [](const graph::Profile& p) {
@@ -147,18 +149,20 @@ void bind_profile(py::module_& m) {
 
   m.def(
       "profile_file",
-      [](const std::string& path, InputShapes input_shapes, int64_t batch_size) {
-        graph::Options options = make_options(std::move(input_shapes), batch_size);
+      [](const std::string& path, InputShapes input_shapes, int64_t batch_size, bool layers) {
+        graph::Options options = make_options(std::move(input_shapes), batch_size, layers);
         py::gil_scoped_release release;
         return graph::profile_file(path, options);
       },
-      py::arg("path"), py::arg("input_shapes") = InputShapes{}, py::arg("batch_size") = 1,
-      "Profile an ONNX file (memory-mapped; weights never read). Raises ModelError naming the path.");
+      py::arg("path"), py::arg("input_shapes") = InputShapes{}, py::arg("batch_size") = 1, py::arg("layers") = true,
+      "Profile an ONNX file (memory-mapped; weights never read). layers=False skips per-node rows.\n"
+      "Raises ModelError naming the path.");
 
   m.def(
       "profile_buffer",
-      [](const py::object& buffer, const std::string& source_name, InputShapes input_shapes, int64_t batch_size) {
-        graph::Options options = make_options(std::move(input_shapes), batch_size);
+      [](const py::object& buffer, const std::string& source_name, InputShapes input_shapes, int64_t batch_size,
+         bool layers) {
+        graph::Options options = make_options(std::move(input_shapes), batch_size, layers);
         BufferView view(buffer, source_name);  // keeps the buffer alive and pinned while C++ reads it
         std::unique_ptr<graph::Profile> result;
         {
@@ -169,8 +173,9 @@ void bind_profile(py::module_& m) {
         return result;
       },
       py::arg("buffer"), py::arg("source_name") = "<bytes>", py::arg("input_shapes") = InputShapes{},
-      py::arg("batch_size") = 1,
-      "Profile a serialized ModelProto held by any contiguous bytes-like object, without copying it.");
+      py::arg("batch_size") = 1, py::arg("layers") = true,
+      "Profile a serialized ModelProto held by any contiguous bytes-like object, without copying it.\n"
+      "layers=False skips per-node rows.");
 
   m.def(
       "supported_ops", []() { return graph::default_registry().op_types(); },

@@ -50,7 +50,8 @@ struct Profile {
   int64_t weight_bytes = 0;
   int64_t activation_bytes = 0;                   // all non-constant node outputs
   int64_t peak_activation_bytes = 0;              // max live bytes under the node order, inputs/outputs included
-  std::vector<Layer> layers;                      // execution (topological) order
+  int64_t num_nodes = 0;                          // nodes analysed (model-local functions inlined)
+  std::vector<Layer> layers;                      // execution (topological) order; empty unless want_layers
   std::vector<UnsupportedOp> unsupported_ops;
   std::vector<std::string> unknown_cost_nodes;    // names of nodes whose cost could not be determined
 };

@@ -701,6 +701,7 @@ class Walker {
     act_bytes_.assign(nv, -1);
     const bool want_layers = options_.want_layers;
     if (want_layers) profile_.layers.reserve(nn);
+    profile_.num_nodes = static_cast<int64_t>(nn);
     static const Layer kEmptyLayer;
     Layer scratch_layer;
     std::vector<const Value*> ins;
@@ -951,8 +952,8 @@ Profile analyze(const onnx::Model& model, const Options& options) { return Walke
 
 Profile profile_bytes(const uint8_t* data, size_t size, const std::string& source_name, const Options& options) {
   try {
-    onnx::Model model = onnx::decode_model(data, size);
-    return analyze(model, options);
+    const onnx::ThreadModel model(data, size);  // this thread's reused Model: no allocations when warm
+    return analyze(model.model(), options);
   } catch (const ModelError& e) {
     throw ModelError(source_name + ": " + e.what());
   }

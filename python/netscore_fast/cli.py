@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import List, Optional
 
@@ -92,6 +93,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         handler = getattr(importlib.import_module(module_name), func_name)
         return int(handler(args) or 0)
+    except BrokenPipeError:
+        # The reader went away (`netscore-fast zoo | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except ModelError as e:
         print(f"netscore-fast: error: {e}", file=sys.stderr)
         return 2

@@ -1,10 +1,13 @@
 """Profile one ONNX model: `profile(source) -> Profile`, and the `netscore-fast profile` command.
 
 The C++ core decodes and analyses the model with the GIL released; this module only shapes arguments
-and presents the result. Per-node rows are built lazily, on first access to `Profile.layers`.
+and presents the result. `profile()` computes the totals only; per-node rows (`Profile.layers`,
+`layer_shapes()`) come from a second analysis of the same source on first access, so a caller that ranks
+models by their totals never pays for building thousands of rows.
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -56,12 +59,16 @@ def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: Inpu
         path = os.fspath(source)
         if isinstance(path, bytes):
             path = os.fsdecode(path)
-        return Profile(_core.profile_file(path, shapes, batch), path, accuracy)
-    if hasattr(source, "SerializeToString") and not isinstance(source, (bytes, bytearray, memoryview)):
-        graph = getattr(source, "graph", None)
-        name = f"<ModelProto {getattr(graph, 'name', '')!r}>"
-        return Profile(_core.profile_buffer(source.SerializeToString(), name, shapes, batch), name, accuracy)
-    return Profile(_core.profile_buffer(source, "<bytes>", shapes, batch), "<bytes>", accuracy)
+        analyse = functools.partial(_core.profile_file, path, shapes, batch)
+        name = path
+    else:
+        name = "<bytes>"
+        if hasattr(source, "SerializeToString") and not isinstance(source, (bytes, bytearray, memoryview)):
+            graph = getattr(source, "graph", None)
+            name = f"<ModelProto {getattr(graph, 'name', '')!r}>"
+            source = source.SerializeToString()
+        analyse = functools.partial(_core.profile_buffer, source, name, shapes, batch)
+    return Profile(analyse(layers=False), name, accuracy, analyse)
 
 
 def _si(value: Optional[float], unit: str = "", digits: int = 2) -> str:
@@ -89,14 +96,25 @@ class Profile:
     See docs/counting.md for the conventions.
     """
 
-    __slots__ = ("_result", "source", "accuracy", "_layers", "_derived")
+    __slots__ = ("_result", "source", "accuracy", "_layers", "_derived", "_analyse")
 
-    def __init__(self, result: "_core.ProfileResult", source: str, accuracy: Optional[float] = None):
+    def __init__(self, result: "_core.ProfileResult", source: str, accuracy: Optional[float] = None,
+                 analyse=None):
         self._result = result
         self.source = source
         self.accuracy = None if accuracy is None else float(accuracy)
         self._layers = None
         self._derived = None
+        self._analyse = analyse  # analyse(layers=True) -> a result with rows, when `result` has none
+
+    def _with_rows(self) -> "_core.ProfileResult":
+        """The result with per-node rows: analyse the source again (once) if the first pass skipped them."""
+        if not self._result.has_layers:
+            full = self._analyse(layers=True)
+            if (full.params, full.macs, full.num_layers) != (self.params, self.macs, self.num_layers):
+                raise ModelError(f"{self.source}: the model changed after it was profiled; profile it again")
+            self._result = full
+        return self._result
 
     # --- totals -------------------------------------------------------------------------------
     @property
@@ -187,8 +205,9 @@ class Profile:
     def _build_layers(self):
         import numpy as np
 
-        cols = self._result.layer_columns()
-        n = self._result.num_layers
+        result = self._with_rows()
+        cols = result.layer_columns()
+        n = result.num_layers
         text = {}
         for key in ("name", "op_type", "output_shape"):
             text[key] = np.array(cols[key], dtype=str) if n else np.zeros(0, dtype="U1")
@@ -207,7 +226,7 @@ class Profile:
 
     def layer_shapes(self) -> List[Tuple[List[List[int]], List[List[int]]]]:
         """Per node, in execution order: (input shapes, output shapes); -1 marks an unknown dim."""
-        return self._result.layer_shapes()
+        return self._with_rows().layer_shapes()
 
     # --- export -------------------------------------------------------------------------------
     def totals(self) -> Dict[str, Any]:
