@@ -6,7 +6,9 @@
 //   ninja -C build-core netscore_core
 //   g++ -O2 -g -std=c++17 -Icpp -Icpp/include benchmarks/profile_loop.cpp build-core/libnetscore_core.a
 //       -lpthread -o profile_loop
-// Run:      profile_loop MODEL.onnx [N=100] [mode=layers|totals|decode]
+// Run:      profile_loop MODEL.onnx [N=100] [mode=layers|totals|decode|decode-reuse]
+// (decode: a fresh Model per call, freed after it; decode-reuse: one Model refilled by decode_model_into,
+// as profile_bytes does with its per-thread Model)
 // Per-call instructions: the difference of two callgrind runs, (Ir(N=11) - Ir(N=1)) / 10, which removes
 // start-up (registry construction, file mapping):
 //   valgrind --tool=callgrind --callgrind-out-file=/dev/null profile_loop MODEL.onnx 11 totals
@@ -24,12 +26,14 @@
 int main(int argc, char** argv) {
   using namespace netscore;
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MODEL.onnx [N] [layers|totals|decode]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MODEL.onnx [N] [layers|totals|decode|decode-reuse]\n", argv[0]);
     return 2;
   }
   const int n = argc > 2 ? std::max(1, std::atoi(argv[2])) : 100;
   const char* mode = argc > 3 ? argv[3] : "layers";
   const bool decode_only = std::strcmp(mode, "decode") == 0;
+  const bool decode_reuse = std::strcmp(mode, "decode-reuse") == 0;
+  onnx::Model reused;
   graph::Options options;
   options.want_layers = std::strcmp(mode, "totals") != 0;
 
@@ -38,7 +42,10 @@ int main(int argc, char** argv) {
   int64_t sink = 0;  // keeps the work observable
   for (int i = 0; i < n; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (decode_only) {
+    if (decode_reuse) {
+      onnx::decode_model_into(file.data(), file.size(), reused);
+      sink += static_cast<int64_t>(reused.graph.nodes.size());
+    } else if (decode_only) {
       sink += static_cast<int64_t>(onnx::decode_model(file.data(), file.size()).graph.nodes.size());
     } else {
       const graph::Profile p = graph::profile_bytes(file.data(), file.size(), argv[1], options);

@@ -1,6 +1,8 @@
 // ModelProto bytes -> IR: walks the wire format once, keeps views into the buffer, skips weight payloads.
 #include "onnx/decode.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -84,20 +86,89 @@ std::string describe(std::string_view kind, size_t index, std::string_view name)
   return s;
 }
 
-// Number of occurrences of `field` in a message (a skip-only pass): sizes vectors by what is present.
-size_t count_fields(Reader r, uint32_t field) {
-  size_t n = 0;
-  while (r.next()) {
-    n += r.field() == field;
-    r.skip();
-  }
-  return n;
-}
-
 void check_depth(int depth) {
   if (depth > kMaxMessageDepth)
     throw ModelError("messages nested more than " + std::to_string(kMaxMessageDepth) + " deep");
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Reuse: a decode into a Model that held an earlier one refills its elements by index. Each message's list
+// is filled through a Slots cursor: the next element is the old one at that index, emptied but keeping its
+// buffers, or a new one past the old size; finish() drops the tail the new message did not use.
+
+void reset(Tensor& t) {
+  t.name = {};
+  t.data_type = kUndefined;
+  t.dims.clear();
+  t.external = false;
+  t.values_known = false;
+  t.ints.clear();
+  t.floats.clear();
+}
+
+void reset(ValueInfo& vi) {
+  vi.name = {};
+  vi.elem_type = kUndefined;
+  vi.has_shape = false;
+  vi.dims.clear();
+}
+
+// Scalars and flat lists only: the attribute's tensors and graphs are refilled by decode_attribute.
+void reset(Attribute& a) {
+  a.name = {};
+  a.type = AttrType::kUndefined;
+  a.f = 0.0f;
+  a.i = 0;
+  a.s = {};
+  a.ref_attr_name = {};
+  a.floats.clear();
+  a.ints.clear();
+  a.strings.clear();
+}
+
+// Scalars and flat lists only: attributes are refilled by decode_node.
+void reset(Node& n) {
+  n.name = {};
+  n.op_type = {};
+  n.domain = {};
+  n.inputs.clear();
+  n.outputs.clear();
+}
+
+// Scalars and flat lists only: nodes are refilled by decode_function.
+void reset(Function& f) {
+  f.name = {};
+  f.domain = {};
+  f.inputs.clear();
+  f.outputs.clear();
+  f.attributes.clear();
+  f.opsets.clear();
+}
+
+void reset(Graph& g) { g.name = {}; }  // its lists are refilled by decode_graph
+
+template <class T>
+class Slots {
+ public:
+  explicit Slots(std::vector<T>& v, size_t used = 0) : v_(v), used_(used) {}
+  T& next() {
+    if (used_ < v_.size()) {
+      T& x = v_[used_++];
+      reset(x);
+      return x;
+    }
+    ++used_;
+    return v_.emplace_back();
+  }
+  size_t used() const { return used_; }
+  void finish() {
+    if (v_.size() > used_) v_.erase(v_.begin() + static_cast<std::ptrdiff_t>(used_), v_.end());
+  }
+
+ private:
+  std::vector<T>& v_;
+  size_t used_;
+};
 
 // ---------------------------------------------------------------------------------------------------------
 // Tensors
@@ -329,7 +400,6 @@ void decode_sparse_tensor(Reader r, Tensor& t) {
 
 void decode_shape(Reader r, ValueInfo& vi) {
   vi.has_shape = true;
-  vi.dims.reserve(count_fields(r, fl::kShapeDim));
   while (r.next()) {
     if (r.field() != fl::kShapeDim) {
       r.skip();
@@ -403,7 +473,8 @@ OpsetId decode_opset(Reader r) {
 // ---------------------------------------------------------------------------------------------------------
 // Graphs, nodes, attributes (mutually recursive through attribute subgraphs)
 
-void decode_graph(Reader r, Graph& g, int graph_depth, int depth);
+// append: a repeated graph field merges into the graph decoded so far (protobuf semantics).
+void decode_graph(Reader r, Graph& g, bool append, int graph_depth, int depth);
 
 void decode_attribute(Reader r, Attribute& a, int graph_depth, int depth) {
   check_depth(depth);
@@ -416,6 +487,8 @@ void decode_attribute(Reader r, Attribute& a, int graph_depth, int depth) {
   };
   uint32_t seen = 0;
   bool single_tensor = false, single_graph = false;
+  Slots<Tensor> tensors(a.tensors);
+  Slots<Graph> graphs(a.graphs);
   while (r.next()) {
     switch (r.field()) {
       case fl::kAttrName: a.name = r.get_string(); break;
@@ -439,8 +512,13 @@ void decode_attribute(Reader r, Attribute& a, int graph_depth, int depth) {
         const bool sparse = r.field() == fl::kAttrSparseTensor;
         Reader m = r.get_message();
         // usually the only tensor: decode in place; otherwise put it first
-        if (single_tensor) a.tensors[0] = Tensor();
-        else a.tensors.emplace(a.tensors.begin());
+        if (single_tensor) {
+          reset(a.tensors[0]);
+        } else {
+          tensors.next();
+          std::rotate(a.tensors.begin(), a.tensors.begin() + static_cast<std::ptrdiff_t>(tensors.used() - 1),
+                      a.tensors.begin() + static_cast<std::ptrdiff_t>(tensors.used()));
+        }
         single_tensor = true;
         try {
           if (sparse)
@@ -457,26 +535,29 @@ void decode_attribute(Reader r, Attribute& a, int graph_depth, int depth) {
       case fl::kAttrSparseTensors: {
         const bool sparse = r.field() == fl::kAttrSparseTensors;
         Reader m = r.get_message();
-        a.tensors.emplace_back();
+        Tensor& t = tensors.next();
         try {
           if (sparse)
-            decode_sparse_tensor(m, a.tensors.back());
+            decode_sparse_tensor(m, t);
           else
-            decode_tensor(m, a.tensors.back(), true);
+            decode_tensor(m, t, true);
         } catch (...) {
           rethrow_at(std::string(sparse ? "sparse_tensors[" : "tensors[") +
-                     std::to_string(a.tensors.size() - 1 - single_tensor) + "]");
+                     std::to_string(tensors.used() - 1 - single_tensor) + "]");
         }
         seen |= sparse ? kSeenSparses : kSeenTensors;
         break;
       }
       case fl::kAttrG: {
         Reader m = r.get_message();
-        if (single_graph) a.graphs[0] = Graph();
-        else a.graphs.emplace(a.graphs.begin());
+        if (!single_graph) {
+          graphs.next();
+          std::rotate(a.graphs.begin(), a.graphs.begin() + static_cast<std::ptrdiff_t>(graphs.used() - 1),
+                      a.graphs.begin() + static_cast<std::ptrdiff_t>(graphs.used()));
+        }
         single_graph = true;
         try {
-          decode_graph(m, a.graphs[0], graph_depth + 1, depth + 1);
+          decode_graph(m, a.graphs[0], false, graph_depth + 1, depth + 1);
         } catch (...) {
           rethrow_at("g");
         }
@@ -485,11 +566,11 @@ void decode_attribute(Reader r, Attribute& a, int graph_depth, int depth) {
       }
       case fl::kAttrGraphs: {
         Reader m = r.get_message();
-        a.graphs.emplace_back();
+        Graph& g = graphs.next();
         try {
-          decode_graph(m, a.graphs.back(), graph_depth + 1, depth + 1);
+          decode_graph(m, g, false, graph_depth + 1, depth + 1);
         } catch (...) {
-          rethrow_at("graphs[" + std::to_string(a.graphs.size() - 1 - single_graph) + "]");
+          rethrow_at("graphs[" + std::to_string(graphs.used() - 1 - single_graph) + "]");
         }
         seen |= kSeenGraphs;
         break;
@@ -499,6 +580,8 @@ void decode_attribute(Reader r, Attribute& a, int graph_depth, int depth) {
       default: r.skip(); break;
     }
   }
+  tensors.finish();
+  graphs.finish();
   if (declared != 0) {
     a.type = static_cast<AttrType>(declared);
     return;
@@ -522,6 +605,7 @@ void decode_attribute(Reader r, Attribute& a, int graph_depth, int depth) {
 }
 
 void decode_node(Reader r, Node& n, int graph_depth, int depth) {
+  Slots<Attribute> attributes(n.attributes);
   while (r.next()) {
     switch (r.field()) {
       case fl::kNodeInput: n.inputs.push_back(r.get_string()); break;
@@ -531,11 +615,11 @@ void decode_node(Reader r, Node& n, int graph_depth, int depth) {
       case fl::kNodeDomain: n.domain = r.get_string(); break;
       case fl::kNodeAttribute: {
         Reader m = r.get_message();
-        Attribute& a = n.attributes.emplace_back();
+        Attribute& a = attributes.next();
         try {
           decode_attribute(m, a, graph_depth, depth + 1);
         } catch (...) {
-          std::string where = "attribute[" + std::to_string(n.attributes.size() - 1) + "]";
+          std::string where = "attribute[" + std::to_string(attributes.used() - 1) + "]";
           if (!a.name.empty()) where.append(" (").append(a.name).append(")");
           rethrow_at(where);
         }
@@ -544,6 +628,7 @@ void decode_node(Reader r, Node& n, int graph_depth, int depth) {
       default: r.skip(); break;
     }
   }
+  attributes.finish();
 }
 
 // For an error message: the node's op type and name, read as far as the (damaged) message allows.
@@ -570,43 +655,38 @@ std::string node_location(size_t index, const Node& n) {
   return s;
 }
 
-void decode_value_infos(Reader m, std::vector<ValueInfo>& list, const char* kind) {
-  ValueInfo& vi = list.emplace_back();
+void decode_value_infos(Reader m, Slots<ValueInfo>& list, const char* kind) {
+  ValueInfo& vi = list.next();
   try {
     decode_value_info(m, vi);
   } catch (...) {
-    rethrow_at(describe(kind, list.size() - 1, vi.name));
+    rethrow_at(describe(kind, list.used() - 1, vi.name));
   }
 }
 
-void decode_graph(Reader r, Graph& g, int graph_depth, int depth) {
+void decode_graph(Reader r, Graph& g, bool append, int graph_depth, int depth) {
   // graph_depth: 0 for the main graph, 1 for a subgraph in one of its nodes' attributes, ...
   if (graph_depth > kMaxGraphDepth)
     throw ModelError("subgraphs nested more than " + std::to_string(kMaxGraphDepth) + " deep");
   check_depth(depth);
-  // Count nodes and initializers actually present (a skip-only pass over this graph's own fields) so the
-  // vectors are allocated once; the counts come from the bytes, not from any length field.
-  {
-    size_t nodes = 0, inits = 0;
-    Reader c = r;
-    while (c.next()) {
-      nodes += c.field() == fl::kGraphNode;
-      inits += c.field() == fl::kGraphInitializer || c.field() == fl::kGraphSparseInitializer;
-      c.skip();
-    }
-    g.nodes.reserve(nodes);
-    g.initializers.reserve(inits);
-  }
+  if (!append) reset(g);
+  // No counting pre-pass: a reused graph already has room, and without one the first damage found (and so
+  // the error reported) is the same for a fresh and a reused Model.
+  Slots<Node> nodes(g.nodes, append ? g.nodes.size() : 0);
+  Slots<Tensor> initializers(g.initializers, append ? g.initializers.size() : 0);
+  Slots<ValueInfo> inputs(g.inputs, append ? g.inputs.size() : 0);
+  Slots<ValueInfo> outputs(g.outputs, append ? g.outputs.size() : 0);
+  Slots<ValueInfo> value_info(g.value_info, append ? g.value_info.size() : 0);
   while (r.next()) {
     switch (r.field()) {
       case fl::kGraphNode: {
         Reader m = r.get_message();
-        Node& n = g.nodes.emplace_back();
+        Node& n = nodes.next();
         try {
           decode_node(m, n, graph_depth, depth + 1);
         } catch (...) {
           if (n.op_type.empty() || n.name.empty()) peek_node_identity(m, n);
-          rethrow_at(node_location(g.nodes.size() - 1, n));
+          rethrow_at(node_location(nodes.used() - 1, n));
         }
         break;
       }
@@ -615,26 +695,32 @@ void decode_graph(Reader r, Graph& g, int graph_depth, int depth) {
       case fl::kGraphSparseInitializer: {
         const bool sparse = r.field() == fl::kGraphSparseInitializer;
         Reader m = r.get_message();
-        Tensor& t = g.initializers.emplace_back();
+        Tensor& t = initializers.next();
         try {
           if (sparse)
             decode_sparse_tensor(m, t);
           else
             decode_tensor(m, t, true);
         } catch (...) {
-          rethrow_at(describe(sparse ? "sparse_initializer" : "initializer", g.initializers.size() - 1, t.name));
+          rethrow_at(describe(sparse ? "sparse_initializer" : "initializer", initializers.used() - 1, t.name));
         }
         break;
       }
-      case fl::kGraphInput: decode_value_infos(r.get_message(), g.inputs, "input"); break;
-      case fl::kGraphOutput: decode_value_infos(r.get_message(), g.outputs, "output"); break;
-      case fl::kGraphValueInfo: decode_value_infos(r.get_message(), g.value_info, "value_info"); break;
+      case fl::kGraphInput: decode_value_infos(r.get_message(), inputs, "input"); break;
+      case fl::kGraphOutput: decode_value_infos(r.get_message(), outputs, "output"); break;
+      case fl::kGraphValueInfo: decode_value_infos(r.get_message(), value_info, "value_info"); break;
       default: r.skip(); break;
     }
   }
+  nodes.finish();
+  initializers.finish();
+  inputs.finish();
+  outputs.finish();
+  value_info.finish();
 }
 
 void decode_function(Reader r, Function& fn) {
+  Slots<Node> nodes(fn.nodes);
   while (r.next()) {
     switch (r.field()) {
       case fl::kFunctionName: fn.name = r.get_string(); break;
@@ -655,12 +741,12 @@ void decode_function(Reader r, Function& fn) {
       }
       case fl::kFunctionNode: {
         Reader m = r.get_message();
-        Node& n = fn.nodes.emplace_back();
+        Node& n = nodes.next();
         try {
           decode_node(m, n, 0, 2);
         } catch (...) {
           if (n.op_type.empty() || n.name.empty()) peek_node_identity(m, n);
-          rethrow_at(node_location(fn.nodes.size() - 1, n));
+          rethrow_at(node_location(nodes.used() - 1, n));
         }
         break;
       }
@@ -676,6 +762,7 @@ void decode_function(Reader r, Function& fn) {
       default: r.skip(); break;
     }
   }
+  nodes.finish();
 }
 
 // A wire type that ModelProto cannot have at this field means the bytes are some other message.
@@ -686,8 +773,12 @@ void expect_model_field(const Reader& r, uint32_t wire, const char* field_name) 
                      "), expected " + pb::wire_type_name(wire) + " at byte " + std::to_string(r.tag_offset()));
 }
 
-Model decode_model_fields(const uint8_t* data, size_t size) {
-  Model model;
+void decode_model_fields(const uint8_t* data, size_t size, Model& model) {
+  model.ir_version = 0;
+  model.opsets.clear();
+  model.producer_name = {};
+  model.producer_version = {};
+  Slots<Function> functions(model.functions);
   Reader r(data, size);
   bool has_graph = false;
   while (r.next()) {
@@ -718,7 +809,7 @@ Model decode_model_fields(const uint8_t* data, size_t size) {
         expect_model_field(r, pb::kLengthDelimited, "graph");
         Reader m = r.get_message();
         try {
-          decode_graph(m, model.graph, 0, 1);
+          decode_graph(m, model.graph, has_graph, 0, 1);
         } catch (...) {
           rethrow_at("graph");
         }
@@ -728,11 +819,11 @@ Model decode_model_fields(const uint8_t* data, size_t size) {
       case fl::kModelFunctions: {
         expect_model_field(r, pb::kLengthDelimited, "functions");
         Reader m = r.get_message();
-        Function& fn = model.functions.emplace_back();
+        Function& fn = functions.next();
         try {
           decode_function(m, fn);
         } catch (...) {
-          rethrow_at(describe("functions", model.functions.size() - 1, fn.name));
+          rethrow_at(describe("functions", functions.used() - 1, fn.name));
         }
         break;
       }
@@ -748,22 +839,76 @@ Model decode_model_fields(const uint8_t* data, size_t size) {
       default: r.skip(); break;
     }
   }
+  functions.finish();
   if (!has_graph) throw ModelError("not an ONNX model: no graph");
-  return model;
 }
 
 }  // namespace
 
 Model decode_model(const uint8_t* data, size_t size) {
+  Model model;
+  decode_model_into(data, size, model);
+  return model;
+}
+
+void decode_model_into(const uint8_t* data, size_t size, Model& model) {
   if (size == 0 || data == nullptr) throw ModelError("empty buffer");
   try {
-    return decode_model_fields(data, size);
+    decode_model_fields(data, size, model);
   } catch (const LocatedError& e) {
     // Deeply nested subgraphs give locations thousands of characters long: keep both ends.
     constexpr size_t kHead = 240, kTail = 240;
     if (e.path.size() <= kHead + kTail + 16) throw;
     throw ModelError(e.path.substr(0, kHead) + " ... " + e.path.substr(e.path.size() - kTail) + ": " + e.problem);
   }
+}
+
+namespace {
+
+struct Workspace {
+  Model model;
+  bool busy = false;
+};
+
+Workspace& thread_workspace() {
+  thread_local Workspace w;
+  return w;
+}
+
+// Above this many elements in the main graph's lists, the workspace frees its memory after use instead of
+// keeping it for the thread's next model.
+constexpr size_t kMaxKeptElements = size_t{1} << 16;
+
+void release(Workspace& w) {
+  const Graph& g = w.model.graph;
+  const size_t kept = g.nodes.size() + g.initializers.size() + g.inputs.size() + g.outputs.size() +
+                      g.value_info.size() + w.model.functions.size();
+  if (kept > kMaxKeptElements) w.model = Model();
+  w.busy = false;
+}
+
+}  // namespace
+
+ThreadModel::ThreadModel(const uint8_t* data, size_t size) {
+  Workspace& w = thread_workspace();
+  if (w.busy) {  // nested use on this thread: the outer Model stays intact
+    own_ = std::make_unique<Model>();
+    decode_model_into(data, size, *own_);
+    model_ = own_.get();
+    return;
+  }
+  w.busy = true;
+  try {
+    decode_model_into(data, size, w.model);
+  } catch (...) {
+    release(w);
+    throw;
+  }
+  model_ = &w.model;
+}
+
+ThreadModel::~ThreadModel() {
+  if (!own_) release(thread_workspace());
 }
 
 }  // namespace netscore::onnx
