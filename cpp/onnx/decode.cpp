@@ -261,19 +261,21 @@ void clear_values(Tensor& t) {
   t.floats.clear();
 }
 
-// Validates dims; returns the element count.
+// Validates dims; returns the element count. One pass; a negative dim anywhere is reported before an
+// overflow.
 int64_t checked_numel(const std::vector<int64_t>& dims) {
   int64_t n = 1;
+  bool overflow = false;
   for (size_t i = 0; i < dims.size(); ++i) {
-    if (dims[i] < 0)
-      throw ModelError("negative dim " + std::to_string(dims[i]) + " at dims[" + std::to_string(i) + "]");
+    const int64_t d = dims[i];
+    if (NETSCORE_UNLIKELY(d < 0))
+      throw ModelError("negative dim " + std::to_string(d) + " at dims[" + std::to_string(i) + "]");
+    overflow = overflow || __builtin_mul_overflow(n, d, &n);
   }
-  for (size_t i = 0; i < dims.size(); ++i) {
-    if (__builtin_mul_overflow(n, dims[i], &n)) {
-      std::string list;
-      for (size_t k = 0; k < dims.size(); ++k) list += (k ? "," : "") + std::to_string(dims[k]);
-      throw ModelError("dims [" + list + "] overflow a 64-bit element count");
-    }
+  if (NETSCORE_UNLIKELY(overflow)) {
+    std::string list;
+    for (size_t k = 0; k < dims.size(); ++k) list += (k ? "," : "") + std::to_string(dims[k]);
+    throw ModelError("dims [" + list + "] overflow a 64-bit element count");
   }
   return n;
 }

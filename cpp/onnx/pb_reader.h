@@ -46,16 +46,19 @@ class Reader {
   bool next() {
     if (pos_ >= end_) return false;
     tag_at_ = pos_;
-    uint32_t tag;
-    if (NETSCORE_LIKELY(*pos_ < 0x80)) {   // field numbers 1..15: one-byte tags
-      tag = *pos_++;
+    uint32_t tag = *pos_;
+    if (NETSCORE_LIKELY(tag < 0x80)) {   // field numbers 1..15: one-byte tags
+      ++pos_;
+    } else if (end_ - pos_ >= 2 && pos_[1] < 0x80) {  // field numbers 16..2047: two bytes
+      tag = (tag & 0x7F) | (static_cast<uint32_t>(pos_[1]) << 7);
+      pos_ += 2;
     } else {
       tag = read_tag_slow();
     }
     field_ = tag >> 3;
     wire_ = tag & 7;
-    // valid: field > 0 and wire type 0, 1, 2 or 5
-    if (NETSCORE_UNLIKELY(field_ == 0 || wire_ == kStartGroup || wire_ == kEndGroup || wire_ > kFixed32)) bad_tag();
+    // valid: field > 0 and wire type 0, 1, 2 or 5 (bits 0, 1, 2, 5 of 0x27)
+    if (NETSCORE_UNLIKELY(tag < 8 || ((0x27u >> wire_) & 1) == 0)) bad_tag();
     return true;
   }
 
@@ -122,10 +125,14 @@ class Reader {
     const uint8_t* p = read_length_delimited();
     size_t n = 0;
     for (const uint8_t* q = p; q < pos_; ++q) n += *q < 0x80;
-    out.reserve(out.size() + n);
+    // Every complete varint ends in exactly one such byte and an incomplete one throws, so the run holds
+    // exactly n values: write them in place.
+    const size_t old = out.size();
+    out.resize(old + n);
+    T* dst = out.data() + old;
     Reader inner(p, pos_, base_, total_);
     inner.field_ = field_;
-    while (inner.pos_ < inner.end_) out.push_back(static_cast<T>(inner.read_varint_raw()));
+    while (inner.pos_ < inner.end_) *dst++ = static_cast<T>(inner.read_varint_raw());
   }
 
   // Repeated fixed-width scalars (float = 4 bytes, double/fixed64 = 8), packed or unpacked.
@@ -185,8 +192,22 @@ class Reader {
     if (NETSCORE_UNLIKELY(static_cast<size_t>(end_ - pos_) < n)) throw_truncated(what, field_, n, offset_of(pos_), offset_of(end_), total_);
   }
 
+  // One- and two-byte varints (values below 16384: lengths, dims, enums) inline; longer ones out of line.
   uint64_t read_varint_raw() {
-    if (NETSCORE_LIKELY(pos_ < end_ && *pos_ < 0x80)) return *pos_++;
+    if (NETSCORE_LIKELY(end_ - pos_ >= 2)) {
+      const uint32_t b0 = pos_[0];
+      if (NETSCORE_LIKELY(b0 < 0x80)) {
+        ++pos_;
+        return b0;
+      }
+      const uint32_t b1 = pos_[1];
+      if (b1 < 0x80) {
+        pos_ += 2;
+        return (b0 & 0x7F) | (b1 << 7);
+      }
+    } else if (pos_ < end_ && *pos_ < 0x80) {
+      return *pos_++;
+    }
     return read_varint_slow();
   }
   NETSCORE_NOINLINE uint64_t read_varint_slow() {
