@@ -402,3 +402,41 @@ def test_untyped_scalar_attribute_is_inferred():
     p = nf.profile(data)
     assert (p.params, p.macs) == (40, 40)
     assert p.layer_shapes()[0][1] == [[1, 10]]
+
+
+def _conv_reference(w_shape, x_shape):
+    """Hand count for conv_model: params = the weight's elements; MACs = output elements (padding 1 keeps
+    H x W) times Cin * kh * kw per output."""
+    cout, cin, kh, kw = w_shape
+    n, _, h, w = x_shape
+    return cout * cin * kh * kw, n * cout * h * w * cin * kh * kw
+
+
+def test_decoder_workspace_between_models_of_every_size(tmp_path):
+    # Each thread decodes into one reused Model. Interleave a big real model, small ones of different
+    # shapes, damaged ones (errors mid-decode) and a graph split over two ModelProto.graph fields; every
+    # result must match its own independent reference, whatever was decoded before it.
+    big = LIGHT_DIR / "light_densenet121.onnx"
+    big_ops = sorted(n.op_type for n in onnx.load(str(big)).graph.node)
+    big_bytes = big.read_bytes()
+    small = [((4, 3, 3, 3), (1, 3, 8, 8)), ((8, 3, 3, 3), (2, 3, 16, 16)), ((2, 3, 3, 3), (1, 3, 5, 7))]
+
+    # Protobuf merges a repeated embedded message: two graph fields are one graph with both nodes.
+    relu = helper.make_node("Relu", ["y"], ["z"], name="relu")
+    first = conv_model().graph.SerializeToString()
+    second = helper.make_graph([relu], "g", [], [helper.make_tensor_value_info("z", TensorProto.FLOAT, None)])
+    merged = vi(1, 8) + ld(7, first) + ld(7, second.SerializeToString()) + ld(8, ld(1, b"") + vi(2, 17))
+
+    for round_ in range(2):
+        p = nf.profile(big_bytes)
+        assert sorted(p.layers["op_type"].tolist()) == big_ops
+        for w_shape, x_shape in small:
+            got = nf.profile(conv_model(w_shape, x_shape).SerializeToString())
+            assert (got.params, got.macs) == _conv_reference(w_shape, x_shape)
+            assert got.layers["op_type"].tolist() == ["Conv"]
+        expect_error(big_bytes[: len(big_bytes) // 2], "bytes", tmp_path, r"truncated input")
+        got = nf.profile(merged)
+        assert got.layers["op_type"].tolist() == ["Conv", "Relu"]
+        assert (got.params, got.macs) == _conv_reference((4, 3, 3, 3), (1, 3, 8, 8))
+        # decodes (subgraphs in attributes fill the workspace too); its condition input is left undefined
+        expect_error(nested_subgraph_model(5), "bytes", tmp_path, r"If")
