@@ -92,12 +92,17 @@ def arch_string(ops: Sequence[str]) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _space() -> Tuple[str, ...]:
+def _space_ops() -> Tuple[Arch, ...]:
     # The benchmark enumerates CellStructure.gen_all (node 1's op outermost, the last edge of node 3 innermost)
     # and shuffles it with random.seed(88); that order is the architecture index of its API.
-    archs = [arch_string(ops) for ops in itertools.product(OPS, repeat=6)]
-    random.Random(88).shuffle(archs)
-    return tuple(archs)
+    ops = list(itertools.product(OPS, repeat=6))
+    random.Random(88).shuffle(ops)
+    return tuple(ops)  # type: ignore[return-value]
+
+
+@functools.lru_cache(maxsize=1)
+def _space() -> Tuple[str, ...]:
+    return tuple(arch_string(ops) for ops in _space_ops())
 
 
 def nasbench201_space() -> Iterator[str]:
@@ -137,6 +142,9 @@ def _field_varint(field: int, value: int) -> bytes:
 _G_NODE, _G_NAME, _G_INITIALIZER, _G_INPUT, _G_OUTPUT = 1, 2, 5, 11, 12
 # ModelProto fields
 _M_IR_VERSION, _M_PRODUCER_NAME, _M_PRODUCER_VERSION, _M_GRAPH, _M_OPSET = 1, 2, 3, 7, 8
+
+
+_OP_INDEX = {op: i for i, op in enumerate(OPS)}
 
 
 class _Pieces:
@@ -198,6 +206,11 @@ class _Pieces:
                 per_edge.append(per_op)
             self.edge.append(per_edge)
         self._sums: Dict[Tuple[int, int, Tuple[str, ...]], bytes] = {}
+        # sum nodes of every cell for every combination of incoming ops, indexed by an integer code
+        # (node 1: op0; node 2: op1*5+op2; node 3: (op3*5+op4)*5+op5), so a network is only list lookups
+        combos = [list(itertools.product(OPS, repeat=j)) for j in (1, 2, 3)]
+        self.sums = [[[self.node_sum(c, j + 1, in_ops) for in_ops in combos[j]] for j in range(3)]
+                     for c in range(3 * _N)]
 
         tail: List[bytes] = []
         ch = self.cell_channels[-1]
@@ -286,26 +299,15 @@ class _Pieces:
         return piece
 
     def model(self, ops: Arch, graph_name: bytes) -> bytes:
-        n1 = (ops[0],)
-        n2 = (ops[1], ops[2])
-        n3 = (ops[3], ops[4], ops[5])
-        idx = [OPS.index(op) for op in ops]
+        i0, i1, i2, i3, i4, i5 = (_OP_INDEX[op] for op in ops)
+        k2, k3 = i1 * 5 + i2, (i3 * 5 + i4) * 5 + i5
         parts = [self.head_bytes]
-        edge, reductions, node_sum = self.edge, self.reductions, self.node_sum
-        for c in range(3 * _N):
+        reductions = self.reductions
+        for c, (e, (s1, s2, s3)) in enumerate(zip(self.edge, self.sums)):
             red = reductions.get(c)
             if red is not None:
                 parts.append(red)
-            e = edge[c]
-            parts.append(e[0][idx[0]])
-            parts.append(node_sum(c, 1, n1))
-            parts.append(e[1][idx[1]])
-            parts.append(e[2][idx[2]])
-            parts.append(node_sum(c, 2, n2))
-            parts.append(e[3][idx[3]])
-            parts.append(e[4][idx[4]])
-            parts.append(e[5][idx[5]])
-            parts.append(node_sum(c, 3, n3))
+            parts += (e[0][i0], s1[i0], e[1][i1], e[2][i2], s2[k2], e[3][i3], e[4][i4], e[5][i5], s3[k3])
         parts.append(self.tail)
         parts.append(_field_bytes(_G_NAME, graph_name))
         graph = b"".join(parts)
@@ -351,8 +353,11 @@ def _parse_cached(arch: str) -> Arch:
 
 def nasbench201_models(dataset: str = "cifar10", *, limit=None) -> Iterator[Tuple[str, bytes]]:
     """(architecture string, ONNX bytes) for the whole space in index order, generated lazily."""
-    for arch in itertools.islice(nasbench201_space(), limit):
-        yield arch, nasbench201(arch, dataset)
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; expected one of {sorted(DATASETS)}")
+    pieces = _pieces(dataset, "dims")
+    for arch, ops in itertools.islice(zip(_space(), _space_ops()), limit):
+        yield arch, pieces.model(ops, arch.encode())
 
 
 _GENERATOR_VERSION = 1   # bump when the networks this module writes change
