@@ -181,7 +181,7 @@ def main(argv=None) -> int:
         path = all_models[name]
         overhead = []
         for order in (1, -1):
-            fns = [lambda: netscore_fast.profile(path), lambda: _core.profile_file(str(path))][::order]
+            fns = [lambda: netscore_fast.profile(path), lambda: _core.profile_file(str(path), layers=False)][::order]
             first, second = timed_interleaved(fns, repeat=500)
             ours_s, core_s = (first, second)[::order]
             overhead.append(med(ours_s) - med(core_s))
