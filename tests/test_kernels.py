@@ -447,3 +447,34 @@ def test_cpp_kernel_tests():
     out = subprocess.run([str(exe), "--quick"], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert "0 failures" in out.stdout
+
+
+# Shapes whose parallel split differs from one thread's: a stem (one image, one group: output rows split into
+# chunks, each building its own padded rows), a general direct kernel, a pointwise GEMM and a padded 3x3 GEMM
+# (column blocks dealt out evenly), with odd sizes so chunks and blocks end mid-tile. Each output value is
+# computed by the same operations in the same order whatever the split, so the results must be bit-identical.
+THREAD_CASES = [
+    # n, c, h, w, co, k, s, pads, activation
+    (1, 3, 37, 41, 32, 3, 2, (1, 1, 1, 1), "relu"),
+    (1, 3, 30, 29, 20, 3, 2, (0, 1, 1, 0), "hardswish"),
+    (1, 3, 33, 27, 16, 7, 2, (3, 3, 3, 3), "silu"),
+    (1, 3, 23, 19, 12, 5, 1, (2, 2, 2, 2), "relu6"),
+    (1, 32, 29, 31, 64, 1, 1, (0, 0, 0, 0), "relu"),
+    (1, 8, 71, 67, 13, 1, 1, (0, 0, 0, 0), "sigmoid"),
+    (1, 16, 25, 27, 24, 3, 1, (1, 1, 1, 1), "gelu"),
+    (2, 16, 13, 9, 8, 3, 1, (1, 1, 1, 1), "none"),
+]
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("case", THREAD_CASES, ids=lambda c: "n{}c{}x{}x{}o{}k{}s{}p{}{}".format(*c))
+def test_conv2d_two_threads_bit_identical(isa, case):
+    n, c, h, w, co, k, s, pads, act = case
+    rng = rng_for("threads2", isa, case)
+    x, wt, b = randn(rng, n, c, h, w), randn(rng, co, c, k, k), randn(rng, co)
+    kw = dict(strides=[s, s], pads=list(pads), activation=act, isa=isa)
+    one, kernel = K.conv2d(x, wt, b, threads=1, return_kernel=True, **kw)
+    close(one, act_ref(conv_ref(x, wt, b, (s, s), pads, (1, 1), 1), act))
+    for threads in (2, 3):
+        many = K.conv2d(x, wt, b, threads=threads, **kw)
+        assert np.array_equal(one, many), f"{kernel}: threads={threads} differs from one thread (seed {SEED})"

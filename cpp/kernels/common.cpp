@@ -32,9 +32,15 @@ void parallel(ThreadPool* pool, int64_t n, const std::function<void(int64_t, int
 
 void build_phase_planes(const float* src, size_t h, size_t w, size_t pad_top, size_t pad_left, size_t rows,
                         size_t sw, size_t row_stride, float pad_value, float* dst) {
+  build_phase_planes_window(src, h, w, pad_top, pad_left, 0, rows, sw, row_stride, pad_value, dst);
+}
+
+void build_phase_planes_window(const float* src, size_t h, size_t w, size_t pad_top, size_t pad_left,
+                               size_t row0, size_t rows, size_t sw, size_t row_stride, float pad_value,
+                               float* dst) {
   const size_t phase_stride = rows * row_stride;
   for (size_t r = 0; r < rows; ++r) {
-    const ptrdiff_t ih = ptrdiff_t(r) - ptrdiff_t(pad_top);
+    const ptrdiff_t ih = ptrdiff_t(row0 + r) - ptrdiff_t(pad_top);
     const bool inside = ih >= 0 && ih < ptrdiff_t(h);
     const float* srow = inside ? src + size_t(ih) * w : nullptr;
     for (size_t p = 0; p < sw; ++p) {

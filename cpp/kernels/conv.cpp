@@ -100,26 +100,36 @@ void Conv2d::run(const float* in, float* out, ThreadPool* pool) const {
   const size_t R = uk.rows;
   const size_t rows = (round_up(oh, R) - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
   const size_t row_stride = phase_row_stride(ow, s.kw, s.stride_w, s.dil_w);
-  const size_t phase_stride = rows * row_stride, plane_stride = phase_stride * s.stride_w;
   const size_t co = uk.co;
   const bool raw = uk.raw != 0;
-  parallel(pool, s.n * s.group, [&](int64_t task, int) {
-    const size_t n = task / s.group, g = task % s.group;
+  // Few (image, group) pairs (a stem: one image, one group) would leave threads idle, so the output rows are
+  // split into chunks of whole R-row passes, each building only the padded rows it reads (a halo of kh - sh
+  // rows is built twice). Raw kernels read the unpadded image and keep one task per pair.
+  const size_t threads = pool ? size_t(pool->num_threads()) : 1, pairs = size_t(s.n * s.group);
+  const size_t row_groups = div_up(oh, R);
+  size_t chunks = 1;
+  if (threads > 1 && !raw && pairs < 4 * threads) chunks = std::min(row_groups, div_up(4 * threads, pairs));
+  parallel(pool, int64_t(pairs * chunks), [&](int64_t task, int) {
+    const size_t pair = task / chunks, chunk = task % chunks;
+    const size_t n = pair / s.group, g = pair % s.group;
+    const size_t r0 = chunk * row_groups / chunks * R, r1 = std::min(oh, (chunk + 1) * row_groups / chunks * R);
+    const size_t c_rows = chunks == 1 ? rows : (round_up(r1 - r0, R) - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
+    const size_t c_phase_stride = c_rows * row_stride, c_plane_stride = c_phase_stride * s.stride_w;
     const float* x = in + (n * s.c_in + g * cin_g) * s.h * s.w;
     const float* src = x;
     if (!raw) {
-      float* planes = scratch_f32(plane_stride * cin_g, 0);
+      float* planes = scratch_f32(c_plane_stride * cin_g, 0);
       for (size_t ci = 0; ci < cin_g; ++ci)
-        build_phase_planes(x + ci * s.h * s.w, s.h, s.w, s.pad_top, s.pad_left, rows, s.stride_w, row_stride, 0.0f,
-                           planes + ci * plane_stride);
+        build_phase_planes_window(x + ci * s.h * s.w, s.h, s.w, s.pad_top, s.pad_left, r0 * s.stride_h, c_rows,
+                                  s.stride_w, row_stride, 0.0f, planes + ci * c_plane_stride);
       src = planes;
     }
     for (size_t b = 0; b < im.co_blocks; ++b) {
       DirectConvArgs a;
       a.in = src;
       a.cin = cin_g;
-      a.plane_stride = raw ? size_t(s.h * s.w) : plane_stride;
-      a.phase_stride = phase_stride;
+      a.plane_stride = raw ? size_t(s.h * s.w) : c_plane_stride;
+      a.phase_stride = c_phase_stride;
       a.row_stride = raw ? size_t(s.w) : row_stride;
       a.in_h = s.h;
       a.in_w = s.w;
@@ -127,10 +137,10 @@ void Conv2d::run(const float* in, float* out, ThreadPool* pool) const {
       a.pad_left = s.pad_left;
       a.w = &im.w_direct[(g * im.co_blocks + b) * co * cin_g * taps];
       a.bias = &im.bias_direct[(g * im.co_blocks + b) * co];
-      a.out = out + (n * s.c_out + g * cout_g + b * co) * ohw;
+      a.out = out + (n * s.c_out + g * cout_g + b * co) * ohw + r0 * ow;
       a.out_channel_stride = ohw;
       a.co_valid = std::min(co, cout_g - b * co);
-      a.out_h = oh;
+      a.out_h = r1 - r0;
       a.out_w = ow;
       a.kh = s.kh;
       a.kw = s.kw;
@@ -141,7 +151,11 @@ void Conv2d::run(const float* in, float* out, ThreadPool* pool) const {
       a.min = im.lo;
       a.max = im.hi;
       uk.fn(&a);
-      if (im.rest) im.vact->fn(a.co_valid * ohw, a.out, a.out, 0.0f, &im.act);
+      if (im.rest && chunks == 1)
+        im.vact->fn(a.co_valid * ohw, a.out, a.out, 0.0f, &im.act);
+      else if (im.rest)
+        for (size_t c = 0; c < a.co_valid; ++c)
+          im.vact->fn((r1 - r0) * ow, a.out + c * ohw, a.out + c * ohw, 0.0f, &im.act);
     }
   });
 }

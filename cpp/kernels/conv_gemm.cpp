@@ -6,6 +6,29 @@
 
 namespace netscore::kernels {
 
+// One thread: blocks of up to 512 columns (whole NR panels). More threads: at least 4 blocks per thread
+// over all images, the NR panels dealt out evenly (block sizes differ by at most one panel), so that two
+// workers finish together instead of one waiting on a short tail block.
+ColumnBlocks column_blocks(size_t cols, size_t nr, size_t images, size_t threads) {
+  ColumnBlocks cb;
+  cb.nr = nr;
+  cb.panels = div_up(cols, nr);
+  const size_t per_block = round_up(std::min<size_t>(cols, 512), nr) / nr;
+  if (threads <= 1) {
+    cb.blocks = div_up(cb.panels, per_block);
+    cb.even = false;
+    cb.max_cols = per_block * nr;
+    cb.per_block = per_block;
+    return cb;
+  }
+  size_t blocks = std::max(div_up(cb.panels, per_block), div_up(4 * threads, images));
+  if (images < threads) blocks = round_up(blocks, threads);
+  cb.blocks = std::min(blocks, cb.panels);
+  cb.even = true;
+  cb.max_cols = div_up(cb.panels, cb.blocks) * nr;
+  return cb;
+}
+
 void ConvGemm::init(const Conv2dShape& shape, const float* weights, const float* b, Isa isa, float lo_, float hi_) {
   s = shape;
   lo = lo_;
@@ -48,18 +71,13 @@ void ConvGemm::run(const float* in, float* out, ThreadPool* pool, const Activati
     return;
   }
   // Column blocks: up to 512 columns, but enough blocks to keep every thread busy.
-  size_t nc_block = round_up(std::min<size_t>(n, 512), nr);
-  if (threads > 1) {
-    const size_t want = 4 * threads;
-    const size_t per_image = div_up(want, images);
-    nc_block = std::min(nc_block, std::max(nr, round_up(div_up(n, per_image), nr)));
-  }
-  const size_t blocks = div_up(n, nc_block);
+  const ColumnBlocks cb = column_blocks(n, nr, images, threads);
+  const size_t blocks = cb.blocks, nc_block = cb.max_cols;
   const size_t cin_g = s.c_in / s.group, hw = s.h * s.w;
   parallel(pool, images * blocks, [&](int64_t task, int) {
     const size_t img = task / blocks, blk = task % blocks;
     const size_t b = img / s.group, g = img % s.group;
-    const size_t n0 = blk * nc_block, nc = std::min(nc_block, n - n0);
+    const size_t n0 = cb.first(blk), nc = std::min(n, cb.first(blk + 1)) - n0;
     const float* x = in + (b * s.c_in + g * cin_g) * hw;
     float* y = out + (b * s.c_out + g * m) * n;
     float* bp = scratch_f32(kc * round_up(nc_block, nr), 0);
@@ -114,15 +132,11 @@ void ConvGemm::run_padded(const float* in, float* out, ThreadPool* pool, const A
     const size_t ci = kk / (s.kh * s.kw), t = kk % (s.kh * s.kw);
     koff[kk] = ci * plane + (t / s.kw) * s.dil_h * wp + (t % s.kw) * s.dil_w;
   }
-  size_t nc_block = round_up(std::min<size_t>(nq, 512), nr);
-  if (threads > 1) {
-    const size_t per_image = div_up(4 * threads, images);
-    nc_block = std::min(nc_block, std::max(nr, round_up(div_up(nq, per_image), nr)));
-  }
-  const size_t blocks = div_up(nq, nc_block);
+  const ColumnBlocks cb = column_blocks(nq, nr, images, threads);
+  const size_t blocks = cb.blocks, nc_block = cb.max_cols;
   parallel(pool, images * blocks, [&](int64_t task, int) {
     const size_t img = task / blocks, blk = task % blocks, b = img / s.group, g = img % s.group;
-    const size_t q0 = blk * nc_block, nc = std::min(nc_block, nq - q0);
+    const size_t q0 = cb.first(blk), nc = std::min(nq, cb.first(blk + 1)) - q0;
     const float* xi = xpad + img * cin_g * plane;
     float* y = out + (b * s.c_out + g * m) * oh * ow;
     float* ct = scratch_f32(round_up(m, mr) * nc_block, 1);  // C block over the padded width

@@ -7,6 +7,14 @@
 
 namespace netscore::kernels {
 
+// Column blocks of one image's GEMM: block b covers columns [first(b), first(b + 1)) (clip to the width).
+struct ColumnBlocks {
+  size_t nr = 1, panels = 0, blocks = 0, max_cols = 0, per_block = 0;
+  bool even = false;  // panels dealt out evenly; else per_block panels each, the last block short
+  size_t first(size_t b) const { return (even ? b * panels / blocks : b * per_block) * nr; }
+};
+ColumnBlocks column_blocks(size_t cols, size_t nr, size_t images, size_t threads);
+
 struct ConvGemm {
   Conv2dShape s;
   const F32GemmUkernel* ukernel = nullptr;

@@ -161,6 +161,10 @@ void parallel(ThreadPool* pool, int64_t n, const std::function<void(int64_t, int
 // Fill padded, column-phase-split planes (DirectConvArgs layout) from one channel of h x w input.
 void build_phase_planes(const float* src, size_t h, size_t w, size_t pad_top, size_t pad_left, size_t rows,
                         size_t sw, size_t row_stride, float pad_value, float* dst);
+// The same for padded rows [row0, row0 + rows) only (a window of the full planes; row r lands at r - row0).
+void build_phase_planes_window(const float* src, size_t h, size_t w, size_t pad_top, size_t pad_left,
+                               size_t row0, size_t rows, size_t sw, size_t row_stride, float pad_value,
+                               float* dst);
 // Width of one phase row able to serve out_w outputs with vector loads of up to 16 lanes.
 inline size_t phase_row_stride(size_t out_w, size_t kw, size_t sw, size_t dw) {
   return round_up(round_up(out_w, 16) + ((kw - 1) * dw) / sw + 1, 16);
