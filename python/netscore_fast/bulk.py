@@ -40,19 +40,21 @@ def _default_threads() -> int:
 
 def _normalize(source: Any, index: int) -> Item:
     """A source -> (name, path or buffer). Accepts (name, source) pairs to name bytes and ModelProtos."""
-    if isinstance(source, tuple) and len(source) == 2 and isinstance(source[0], str):
-        name, payload = _normalize(source[1], index)
-        return source[0], payload
+    name = None
+    if type(source) is tuple and len(source) == 2 and isinstance(source[0], str):
+        name, source = source
+    # bytes first: the common case of a search loop, and the cheapest test (this runs once per model)
+    if isinstance(source, (bytes, bytearray, memoryview, np.ndarray)):
+        return (f"<bytes #{index}>" if name is None else name), source
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         if isinstance(path, bytes):
             path = os.fsdecode(path)
-        return path, path
-    if isinstance(source, (bytes, bytearray, memoryview, np.ndarray)):
-        return f"<bytes #{index}>", source
+        return (path if name is None else name), path
     if hasattr(source, "SerializeToString"):
-        graph = getattr(source, "graph", None)
-        name = getattr(graph, "name", "") or f"<ModelProto #{index}>"
+        if name is None:
+            graph = getattr(source, "graph", None)
+            name = getattr(graph, "name", "") or f"<ModelProto #{index}>"
         return name, source.SerializeToString()
     raise TypeError(f"source #{index}: expected a path, a bytes-like object, an onnx.ModelProto or a "
                     f"(name, source) pair, got {type(source).__name__}")
@@ -190,7 +192,8 @@ def _run_chunk(items: List[Item], options: _Options, threads: int, cache) -> _Ch
                 if k is not None:
                     new_entries.append((k, value))
     cache.db.put_many(new_entries)   # one transaction per chunk
-    totals = np.array([v[0] for v in values], dtype=np.int64).reshape(n, len(_BATCH_COLUMNS))
+    totals = np.fromiter(itertools.chain.from_iterable(v[0] for v in values), dtype=np.int64,
+                         count=n * len(_BATCH_COLUMNS)).reshape(n, len(_BATCH_COLUMNS))
     errors = [v[1] for v in values]
     status[(status == 0) & np.array([bool(err) for err in errors], dtype=bool)] = 1
     return _ChunkResult(names, totals, errors, status)

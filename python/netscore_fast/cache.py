@@ -25,6 +25,7 @@ loses at most its open transaction; everything committed before stays, and the d
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import mmap
@@ -61,14 +62,21 @@ def options_tag(input_shapes=None, batch_size: int = 1) -> bytes:
                        "batch": int(batch_size)}, sort_keys=True, separators=(",", ":")).encode()
 
 
+@functools.lru_cache(maxsize=16)
+def _named_prefix(tag: bytes):
+    """BLAKE2b state after the tag: copying it is cheaper than hashing the tag again for every key."""
+    h = hashlib.blake2b(tag, digest_size=_DIGEST_SIZE)
+    h.update(b"\0named\0")
+    return h
+
+
 def named_key(key, tag: bytes) -> bytes:
     """Key from a caller-chosen identity of the model (see profile_many's cache_key), not its bytes."""
     if isinstance(key, str):
         key = key.encode("utf-8", "surrogatepass")
     elif not isinstance(key, (bytes, bytearray)):
         raise TypeError(f"cache_key must return str or bytes, got {type(key).__name__}")
-    h = hashlib.blake2b(tag, digest_size=_DIGEST_SIZE)
-    h.update(b"\0named\0")
+    h = _named_prefix(tag).copy()
     h.update(key)
     return b"k" + h.digest()
 
