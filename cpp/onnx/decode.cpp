@@ -397,6 +397,14 @@ void decode_sparse_tensor(Reader r, Tensor& t) {
   checked_numel(t.dims);
 }
 
+// A TensorProto (values decoded when small) or a SparseTensorProto (dense dims only) into `t`.
+void decode_any_tensor(Reader r, Tensor& t, bool sparse) {
+  if (sparse)
+    decode_sparse_tensor(r, t);
+  else
+    decode_tensor(r, t, true);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Types
 
@@ -523,10 +531,7 @@ void decode_attribute(Reader r, Attribute& a, int graph_depth, int depth) {
         }
         single_tensor = true;
         try {
-          if (sparse)
-            decode_sparse_tensor(m, a.tensors[0]);
-          else
-            decode_tensor(m, a.tensors[0], true);
+          decode_any_tensor(m, a.tensors[0], sparse);
         } catch (...) {
           rethrow_at(sparse ? "sparse_tensor" : "t");
         }
@@ -539,10 +544,7 @@ void decode_attribute(Reader r, Attribute& a, int graph_depth, int depth) {
         Reader m = r.get_message();
         Tensor& t = tensors.next();
         try {
-          if (sparse)
-            decode_sparse_tensor(m, t);
-          else
-            decode_tensor(m, t, true);
+          decode_any_tensor(m, t, sparse);
         } catch (...) {
           rethrow_at(std::string(sparse ? "sparse_tensors[" : "tensors[") +
                      std::to_string(tensors.used() - 1 - single_tensor) + "]");
@@ -699,10 +701,7 @@ void decode_graph(Reader r, Graph& g, bool append, int graph_depth, int depth) {
         Reader m = r.get_message();
         Tensor& t = initializers.next();
         try {
-          if (sparse)
-            decode_sparse_tensor(m, t);
-          else
-            decode_tensor(m, t, true);
+          decode_any_tensor(m, t, sparse);
         } catch (...) {
           rethrow_at(describe(sparse ? "sparse_initializer" : "initializer", initializers.used() - 1, t.name));
         }
