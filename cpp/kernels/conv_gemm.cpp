@@ -6,22 +6,24 @@
 
 namespace netscore::kernels {
 
-// One thread: blocks of up to 512 columns (whole NR panels). More threads: at least 4 blocks per thread
-// over all images, the NR panels dealt out evenly (block sizes differ by at most one panel), so that two
-// workers finish together instead of one waiting on a short tail block.
-ColumnBlocks column_blocks(size_t cols, size_t nr, size_t images, size_t threads) {
+// One thread: blocks of up to 512 columns (whole NR panels). More threads: about two blocks per thread over
+// all images, as wide as a block's scratch (`floats_per_col` floats per column) fits in 1 MiB, with the NR
+// panels dealt out evenly (block sizes differ by at most one panel) so the workers finish together. Measured
+// on two cores, two wide blocks per thread scale better than four or more narrow ones (fewer passes over
+// the packed weights per column, longer streams for the prefetcher).
+ColumnBlocks column_blocks(size_t cols, size_t nr, size_t images, size_t threads, size_t floats_per_col) {
   ColumnBlocks cb;
   cb.nr = nr;
   cb.panels = div_up(cols, nr);
-  const size_t per_block = round_up(std::min<size_t>(cols, 512), nr) / nr;
   if (threads <= 1) {
-    cb.blocks = div_up(cb.panels, per_block);
+    cb.per_block = round_up(std::min<size_t>(cols, 512), nr) / nr;
+    cb.blocks = div_up(cb.panels, cb.per_block);
     cb.even = false;
-    cb.max_cols = per_block * nr;
-    cb.per_block = per_block;
+    cb.max_cols = cb.per_block * nr;
     return cb;
   }
-  size_t blocks = std::max(div_up(cb.panels, per_block), div_up(4 * threads, images));
+  const size_t cap_panels = std::max<size_t>(1, (size_t(1) << 20) / (sizeof(float) * floats_per_col * nr));
+  size_t blocks = std::max(div_up(cb.panels, cap_panels), div_up(2 * threads, images));
   if (images < threads) blocks = round_up(blocks, threads);
   cb.blocks = std::min(blocks, cb.panels);
   cb.even = true;
@@ -70,8 +72,7 @@ void ConvGemm::run(const float* in, float* out, ThreadPool* pool, const Activati
     run_padded(in, out, pool, rest_act, vact);
     return;
   }
-  // Column blocks: up to 512 columns, but enough blocks to keep every thread busy.
-  const ColumnBlocks cb = column_blocks(n, nr, images, threads);
+  const ColumnBlocks cb = column_blocks(n, nr, images, threads, std::max(kc, round_up(m, mr)));
   const size_t blocks = cb.blocks, nc_block = cb.max_cols;
   const size_t cin_g = s.c_in / s.group, hw = s.h * s.w;
   parallel(pool, images * blocks, [&](int64_t task, int) {
@@ -132,7 +133,7 @@ void ConvGemm::run_padded(const float* in, float* out, ThreadPool* pool, const A
     const size_t ci = kk / (s.kh * s.kw), t = kk % (s.kh * s.kw);
     koff[kk] = ci * plane + (t / s.kw) * s.dil_h * wp + (t % s.kw) * s.dil_w;
   }
-  const ColumnBlocks cb = column_blocks(nq, nr, images, threads);
+  const ColumnBlocks cb = column_blocks(nq, nr, images, threads, std::max(kc, round_up(m, mr)));
   const size_t blocks = cb.blocks, nc_block = cb.max_cols;
   parallel(pool, images * blocks, [&](int64_t task, int) {
     const size_t img = task / blocks, blk = task % blocks, b = img / s.group, g = img % s.group;

@@ -13,7 +13,7 @@ struct ColumnBlocks {
   bool even = false;  // panels dealt out evenly; else per_block panels each, the last block short
   size_t first(size_t b) const { return (even ? b * panels / blocks : b * per_block) * nr; }
 };
-ColumnBlocks column_blocks(size_t cols, size_t nr, size_t images, size_t threads);
+ColumnBlocks column_blocks(size_t cols, size_t nr, size_t images, size_t threads, size_t floats_per_col);
 
 struct ConvGemm {
   Conv2dShape s;
