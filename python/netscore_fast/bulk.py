@@ -359,25 +359,32 @@ def _run_local(sources, options, threads, cache, size, acc, accuracies, results,
     nthreads = int(threads) if threads else _default_threads()
     handle = _CacheHandle(cache, cache_key) if cache is not None else None
     done = 0
+    chunks = _chunks(sources, size)
+    first = next(chunks, None)
+    second = next(chunks, None) if first is not None else None
     try:
+        if second is None:   # one chunk: nothing to overlap, so no helper thread to start and join
+            if first is not None:
+                accuracies.append(acc.values([name for name, _ in first], 0))
+                _collect(_run_chunk(first, options, nthreads, handle), results, bar, errors, accuracies)
+            return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="netscore-batch") as pool:
             pending = None   # (future, chunk) being profiled while the next chunk is prepared
-            for chunk in _chunks(sources, size):
+            for chunk in itertools.chain((first, second), chunks):
                 accuracies.append(acc.values([name for name, _ in chunk], done))
                 done += len(chunk)
                 future = pool.submit(_run_chunk, chunk, options, nthreads, handle)
                 if pending is not None:
-                    _collect(pending, results, bar, errors, accuracies)
+                    _collect(pending.result(), results, bar, errors, accuracies)
                 pending = future
             if pending is not None:
-                _collect(pending, results, bar, errors, accuracies)
+                _collect(pending.result(), results, bar, errors, accuracies)
     finally:
         if handle is not None:
             handle.close()
 
 
-def _collect(future, results, bar, errors, accuracies) -> None:
-    result = future.result()
+def _collect(result: _ChunkResult, results, bar, errors, accuracies) -> None:
     results.append(result)
     bar.update(len(result.names))
     if errors == "raise" and result.status.any():
