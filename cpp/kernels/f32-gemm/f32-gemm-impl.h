@@ -4,9 +4,10 @@
 
 namespace netscore::kernels::impl {
 
-template <class T, int MR, int NR>
-inline void f32_gemm_tile(size_t mr, size_t nc, size_t kc, const float* a, const float* b, float* c, size_t ldc,
-                          int flags, const GemmEpilogue* ep) {
+// B's row k is brow(k): a packed panel or, for the indirect GEMM, rows found through an offset table.
+template <class T, int MR, int NR, class BRow>
+inline void f32_gemm_tile_rows(size_t mr, size_t nc, size_t kc, const float* a, BRow brow, float* c, size_t ldc,
+                               int flags, const GemmEpilogue* ep) {
   using V = typename T::V;
   constexpr int W = T::W;
   constexpr int NV = NR / W;
@@ -43,80 +44,7 @@ inline void f32_gemm_tile(size_t mr, size_t nc, size_t kc, const float* a, const
   }
   for (size_t k = 0; k < kc; ++k) {
     V bv[NV];
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) bv[v] = T::load(b + v * W);
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r) {
-      const V av = T::set1(a[r]);
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) acc[r][v] = T::fmadd(av, bv[v], acc[r][v]);
-    }
-    a += MR;
-    b += NR;
-  }
-  if (flags & kGemmLast) {
-    const V lo = T::set1(ep->min), hi = T::set1(ep->max);
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) acc[r][v] = T::min(T::max(acc[r][v], lo), hi);
-  }
-  if (full) {
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) T::store(c + r * ldc + v * W, acc[r][v]);
-  } else {
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-      if (static_cast<size_t>(r) < mr)
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) T::store_n(c + r * ldc + v * W, acc[r][v], ptrdiff_t(nc) - v * W);
-  }
-}
-
-// The same tile reading B unpacked: row k of B starts at b + koff[k] (an indirect GEMM). Lanes past nc may
-// read any readable memory; they are never stored.
-template <class T, int MR, int NR>
-inline void f32_igemm_tile(size_t mr, size_t nc, size_t kc, const float* a, const float* b, const size_t* koff,
-                           float* c, size_t ldc, int flags, const GemmEpilogue* ep) {
-  using V = typename T::V;
-  constexpr int W = T::W;
-  constexpr int NV = NR / W;
-  static_assert(NV * W == NR, "NR must be a multiple of the vector width");
-  V acc[MR][NV];
-  const bool full = mr == MR && nc == NR;
-  if (flags & kGemmAccumulate) {
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v)
-        acc[r][v] = full ? T::load(c + r * ldc + v * W)
-                         : (static_cast<size_t>(r) < mr ? T::load_n(c + r * ldc + v * W, ptrdiff_t(nc) - v * W)
-                                                        : T::zero());
-  } else if (ep->bias && !ep->bias_per_col) {
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r) {
-      V bv = T::set1(static_cast<size_t>(r) < mr ? ep->bias[r] : 0.0f);
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) acc[r][v] = bv;
-    }
-  } else if (ep->bias) {
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) {
-      V bv = T::load_n(ep->bias + v * W, ptrdiff_t(nc) - v * W);
-#pragma GCC unroll 16
-      for (int r = 0; r < MR; ++r) acc[r][v] = bv;
-    }
-  } else {
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) acc[r][v] = T::zero();
-  }
-  for (size_t k = 0; k < kc; ++k) {
-    V bv[NV];
-    const float* bk = b + koff[k];
+    const float* bk = brow(k);
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) bv[v] = T::load(bk + v * W);
 #pragma GCC unroll 16
@@ -146,6 +74,20 @@ inline void f32_igemm_tile(size_t mr, size_t nc, size_t kc, const float* a, cons
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) T::store_n(c + r * ldc + v * W, acc[r][v], ptrdiff_t(nc) - v * W);
   }
+}
+
+template <class T, int MR, int NR>
+inline void f32_gemm_tile(size_t mr, size_t nc, size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                          int flags, const GemmEpilogue* ep) {
+  f32_gemm_tile_rows<T, MR, NR>(mr, nc, kc, a, [b](size_t k) { return b + k * NR; }, c, ldc, flags, ep);
+}
+
+// The same tile reading B unpacked: row k of B starts at b + koff[k] (an indirect GEMM). Lanes past nc may
+// read any readable memory; they are never stored.
+template <class T, int MR, int NR>
+inline void f32_igemm_tile(size_t mr, size_t nc, size_t kc, const float* a, const float* b, const size_t* koff,
+                           float* c, size_t ldc, int flags, const GemmEpilogue* ep) {
+  f32_gemm_tile_rows<T, MR, NR>(mr, nc, kc, a, [b, koff](size_t k) { return b + koff[k]; }, c, ldc, flags, ep);
 }
 
 // GEMV over one packed panel: NR columns, k rows; weights streamed once, x broadcast.
