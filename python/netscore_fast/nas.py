@@ -145,6 +145,7 @@ _M_IR_VERSION, _M_PRODUCER_NAME, _M_PRODUCER_VERSION, _M_GRAPH, _M_OPSET = 1, 2,
 
 
 _OP_INDEX = {op: i for i, op in enumerate(OPS)}
+_GRAPH_TAG = _varint(_M_GRAPH << 3 | 2)
 
 
 class _Pieces:
@@ -211,6 +212,18 @@ class _Pieces:
         combos = [list(itertools.product(OPS, repeat=j)) for j in (1, 2, 3)]
         self.sums = [[[self.node_sum(c, j + 1, in_ops) for in_ops in combos[j]] for j in range(3)]
                      for c in range(3 * _N)]
+        # Each cell node with its incoming edges, for every choice of their ops: node 1 by op0 (5 pieces,
+        # the reduction block before the cell included), node 2 by (op1, op2) (25), node 3 by
+        # (op3, op4, op5) (125). A network is then three list lookups per cell and one join.
+        self.cells: List[Tuple[List[bytes], List[bytes], List[bytes]]] = []
+        for c in range(3 * _N):
+            e, (s1, s2, s3) = self.edge[c], self.sums[c]
+            red = self.reductions.get(c, b"")
+            r5 = range(len(OPS))
+            node1 = [red + e[0][a] + s1[a] for a in r5]
+            node2 = [e[1][a] + e[2][b] + s2[a * 5 + b] for a in r5 for b in r5]
+            node3 = [e[3][a] + e[4][b] + e[5][d] + s3[(a * 5 + b) * 5 + d] for a in r5 for b in r5 for d in r5]
+            self.cells.append((node1, node2, node3))
 
         tail: List[bytes] = []
         ch = self.cell_channels[-1]
@@ -299,19 +312,15 @@ class _Pieces:
         return piece
 
     def model(self, ops: Arch, graph_name: bytes) -> bytes:
-        i0, i1, i2, i3, i4, i5 = (_OP_INDEX[op] for op in ops)
+        i0, i1, i2, i3, i4, i5 = map(_OP_INDEX.__getitem__, ops)
         k2, k3 = i1 * 5 + i2, (i3 * 5 + i4) * 5 + i5
         parts = [self.head_bytes]
-        reductions = self.reductions
-        for c, (e, (s1, s2, s3)) in enumerate(zip(self.edge, self.sums)):
-            red = reductions.get(c)
-            if red is not None:
-                parts.append(red)
-            parts += (e[0][i0], s1[i0], e[1][i1], e[2][i2], s2[k2], e[3][i3], e[4][i4], e[5][i5], s3[k3])
+        for node1, node2, node3 in self.cells:
+            parts += (node1[i0], node2[k2], node3[k3])
         parts.append(self.tail)
         parts.append(_field_bytes(_G_NAME, graph_name))
         graph = b"".join(parts)
-        return b"".join([self.model_head, _varint(_M_GRAPH << 3 | 2), _varint(len(graph)), graph])
+        return b"".join((self.model_head, _GRAPH_TAG, _varint(len(graph)), graph))
 
 
 @functools.lru_cache(maxsize=None)
