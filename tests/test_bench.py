@@ -419,3 +419,65 @@ def test_measure_sequence_runs_every_measured_layer(small_table, small):
     assert bench.measure(small, min_time=TINY, sequence=False).sequence_s is None
     back = bench.BenchTable.from_json(small_table.to_json())
     assert back.sequence_s == pytest.approx(small_table.sequence_s)
+
+
+def residual_model():
+    """Two residual blocks as ResNet exports them, written out by hand:
+    x[1,8,10,10] -> conv a 1x1 (8->8)+BN+Relu -> ra
+    identity block: conv b 3x3 (ra) -> c_b ; Add(c_b, ra) -> Relu            (b fuses Add and Relu: ra is ready)
+    projection block, shortcut listed after the main branch: conv m 1x1 s2 (r_id) -> c_m ; conv s 1x1 s2 (r_id)
+      -> c_s ; Sum(c_m, c_s) -> Relu                                      (s fuses: c_m is computed before it)
+    then conv t 1x1 whose output feeds both an Add and a Mul (two readers: not fused), the Add with a
+    per-channel constant (broadcast: a plain Add)."""
+    rng = np.random.default_rng(11)
+    inits = [numpy_helper.from_array(_w(rng, 8, 8, 1, 1), "wa"), numpy_helper.from_array(_w(rng, 8, 8, 3, 3), "wb"),
+             numpy_helper.from_array(_w(rng, 16, 8, 1, 1), "wm"), numpy_helper.from_array(_w(rng, 16, 8, 1, 1), "ws"),
+             numpy_helper.from_array(_w(rng, 16, 16, 1, 1), "wt"),
+             numpy_helper.from_array(np.ones(8, np.float32), "s"), numpy_helper.from_array(_w(rng, 8), "bb"),
+             numpy_helper.from_array(np.zeros(8, np.float32), "m"), numpy_helper.from_array(np.ones(8, np.float32), "v"),
+             numpy_helper.from_array(_w(rng, 1, 16, 1, 1), "chan")]
+    nodes = [
+        helper.make_node("Conv", ["x", "wa"], ["ca"], name="conv_a", kernel_shape=[1, 1]),
+        helper.make_node("BatchNormalization", ["ca", "s", "bb", "m", "v"], ["na"], name="bn_a"),
+        helper.make_node("Relu", ["na"], ["ra"], name="relu_a"),
+        helper.make_node("Conv", ["ra", "wb"], ["cb"], name="conv_b", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["cb", "ra"], ["sb"], name="add_b"),
+        helper.make_node("Relu", ["sb"], ["rb"], name="relu_b"),
+        helper.make_node("Conv", ["rb", "wm"], ["cm"], name="conv_m", kernel_shape=[1, 1], strides=[2, 2]),
+        helper.make_node("Conv", ["rb", "ws"], ["cs"], name="conv_s", kernel_shape=[1, 1], strides=[2, 2]),
+        helper.make_node("Sum", ["cm", "cs"], ["sm"], name="sum_ms"),
+        helper.make_node("Relu", ["sm"], ["rm"], name="relu_m"),
+        helper.make_node("Conv", ["rm", "wt"], ["ct"], name="conv_t", kernel_shape=[1, 1]),
+        helper.make_node("Add", ["ct", "chan"], ["at"], name="add_t"),
+        helper.make_node("Mul", ["ct", "at"], ["y"], name="mul_t"),
+    ]
+    graph = helper.make_graph(nodes, "residual", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 10, 10])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 5, 5])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def test_measure_fuses_residual_add_into_the_later_conv():
+    table = bench.measure(residual_model(), min_time=TINY)
+    rows = _rows(table)
+    for name, conv in (("add_b", "conv_b"), ("relu_b", "conv_b"), ("sum_ms", "conv_s"), ("relu_m", "conv_s")):
+        assert rows[name]["status"] == "fused", name
+        assert conv in rows[name]["note"], (name, rows[name]["note"])
+        assert rows[name]["median_s"] == 0.0
+    for name in ("conv_a", "conv_b", "conv_m", "conv_s", "conv_t", "add_t", "mul_t"):
+        assert rows[name]["status"] == "measured", name
+    assert "Add" in rows["conv_b"]["note"] and "Sum" in rows["conv_s"]["note"]
+    assert "Sum" not in rows["conv_m"]["note"] and "Add" not in rows["conv_t"]["note"]
+    # conv_a, conv_b (+residual), conv_m, conv_s (+residual), conv_t, add_t, mul_t: 7 kernels run back to back.
+    assert table.sequence_s > 0
+
+
+def test_time_op_conv_with_residual():
+    base = {"op": "conv", "input": [1, 16, 7, 7], "out_channels": 32, "kernel": [1, 1], "activation": "relu"}
+    plain = bench.time_op(base, min_time=TINY)
+    fused = bench.time_op(dict(base, residual=True), min_time=TINY)
+    # Bytes: the residual (1*32*7*7 floats) is read on top of input + weights + bias + output.
+    assert fused["bytes"] - plain["bytes"] == 4 * 32 * 7 * 7
+    assert fused["flops"] == plain["flops"] == 2 * 32 * 16 * 49

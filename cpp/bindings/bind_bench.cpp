@@ -76,6 +76,7 @@ bench::OpSpec parse_spec(const py::dict& d) {
     if (c.group < 1 || c.c_in % c.group || c.c_out % c.group)
       throw py::value_error("conv group must divide input and output channels");
     s.bias = d.contains("bias") ? d["bias"].cast<bool>() : true;
+    s.residual = op == "conv" && d.contains("residual") && d["residual"].cast<bool>();
     s.act = parse_act(d, activation);
   } else if (op == "gemm" || op == "qgemm") {
     s.kind = op == "gemm" ? bench::OpSpec::Kind::gemm : bench::OpSpec::Kind::qgemm;

@@ -92,15 +92,17 @@ void bind_kernels(py::module_& m) {
       "conv2d",
       [](F32 x, F32 w, std::optional<F32> b, Ints strides, Ints pads, Ints dilations, int64_t group,
          const std::string& activation, float clip_min, float clip_max, std::optional<std::string> isa, int threads,
-         bool return_kernel) {
+         bool return_kernel, std::optional<F32> residual) {
         const k::Conv2dShape s = conv_shape(dims_of(x), dims_of(w), strides, pads, dilations, group);
         if (b && b->size() != s.c_out) throw py::value_error("conv2d: b must have c_out values");
+        if (residual && dims_of(*residual) != Ints{s.n, s.c_out, s.out_h(), s.out_w()})
+          throw py::value_error("conv2d: residual must have the output's shape");
         k::Conv2d op(s, w.data(), b ? b->data() : nullptr, act_arg(activation, clip_min, clip_max), isa_arg(isa));
         F32 y({s.n, s.c_out, s.out_h(), s.out_w()});
         auto pool = pool_arg(threads);
         {
           py::gil_scoped_release release;
-          op.run(x.data(), y.mutable_data(), pool.get());
+          op.run(x.data(), residual ? residual->data() : nullptr, y.mutable_data(), pool.get());
         }
         return with_name(y, op.kernel_name(), return_kernel);
       },
@@ -108,7 +110,9 @@ void bind_kernels(py::module_& m) {
       py::arg("pads") = Ints{0, 0, 0, 0}, py::arg("dilations") = Ints{1, 1}, py::arg("group") = 1,
       py::arg("activation") = "none", py::arg("clip_min") = 0.0f, py::arg("clip_max") = 6.0f,
       py::arg("isa") = py::none(), py::arg("threads") = 1, py::arg("return_kernel") = false,
-      "fp32 NCHW convolution (any kind) with fused bias and activation. pads = (top, left, bottom, right).");
+      py::arg("residual") = py::none(),
+      "fp32 NCHW convolution (any kind) with fused bias and activation. pads = (top, left, bottom, right). "
+      "residual (shaped like the output) is added before the activation: y = act(conv + b + residual).");
 
   km.def(
       "dwconv",

@@ -29,6 +29,7 @@ struct Conv2d::Impl {
   float lo, hi;
   bool rest;  // activation needs a vact pass after the clamp
   const F32VactUkernel* vact = nullptr;
+  const F32VbinaryUkernel* vadd = nullptr;  // residual connections outside the GEMM tile
   // direct paths
   const F32DirectConvUkernel* direct = nullptr;
   std::vector<float> w_direct;     // [group][co_blocks][CO][cin_g][kh][kw]
@@ -47,6 +48,7 @@ Conv2d::Conv2d(const Conv2dShape& shape, const float* weights, const float* bias
   im.act = act;
   activation_clamp(act, &im.lo, &im.hi, &im.rest);
   im.vact = &select_f32_vact(isa);
+  im.vadd = &select_f32_vbinary(isa, BinaryOp::add, false);
   isa_ = isa;
   const size_t cin_g = s.c_in / s.group, cout_g = s.c_out / s.group, taps = s.kh * s.kw;
   if (s.depthwise()) {
@@ -87,14 +89,25 @@ void Conv2d::run_any(const void* in, void* out, ThreadPool* pool) const {
   run(static_cast<const float*>(in), static_cast<float*>(out), pool);
 }
 
-void Conv2d::run(const float* in, float* out, ThreadPool* pool) const {
+void Conv2d::run(const float* in, float* out, ThreadPool* pool) const { run(in, nullptr, out, pool); }
+
+void Conv2d::run(const float* in, const float* residual, float* out, ThreadPool* pool) const {
   const Conv2dShape& s = shape_;
   const Impl& im = *impl_;
   const size_t oh = s.out_h(), ow = s.out_w(), ohw = oh * ow;
   if (im.path == ConvPath::gemm) {
-    im.gemm.run(in, out, pool, im.rest ? &im.act : nullptr, im.vact);
+    ConvOutput o;
+    o.residual = residual;
+    o.rest = im.rest ? &im.act : nullptr;
+    o.act = &im.act;
+    o.vact = im.vact;
+    o.vadd = im.vadd;
+    im.gemm.run(in, out, pool, o);
     return;
   }
+  // Direct kernels store unclamped sums when a residual follows; it is added per output block while the
+  // block is still in cache, then the whole activation.
+  const bool post = residual != nullptr ? im.act.kind != Activation::none : im.rest;
   const size_t cin_g = s.c_in / s.group, cout_g = s.c_out / s.group, taps = s.kh * s.kw;
   const F32DirectConvUkernel& uk = *im.direct;
   const size_t R = uk.rows;
@@ -149,14 +162,19 @@ void Conv2d::run(const float* in, float* out, ThreadPool* pool) const {
       a.sw = s.stride_w;
       a.dh = s.dil_h;
       a.dw = s.dil_w;
-      a.min = im.lo;
-      a.max = im.hi;
+      a.min = residual ? -__builtin_inff() : im.lo;
+      a.max = residual ? __builtin_inff() : im.hi;
       uk.fn(&a);
-      if (im.rest && chunks == 1)
-        im.vact->fn(a.co_valid * ohw, a.out, a.out, 0.0f, &im.act);
-      else if (im.rest)
-        for (size_t c = 0; c < a.co_valid; ++c)
-          im.vact->fn((r1 - r0) * ow, a.out + c * ohw, a.out + c * ohw, 0.0f, &im.act);
+      const float* res = residual ? residual + (a.out - out) : nullptr;
+      if (chunks == 1) {
+        if (res) im.vadd->fn(a.co_valid * ohw, a.out, res, a.out);
+        if (post) im.vact->fn(a.co_valid * ohw, a.out, a.out, 0.0f, &im.act);
+      } else {
+        for (size_t c = 0; c < a.co_valid; ++c) {
+          if (res) im.vadd->fn((r1 - r0) * ow, a.out + c * ohw, res + c * ohw, a.out + c * ohw);
+          if (post) im.vact->fn((r1 - r0) * ow, a.out + c * ohw, a.out + c * ohw, 0.0f, &im.act);
+        }
+      }
     }
   });
 }

@@ -63,13 +63,14 @@ void ConvGemm::init(const Conv2dShape& shape, const float* weights, const float*
 // im2col matrix at row (ci, ky, kx) is xpad[ci][q + ky*dh*Wp + kx*dw], so the indirect GEMM tile reads B
 // rows in place through an offset table and nothing is packed. The GEMM computes Wp - out_w extra columns
 // per output row, dropped when the block is stored.
-void ConvGemm::run(const float* in, float* out, ThreadPool* pool, const Activation* rest_act,
-                   const F32VactUkernel* vact) const {
+void ConvGemm::run(const float* in, float* out, ThreadPool* pool, const ConvOutput& o) const {
+  const Activation* rest_act = o.rest;
+  const F32VactUkernel* vact = o.vact;
   const size_t mr = ukernel->mr, nr = ukernel->nr, panels = div_up(m, mr);
   const size_t threads = pool ? size_t(pool->num_threads()) : 1;
   const size_t images = size_t(s.n * s.group);
   if (uses_igemm()) {
-    run_padded(in, out, pool, rest_act, vact);
+    run_padded(in, out, pool, o);
     return;
   }
   const ColumnBlocks cb = column_blocks(n, nr, images, threads, std::max(kc, round_up(m, mr)));
@@ -81,6 +82,7 @@ void ConvGemm::run(const float* in, float* out, ThreadPool* pool, const Activati
     const size_t n0 = cb.first(blk), nc = std::min(n, cb.first(blk + 1)) - n0;
     const float* x = in + (b * s.c_in + g * cin_g) * hw;
     float* y = out + (b * s.c_out + g * m) * n;
+    const float* res = o.residual ? o.residual + (b * s.c_out + g * m) * n : nullptr;
     float* bp = scratch_f32(kc * round_up(nc_block, nr), 0);
     const float* ap = &a_packed[g * panels * k * mr];
     for (size_t k0 = 0; k0 < k; k0 += kc) {
@@ -95,6 +97,10 @@ void ConvGemm::run(const float* in, float* out, ThreadPool* pool, const Activati
           ep.bias = &bias[g * m + m0];
           ep.min = lo;
           ep.max = hi;
+          if (res) {
+            ep.residual = res + m0 * n + n0 + j * nr;
+            ep.ld_residual = n;
+          }
           float* c = y + m0 * n + n0 + j * nr;
           ukernel->fn(mrp, ncj, kb, ap + p * k * mr + k0 * mr, bp + j * kb * nr, c, n, flags, &ep);
           if (rest_act && (flags & kGemmLast))
@@ -109,8 +115,12 @@ void ConvGemm::run(const float* in, float* out, ThreadPool* pool, const Activati
 
 namespace netscore::kernels {
 
-void ConvGemm::run_padded(const float* in, float* out, ThreadPool* pool, const Activation* rest_act,
-                          const F32VactUkernel* vact) const {
+void ConvGemm::run_padded(const float* in, float* out, ThreadPool* pool, const ConvOutput& o) const {
+  // The tile lives on the padded width, so a residual is added when the real columns are copied out, and
+  // the whole activation follows it there (the tile itself then stores unclamped sums).
+  const bool res_pass = o.residual != nullptr;
+  const Activation* rest_act = res_pass ? (o.act->kind == Activation::none ? nullptr : o.act) : o.rest;
+  const F32VactUkernel* vact = o.vact;
   const size_t mr = ukernel->mr, nr = ukernel->nr, panels = div_up(m, mr);
   const size_t threads = pool ? size_t(pool->num_threads()) : 1;
   const size_t images = size_t(s.n * s.group), cin_g = s.c_in / s.group;
@@ -140,6 +150,7 @@ void ConvGemm::run_padded(const float* in, float* out, ThreadPool* pool, const A
     const size_t q0 = cb.first(blk), nc = std::min(nq, cb.first(blk + 1)) - q0;
     const float* xi = xpad + img * cin_g * plane;
     float* y = out + (b * s.c_out + g * m) * oh * ow;
+    const float* res = res_pass ? o.residual + (b * s.c_out + g * m) * oh * ow : nullptr;
     float* ct = scratch_f32(round_up(m, mr) * nc_block, 1);  // C block over the padded width
     const float* ap = &a_packed[g * panels * k * mr];
     for (size_t k0 = 0; k0 < k; k0 += kc) {
@@ -153,6 +164,10 @@ void ConvGemm::run_padded(const float* in, float* out, ThreadPool* pool, const A
           ep.bias = &bias[g * m + m0];
           ep.min = lo;
           ep.max = hi;
+          if (res_pass) {
+            ep.min = -__builtin_inff();
+            ep.max = __builtin_inff();
+          }
           igemm->fn(mrp, ncj, kb, ap + p * k * mr + k0 * mr, xi + q0 + j * nr, koff.data() + k0,
                     ct + m0 * nc_block + j * nr, nc_block, flags, &ep);
         }
@@ -162,12 +177,16 @@ void ConvGemm::run_padded(const float* in, float* out, ThreadPool* pool, const A
     for (size_t r = 0; r < m; ++r) {
       const float* c = ct + r * nc_block;
       float* yr = y + r * oh * ow;
+      const float* rr = res ? res + r * oh * ow : nullptr;
       for (size_t q = q0; q < q0 + nc;) {
         const size_t row = q / wp, col = q % wp;
         const size_t end = std::min(q0 + nc, (row + 1) * wp);
         if (col < ow) {
           const size_t len = std::min(ow, col + (end - q)) - col;
-          std::copy(c + (q - q0), c + (q - q0) + len, yr + row * ow + col);
+          if (rr)
+            o.vadd->fn(len, c + (q - q0), rr + row * ow + col, yr + row * ow + col);
+          else
+            std::copy(c + (q - q0), c + (q - q0) + len, yr + row * ow + col);
           if (rest_act) vact->fn(len, yr + row * ow + col, yr + row * ow + col, 0.0f, rest_act);
         }
         q = end;

@@ -15,6 +15,16 @@ struct ColumnBlocks {
 };
 ColumnBlocks column_blocks(size_t cols, size_t nr, size_t images, size_t threads, size_t floats_per_col);
 
+// What a convolution adds after the GEMM: the residual (shaped like the output, or nullptr) and the
+// activation. rest: the activation part the clamp does not cover (nullptr if none); act: all of it.
+struct ConvOutput {
+  const float* residual = nullptr;
+  const Activation* rest = nullptr;
+  const Activation* act = nullptr;
+  const F32VactUkernel* vact = nullptr;
+  const F32VbinaryUkernel* vadd = nullptr;
+};
+
 struct ConvGemm {
   Conv2dShape s;
   const F32GemmUkernel* ukernel = nullptr;
@@ -31,11 +41,9 @@ struct ConvGemm {
     return igemm && s.stride_h == 1 && s.stride_w == 1 && !pointwise;
   }
   void init(const Conv2dShape& shape, const float* weights, const float* bias, Isa isa, float lo, float hi);
-  // rest_act: activation applied per tile after the clamp (nullptr if none).
-  void run(const float* in, float* out, ThreadPool* pool, const Activation* rest_act, const F32VactUkernel* vact) const;
+  void run(const float* in, float* out, ThreadPool* pool, const ConvOutput& o) const;
   // Stride-1 convolutions: GEMM over a padded copy of the input, whose im2col rows are contiguous slices.
-  void run_padded(const float* in, float* out, ThreadPool* pool, const Activation* rest_act,
-                  const F32VactUkernel* vact) const;
+  void run_padded(const float* in, float* out, ThreadPool* pool, const ConvOutput& o) const;
 };
 
 }  // namespace netscore::kernels

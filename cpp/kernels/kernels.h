@@ -135,6 +135,9 @@ class Conv2d final : public Kernel {
          Isa isa = active_isa());
   ~Conv2d() override;
   void run(const float* in, float* out, ThreadPool* pool = nullptr) const;
+  // With a residual connection fused into the epilogue: out = act(conv(in) + bias + residual), residual
+  // shaped like out (and not overlapping it), as runtimes fuse Conv + Add (+ activation).
+  void run(const float* in, const float* residual, float* out, ThreadPool* pool = nullptr) const;
   void run_any(const void* in, void* out, ThreadPool* pool) const override;
   const Conv2dShape& shape() const { return shape_; }
 

@@ -10,12 +10,15 @@ namespace netscore::kernels {
 
 // ---- f32-gemm: C[mr x nc] (+)= A[mr x kc] * B[kc x nc] on packed panels.
 // a: kc groups of MR floats (row r of group k is A[r][k]); b: kc groups of NR floats.
-// flags: kGemmAccumulate adds to C (else C is initialised from the bias); kGemmLast applies the clamp.
+// flags: kGemmAccumulate adds to C (else C is initialised from the bias); kGemmLast adds the residual (if
+// any) and then applies the clamp: C = clamp(A * B + bias + residual).
 enum : int { kGemmAccumulate = 1, kGemmLast = 2 };
 struct GemmEpilogue {
   const float* bias = nullptr;  // first value for this tile: per row (bias_per_col == 0) or per column
   int bias_per_col = 0;
   float min = -__builtin_inff(), max = __builtin_inff();
+  const float* residual = nullptr;  // f32-gemm / f32-igemm: the tile's first residual value, or nullptr
+  size_t ld_residual = 0;           // floats between residual rows
 };
 using F32GemmFn = void (*)(size_t mr, size_t nc, size_t kc, const float* a, const float* b, float* c, size_t ldc,
                            int flags, const GemmEpilogue* ep);

@@ -92,11 +92,11 @@ void test_gemm_tiles(Isa isa, std::mt19937& rng) {
     for (size_t mr : {size_t(1), MR - 1, MR})
       for (size_t nc : {size_t(1), NR / 2 + 1, NR - 1, NR})
         for (size_t kc : {size_t(1), size_t(3), size_t(17), size_t(64)})
-          for (int mode = 0; mode < 4; ++mode) {
+          for (int mode = 0; mode < 6; ++mode) {
             if (mr == 0 || nc == 0) continue;
-            const size_t ldc = NR + 3;
+            const size_t ldc = NR + 3, ldr = NR + 5;
             auto a = rand_f32(MR * kc, rng), b = rand_f32(NR * kc, rng), bias = rand_f32(std::max(MR, NR), rng);
-            auto c = rand_f32(MR * ldc, rng);
+            auto c = rand_f32(MR * ldc, rng), res = rand_f32(MR * ldr, rng);
             std::vector<float> want = c;
             GemmEpilogue ep;
             int flags = kGemmLast;
@@ -104,9 +104,18 @@ void test_gemm_tiles(Isa isa, std::mt19937& rng) {
             if (mode == 1) { ep.bias = bias.data(); ep.bias_per_col = 1; }          // bias per column
             if (mode == 2) flags |= kGemmAccumulate;                                // accumulate into C
             if (mode == 3) { ep.min = -0.3f; ep.max = 0.4f; }                       // clamp, no bias
+            if (mode >= 4) {  // residual (own row stride) before the clamp; with bias, or accumulating
+              ep.residual = res.data();
+              ep.ld_residual = ldr;
+              ep.min = -0.2f;
+              if (mode == 4) ep.bias = bias.data();
+              if (mode == 5) flags |= kGemmAccumulate;
+            }
             for (size_t r = 0; r < mr; ++r)
               for (size_t j = 0; j < nc; ++j) {
-                double acc = mode == 2 ? c[r * ldc + j] : mode == 0 ? bias[r] : mode == 1 ? bias[j] : 0.0;
+                double acc = mode == 2 || mode == 5 ? c[r * ldc + j] : mode == 0 || mode == 4 ? bias[r]
+                             : mode == 1 ? bias[j] : 0.0;
+                if (mode >= 4) acc += double(res[r * ldr + j]);
                 for (size_t k = 0; k < kc; ++k) acc += double(a[k * MR + r]) * double(b[k * NR + j]);
                 want[r * ldc + j] = std::min(std::max(float(acc), ep.min), ep.max);
               }
@@ -121,18 +130,21 @@ void test_gemm_tiles(Isa isa, std::mt19937& rng) {
 
 // ------------------------------------------------------------ ops
 void check_conv(const Conv2dShape& s, Activation act, Isa isa, std::mt19937& rng, ThreadPool* pool = nullptr,
-                bool bias_on = true) {
+                bool bias_on = true, bool residual = false) {
   const size_t cin_g = s.c_in / s.group;
   auto x = rand_f32(s.n * s.c_in * s.h * s.w, rng);
   auto w = rand_f32(s.c_out * cin_g * s.kh * s.kw, rng);
   auto b = rand_f32(s.c_out, rng);
   std::vector<float> got(s.n * s.c_out * s.out_h() * s.out_w(), NAN), want(got.size());
+  auto res = rand_f32(got.size(), rng);
   Conv2d k(s, w.data(), bias_on ? b.data() : nullptr, act, isa);
   g_used.insert(k.kernel_name());
-  k.run(x.data(), got.data(), pool);
-  reference::conv2d(s, x.data(), w.data(), bias_on ? b.data() : nullptr, act, want.data());
-  compare(conv_desc(s, act, isa) + " via " + k.kernel_name() + (pool ? " threads" : ""), got.data(), want.data(),
-          got.size(), 2e-4, 2e-4);
+  k.run(x.data(), residual ? res.data() : nullptr, got.data(), pool);
+  reference::conv2d(s, x.data(), w.data(), bias_on ? b.data() : nullptr, act, want.data(),
+                    residual ? res.data() : nullptr);
+  compare(conv_desc(s, act, isa) + " via " + k.kernel_name() + (pool ? " threads" : "") +
+              (residual ? " +residual" : ""),
+          got.data(), want.data(), got.size(), 2e-4, 2e-4);
 }
 
 void test_conv(Isa isa, std::mt19937& rng, bool quick) {
@@ -172,6 +184,8 @@ void test_conv(Isa isa, std::mt19937& rng, bool quick) {
   int i = 0;
   for (const Conv2dShape& s : shapes) {
     check_conv(s, kActs[i % 8], isa, rng, nullptr, i % 5 != 4);
+    // The same shape with a residual connection fused (Conv + Add + activation), activation shifted.
+    check_conv(s, kActs[(i + 3) % 8], isa, rng, nullptr, i % 5 != 3, true);
     ++i;
   }
   if (!quick) {
@@ -181,6 +195,8 @@ void test_conv(Isa isa, std::mt19937& rng, bool quick) {
     check_conv(conv(2, 16, 20, 20, 32, 3, 1, 1), kActs[2], isa, rng, &pool);
     check_conv(conv(1, 16, 21, 21, 16, 3, 2, 1, 1, 16), kActs[3], isa, rng, &pool);
     check_conv(conv(1, 32, 12, 12, 32, 3, 1, 1, 1, 8), kActs[0], isa, rng, &pool);
+    check_conv(conv(1, 96, 14, 14, 40, 1, 1, 0), kActs[1], isa, rng, &pool, true, true);
+    check_conv(conv(1, 3, 37, 41, 32, 3, 2, 1), kActs[1], isa, rng, &pool, true, true);
   }
 }
 

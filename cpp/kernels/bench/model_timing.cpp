@@ -1,6 +1,6 @@
 // Per-layer model timing: map each analysed node to a kernel spec the way inference runtimes execute it
-// (BatchNormalization folded into the conv before it, a following activation fused), time each distinct
-// configuration once, and list every node with how its time was obtained.
+// (BatchNormalization folded into the conv before it, a residual Add and a following activation fused),
+// time each distinct configuration once, and list every node with how its time was obtained.
 #include "kernels/bench/model_timing.h"
 
 #include <algorithm>
@@ -64,11 +64,14 @@ struct GraphIndex {
   std::unordered_map<std::string_view, std::vector<size_t>> consumers;  // tensor -> consuming node indices
   std::unordered_map<std::string_view, int> graph_outputs;
   std::unordered_map<std::string_view, const onnx::Tensor*> constants;  // initializers and Constant values
+  std::unordered_map<std::string_view, size_t> producer;                 // tensor -> producing node index
 
   explicit GraphIndex(const onnx::Graph& g) {
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       for (std::string_view in : g.nodes[i].inputs)
         if (!in.empty()) consumers[in].push_back(i);
+      for (std::string_view out : g.nodes[i].outputs)
+        if (!out.empty()) producer[out] = i;
       if (g.nodes[i].op_type == "Constant" && !g.nodes[i].outputs.empty()) {
         const onnx::Attribute* v = g.nodes[i].attribute("value");
         if (v && !v->tensors.empty()) constants[g.nodes[i].outputs[0]] = &v->tensors[0];
@@ -168,8 +171,31 @@ struct Mapper {
   const GraphIndex& gi;
   int64_t opset;
 
-  // After a conv or GEMM: a sole-consumer BatchNormalization (conv only) folds in, then a sole-consumer
-  // activation fuses into the epilogue, as ONNX Runtime, TFLite and OpenVINO execute inference graphs.
+  // A two-input Add / Sum reading `out` (the conv's result) that a conv epilogue can take over: both inputs
+  // shaped like the output (no broadcasting), the other input computed before the conv runs (earlier in the
+  // timing order, or a graph input), as runtimes fuse Conv + Add (+ activation) for residual connections.
+  bool residual_add(const onnx::Node& add, std::string_view out, const graph::Layer& conv_layer,
+                    const std::vector<graph::Layer>& layers, const std::vector<long>& layer_of) const {
+    if (!(add.op_type == "Add" || add.op_type == "Sum") || add.inputs.size() != 2) return false;
+    if (!(add.domain.empty() || add.domain == "ai.onnx")) return false;
+    const size_t self = add.inputs[0] == out ? 0 : 1;
+    if (add.inputs[self] != out || add.inputs[1 - self] == out || add.inputs[1 - self].empty()) return false;
+    const long add_layer = layer_of[size_t(&add - model.graph.nodes.data())];
+    if (add_layer < 0) return false;
+    const graph::Layer& al = layers[size_t(add_layer)];
+    if (al.input_shapes.size() != 2 || al.output_shapes.empty() || !known(al.output_shapes[0]) ||
+        al.input_shapes[0] != al.output_shapes[0] || al.input_shapes[1] != al.output_shapes[0])
+      return false;
+    auto p = gi.producer.find(add.inputs[1 - self]);
+    if (p == gi.producer.end()) return !gi.constants.count(add.inputs[1 - self]);  // a graph input
+    const long conv_layer_index = layer_of[conv_layer.node_index];
+    const long other = layer_of[p->second];
+    return other >= 0 && conv_layer_index >= 0 && other < conv_layer_index;
+  }
+
+  // After a conv or GEMM: a sole-consumer BatchNormalization (conv only) folds in, then (conv only) a
+  // residual Add fuses, then a sole-consumer activation fuses into the epilogue, as ONNX Runtime, TFLite
+  // and OpenVINO execute inference graphs.
   void absorb_followers(const onnx::Node& node, bool allow_bn, bool allow_bias_add, const graph::Layer& layer,
                         const std::vector<graph::Layer>& layers, const std::vector<long>& layer_of, Mapping* m) {
     std::string_view out = node.outputs.empty() ? std::string_view() : node.outputs[0];
@@ -178,6 +204,13 @@ struct Mapper {
     if (allow_bn && next >= 0 && nodes[next].op_type == "BatchNormalization" && nodes[next].inputs[0] == out) {
       m->absorbed.push_back(size_t(next));
       m->absorbed_status.push_back(LayerStatus::folded);
+      out = nodes[next].outputs[0];
+      next = gi.sole_consumer(out);
+    }
+    if (allow_bn && next >= 0 && residual_add(nodes[size_t(next)], out, layer, layers, layer_of)) {
+      m->absorbed.push_back(size_t(next));
+      m->absorbed_status.push_back(LayerStatus::fused);
+      m->spec.residual = true;
       out = nodes[next].outputs[0];
       next = gi.sole_consumer(out);
     }

@@ -129,6 +129,7 @@ std::string OpSpec::key() const {
       k << s.n << ',' << s.c_in << ',' << s.h << ',' << s.w << ',' << s.c_out << ',' << s.kh << ',' << s.kw << ','
         << s.stride_h << ',' << s.stride_w << ',' << s.pad_top << ',' << s.pad_left << ',' << s.pad_bottom << ','
         << s.pad_right << ',' << s.dil_h << ',' << s.dil_w << ',' << s.group << ',' << bias;
+      if (residual) k << ",residual";
       break;
     }
     case Kind::gemm:
@@ -159,6 +160,7 @@ std::string OpSpec::key() const {
 
 PreparedOp::PreparedOp(const OpSpec& spec, int copies, bool own_buffers) {
   binary_ = spec.kind == OpSpec::Kind::add || spec.kind == OpSpec::Kind::mul;
+  residual_ = spec.kind == OpSpec::Kind::conv && spec.residual;
   copies = std::max(1, copies);
   for (int c = 0; c < copies; ++c) kernels_.push_back(make_kernel(spec, uint64_t(c) * 7 + 1));
   repeat_ = spec.kind == OpSpec::Kind::gemm ? std::max<int64_t>(1, spec.repeat) : 1;
@@ -166,8 +168,8 @@ PreparedOp::PreparedOp(const OpSpec& spec, int copies, bool own_buffers) {
   out_elems_ = kernels_[0]->output_elements();
   const int64_t in_elems = in_elems_ * repeat_;
   const int64_t out_elems = out_elems_ * repeat_;
-  const int64_t b_elems = binary_ ? product(spec.b_dims) : 0;
-  if (binary_ && !own_buffers) b_.push_back(random_vector(b_elems, 2000));  // run_on's second operand
+  const int64_t b_elems = binary_ ? product(spec.b_dims) : residual_ ? out_elems : 0;
+  if ((binary_ || residual_) && !own_buffers) b_.push_back(random_vector(b_elems, 2000));  // run_on's 2nd operand
   if (!own_buffers) return;
   if (kernels_[0]->element_size() == 1) {  // int8 kernels
     for (int c = 0; c < copies; ++c) {
@@ -182,7 +184,7 @@ PreparedOp::PreparedOp(const OpSpec& spec, int copies, bool own_buffers) {
   for (int c = 0; c < copies; ++c) {
     in_[c] = random_vector(in_elems, 1000 + c);
     out_[c].assign(size_t(std::max<int64_t>(out_elems, 1)), 0.0f);
-    if (binary_) b_[c] = random_vector(b_elems, 2000 + c);
+    if (binary_ || residual_) b_[c] = random_vector(b_elems, 2000 + c);
   }
 }
 
@@ -191,6 +193,8 @@ void PreparedOp::run(int c, kernels::ThreadPool* pool) {
     kernels_[c]->run_any(qin_[c].data(), qout_[c].data(), pool);
   else if (binary_)  // both operands are activations in a network: pass the second per call
     static_cast<const kernels::Binary&>(*kernels_[c]).run(in_[c].data(), b_[c].data(), out_[c].data(), pool);
+  else if (residual_)
+    static_cast<const kernels::Conv2d&>(*kernels_[c]).run(in_[c].data(), b_[c].data(), out_[c].data(), pool);
   else
     for (int64_t r = 0; r < repeat_; ++r)
       kernels_[c]->run_any(in_[c].data() + r * in_elems_, out_[c].data() + r * out_elems_, pool);
@@ -200,6 +204,11 @@ void PreparedOp::run_on(const void* in, void* out, kernels::ThreadPool* pool) {
   const kernels::Kernel& k = *kernels_[0];
   if (binary_) {
     static_cast<const kernels::Binary&>(k).run(static_cast<const float*>(in), b_[0].data(), static_cast<float*>(out),
+                                              pool);
+    return;
+  }
+  if (residual_) {
+    static_cast<const kernels::Conv2d&>(k).run(static_cast<const float*>(in), b_[0].data(), static_cast<float*>(out),
                                               pool);
     return;
   }

@@ -21,6 +21,7 @@ struct OpSpec {
   int64_t count = 0;                      // unary: elements
   kernels::Activation act;                // conv, gemm: fused epilogue; unary: the function
   bool bias = true;                       // conv, gemm
+  bool residual = false;                  // conv: a residual input added before the activation (Conv+Add)
   int64_t repeat = 1;                     // gemm: independent products per call (batched MatMul)
 
   // Identical configurations have equal keys (kind, shapes, attributes, activation).
@@ -42,10 +43,13 @@ class PreparedOp {
   const kernels::Kernel& kernel() const { return *kernels_[0]; }
   int copies() const { return int(kernels_.size()); }
   double flops() const { return kernel().flops() * double(repeat_); }  // per run(), all repeats
-  double bytes() const { return kernel().bytes() * double(repeat_); }
+  double bytes() const {  // a fused residual is read too
+    return (kernel().bytes() + (residual_ ? double(output_bytes()) : 0.0)) * double(repeat_);
+  }
 
  private:
   bool binary_ = false;
+  bool residual_ = false;  // conv with a fused residual: b_ holds the residual per copy
   int64_t repeat_ = 1, in_elems_ = 0, out_elems_ = 0;
   std::vector<std::unique_ptr<kernels::Kernel>> kernels_;
   std::vector<std::vector<float>> in_, out_, b_;        // float kernels

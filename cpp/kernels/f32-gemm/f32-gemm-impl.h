@@ -56,6 +56,22 @@ inline void f32_gemm_tile_rows(size_t mr, size_t nc, size_t kc, const float* a, 
     a += MR;
   }
   if (flags & kGemmLast) {
+    if (const float* res = ep->residual) {  // a residual connection added while the tile is in registers
+      const size_t ldr = ep->ld_residual;
+      if (full) {
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+          for (int v = 0; v < NV; ++v) acc[r][v] = T::add(acc[r][v], T::load(res + r * ldr + v * W));
+      } else {
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r)
+          if (static_cast<size_t>(r) < mr)
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v)
+              acc[r][v] = T::add(acc[r][v], T::load_n(res + r * ldr + v * W, ptrdiff_t(nc) - v * W));
+      }
+    }
     const V lo = T::set1(ep->min), hi = T::set1(ep->max);
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r)

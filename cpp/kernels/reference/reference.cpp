@@ -7,7 +7,8 @@
 
 namespace netscore::kernels::reference {
 
-void conv2d(const Conv2dShape& s, const float* x, const float* w, const float* bias, Activation act, float* y) {
+void conv2d(const Conv2dShape& s, const float* x, const float* w, const float* bias, Activation act, float* y,
+            const float* residual) {
   const int64_t oh = s.out_h(), ow = s.out_w(), cin_g = s.c_in / s.group, cout_g = s.c_out / s.group;
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t oc = 0; oc < s.c_out; ++oc) {
@@ -24,7 +25,9 @@ void conv2d(const Conv2dShape& s, const float* x, const float* w, const float* b
                 acc += double(x[((n * s.c_in + g * cin_g + ci) * s.h + ih) * s.w + iw]) *
                        double(w[((oc * cin_g + ci) * s.kh + ky) * s.kw + kx]);
               }
-          y[((n * s.c_out + oc) * oh + i) * ow + j] = apply_activation(act, float(acc));
+          const int64_t at = ((n * s.c_out + oc) * oh + i) * ow + j;
+          if (residual) acc += double(residual[at]);
+          y[at] = apply_activation(act, float(acc));
         }
     }
 }

@@ -8,7 +8,9 @@
 
 namespace netscore::kernels::reference {
 
-void conv2d(const Conv2dShape& s, const float* x, const float* w, const float* bias, Activation act, float* y);
+// residual (shaped like y, or nullptr) is added before the activation.
+void conv2d(const Conv2dShape& s, const float* x, const float* w, const float* bias, Activation act, float* y,
+            const float* residual = nullptr);
 void gemm(const GemmShape& s, const float* x, const float* b, const float* bias, Activation act, float* y);
 void pool2d(PoolKind kind, const Pool2dShape& s, const float* x, float* y);
 void global_avg_pool(int64_t n, int64_t c, int64_t h, int64_t w, const float* x, float* y);

