@@ -70,3 +70,31 @@ def test_conv_residual_shape_checked():
     x, wt = np.ones((1, 4, 5, 5), np.float32), np.ones((6, 4, 1, 1), np.float32)
     with pytest.raises(ValueError):
         K.conv2d(x, wt, residual=np.ones((1, 6, 5, 4), np.float32))
+
+
+# kernel, stride, shape: one window covering the whole plane (no padding) is a global average pool
+WHOLE_PLANE = [((7, 7), (1, 1), (1, 37, 7, 7)), ((5, 9), (1, 1), (2, 3, 5, 9)), ((7, 7), (7, 7), (1, 20, 7, 7)),
+               ((1, 1), (1, 1), (1, 4, 1, 1)), ((14, 14), (2, 2), (1, 3, 14, 14))]
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("case", WHOLE_PLANE, ids=str)
+def test_whole_plane_average_pool_is_global(isa, case):
+    kernel, stride, shape = case
+    x = randn(rng_for("whole-plane", case), *shape)
+    y, name = K.pool(x, "avg", list(kernel), list(stride), [0, 0, 0, 0], [1, 1], False, False, isa=isa,
+                     return_kernel=True)
+    assert name.startswith("f32-gavgpool-"), name
+    close(y, x.astype(np.float64).mean(axis=(2, 3), keepdims=True), 1e-5, 1e-6)
+    # The window mean as ONNX AveragePool defines it (test_kernels' loop reference) agrees.
+    close(y, pool_ref(x, "avg", kernel, stride, (0, 0, 0, 0), (1, 1), False, False), 1e-5, 1e-6)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_padded_or_partial_windows_keep_the_window_kernel(isa):
+    x = randn(rng_for("partial-window"), 1, 3, 7, 7)
+    for kernel, pads in (((7, 7), (1, 1, 1, 1)), ((6, 7), (0, 0, 0, 0))):
+        y, name = K.pool(x, "avg", list(kernel), [1, 1], list(pads), [1, 1], False, True, isa=isa,
+                         return_kernel=True)
+        assert name.startswith("f32-pool-"), name
+        close(y, pool_ref(x, "avg", kernel, (1, 1), pads, (1, 1), False, True), 1e-5, 1e-6)

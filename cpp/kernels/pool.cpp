@@ -37,8 +37,19 @@ int64_t Pool2dShape::out_w() const { return pool_out(w, kw, stride_w, pad_left, 
 
 struct Pool2d::Impl {
   const F32PoolUkernel* uk = nullptr;
+  const F32GavgpoolUkernel* global = nullptr;  // average over windows that cover the whole unpadded plane
   std::vector<float> inv_h, inv_w;
 };
+
+namespace {
+// One window covering the whole plane, without padding: a global average pool (ResNet's final 7x7 pool).
+// The windowed kernel would vectorise along a single output column and waste all other lanes.
+bool whole_plane_window(PoolKind kind, const Pool2dShape& s) {
+  return kind == PoolKind::average && s.kh == s.h && s.kw == s.w && s.dil_h == 1 && s.dil_w == 1 &&
+         s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0 && s.out_h() == 1 &&
+         s.out_w() == 1;
+}
+}  // namespace
 
 Pool2d::Pool2d(PoolKind kind, const Pool2dShape& s, Isa isa) : kind_(kind), shape_(s), impl_(new Impl) {
   if (s.n < 1 || s.c < 1 || s.h < 1 || s.w < 1 || s.kh < 1 || s.kw < 1 || s.stride_h < 1 || s.stride_w < 1 ||
@@ -49,6 +60,10 @@ Pool2d::Pool2d(PoolKind kind, const Pool2dShape& s, Isa isa) : kind_(kind), shap
   isa_ = isa;
   impl_->uk = &select_f32_pool(isa, kind, s);
   name_ = impl_->uk->name;
+  if (whole_plane_window(kind, s)) {
+    impl_->global = &select_f32_gavgpool(isa);
+    name_ = impl_->global->name;
+  }
   if (kind == PoolKind::average) {
     impl_->inv_h = inv_counts(s.out_h(), s.h, s.kh, s.stride_h, s.pad_top, s.pad_bottom, s.dil_h,
                               s.count_include_pad, 0);
@@ -69,6 +84,14 @@ void Pool2d::run_any(const void* in, void* out, ThreadPool* pool) const {
 
 void Pool2d::run(const float* in, float* out, ThreadPool* pool) const {
   const Pool2dShape& s = shape_;
+  if (impl_->global) {
+    const size_t planes = s.n * s.c, hw = s.h * s.w, per_task = std::max<size_t>(1, div_up(16384, hw));
+    parallel(pool, div_up(planes, per_task), [&](int64_t t, int) {
+      const size_t p0 = t * per_task, cnt = std::min(per_task, planes - p0);
+      impl_->global->fn(cnt, hw, in + p0 * hw, out + p0);
+    });
+    return;
+  }
   const size_t oh = s.out_h(), ow = s.out_w();
   const size_t rows = (oh - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
   const size_t row_stride = phase_row_stride(ow, s.kw, s.stride_w, s.dil_w);

@@ -272,9 +272,12 @@ void test_pool(Isa isa, std::mt19937& rng) {
     a.count_include_pad = true;
     a.ceil_mode = true;
     check_pool(kind, a, isa, rng);
-    Pool2dShape r = shape(2, 7, 7, 7, 1, 0);  // window == image
+    Pool2dShape r = shape(2, 7, 7, 7, 1, 0);  // window == image (average: the global-average-pool kernel)
     r.n = 2;
     check_pool(kind, r, isa, rng);
+    Pool2dShape q = shape(3, 5, 9, 5, 2, 0);  // window == a non-square image
+    q.kw = 9;
+    check_pool(kind, q, isa, rng);
   }
   for (int64_t hw : {1, 7, 33, 49, 196}) {
     auto x = rand_f32(2 * 5 * hw, rng);
