@@ -15,6 +15,7 @@ import pytest
 
 import netscore_fast as nf
 from netscore_fast import _core, bulk, nas
+from netscore_fast import cache as cache_mod
 from netscore_fast.cache import ResultCache
 from netscore_fast.table import INT_COLUMNS
 
@@ -110,7 +111,7 @@ def test_concurrent_processes_with_overlapping_sets(tmp_path):
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert conn.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 70
+    assert conn.execute(f"SELECT COUNT(*) FROM {cache_mod._TABLE}").fetchone()[0] == 70
     conn.close()
     # every model is present: a cached run over the union analyses nothing
     calls = []
@@ -154,7 +155,7 @@ def test_sigkill_mid_run_keeps_committed_chunks(tmp_path):
     assert committed == 40
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    n_rows = conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    n_rows = conn.execute(f"SELECT COUNT(*) FROM {cache_mod._TABLE}").fetchone()[0]
     conn.close()
     # the next chunk may have committed in the background before the kill; never fewer than reported
     assert committed <= n_rows <= committed + 8
@@ -173,8 +174,7 @@ def test_caller_keys_skip_hashing_and_still_separate_datasets(tmp_path, count_an
     models = [(nas.nasbench201_arch(i), nas.nasbench201(i)) for i in range(6)]
     first = nf.profile_many(models, cache=db, cache_key=nas.CacheKey("cifar10"), progress=False)
     assert count_analyses["models"] == 6
-    from netscore_fast import cache as cache_mod
-    monkeypatch.setattr(cache_mod, "content_key", lambda *a: pytest.fail("bytes hashed despite cache_key"))
+    monkeypatch.setattr(cache_mod, "content_keys", lambda *a: pytest.fail("bytes hashed despite cache_key"))
     again = nf.profile_many(models, cache=db, cache_key=nas.CacheKey("cifar10"), progress=False)
     assert count_analyses["models"] == 6
     _equal(first, again)
@@ -191,3 +191,31 @@ def test_nas_command_uses_the_cache(tmp_path, count_analyses):
     assert main(["nas", "nasbench201", "--out", str(out), "--limit", "5", "--cache", str(db)]) == 0
     assert count_analyses["models"] == 5
     assert len(nf.ProfileTable.read(out)) == 5
+
+
+# --- content digests (XXH3-128 in C++) against the xxhash package (the library's own Python binding) ------------------------------------
+
+def test_digests_equal_the_xxhash_package_for_buffers_and_files(tmp_path):
+    xxhash = pytest.importorskip("xxhash")
+    rng = np.random.default_rng(7)
+    salt = cache_mod.options_tag([("input", [1, 3, 32, 32])], 2)
+    seed = xxhash.xxh3_64_intdigest(salt)
+    blobs = [rng.integers(0, 256, size=n, dtype=np.uint8).tobytes() for n in (0, 1, 16, 17, 128, 129, 240, 241,
+                                                                               1023, 4096, 65537, 1 << 20)]
+    path = tmp_path / "m.onnx"
+    path.write_bytes(blobs[-2])
+    sources = blobs + [bytearray(blobs[3]), memoryview(blobs[4]), np.frombuffer(blobs[5], np.uint8), str(path)]
+    got = cache_mod.content_keys(sources, salt, threads=2)
+    want = [xxhash.xxh3_128_digest(b, seed=seed) for b in blobs + [blobs[3], blobs[4], blobs[5], blobs[-2]]]
+    assert [g[:1] for g in got] == [b"c"] * len(got)
+    assert [g[1:] for g in got] == want
+
+
+def test_digests_depend_on_salt_and_every_byte_and_report_unreadable_files(tmp_path):
+    data = bytearray(nas.nasbench201(11))
+    a = cache_mod.content_key(bytes(data), b"options A")
+    assert cache_mod.content_key(bytes(data), b"options B") != a
+    data[len(data) // 2] ^= 1
+    assert cache_mod.content_key(bytes(data), b"options A") != a
+    assert cache_mod.content_keys([str(tmp_path / "missing.onnx")], b"") == [None]
+    assert cache_mod.path_keys([str(tmp_path / "missing.onnx")], b"") == [None]

@@ -45,6 +45,26 @@ class HeldBuffers {
   std::vector<Py_buffer> views_;
 };
 
+// Paths (str) and buffers of `items` as batch sources; `held` keeps the buffers alive until the call ends.
+std::vector<graph::BatchSource> collect_sources(const py::list& items, const std::vector<std::string>* names,
+                                                HeldBuffers& held) {
+  const size_t n = items.size();
+  held.reserve(n);
+  std::vector<graph::BatchSource> sources(n);
+  for (size_t i = 0; i < n; ++i) {
+    py::handle item = items[i];
+    if (names != nullptr) sources[i].name = (*names)[i];
+    if (PyUnicode_Check(item.ptr())) {
+      sources[i].path = item.cast<std::string>();
+    } else {
+      const Py_buffer& view = held.hold(item, names != nullptr ? (*names)[i] : "item #" + std::to_string(i));
+      sources[i].data = static_cast<const uint8_t*>(view.buf);
+      sources[i].size = static_cast<size_t>(view.len);
+    }
+  }
+  return sources;
+}
+
 py::tuple profile_batch(const py::list& items, const std::vector<std::string>& names, InputShapes input_shapes,
                         int64_t batch_size, int threads) {
   if (batch_size < 1) throw py::value_error("batch_size must be >= 1, got " + std::to_string(batch_size));
@@ -55,19 +75,7 @@ py::tuple profile_batch(const py::list& items, const std::vector<std::string>& n
   options.batch_size = batch_size;
 
   HeldBuffers held;
-  held.reserve(n);
-  std::vector<graph::BatchSource> sources(n);
-  for (size_t i = 0; i < n; ++i) {
-    py::handle item = items[i];
-    sources[i].name = names[i];
-    if (PyUnicode_Check(item.ptr())) {
-      sources[i].path = item.cast<std::string>();
-    } else {
-      const Py_buffer& view = held.hold(item, names[i]);
-      sources[i].data = static_cast<const uint8_t*>(view.buf);
-      sources[i].size = static_cast<size_t>(view.len);
-    }
-  }
+  std::vector<graph::BatchSource> sources = collect_sources(items, &names, held);
 
   std::vector<graph::BatchTotals> results;
   {
@@ -92,6 +100,29 @@ py::tuple profile_batch(const py::list& items, const std::vector<std::string>& n
   return py::make_tuple(totals, status, errors);
 }
 
+// 1-byte prefix + 16-byte digest per item (bytes), or None for a file that cannot be read.
+py::list content_digests(const py::list& items, const py::bytes& salt, const py::bytes& prefix, int threads) {
+  HeldBuffers held;
+  std::vector<graph::BatchSource> sources = collect_sources(items, nullptr, held);
+  const std::string salt_bytes = salt, prefix_bytes = prefix;
+  std::vector<graph::BatchDigest> digests;
+  {
+    py::gil_scoped_release release;
+    digests = graph::digest_batch(sources, salt_bytes, threads);
+  }
+  py::list out(digests.size());
+  std::string key = prefix_bytes + std::string(16, '\0');
+  for (size_t i = 0; i < digests.size(); ++i) {
+    if (!digests[i].ok) {
+      out[i] = py::none();
+      continue;
+    }
+    std::copy(digests[i].bytes.begin(), digests[i].bytes.end(), key.begin() + prefix_bytes.size());
+    out[i] = py::bytes(key);
+  }
+  return out;
+}
+
 }  // namespace
 
 void bind_batch(py::module_& m) {
@@ -106,6 +137,13 @@ items: list of paths (str; memory-mapped by the workers) or contiguous bytes-lik
 input_shapes: [(name, dims)]; batch_size: value of a symbolic leading dim; threads: workers (0 = all cores).
 Returns (totals int64[n, 8] in BATCH_COLUMNS order, status int32[n] (0 ok, 1 ModelError, 2 other error),
 errors list[str] ("" when ok). One bad model never stops the others.)doc");
+  m.def("content_digests", &content_digests, py::arg("items"), py::arg("salt"), py::arg("prefix") = py::bytes(""),
+        py::arg("threads") = 1,
+        R"doc(128-bit XXH3 digests of many paths' file contents or buffers, seeded by salt; GIL released.
+
+Returns one bytes object per item, prefix + 16 digest bytes (big-endian canonical form, the same on every
+platform), or None for a file that cannot be read. Non-cryptographic: for telling models apart in a
+result cache, not for authenticating them.)doc");
 }
 
 }  // namespace netscore::bindings

@@ -7,6 +7,10 @@
 #include <thread>
 
 #include "netscore/errors.h"
+#include "onnx/loader.h"
+
+#define XXH_INLINE_ALL
+#include "third_party/xxhash/xxhash.h"
 
 namespace netscore::graph {
 
@@ -50,26 +54,19 @@ BatchTotals profile_one(const BatchSource& s, const Options& options) {
   }
 }
 
-}  // namespace
-
-std::vector<BatchTotals> profile_batch(const std::vector<BatchSource>& sources, const Options& options,
-                                       int threads) {
-  std::vector<BatchTotals> results(sources.size());
-  if (sources.empty()) return results;
-  Options totals_only = options;  // the results keep totals only: skip building per-node layer rows
-  totals_only.want_layers = false;
-  size_t workers = threads > 0 ? static_cast<size_t>(threads) : std::max(1u, std::thread::hardware_concurrency());
-  workers = std::min(workers, sources.size());
-
+// Calls fn(i) for every i in [0, n) on `workers` threads (this one included); each claims the next index,
+// so uneven items balance. Threads are created per call: nothing survives a fork.
+template <typename Fn>
+void for_each_index(size_t n, size_t workers, Fn fn) {
   std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t i = next.fetch_add(1, std::memory_order_relaxed); i < sources.size();
-         i = next.fetch_add(1, std::memory_order_relaxed))
-      results[i] = profile_one(sources[i], totals_only);
+    for (size_t i = next.fetch_add(1, std::memory_order_relaxed); i < n; i = next.fetch_add(1, std::memory_order_relaxed))
+      fn(i);
   };
-  if (workers == 1) {
+  workers = std::min(workers, n);
+  if (workers <= 1) {
     work();
-    return results;
+    return;
   }
   std::vector<std::thread> pool;
   pool.reserve(workers - 1);
@@ -80,7 +77,62 @@ std::vector<BatchTotals> profile_batch(const std::vector<BatchSource>& sources, 
   }
   work();
   for (std::thread& t : pool) t.join();
+}
+
+size_t worker_count(int threads) {
+  return threads > 0 ? static_cast<size_t>(threads) : std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+std::vector<BatchTotals> profile_batch(const std::vector<BatchSource>& sources, const Options& options,
+                                       int threads) {
+  std::vector<BatchTotals> results(sources.size());
+  Options totals_only = options;  // the results keep totals only: skip building per-node layer rows
+  totals_only.want_layers = false;
+  for_each_index(sources.size(), worker_count(threads),
+                 [&](size_t i) { results[i] = profile_one(sources[i], totals_only); });
   return results;
+}
+
+namespace {
+
+void digest_one(const BatchSource& s, uint64_t seed, BatchDigest& out) {
+  XXH128_hash_t h;
+  if (s.data != nullptr || s.path.empty()) {
+    h = XXH3_128bits_withSeed(s.data, s.size, seed);
+  } else {
+    try {
+      onnx::MappedFile file(s.path);
+      h = XXH3_128bits_withSeed(file.data(), file.size(), seed);
+    } catch (const std::exception& e) {
+      out.ok = false;
+      out.error = e.what();
+      return;
+    }
+  }
+  XXH128_canonical_t canonical;   // big-endian bytes: the same digest on every platform
+  XXH128_canonicalFromHash(&canonical, h);
+  std::copy(canonical.digest, canonical.digest + 16, out.bytes.begin());
+}
+
+}  // namespace
+
+std::vector<BatchDigest> digest_batch(const std::vector<BatchSource>& sources, std::string_view salt,
+                                      int threads) {
+  std::vector<BatchDigest> digests(sources.size());
+  const uint64_t seed = XXH3_64bits(salt.data(), salt.size());
+  // Hashing runs at several GB/s: a thread pays for itself only past about a megabyte of buffers (files
+  // are not counted, their size is unknown until mapped, and they are worth a thread each).
+  size_t bytes = 0, files = 0;
+  for (const BatchSource& s : sources) {
+    bytes += s.size;
+    files += s.data == nullptr && !s.path.empty();
+  }
+  const size_t useful = files + bytes / (1u << 20);
+  for_each_index(sources.size(), std::min(worker_count(threads), std::max<size_t>(1, useful)),
+                 [&](size_t i) { digest_one(sources[i], seed, digests[i]); });
+  return digests;
 }
 
 }  // namespace netscore::graph

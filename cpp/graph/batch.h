@@ -1,9 +1,11 @@
 // Profile many models at once on a pool of threads, keeping only per-model totals.
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "graph/analysis.h"
@@ -46,5 +48,18 @@ BatchTotals totals_of(const Profile& profile);
 // source order. Thread-safe and re-entrant; creates its threads per call (nothing survives a fork).
 std::vector<BatchTotals> profile_batch(const std::vector<BatchSource>& sources, const Options& options,
                                        int threads);
+
+// A 128-bit content digest (XXH3-128) of each source's bytes, seeded by `salt` (callers mix their analysis
+// options into it, so equal bytes under other options digest differently). Files are memory-mapped and
+// read whole; a file that cannot be opened gets ok = false and its error. Non-cryptographic: it tells
+// accidentally different models apart (collision odds 2^-128 per pair), not deliberately forged ones.
+// Runs on up to `threads` workers when the sources are large enough to pay for the threads.
+struct BatchDigest {
+  std::array<uint8_t, 16> bytes{};
+  bool ok = true;
+  std::string error;
+};
+std::vector<BatchDigest> digest_batch(const std::vector<BatchSource>& sources, std::string_view salt,
+                                      int threads);
 
 }  // namespace netscore::graph

@@ -1,5 +1,5 @@
 """Type stubs for the C++ extension netscore_fast._core (one section per bindings area)."""
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from typing_extensions import Buffer
 
@@ -53,6 +53,11 @@ def profile_batch(items: List[Union[str, Buffer]], names: List[str], input_shape
                   batch_size: int = 1, threads: int = 0) -> Tuple["_np.ndarray", "_np.ndarray", List[str]]:
     """Totals int64[n, len(BATCH_COLUMNS)], status int32[n] (0 ok, 1 ModelError, 2 other error), and
     error messages ("" when ok); the GIL is released while the workers run."""
+
+def content_digests(items: List[Union[str, Buffer]], salt: bytes, prefix: bytes = b"",
+                    threads: int = 1) -> List[Optional[bytes]]:
+    """prefix + 16-byte XXH3-128 digest (seeded by salt) of each buffer or file's contents; None for a file
+    that cannot be read. The GIL is released while hashing."""
 
 # --- bench: timing harness, op and per-layer model timing (bind_bench.cpp) ---------------------------
 BenchRow = Dict[str, Union[str, int, float, bool]]

@@ -135,67 +135,75 @@ def _run_chunk(items: List[Item], options: _Options, threads: int, cache) -> _Ch
                                                      options.batch_size, threads)
         return _ChunkResult(names, totals, list(errors), status)
 
+    return _run_chunk_cached(items, names, options, threads, cache)
+
+
+def _run_chunk_cached(items: List[Item], names: List[str], options: _Options, threads: int, cache) -> _ChunkResult:
+    """Cache lookups first (one query per chunk); the misses are analysed and stored (one transaction)."""
     from . import cache as cache_mod
     tag = cache.tag(options)
+    n = len(items)
+    payloads = [p for _, p in items]
+    paths = [i for i, p in enumerate(payloads) if isinstance(p, str)]
     if cache.key_fn is not None:
-        keys = [(None, cache_mod.named_key(cache.key_fn(name, payload), tag)) for name, payload in items]
-    else:
-        keys = cache_mod.keys_for(items, tag, threads=threads)
-    path_keys = [pk for pk, _ in keys]
-    content_keys = [ck for _, ck in keys]
-    found = cache.db.get_many([k for k in path_keys + content_keys if k is not None])
-    values: List[Any] = [None] * n          # (totals tuple, error) per row
+        keys: List[Optional[bytes]] = cache_mod.named_keys([cache.key_fn(name, p) for name, p in items], tag)
+    elif not paths:
+        keys = cache_mod.content_keys(payloads, tag, threads)
+    else:   # files by (path, size, mtime) first; their contents are hashed only if that misses
+        keys = [None] * n
+        buffers = [i for i, p in enumerate(payloads) if not isinstance(p, str)]
+        for i, k in zip(buffers, cache_mod.content_keys([payloads[i] for i in buffers], tag, threads)):
+            keys[i] = k
+        for i, k in zip(paths, cache_mod.path_keys([payloads[i] for i in paths], tag)):
+            keys[i] = k
+    found = cache.db.get_many(keys)
+    hits: List[int] = []
+    todo: List[int] = []
+    for i, k in enumerate(keys):
+        (hits if k in found else todo).append(i)
+    new_entries: List[Tuple[Optional[bytes], Any]] = []
+    content: Dict[int, Optional[bytes]] = {}    # content keys of files missed by their path key
+    if paths and cache.key_fn is None:
+        missed = [i for i in todo if isinstance(payloads[i], str)]
+        if missed:
+            content = dict(zip(missed, cache_mod.content_keys([payloads[i] for i in missed], tag, threads)))
+            found.update(cache.db.get_many(list(content.values())))
+            still = []
+            for i in todo:
+                v = found.get(content.get(i)) if i in content else None
+                if v is None:
+                    still.append(i)
+                else:
+                    found[keys[i]] = v    # type: ignore[index]
+                    new_entries.append((keys[i], v))   # next time found by stat alone
+                    hits.append(i)
+            todo = still
+    totals = np.zeros((n, len(_BATCH_COLUMNS)), dtype=np.int64)
     status = np.zeros(n, dtype=np.int32)
-    new_entries: List[Tuple[bytes, Any]] = []
-
-    def lookup(i: int):
-        pk, ck = path_keys[i], content_keys[i]
-        v = found.get(pk) if pk is not None else None
-        return v if v is not None or ck is None else found.get(ck)
-
-    todo = []
-    for i in range(n):
-        v = lookup(i)
-        if v is None:
-            todo.append(i)
-        else:
-            values[i] = v
-    # files missing by (path, size, mtime): try their content before analysing
-    rehash = [i for i in todo if path_keys[i] is not None]
-    if rehash:
-        for i in rehash:
-            try:
-                content_keys[i] = cache_mod.file_content_key(items[i][1], tag)
-            except OSError:
-                content_keys[i] = None
-        found.update(cache.db.get_many([content_keys[i] for i in rehash if content_keys[i] is not None]))
-        still = []
-        for i in todo:
-            v = lookup(i)
-            if v is None:
-                still.append(i)
-            else:
-                values[i] = v
-                new_entries.append((path_keys[i], v))   # next time found by stat alone
-        todo = still
+    errors = [""] * n
+    if hits:
+        values = [found[keys[i]] for i in hits]  # type: ignore[index]
+        totals[hits] = np.frombuffer(b"".join([v[0] for v in values]), dtype=cache_mod.TOTALS_DTYPE).reshape(
+            len(hits), len(_BATCH_COLUMNS))
+        for i, (_, err) in zip(hits, values):
+            if err:
+                errors[i] = err
+                status[i] = 1
     if todo:
-        t, s, e = _core.profile_batch([items[i][1] for i in todo], [names[i] for i in todo], options.shapes,
+        t, s, e = _core.profile_batch([payloads[i] for i in todo], [names[i] for i in todo], options.shapes,
                                       options.batch_size, threads)
-        rows = t.tolist()
+        totals[todo] = t
+        status[todo] = s
+        blobs = t.astype(cache_mod.TOTALS_DTYPE, copy=False)
         for j, i in enumerate(todo):
-            value = (tuple(rows[j]), e[j])
-            values[i] = value
-            status[i] = s[j]
+            errors[i] = e[j]
             if s[j] == 2:   # internal errors are not a property of the model: never cached
                 continue
-            for k in (path_keys[i], content_keys[i]):
-                if k is not None:
-                    new_entries.append((k, value))
+            value = (blobs[j].tobytes(), e[j])
+            new_entries.append((keys[i], value))
+            if i in content:
+                new_entries.append((content[i], value))
     cache.db.put_many(new_entries)   # one transaction per chunk
-    totals = np.fromiter(itertools.chain.from_iterable(v[0] for v in values), dtype=np.int64,
-                         count=n * len(_BATCH_COLUMNS)).reshape(n, len(_BATCH_COLUMNS))
-    errors = [v[1] for v in values]
-    status[(status == 0) & np.array([bool(err) for err in errors], dtype=bool)] = 1
     return _ChunkResult(names, totals, errors, status)
 
 
