@@ -170,22 +170,22 @@ def _run_chunk_cached(items: List[Item], names: List[str], options: _Options, th
             found.update(cache.db.get_many(list(content.values())))
             still = []
             for i in todo:
-                v = found.get(content.get(i)) if i in content else None
-                if v is None:
+                row = found.get(content.get(i)) if i in content else None
+                if row is None:
                     still.append(i)
                 else:
-                    found[keys[i]] = v    # type: ignore[index]
-                    new_entries.append((keys[i], v))   # next time found by stat alone
+                    found[keys[i]] = row    # type: ignore[index]
+                    new_entries.append((keys[i], (row[1], row[2])))   # next time found by stat alone
                     hits.append(i)
             todo = still
     totals = np.zeros((n, len(_BATCH_COLUMNS)), dtype=np.int64)
     status = np.zeros(n, dtype=np.int32)
     errors = [""] * n
     if hits:
-        values = [found[keys[i]] for i in hits]  # type: ignore[index]
-        totals[hits] = np.frombuffer(b"".join([v[0] for v in values]), dtype=cache_mod.TOTALS_DTYPE).reshape(
+        rows = [found[keys[i]] for i in hits]  # type: ignore[index]
+        totals[hits] = np.frombuffer(b"".join([row[1] for row in rows]), dtype=cache_mod.TOTALS_DTYPE).reshape(
             len(hits), len(_BATCH_COLUMNS))
-        for i, (_, err) in zip(hits, values):
+        for i, (_, _, err) in zip(hits, rows):
             if err:
                 errors[i] = err
                 status[i] = 1

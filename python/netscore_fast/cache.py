@@ -29,6 +29,7 @@ loses at most its open transaction; everything committed before stays, and the d
 from __future__ import annotations
 
 import json
+import operator
 import os
 import sqlite3
 import time
@@ -45,6 +46,8 @@ _SCHEMA_VERSION = 2
 _TABLE = "results_v2"            # schema 1 (one INTEGER column per total, BLAKE2b keys) used "results"
 
 Value = Tuple[bytes, str]        # (totals BLOB, error message or "")
+Row = Tuple[bytes, bytes, str]   # (key, totals BLOB, error message or "") as stored
+_first = operator.itemgetter(0)
 
 
 def _core_build() -> str:
@@ -130,15 +133,16 @@ class ResultCache:
                     raise
                 time.sleep(0.05)
 
-    def get_many(self, keys: Sequence[Optional[bytes]]) -> Dict[bytes, Value]:
-        """Cached values of the keys present (missing keys are absent from the result)."""
+    def get_many(self, keys: Sequence[Optional[bytes]]) -> Dict[bytes, Row]:
+        """Rows (key, totals BLOB, error) of the keys present (missing keys are absent from the result)."""
         out: Dict[bytes, Value] = {}
         unique = list(dict.fromkeys(k for k in keys if k is not None))
         for start in range(0, len(unique), 500):   # stay under SQLite's bound-variable limit
             part = unique[start:start + 500]
             rows = self._conn.execute(
                 f"SELECT key, totals, error FROM {_TABLE} WHERE key IN ({','.join('?' * len(part))})", part)
-            out.update((key, (totals, error)) for key, totals, error in rows)
+            found = rows.fetchall()
+            out.update(zip(map(_first, found), found))
         return out
 
     def put_many(self, items: Iterable[Tuple[Optional[bytes], Value]]) -> None:
