@@ -1,4 +1,4 @@
-// The op registry (op type -> OpDef), OpContext's attribute readers and error helpers, Value::numel.
+// The op registry (op type -> OpDef), OpContext's attribute readers and error helpers.
 #include "graph/op_registry.h"
 
 #include <algorithm>
@@ -27,11 +27,6 @@ std::string registry_key(std::string_view domain, std::string_view op_type) {
 }
 
 }  // namespace
-
-int64_t Value::numel() const {
-  if (!rank_known) return -1;
-  return product(dims);  // -1 when a dim is unknown: one pass instead of shape_known() and then product()
-}
 
 int64_t OpContext::attr_int(std::string_view name, int64_t def) const {
   const onnx::Attribute* a = node_.attribute(name);

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "graph/ops/shape_util.h"
 #include "onnx/ir.h"
 
 namespace netscore::graph {
@@ -27,18 +28,24 @@ struct Value {
     for (int64_t d : dims) if (d < 0) return false;
     return true;
   }
-  int64_t numel() const;              // -1 unless shape_known(); saturates instead of overflowing
+  int64_t numel() const {             // -1 unless shape_known(); saturates instead of overflowing
+    return rank_known ? product(dims) : -1;  // one pass: product() is -1 when a dim is unknown
+  }
 };
+
+struct OpDef;
 
 class OpContext {
  public:
   // `inputs` and `outputs` are borrowed (not copied: one context per node of every walk); they must
   // outlive the context.
+  // `def`: the node's registry entry, for what was resolved once at registration (nullptr when not known).
   OpContext(const onnx::Node& node, int64_t opset, const std::vector<const Value*>& inputs,
-            const std::vector<Value*>& outputs, std::string_view model_name)
-      : node_(node), opset_(opset), inputs_(inputs), outputs_(outputs), model_name_(model_name) {}
+            const std::vector<Value*>& outputs, std::string_view model_name, const OpDef* def = nullptr)
+      : node_(node), opset_(opset), inputs_(inputs), outputs_(outputs), model_name_(model_name), def_(def) {}
 
   const onnx::Node& node() const { return node_; }
+  const OpDef* def() const { return def_; }
   int64_t opset() const { return opset_; }                  // version imported for the node's domain
 
   size_t num_inputs() const { return inputs_.size(); }
@@ -66,6 +73,7 @@ class OpContext {
   const std::vector<const Value*>& inputs_;
   const std::vector<Value*>& outputs_;
   std::string_view model_name_;
+  const OpDef* def_;
 };
 
 // Thrown by OpContext::unsupported(); caught by the walker, never escapes analyze().
@@ -90,6 +98,9 @@ struct OpDef {
   bool deterministic = true;              // false: outputs never constant (RandomNormal, ...)
   bool integer_weights = false;           // integer-typed constants at param positions are weights (quantized
                                           // ops, DequantizeLinear); otherwise only floating-point ones count
+  // Resolved from the op type once, at registration, instead of by string compares per node:
+  int64_t flops_per_element = -1;         // elementwise ops: cost::elementwise_flops_per_element(op type)
+  int32_t op_code = 0;                    // the family's own code for the op type (elementwise: which operation)
 };
 
 class OpRegistry {
