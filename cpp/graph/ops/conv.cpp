@@ -13,14 +13,17 @@ namespace netscore::graph {
 
 namespace {
 
-// What both ops need from X and W before computing the spatial output.
+// What both ops need from X and W before computing the spatial output. The spatial dims and the kernel are
+// views (of X's and W's dims or of kernel_shape), so nothing is copied per node.
 struct ConvInputs {
   int64_t rank = -1;                 // of X / W / Y; -1 unknown
   int64_t group = 1;
-  std::vector<int64_t> x_spatial;    // -1 where unknown
-  std::vector<int64_t> kernel;       // -1 where unknown
+  IntsView x_spatial;                // -1 where unknown
+  IntsView kernel;                   // -1 where unknown
   int64_t n = -1, x_channels = -1;   // X dims 0 and 1
   int64_t w0 = -1, w1 = -1;          // W dims 0 and 1
+  IntsView strides, dilations, pads; // the attributes (empty when absent), lengths checked
+  std::vector<int64_t> unknown;      // -1 per spatial dim, viewed when X or the kernel has no known dims
 };
 
 // Shared attribute and consistency checks of Conv-like ops; x_index/w_index locate X and W among the inputs.
@@ -31,47 +34,48 @@ bool read_conv_inputs(const OpContext& ctx, size_t x_index, size_t w_index, Conv
   if (!x || !w) ctx.fail("needs the data input X and the weight W");
   ci.group = ctx.attr_int("group", 1);
   if (ci.group < 1) ctx.fail("group must be >= 1, got " + std::to_string(ci.group));
-  const std::vector<int64_t> ks = ctx.attr_ints("kernel_shape");
+  const IntsView ks = attr_ints_view(ctx, "kernel_shape");
   if (x->rank_known && w->rank_known && x->dims.size() != w->dims.size())
     ctx.fail("X has rank " + std::to_string(x->dims.size()) + " but W has rank " + std::to_string(w->dims.size()));
   if (x->rank_known) ci.rank = static_cast<int64_t>(x->dims.size());
   else if (w->rank_known) ci.rank = static_cast<int64_t>(w->dims.size());
-  else if (!ks.empty()) ci.rank = static_cast<int64_t>(ks.size()) + 2;
+  else if (!ks.empty()) ci.rank = static_cast<int64_t>(ks.size) + 2;
   else return false;
   if (ci.rank < 3) ctx.fail("needs rank >= 3 (N, C, spatial...), got rank " + std::to_string(ci.rank));
   const size_t ns = static_cast<size_t>(ci.rank - 2);
-  if (!ks.empty() && ks.size() != ns)
-    ctx.fail("kernel_shape has " + std::to_string(ks.size()) + " dims for " + std::to_string(ns) + " spatial dims");
-  ci.kernel.assign(ns, -1);
-  if (w->rank_known)
-    for (size_t i = 0; i < ns; ++i) ci.kernel[i] = w->dims[2 + i];
+  if (!ks.empty() && ks.size != ns)
+    ctx.fail("kernel_shape has " + std::to_string(ks.size) + " dims for " + std::to_string(ns) + " spatial dims");
+  if (!x->rank_known || (!w->rank_known && ks.empty())) ci.unknown.assign(ns, -1);
+  // A known rank of X or W is ci.rank (checked above), so their dims hold 2 + ns values.
   if (!ks.empty()) {
-    for (size_t i = 0; i < ns; ++i) {
-      if (ci.kernel[i] >= 0 && ci.kernel[i] != ks[i])
-        ctx.fail("kernel_shape " + dims_str(ks) + " disagrees with weight shape " + dims_str(w->dims));
-      ci.kernel[i] = ks[i];
-    }
+    if (w->rank_known)
+      for (size_t i = 0; i < ns; ++i)
+        if (w->dims[2 + i] >= 0 && w->dims[2 + i] != ks[i])
+          ctx.fail("kernel_shape " + dims_str(ks) + " disagrees with weight shape " + dims_str(w->dims));
+    ci.kernel = ks;
+  } else {
+    ci.kernel = w->rank_known ? IntsView(w->dims.data() + 2, ns) : IntsView(ci.unknown);
   }
-  ci.x_spatial.assign(ns, -1);
   if (x->rank_known) {
     ci.n = x->dims[0];
     ci.x_channels = x->dims[1];
-    for (size_t i = 0; i < ns; ++i) ci.x_spatial[i] = x->dims[2 + i];
+    ci.x_spatial = IntsView(x->dims.data() + 2, ns);
+  } else {
+    ci.x_spatial = IntsView(ci.unknown);
   }
   if (w->rank_known) {
     ci.w0 = w->dims[0];
     ci.w1 = w->dims[1];
   }
-  auto check_len = [&](std::string_view name, size_t want) {
-    const onnx::Attribute* a = ctx.attr(name);
-    if (!a) return;
-    const size_t have = a->type == onnx::AttrType::kInts ? a->ints.size() : ctx.attr_ints(name).size();  // no copy
-    if (have != 0 && have != want)
-      ctx.fail(std::string(name) + " has " + std::to_string(have) + " values, expected " + std::to_string(want));
+  auto checked = [&](std::string_view name, size_t want) {
+    const IntsView v = attr_ints_view(ctx, name);
+    if (v.size != 0 && v.size != want)
+      ctx.fail(std::string(name) + " has " + std::to_string(v.size) + " values, expected " + std::to_string(want));
+    return v;
   };
-  check_len("strides", ns);
-  check_len("dilations", ns);
-  check_len("pads", 2 * ns);
+  ci.strides = checked("strides", ns);
+  ci.dilations = checked("dilations", ns);
+  ci.pads = checked("pads", 2 * ns);
   return true;
 }
 
@@ -108,30 +112,31 @@ void infer_conv_like(OpContext& ctx, size_t x_index, size_t w_index, size_t b_in
   if (!y) return;
   y->dtype = out_dtype;
   if (!rank_known) return;
-  const size_t ns = ci.x_spatial.size();
-  std::vector<int64_t> out(ns, -1);
+  const size_t ns = ci.x_spatial.size;
   bool kernel_known = true;
   for (int64_t k : ci.kernel) kernel_known &= k >= 0;
-  if (kernel_known) {
-    auto r = window_output(ci.x_spatial, ci.kernel, ctx.attr_ints("strides"), ctx.attr_ints("dilations"),
-                           ctx.attr_ints("pads"), ctx.attr_string("auto_pad", "NOTSET"), false);
-    if (!r)
-      ctx.fail("kernel " + dims_str(ci.kernel) + " does not fit input " + dims_str(ci.x_spatial) +
-               " with the given strides, dilations, pads and auto_pad");
-    out = r->out;
-  }
+  // Y = (N, C_out, spatial...), the spatial sizes written in place (-1 while the kernel is unknown). Y is
+  // never X or W (a node reading its own output is a cycle), so the views stay valid.
+  y->dims.assign(2 + ns, -1);
+  y->dims[0] = ci.n;
+  y->dims[1] = ci.w0;
+  if (kernel_known &&
+      !window_output_into(ci.x_spatial, ci.kernel, ci.strides, ci.dilations, ci.pads,
+                          ctx.attr_string("auto_pad", "NOTSET"), false, y->dims.data() + 2, nullptr))
+    ctx.fail("kernel " + dims_str(ci.kernel) + " does not fit input " + dims_str(ci.x_spatial) +
+             " with the given strides, dilations, pads and auto_pad");
   y->rank_known = true;
-  y->dims = {ci.n, ci.w0};
-  y->dims.insert(y->dims.end(), out.begin(), out.end());
 }
 
 // MACs = N * C_out * prod(out spatial) * (C_in / group) * prod(kernel); the weight's dim 1 is C_in / group.
 Cost cost_conv_like(const OpContext& ctx, size_t w_index, bool has_bias) {
   const Value* w = ctx.input(w_index);
   const Value* y = ctx.output(0);
-  if (!w || !y || !w->shape_known() || !y->shape_known()) return {0, 0, false};
-  const int64_t out_elems = product(y->dims);
-  const int64_t per_output = product(std::vector<int64_t>(w->dims.begin() + 1, w->dims.end()));
+  if (!w || !y || !w->rank_known || w->dims.empty()) return {0, 0, false};
+  const int64_t out_elems = y->numel();  // -1 unless Y's shape is known
+  int64_t per_output = w->dims[0] < 0 ? -1 : 1;  // product of W's dims after the first; -1 if any is unknown
+  for (size_t i = 1; i < w->dims.size(); ++i) per_output = mul_sat(per_output, w->dims[i]);
+  if (out_elems < 0 || per_output < 0) return {0, 0, false};
   const int64_t macs = mul_sat(out_elems, per_output);
   int64_t flops = mul_sat(macs, cost::kFlopsPerMac);
   if (has_bias) flops = add_sat(flops, out_elems);
@@ -160,7 +165,7 @@ void infer_conv_transpose(OpContext& ctx) {
   if (!y) return;
   y->dtype = data_type(ctx, 0, 1);
   if (!rank_known) return;
-  const size_t ns = ci.x_spatial.size();
+  const size_t ns = ci.x_spatial.size;
   std::vector<int64_t> out(ns, -1);
   const std::vector<int64_t> output_shape = ctx.attr_ints("output_shape");
   if (!output_shape.empty()) {

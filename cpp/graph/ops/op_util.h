@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "graph/op_registry.h"
+#include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
 
@@ -15,10 +16,21 @@ namespace netscore::graph {
 constexpr uint64_t bit(int i) { return 1ull << i; }
 
 // "[1,3,224,224]" for error messages (-1 for an unknown dim).
-inline std::string dims_str(const std::vector<int64_t>& d) {
+inline std::string dims_str(IntsView d) {
   std::string s = "[";
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  for (size_t i = 0; i < d.size; ++i) s += (i ? "," : "") + std::to_string(d[i]);
   return s + "]";
+}
+
+// OpContext::attr_ints without the copy: a view of the attribute's list (or of its single INT value), valid
+// while the node is; empty when absent.
+inline IntsView attr_ints_view(const OpContext& ctx, std::string_view name) {
+  const onnx::Attribute* a = ctx.attr(name);
+  if (!a) return {};
+  if (a->type == onnx::AttrType::kInts) return IntsView(a->ints);
+  if (a->type == onnx::AttrType::kInt) return IntsView(&a->i, 1);  // lenient, as attr_ints
+  ctx.attr_ints(name);  // throws the same error as attr_ints
+  return {};
 }
 
 // Integer and bool tensors keep their values in Value::ints, the others in Value::floats.

@@ -42,6 +42,19 @@ inline int64_t product(const std::vector<int64_t>& dims) {
   return p;
 }
 
+// A read-only run of int64 values (part of a dims vector, an attribute's list), viewed without a copy.
+struct IntsView {
+  const int64_t* data = nullptr;
+  size_t size = 0;
+  IntsView() = default;
+  IntsView(const int64_t* d, size_t n) : data(d), size(n) {}
+  IntsView(const std::vector<int64_t>& v) : data(v.data()), size(v.size()) {}  // NOLINT: implicit on purpose
+  bool empty() const { return size == 0; }
+  int64_t operator[](size_t i) const { return data[i]; }
+  const int64_t* begin() const { return data; }
+  const int64_t* end() const { return data + size; }
+};
+
 // Spatial output size and resolved begin/end pads of Conv, ConvTranspose-free pooling ops and their auto_pad.
 struct WindowResult {
   std::vector<int64_t> out;        // -1 where the input dim is unknown
@@ -49,9 +62,11 @@ struct WindowResult {
 };
 // in: spatial input dims; kernel, strides, dilations, pads (2*n, may be empty = zeros); auto_pad as in ONNX.
 // ceil_mode: pooling's rounding. Returns std::nullopt when the window does not fit.
-std::optional<WindowResult> window_output(const std::vector<int64_t>& in, const std::vector<int64_t>& kernel,
-                                          const std::vector<int64_t>& strides, const std::vector<int64_t>& dilations,
-                                          const std::vector<int64_t>& pads, std::string_view auto_pad,
-                                          bool ceil_mode);
+std::optional<WindowResult> window_output(IntsView in, IntsView kernel, IntsView strides, IntsView dilations,
+                                          IntsView pads, std::string_view auto_pad, bool ceil_mode);
+// The same without allocating: writes in.size output sizes to `out` and, when `pads_out` is not null, the
+// 2 * in.size resolved pads to it; false when the window does not fit (the buffers then hold partial results).
+bool window_output_into(IntsView in, IntsView kernel, IntsView strides, IntsView dilations, IntsView pads,
+                        std::string_view auto_pad, bool ceil_mode, int64_t* out, int64_t* pads_out);
 
 }  // namespace netscore::graph
