@@ -192,16 +192,50 @@ std::vector<const Value*> present_inputs(const OpContext& c) {
   return ins;
 }
 
+// The broadcast shape of the node's present inputs into `out`, as broadcast_all; false (out untouched) when
+// a rank is unknown. Reads the inputs in place: most nodes are not folded and need no list of them.
+bool broadcast_present(const OpContext& c, Dims& out) {
+  for (size_t i = 0; i < c.num_inputs(); ++i)
+    if (const Value* v = c.input(i); v && !v->rank_known) return false;
+  bool first = true;
+  for (size_t i = 0; i < c.num_inputs(); ++i) {
+    const Value* v = c.input(i);
+    if (!v) continue;
+    if (first) {
+      out.assign(v->dims.begin(), v->dims.end());
+      first = false;
+    } else if (!broadcast_into(out, v->dims)) {
+      Dims unused;
+      broadcast_all(c, present_inputs(c), unused);  // fails, naming the shapes as broadcast_all does
+    }
+  }
+  return true;
+}
+
 void infer_binary(OpContext& c) {
-  const Bin op = binary_op(c.node().op_type);
-  std::vector<const Value*> ins = present_inputs(c);
+  const Bin op = c.def() ? static_cast<Bin>(c.def()->op_code) : binary_op(c.node().op_type);
+  size_t present = 0;
+  const Value* first = nullptr;
+  for (size_t i = 0; i < c.num_inputs(); ++i)
+    if (const Value* v = c.input(i)) {
+      if (!first) first = v;
+      ++present;
+    }
+  if (!first) c.fail("needs at least one input");
   const bool variadic = op == Bin::kSum || op == Bin::kMean || op == Bin::kMax || op == Bin::kMin;
-  if (!variadic && ins.size() != 2) c.fail("needs exactly two inputs");
+  if (!variadic && present != 2) c.fail("needs exactly two inputs");
   Value* o = c.output(0);
   if (!o) return;
-  o->dtype = is_comparison(op) ? onnx::kBool : ins[0]->dtype;
-  Dims out;
-  if (!broadcast_output(c, ins, *o, out)) return;
+  o->dtype = is_comparison(op) ? onnx::kBool : first->dtype;
+  // As broadcast_output, with the shape written straight into the output.
+  if (!broadcast_present(c, o->dims)) return;
+  o->rank_known = true;
+  if (!o->shape_known() || !small_enough(o->dims)) return;
+  for (size_t i = 0; i < c.num_inputs(); ++i)
+    if (const Value* v = c.input(i); v && (!v->values_known || !v->shape_known())) return;
+  // Every input's values are known: fold.
+  const std::vector<const Value*> ins = present_inputs(c);
+  const Dims out = o->dims;
   const std::vector<Dims> idx = broadcast_indices(out, ins);
   const size_t n = static_cast<size_t>(product(out));
   bool any_float = false;
@@ -408,15 +442,15 @@ Cost cost_elementwise(const OpContext& c) {
   Cost cost;
   const Value* o = c.output(0);
   const int64_t n = o ? o->numel() : -1;
-  const int64_t per = cost::elementwise_flops_per_element(c.node().op_type);
+  const int64_t per = c.def() ? c.def()->flops_per_element : cost::elementwise_flops_per_element(c.node().op_type);
   if (n < 0 || per < 0) {
     cost.known = false;
     return cost;
   }
   int64_t present = 0;
   for (size_t i = 0; i < c.num_inputs(); ++i) present += c.input(i) != nullptr;
-  const std::string_view op = c.node().op_type;
-  const bool variadic = op == "Sum" || op == "Mean" || op == "Max" || op == "Min";
+  const Bin op = c.def() ? static_cast<Bin>(c.def()->op_code) : binary_op(c.node().op_type);
+  const bool variadic = op == Bin::kSum || op == Bin::kMean || op == Bin::kMax || op == Bin::kMin;
   const int64_t times = variadic ? std::max<int64_t>(1, present - 1) : 1;
   cost.flops = mul_sat(mul_sat(n, per), times);
   return cost;
@@ -425,23 +459,25 @@ Cost cost_elementwise(const OpContext& c) {
 }  // namespace
 
 void register_elementwise(OpRegistry& r) {
-  auto def = [](InferFn f, uint64_t params) {
+  auto def = [](std::string_view op, InferFn f, uint64_t params) {
     OpDef d;
     d.infer = f;
     d.cost = cost_elementwise;
     d.param_inputs = params;
+    d.flops_per_element = cost::elementwise_flops_per_element(op);
+    d.op_code = static_cast<int32_t>(binary_op(op));  // Bin::kUnknown for the others
     return d;
   };
-  for (const BinName& b : kBinary) r.add("", b.name, def(infer_binary, ~0ull));
-  r.add("", "Where", def(infer_where, 0b110));  // X and Y may be weights, the condition is not
+  for (const BinName& b : kBinary) r.add("", b.name, def(b.name, infer_binary, ~0ull));
+  r.add("", "Where", def("Where", infer_where, 0b110));  // X and Y may be weights, the condition is not
   static constexpr std::string_view kUnary[] = {
       "Not", "BitwiseNot", "Abs", "Neg", "Reciprocal", "Floor", "Ceil", "Round", "Sqrt", "Exp", "Log",
       "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Erf", "Sign",
       "IsNaN", "IsInf", "Relu", "LeakyRelu", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "HardSwish",
       "Tanh", "Softplus", "Softsign", "Gelu", "Mish", "ThresholdedRelu", "Shrink", "Swish"};
-  for (std::string_view op : kUnary) r.add("", op, def(infer_unary, ~0ull));
-  r.add("", "Clip", def(infer_clip, 0b001));  // min and max are bounds, not weights
-  OpDef swiglu = def(infer_swiglu, ~0ull);
+  for (std::string_view op : kUnary) r.add("", op, def(op, infer_unary, ~0ull));
+  r.add("", "Clip", def("Clip", infer_clip, 0b001));  // min and max are bounds, not weights
+  OpDef swiglu = def("SwiGLU", infer_swiglu, ~0ull);
   swiglu.cost = cost_swiglu;
   r.add("", "SwiGLU", swiglu);
 }

@@ -32,9 +32,9 @@ void check_channels(const OpContext& ctx, size_t index, const char* what, int64_
 int64_t channels_of(const Value& x) { return x.rank_known && x.dims.size() >= 2 ? x.dims[1] : -1; }
 
 Cost per_element(const OpContext& ctx, int64_t flops) {
-  const Value* x = ctx.input(0);
-  if (!x || !x->shape_known()) return {0, 0, false};
-  return {0, mul_sat(product(x->dims), flops), true};
+  const int64_t n = ctx.input(0) ? ctx.input(0)->numel() : -1;  // -1 unless the shape is known
+  if (n < 0) return {0, 0, false};
+  return {0, mul_sat(n, flops), true};
 }
 
 // ---- BatchNormalization ----
@@ -60,8 +60,12 @@ void infer_batch_norm(OpContext& ctx) {
   for (size_t i = 1; i < 5 && c_known < 0; ++i)
     if (const Value* v = ctx.input(i); v && v->rank_known && v->dims.size() == 1) c_known = v->dims[0];
   for (size_t i = 1; i < ctx.num_outputs(); ++i) {
+    Value* o = ctx.output(i);
+    if (!o) continue;
     const Value* src = ctx.input(i <= 2 ? 2 + i : i);  // mean/var-like outputs take the type of mean/var
-    set_output(ctx, i, src && src->dtype ? src->dtype : x.dtype, true, {c_known});
+    o->dtype = src && src->dtype ? src->dtype : x.dtype;
+    o->rank_known = true;
+    o->dims.assign(1, c_known);
   }
 }
 
