@@ -133,26 +133,33 @@ class NameMap {
     mask_ = cap - 1;
     size_ = 0;
   }
+  // A slot keeps the upper half of its name's hash: probes past other names compare that first, so the
+  // bytes are compared (almost) only for the name itself.
   uint32_t find(std::string_view name) const {
     if (slots_.empty()) return kNone;
-    for (size_t i = hash(name) & mask_;; i = (i + 1) & mask_) {
+    const uint64_t h = hash(name);
+    const uint32_t tag = static_cast<uint32_t>(h >> 32);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
       if (s.id == kNone) return kNone;
-      if (s.name == name) return s.id;
+      if (s.tag == tag && s.name == name) return s.id;
     }
   }
   // Inserts name -> id; when the name is present, overwrites only if `overwrite`. Returns false if present.
   bool insert(std::string_view name, uint32_t id, bool overwrite = false) {
     if (2 * (size_ + 1) > slots_.size()) grow();
-    for (size_t i = hash(name) & mask_;; i = (i + 1) & mask_) {
+    const uint64_t h = hash(name);
+    const uint32_t tag = static_cast<uint32_t>(h >> 32);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
       Slot& s = slots_[i];
       if (s.id == kNone) {
         s.name = name;
         s.id = id;
+        s.tag = tag;
         ++size_;
         return true;
       }
-      if (s.name == name) {
+      if (s.tag == tag && s.name == name) {
         if (overwrite) s.id = id;
         return false;
       }
@@ -163,6 +170,7 @@ class NameMap {
   struct Slot {
     std::string_view name;
     uint32_t id = kNone;
+    uint32_t tag = 0;  // hash(name) >> 32
   };
   void grow() {
     std::vector<Slot> old;
@@ -176,6 +184,12 @@ class NameMap {
 };
 
 class Walker {
+  struct OpCacheEntry {
+    std::string_view domain, op_type;
+    const OpDef* def = nullptr;      // nullptr: unsupported (not registered, or a subgraph op)
+    bool makes_root = false;         // Constant / ConstantOfShape: folded outputs are root constants
+  };
+
  public:
   Walker(const onnx::Model& model, const Options& options)
       : model_(model), graph_(model.graph), options_(options), registry_(default_registry()) {}
@@ -321,10 +335,7 @@ class Walker {
     if (!index_.insert(name, id)) return kNone;
     if (num_values_ == values_.size()) values_.emplace_back();
     else reset_value(values_[num_values_]);
-    ++num_values_;
-    producer_.push_back(-1);
-    roots_begin_.push_back(0);
-    roots_count_.push_back(0);
+    ++num_values_;  // producer_ and roots_* were sized for every value index_values adds
     return id;
   }
 
@@ -333,9 +344,9 @@ class Walker {
     for (const onnx::Node& n : nodes()) total_outputs += n.outputs.size();
     const size_t cap = graph_.initializers.size() + graph_.inputs.size() + total_outputs;
     values_.reserve(cap);
-    producer_.reserve(cap);
-    roots_begin_.reserve(cap);
-    roots_count_.reserve(cap);
+    producer_.assign(cap, -1);
+    roots_begin_.assign(cap, 0);
+    roots_count_.assign(cap, 0);
     root_pool_.reserve(graph_.initializers.size() + nodes().size());
     index_.reserve(cap);
 
@@ -346,14 +357,15 @@ class Walker {
       Value& v = values_[id];
       v.dtype = t.data_type;
       v.rank_known = true;
-      v.dims = t.dims;
+      v.dims.assign(t.dims.begin(), t.dims.end());
       for (int64_t d : v.dims)
         if (d < 0 || d > kMaxDim)
           throw ModelError("initializer '" + std::string(t.name) + "' has an invalid dim " + std::to_string(d));
-      if (product(v.dims) == std::numeric_limits<int64_t>::max())
+      const int64_t numel = product(v.dims);
+      if (numel == std::numeric_limits<int64_t>::max())
         throw ModelError("initializer '" + std::string(t.name) + "' has too many elements");
       v.is_const = true;
-      if (t.values_known && (onnx::is_integer_type(t.data_type) || product(t.dims) <= kMaxFloatValues)) {
+      if (t.values_known && (onnx::is_integer_type(t.data_type) || numel <= kMaxFloatValues)) {
         v.values_known = true;
         v.ints = t.ints;
         v.floats = t.floats;
@@ -592,12 +604,22 @@ class Walker {
     for (size_t i = 0; i < count; ++i) root_pool_.push_back(roots[i]);  // mostly 0 or 1 roots
   }
 
-  const OpDef* find_op(const onnx::Node& n) {
+  // What the walk needs to know of a node's op type, looked up once per distinct (domain, op type).
+  OpCacheEntry find_op(const onnx::Node& n) {
     for (const OpCacheEntry& e : op_cache_)
-      if (e.op_type == n.op_type && e.domain == n.domain) return e.def;
-    const OpDef* def = registry_.find(n.domain, n.op_type);
-    op_cache_.push_back(OpCacheEntry{n.domain, n.op_type, def});
-    return def;
+      if (same_name(e.op_type, n.op_type) && same_name(e.domain, n.domain)) return e;
+    OpCacheEntry e;
+    e.domain = n.domain;
+    e.op_type = n.op_type;
+    e.def = is_subgraph_op(n) ? nullptr : registry_.find(n.domain, n.op_type);
+    e.makes_root = is_default_domain(n.domain) && (n.op_type == "Constant" || n.op_type == "ConstantOfShape");
+    op_cache_.push_back(e);
+    return e;
+  }
+
+  // Equality of short names, the first byte checked inline before the library compare.
+  static bool same_name(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
   }
 
   // ---- the walk --------------------------------------------------------------------------------------
@@ -615,6 +637,15 @@ class Walker {
     if (v <= 0) node_error(n, index, "its domain '" + std::string(n.domain) + "' is not imported by the model");
     opset_cache_.emplace_back(domain, v);
     return v;
+  }
+
+  // Without layer rows only the scratch row's name (when a list needed it) and counts were set: clear those,
+  // keeping the name's buffer.
+  static void reset_counts(Layer& layer) {
+    layer.name.clear();
+    layer.supported = true;
+    layer.folded = false;
+    layer.params = layer.weight_bytes = layer.macs = layer.flops = layer.activation_bytes = 0;
   }
 
   // The layer's name, built on first use: the node's name, or "<op type>_<node index>" when unnamed.
@@ -702,7 +733,6 @@ class Walker {
     const bool want_layers = options_.want_layers;
     if (want_layers) profile_.layers.reserve(nn);
     profile_.num_nodes = static_cast<int64_t>(nn);
-    static const Layer kEmptyLayer;
     Layer scratch_layer;
     std::vector<const Value*> ins;
     std::vector<Value*> outs;
@@ -712,7 +742,7 @@ class Walker {
       const int64_t opset = opset_for(n, ni);
       // Without layer rows, one scratch row collects the node's counts; its name is built only when a list
       // (unsupported ops, unknown costs) needs it.
-      if (!want_layers) scratch_layer = kEmptyLayer;  // copy-assign: the row's buffers are kept
+      if (!want_layers) reset_counts(scratch_layer);
       Layer& layer = want_layers ? profile_.layers.emplace_back()  // capacity reserved: the reference stays valid
                                  : scratch_layer;
       layer.node_index = origin_.empty() ? ni : origin_[ni];
@@ -722,7 +752,8 @@ class Walker {
         layer.domain.assign(n.domain);
       }
 
-      const OpDef* def = is_subgraph_op(n) ? nullptr : find_op(n);
+      const OpCacheEntry op = find_op(n);
+      const OpDef* def = op.def;
       ins.clear();
       outs.clear();
       bool all_const = true;
@@ -745,7 +776,7 @@ class Walker {
         outs.push_back(&values_[id]);
       }
 
-      OpContext ctx(n, opset, ins, outs, std::string_view());
+      OpContext ctx(n, opset, ins, outs, std::string_view(), def);
       bool supported = def != nullptr;
       if (supported) {
         try {
@@ -785,7 +816,7 @@ class Walker {
       layer.folded = folded;
 
       if (folded) {
-        const bool makes_root = is_default_domain(n.domain) && (n.op_type == "Constant" || n.op_type == "ConstantOfShape");
+        const bool makes_root = op.makes_root;
         scratch_roots_.clear();
         if (!makes_root) propagate_roots(def, ni, scratch_roots_);
         for (size_t k = out_begin_[ni]; k < out_begin_[ni + 1]; ++k) {
@@ -872,9 +903,12 @@ class Walker {
         v->dims.clear();
         continue;
       }
-      for (int64_t d : v->dims)
+      int64_t numel = 1;  // product(), in the same pass as the bounds check
+      for (int64_t d : v->dims) {
         if (d < -1 || d > kMaxDim) ctx.fail("inferred an invalid output dim " + std::to_string(d));
-      if (product(v->dims) == std::numeric_limits<int64_t>::max()) ctx.fail("output has too many elements");
+        if (numel >= 0) numel = d < 0 ? -1 : mul_sat(numel, d);
+      }
+      if (numel == std::numeric_limits<int64_t>::max()) ctx.fail("output has too many elements");
       if (v->values_known) {
         const int64_t n = v->numel();
         const size_t have = onnx::is_integer_type(v->dtype) ? v->ints.size() : v->floats.size();
@@ -925,10 +959,6 @@ class Walker {
   // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
   std::vector<uint32_t> roots_begin_, roots_count_, root_pool_, scratch_roots_;
   NameMap index_;
-  struct OpCacheEntry {
-    std::string_view domain, op_type;
-    const OpDef* def;
-  };
   std::vector<OpCacheEntry> op_cache_;  // registry look-ups by distinct (domain, op type)
   std::vector<uint32_t> graph_input_ids_;
   std::vector<const onnx::ValueInfo*> graph_input_infos_;
