@@ -15,10 +15,41 @@ enum DataType : int32_t {
   kFloat8E5M2FNUZ = 20, kUint4 = 21, kInt4 = 22, kFloat4E2M1 = 23, kFloat8E8M0 = 24, kUint2 = 25, kInt2 = 26,
 };
 
-// Bits per element of a data type; 0 when unknown or variable (strings).
-int element_bits(int32_t data_type);
-bool is_integer_type(int32_t data_type);  // integer or bool
-bool is_float_type(int32_t data_type);
+// Bits per element of a data type; 0 when unknown or variable (strings). Inline: the walk asks per value.
+inline int element_bits(int32_t data_type) {
+  switch (data_type) {
+    case kBool: case kUint8: case kInt8:
+    case kFloat8E4M3FN: case kFloat8E4M3FNUZ: case kFloat8E5M2: case kFloat8E5M2FNUZ: case kFloat8E8M0:
+      return 8;
+    case kUint16: case kInt16: case kFloat16: case kBfloat16: return 16;
+    case kFloat: case kInt32: case kUint32: return 32;
+    case kInt64: case kUint64: case kDouble: case kComplex64: return 64;
+    case kComplex128: return 128;
+    case kUint4: case kInt4: case kFloat4E2M1: return 4;
+    case kUint2: case kInt2: return 2;
+    default: return 0;  // undefined, string, or a type this build does not know
+  }
+}
+
+inline bool is_integer_type(int32_t data_type) {  // integer or bool
+  switch (data_type) {
+    case kUint8: case kInt8: case kUint16: case kInt16: case kInt32: case kInt64: case kBool:
+    case kUint32: case kUint64: case kUint4: case kInt4: case kUint2: case kInt2:
+      return true;
+    default:
+      return false;
+  }
+}
+
+inline bool is_float_type(int32_t data_type) {
+  switch (data_type) {
+    case kFloat: case kFloat16: case kDouble: case kBfloat16: case kFloat8E4M3FN: case kFloat8E4M3FNUZ:
+    case kFloat8E5M2: case kFloat8E5M2FNUZ: case kFloat4E2M1: case kFloat8E8M0:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // Small tensors whose values matter for shape arithmetic are decoded; above this they are not.
 constexpr int64_t kMaxDecodedElements = 1 << 16;

@@ -118,9 +118,20 @@ class Reader {
 
   // Append a repeated varint field (packed or unpacked) to `out`. A packed run is counted first (bytes
   // without the continuation bit) so `out` grows once, by the number of values actually present.
+  // The unpacked form, one value per tag (what proto2 writers such as onnx's own emit for dims and ints),
+  // stays inline: it is called once per value.
   template <class T>
   void append_varints(std::vector<T>& out) {
-    if (wire_ == kVarint) { out.push_back(static_cast<T>(read_varint_raw())); return; }
+    if (NETSCORE_LIKELY(wire_ == kVarint)) {
+      out.push_back(static_cast<T>(read_varint_raw()));
+      return;
+    }
+    append_packed_varints(out);
+  }
+
+ private:
+  template <class T>
+  void append_packed_varints(std::vector<T>& out) {
     if (wire_ != kLengthDelimited) wrong_wire("varint or packed varints");
     const uint8_t* p = read_length_delimited();
     size_t n = 0;
@@ -134,6 +145,8 @@ class Reader {
     inner.field_ = field_;
     while (inner.pos_ < inner.end_) *dst++ = static_cast<T>(inner.read_varint_raw());
   }
+
+ public:
 
   // Repeated fixed-width scalars (float = 4 bytes, double/fixed64 = 8), packed or unpacked.
   // f receives the little-endian bits.
