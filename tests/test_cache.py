@@ -219,3 +219,21 @@ def test_digests_depend_on_salt_and_every_byte_and_report_unreadable_files(tmp_p
     assert cache_mod.content_key(bytes(data), b"options A") != a
     assert cache_mod.content_keys([str(tmp_path / "missing.onnx")], b"") == [None]
     assert cache_mod.path_keys([str(tmp_path / "missing.onnx")], b"") == [None]
+
+
+def test_path_keys_follow_path_size_and_mtime_without_reading(tmp_path, monkeypatch):
+    f = tmp_path / "m.onnx"
+    f.write_bytes(nas.nasbench201(5))
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    key = cache_mod.path_keys([str(f)], b"t")[0]
+    assert cache_mod.path_keys(["m.onnx", "./sub/../m.onnx"], b"t") == [key, key]   # same absolute path
+    assert cache_mod.path_keys([str(f)], b"other options")[0] != key
+    st = os.stat(f)
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    assert cache_mod.path_keys([str(f)], b"t")[0] != key
+    f.chmod(0)   # stat needs no read permission: the key never reads the file
+    try:
+        assert cache_mod.path_keys([str(f)], b"t")[0] is not None
+    finally:
+        f.chmod(0o644)

@@ -100,6 +100,31 @@ py::tuple profile_batch(const py::list& items, const std::vector<std::string>& n
   return py::make_tuple(totals, status, errors);
 }
 
+// prefix + 16-byte digest per item (bytes), or None where it failed.
+py::list digest_list(const std::vector<graph::BatchDigest>& digests, const std::string& prefix) {
+  py::list out(digests.size());
+  std::string key = prefix + std::string(16, '\0');
+  for (size_t i = 0; i < digests.size(); ++i) {
+    if (!digests[i].ok) {
+      out[i] = py::none();
+      continue;
+    }
+    std::copy(digests[i].bytes.begin(), digests[i].bytes.end(), key.begin() + prefix.size());
+    out[i] = py::bytes(key);
+  }
+  return out;
+}
+
+py::list stat_digests(const std::vector<std::string>& paths, const py::bytes& salt, const py::bytes& prefix) {
+  const std::string salt_bytes = salt;
+  std::vector<graph::BatchDigest> digests;
+  {
+    py::gil_scoped_release release;
+    digests = graph::stat_digest_batch(paths, salt_bytes);
+  }
+  return digest_list(digests, prefix);
+}
+
 // 1-byte prefix + 16-byte digest per item (bytes), or None for a file that cannot be read.
 py::list content_digests(const py::list& items, const py::bytes& salt, const py::bytes& prefix, int threads) {
   HeldBuffers held;
@@ -110,17 +135,7 @@ py::list content_digests(const py::list& items, const py::bytes& salt, const py:
     py::gil_scoped_release release;
     digests = graph::digest_batch(sources, salt_bytes, threads);
   }
-  py::list out(digests.size());
-  std::string key = prefix_bytes + std::string(16, '\0');
-  for (size_t i = 0; i < digests.size(); ++i) {
-    if (!digests[i].ok) {
-      out[i] = py::none();
-      continue;
-    }
-    std::copy(digests[i].bytes.begin(), digests[i].bytes.end(), key.begin() + prefix_bytes.size());
-    out[i] = py::bytes(key);
-  }
-  return out;
+  return digest_list(digests, prefix_bytes);
 }
 
 }  // namespace
@@ -144,6 +159,9 @@ errors list[str] ("" when ok). One bad model never stops the others.)doc");
 Returns one bytes object per item, prefix + 16 digest bytes (big-endian canonical form, the same on every
 platform), or None for a file that cannot be read. Non-cryptographic: for telling models apart in a
 result cache, not for authenticating them.)doc");
+  m.def("stat_digests", &stat_digests, py::arg("paths"), py::arg("salt"), py::arg("prefix") = py::bytes(""),
+        R"doc(XXH3-128 digests of each file's (absolute normalized path, size, mtime in ns), seeded by salt;
+prefix + 16 bytes per path, or None for a path that cannot be stat'ed. Reads no file contents.)doc");
 }
 
 }  // namespace netscore::bindings

@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <filesystem>
 #include <thread>
+
+#include <sys/stat.h>
 
 #include "netscore/errors.h"
 #include "onnx/loader.h"
@@ -97,6 +100,12 @@ std::vector<BatchTotals> profile_batch(const std::vector<BatchSource>& sources, 
 
 namespace {
 
+void set_digest(XXH128_hash_t h, BatchDigest& out) {
+  XXH128_canonical_t canonical;   // big-endian bytes: the same digest on every platform
+  XXH128_canonicalFromHash(&canonical, h);
+  std::copy(canonical.digest, canonical.digest + 16, out.bytes.begin());
+}
+
 void digest_one(const BatchSource& s, uint64_t seed, BatchDigest& out) {
   XXH128_hash_t h;
   if (s.data != nullptr || s.path.empty()) {
@@ -111,9 +120,7 @@ void digest_one(const BatchSource& s, uint64_t seed, BatchDigest& out) {
       return;
     }
   }
-  XXH128_canonical_t canonical;   // big-endian bytes: the same digest on every platform
-  XXH128_canonicalFromHash(&canonical, h);
-  std::copy(canonical.digest, canonical.digest + 16, out.bytes.begin());
+  set_digest(h, out);
 }
 
 }  // namespace
@@ -132,6 +139,30 @@ std::vector<BatchDigest> digest_batch(const std::vector<BatchSource>& sources, s
   const size_t useful = files + bytes / (1u << 20);
   for_each_index(sources.size(), std::min(worker_count(threads), std::max<size_t>(1, useful)),
                  [&](size_t i) { digest_one(sources[i], seed, digests[i]); });
+  return digests;
+}
+
+std::vector<BatchDigest> stat_digest_batch(const std::vector<std::string>& paths, std::string_view salt) {
+  std::vector<BatchDigest> digests(paths.size());
+  const uint64_t seed = XXH3_64bits(salt.data(), salt.size());
+  std::string identity;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    struct stat st {};
+    std::error_code ec;
+    const std::filesystem::path absolute = std::filesystem::absolute(paths[i], ec);
+    if (ec || ::stat(paths[i].c_str(), &st) != 0) {
+      digests[i].ok = false;
+      digests[i].error = paths[i] + ": cannot stat";
+      continue;
+    }
+    const int64_t mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    identity = absolute.lexically_normal().string();
+    identity += '\0';
+    identity += std::to_string(static_cast<int64_t>(st.st_size));
+    identity += '\0';
+    identity += std::to_string(mtime_ns);
+    set_digest(XXH3_128bits_withSeed(identity.data(), identity.size(), seed), digests[i]);
+  }
   return digests;
 }
 

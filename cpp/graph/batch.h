@@ -62,4 +62,9 @@ struct BatchDigest {
 std::vector<BatchDigest> digest_batch(const std::vector<BatchSource>& sources, std::string_view salt,
                                       int threads);
 
+// A digest of each file's identity without reading it: (absolute path, size, modification time in ns),
+// seeded by `salt`. A file that cannot be stat'ed gets ok = false. A rewritten file changes its mtime
+// (and usually its size), so its digest changes.
+std::vector<BatchDigest> stat_digest_batch(const std::vector<std::string>& paths, std::string_view salt);
+
 }  // namespace netscore::graph

@@ -59,6 +59,9 @@ def content_digests(items: List[Union[str, Buffer]], salt: bytes, prefix: bytes 
     """prefix + 16-byte XXH3-128 digest (seeded by salt) of each buffer or file's contents; None for a file
     that cannot be read. The GIL is released while hashing."""
 
+def stat_digests(paths: List[str], salt: bytes, prefix: bytes = b"") -> List[Optional[bytes]]:
+    """prefix + 16-byte XXH3-128 digest of each file's (absolute path, size, mtime_ns); None where stat fails."""
+
 # --- bench: timing harness, op and per-layer model timing (bind_bench.cpp) ---------------------------
 BenchRow = Dict[str, Union[str, int, float, bool]]
 

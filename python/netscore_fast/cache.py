@@ -91,19 +91,9 @@ def named_keys(keys: Sequence, tag: bytes) -> List[bytes]:
 
 
 def path_keys(paths: Sequence[str], tag: bytes) -> List[Optional[bytes]]:
-    """Keys of model files by (absolute path, size, mtime_ns); None when a file cannot be stat'ed."""
-    texts, where = [], []
-    for i, path in enumerate(paths):
-        try:
-            st = os.stat(path)
-        except OSError:
-            continue
-        texts.append(f"{os.path.abspath(path)}\0{st.st_size}\0{st.st_mtime_ns}".encode("utf-8", "surrogateescape"))
-        where.append(i)
-    out: List[Optional[bytes]] = [None] * len(paths)
-    for i, key in zip(where, _core.content_digests(texts, tag, b"p", 1)):
-        out[i] = key
-    return out
+    """Keys of model files by (absolute path, size, mtime_ns), from one stat() each without reading them;
+    None when a file cannot be stat'ed."""
+    return _core.stat_digests(paths if isinstance(paths, list) else list(paths), tag, b"p")
 
 
 class ResultCache:
