@@ -188,6 +188,7 @@ class Walker {
     std::string_view domain, op_type;
     const OpDef* def = nullptr;      // nullptr: unsupported (not registered, or a subgraph op)
     bool makes_root = false;         // Constant / ConstantOfShape: folded outputs are root constants
+    int64_t opset = 0;               // version imported for the domain (by the model, not by a function)
   };
 
  public:
@@ -358,10 +359,12 @@ class Walker {
       v.dtype = t.data_type;
       v.rank_known = true;
       v.dims.assign(t.dims.begin(), t.dims.end());
-      for (int64_t d : v.dims)
+      int64_t numel = 1;  // product(), in the same pass as the bounds check (every dim is >= 0 here)
+      for (int64_t d : v.dims) {
         if (d < 0 || d > kMaxDim)
           throw ModelError("initializer '" + std::string(t.name) + "' has an invalid dim " + std::to_string(d));
-      const int64_t numel = product(v.dims);
+        numel = mul_sat(numel, d);
+      }
       if (numel == std::numeric_limits<int64_t>::max())
         throw ModelError("initializer '" + std::string(t.name) + "' has too many elements");
       v.is_const = true;
@@ -580,7 +583,10 @@ class Walker {
 
   // Fill what inference left unknown (rank, dims, dtype) from value_info / graph outputs.
   void fill_from_value_info(std::string_view name, Value& v) const {
-    if (v.dtype != 0 && v.shape_known()) return;  // nothing left to fill
+    if (v.dtype != 0 && v.shape_known()) return;  // nothing left to fill: the usual case, checked inline
+    fill_unknown_from_value_info(name, v);
+  }
+  void fill_unknown_from_value_info(std::string_view name, Value& v) const {
     const uint32_t at = info_.find(name);
     if (at == kNone) return;
     const onnx::ValueInfo& vi = *infos_[at];
@@ -605,12 +611,13 @@ class Walker {
   }
 
   // What the walk needs to know of a node's op type, looked up once per distinct (domain, op type).
-  OpCacheEntry find_op(const onnx::Node& n) {
+  OpCacheEntry find_op(const onnx::Node& n, size_t index) {
     for (const OpCacheEntry& e : op_cache_)
       if (same_name(e.op_type, n.op_type) && same_name(e.domain, n.domain)) return e;
     OpCacheEntry e;
     e.domain = n.domain;
     e.op_type = n.op_type;
+    e.opset = opset_for(n, index);  // throws for a domain the model does not import
     e.def = is_subgraph_op(n) ? nullptr : registry_.find(n.domain, n.op_type);
     e.makes_root = is_default_domain(n.domain) && (n.op_type == "Constant" || n.op_type == "ConstantOfShape");
     op_cache_.push_back(e);
@@ -739,7 +746,6 @@ class Walker {
     for (size_t step = 0; step < nn; ++step) {
       const size_t ni = order_[step];
       const onnx::Node& n = nodes()[ni];
-      const int64_t opset = opset_for(n, ni);
       // Without layer rows, one scratch row collects the node's counts; its name is built only when a list
       // (unsupported ops, unknown costs) needs it.
       if (!want_layers) reset_counts(scratch_layer);
@@ -752,8 +758,10 @@ class Walker {
         layer.domain.assign(n.domain);
       }
 
-      const OpCacheEntry op = find_op(n);
+      const OpCacheEntry op = find_op(n, ni);
       const OpDef* def = op.def;
+      // Nodes inlined from a function body take the function's opset imports: looked up per node.
+      const int64_t opset = node_function_.empty() ? op.opset : opset_for(n, ni);
       ins.clear();
       outs.clear();
       bool all_const = true;

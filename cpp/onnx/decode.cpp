@@ -263,20 +263,26 @@ void clear_values(Tensor& t) {
 
 // Validates dims; returns the element count. One pass; a negative dim anywhere is reported before an
 // overflow.
+[[noreturn]] NETSCORE_NOINLINE void throw_negative_dim(int64_t d, size_t i) {
+  throw ModelError("negative dim " + std::to_string(d) + " at dims[" + std::to_string(i) + "]");
+}
+
+[[noreturn]] NETSCORE_NOINLINE void throw_numel_overflow(const std::vector<int64_t>& dims) {
+  std::string list;
+  for (size_t k = 0; k < dims.size(); ++k) list += (k ? "," : "") + std::to_string(dims[k]);
+  throw ModelError("dims [" + list + "] overflow a 64-bit element count");
+}
+
+// The messages are built out of line: this runs once per tensor and stays small enough to inline.
 int64_t checked_numel(const std::vector<int64_t>& dims) {
   int64_t n = 1;
   bool overflow = false;
   for (size_t i = 0; i < dims.size(); ++i) {
     const int64_t d = dims[i];
-    if (NETSCORE_UNLIKELY(d < 0))
-      throw ModelError("negative dim " + std::to_string(d) + " at dims[" + std::to_string(i) + "]");
+    if (NETSCORE_UNLIKELY(d < 0)) throw_negative_dim(d, i);
     overflow = overflow || __builtin_mul_overflow(n, d, &n);
   }
-  if (NETSCORE_UNLIKELY(overflow)) {
-    std::string list;
-    for (size_t k = 0; k < dims.size(); ++k) list += (k ? "," : "") + std::to_string(dims[k]);
-    throw ModelError("dims [" + list + "] overflow a 64-bit element count");
-  }
+  if (NETSCORE_UNLIKELY(overflow)) throw_numel_overflow(dims);
   return n;
 }
 
