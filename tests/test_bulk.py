@@ -64,6 +64,29 @@ def test_values_equal_profile_for_generated_networks_across_chunks_and_threads()
         np.testing.assert_array_equal(t1[c], t2[c])
 
 
+def test_model_parts_profile_and_hash_as_their_concatenation(tmp_path):
+    from netscore_fast import cache as cache_mod
+    pairs = list(nas.nasbench201_models(limit=40))[::7]
+    assert all(isinstance(parts, nf.ModelParts) and len(parts) > 40 for _, parts in pairs)
+    joined = [(name, bytes(parts)) for name, parts in pairs]
+    assert [b for _, b in joined] == [nas.nasbench201(name) for name, _ in pairs]   # the public bytes
+    for threads in (1, 2):
+        a = nf.profile_many(pairs, threads=threads, chunk_size=2, progress=False)
+        b = nf.profile_many(joined, threads=threads, progress=False)
+        assert list(a["source"]) == [name for name, _ in pairs]
+        for c in INT_COLUMNS:
+            np.testing.assert_array_equal(a[c], b[c], err_msg=c)
+    assert nf.profile(pairs[1][1]).macs == nf.profile(joined[1][1]).macs > 0
+    single = nf.profile_many(pairs[1][1], progress=False)   # one ModelParts is one source, not many
+    assert len(single) == 1 and single[0]["macs"] == b[1]["macs"]
+    assert cache_mod.content_keys([p for _, p in pairs], b"t") == cache_mod.content_keys([b for _, b in joined], b"t")
+    # a malformed model in parts is one recorded error; parts that are not bytes are refused by name
+    bad = nf.profile_many([nf.ModelParts((b"\x0a\xff", b"\xff")), pairs[0][1]], progress=False)
+    assert "<bytes #0>" in bad[0]["error"] and bad[1]["error"] == ""
+    with pytest.raises(TypeError, match="model parts must be bytes"):
+        nf.profile_many([("odd", nf.ModelParts((b"", bytearray(b"x"))))], progress=False)
+
+
 def test_source_kinds_and_names(tmp_path, tiny_model):
     path = tmp_path / "tiny.onnx"
     onnx.save(tiny_model, str(path))
@@ -148,7 +171,8 @@ def test_input_shapes_and_batch_size_apply_to_every_model():
 
 
 def test_process_pool_executor_reassembles_in_order(tiny_model):
-    models = [nas.nasbench201(i) for i in range(12)] + [b"\x0a\xff\xff", tiny_model]
+    models = [nas.nasbench201(i) for i in range(10)] + [p for _, p in nas.nasbench201_models(limit=2)]
+    models += [b"\x0a\xff\xff", tiny_model]
     local = nf.profile_many(models, accuracy=list(range(50, 64)), progress=False)
     with ProcessPoolExecutor(max_workers=2) as ex:
         remote = nf.profile_many(models, accuracy=list(range(50, 64)), executor=ex, chunk_size=3, progress=False)

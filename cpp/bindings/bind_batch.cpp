@@ -56,6 +56,17 @@ std::vector<graph::BatchSource> collect_sources(const py::list& items, const std
     if (names != nullptr) sources[i].name = (*names)[i];
     if (PyUnicode_Check(item.ptr())) {
       sources[i].path = item.cast<std::string>();
+    } else if (PyTuple_Check(item.ptr())) {   // ModelParts: bytes parts, kept alive by the caller's list
+      const Py_ssize_t k = PyTuple_GET_SIZE(item.ptr());
+      sources[i].parts.reserve(static_cast<size_t>(k));
+      for (Py_ssize_t j = 0; j < k; ++j) {
+        PyObject* part = PyTuple_GET_ITEM(item.ptr(), j);
+        if (!PyBytes_Check(part))
+          throw py::type_error((names != nullptr ? (*names)[i] : "item #" + std::to_string(i)) +
+                               ": model parts must be bytes, got " + std::string(Py_TYPE(part)->tp_name));
+        sources[i].parts.emplace_back(reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(part)),
+                                      static_cast<size_t>(PyBytes_GET_SIZE(part)));
+      }
     } else {
       const Py_buffer& view = held.hold(item, names != nullptr ? (*names)[i] : "item #" + std::to_string(i));
       sources[i].data = static_cast<const uint8_t*>(view.buf);
@@ -147,8 +158,8 @@ void bind_batch(py::module_& m) {
         py::arg("batch_size") = 1, py::arg("threads") = 0,
         R"doc(Profile many models on a C++ thread pool with the GIL released; per-model totals only.
 
-items: list of paths (str; memory-mapped by the workers) or contiguous bytes-like objects (read in place;
-    kept alive by the caller's list). names: one per item, used in error messages.
+items: list of paths (str; memory-mapped by the workers), contiguous bytes-like objects (read in place;
+    kept alive by the caller's list) or tuples of bytes (a model in parts, joined by the worker). names: one per item, used in error messages.
 input_shapes: [(name, dims)]; batch_size: value of a symbolic leading dim; threads: workers (0 = all cores).
 Returns (totals int64[n, 8] in BATCH_COLUMNS order, status int32[n] (0 ok, 1 ModelError, 2 other error),
 errors list[str] ("" when ok). One bad model never stops the others.)doc");

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <thread>
@@ -34,10 +35,32 @@ BatchTotals totals_of(const Profile& p) {
 
 namespace {
 
+// The parts of a source joined in a buffer reused by this thread.
+const std::vector<uint8_t>& joined_parts(const BatchSource& s) {
+  thread_local std::vector<uint8_t> joined;
+  size_t size = 0;
+  for (const auto& part : s.parts) size += part.second;
+  joined.resize(size);
+  uint8_t* out = joined.data();
+  for (const auto& part : s.parts) {
+    if (part.second != 0) std::memcpy(out, part.first, part.second);
+    out += part.second;
+  }
+  return joined;
+}
+
+Profile profile_source(const BatchSource& s, const Options& options) {
+  if (!s.parts.empty()) {
+    const std::vector<uint8_t>& joined = joined_parts(s);
+    return profile_bytes(joined.data(), joined.size(), s.name, options);
+  }
+  return s.data != nullptr || s.path.empty() ? profile_bytes(s.data, s.size, s.name, options)
+                                             : profile_file(s.path, options);
+}
+
 BatchTotals profile_one(const BatchSource& s, const Options& options) {
   try {
-    Profile p = s.data != nullptr || s.path.empty() ? profile_bytes(s.data, s.size, s.name, options)
-                                                    : profile_file(s.path, options);
+    Profile p = profile_source(s, options);
     return totals_of(p);
   } catch (const ModelError& e) {
     BatchTotals t;
@@ -108,7 +131,12 @@ void set_digest(XXH128_hash_t h, BatchDigest& out) {
 
 void digest_one(const BatchSource& s, uint64_t seed, BatchDigest& out) {
   XXH128_hash_t h;
-  if (s.data != nullptr || s.path.empty()) {
+  if (!s.parts.empty()) {   // streaming over the parts: the digest of their concatenation
+    XXH3_state_t state;
+    XXH3_128bits_reset_withSeed(&state, seed);
+    for (const auto& part : s.parts) XXH3_128bits_update(&state, part.first, part.second);
+    h = XXH3_128bits_digest(&state);
+  } else if (s.data != nullptr || s.path.empty()) {
     h = XXH3_128bits_withSeed(s.data, s.size, seed);
   } else {
     try {
@@ -134,6 +162,7 @@ std::vector<BatchDigest> digest_batch(const std::vector<BatchSource>& sources, s
   size_t bytes = 0, files = 0;
   for (const BatchSource& s : sources) {
     bytes += s.size;
+    for (const auto& part : s.parts) bytes += part.second;
     files += s.data == nullptr && !s.path.empty();
   }
   const size_t useful = files + bytes / (1u << 20);

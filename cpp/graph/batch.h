@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "graph/analysis.h"
@@ -14,11 +15,14 @@ namespace netscore::graph {
 
 // One model to profile: a buffer [data, data + size) owned by the caller (it must outlive the call),
 // or, when data is null, the file at `path` (memory-mapped by the worker).
+// Or, when `parts` is not empty, the concatenation of those buffers (a model serialized in pieces, e.g. by
+// a NAS generator: the worker joins them, so assembling models runs in parallel too).
 struct BatchSource {
   const uint8_t* data = nullptr;
   size_t size = 0;
   std::string path;
   std::string name;   // prefixes error messages (for files: the path)
+  std::vector<std::pair<const uint8_t*, size_t>> parts;
 };
 
 enum class BatchStatus : int32_t { kOk = 0, kModelError = 1, kOtherError = 2 };

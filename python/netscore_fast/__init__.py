@@ -21,6 +21,7 @@ _LAZY = {
     "profile": "profile",
     "Profile": "profile",
     "profile_many": "bulk",
+    "ModelParts": "profile",
     "ProfileTable": "table",
     "netscore": "metrics",
     "information_density": "metrics",

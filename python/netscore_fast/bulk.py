@@ -20,14 +20,15 @@ import numpy as np
 
 from . import _core
 from ._core import ModelError
+from .profile import ModelParts
 from .table import INT_COLUMNS, ProfileTable
 
-__all__ = ["profile_many"]
+__all__ = ["profile_many", "ModelParts"]
 
 _BATCH_COLUMNS = tuple(_core.BATCH_COLUMNS)
 assert _BATCH_COLUMNS == INT_COLUMNS, "C++ batch columns and ProfileTable columns must agree"
 
-Item = Tuple[str, Any]          # (name, payload): payload is a path (str) or a bytes-like object
+Item = Tuple[str, Any]          # (name, payload): payload is a path (str), a bytes-like object or ModelParts
 DEFAULT_CHUNK = 256
 
 
@@ -44,7 +45,7 @@ def _normalize(source: Any, index: int) -> Item:
     if type(source) is tuple and len(source) == 2 and isinstance(source[0], str):
         name, source = source
     # bytes first: the common case of a search loop, and the cheapest test (this runs once per model)
-    if isinstance(source, (bytes, bytearray, memoryview, np.ndarray)):
+    if isinstance(source, (bytes, bytearray, memoryview, np.ndarray, ModelParts)):
         return (f"<bytes #{index}>" if name is None else name), source
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
@@ -315,7 +316,8 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
     """Profile many ONNX models into a ProfileTable (one row per source, in order).
 
     sources: a list or any iterable (consumed lazily, in chunks) of paths, bytes-like objects holding a
-        serialized ModelProto, onnx.ModelProto objects, or (name, source) pairs naming the row.
+        serialized ModelProto, ModelParts (a serialized model in pieces, joined by the workers),
+        onnx.ModelProto objects, or (name, source) pairs naming the row.
     accuracy: None, top-1 accuracies in % aligned with sources (sequence or iterable), or a mapping from
         source name (path, file name or file name without .onnx) to accuracy. Enables netscore and
         information_density.
@@ -339,7 +341,8 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
     """
     if errors not in ("record", "raise"):
         raise ValueError(f"errors must be 'record' or 'raise', got {errors!r}")
-    if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(sources, "SerializeToString"):
+    if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, ModelParts)) or hasattr(
+            sources, "SerializeToString"):
         sources = [sources]
     options = _Options(input_shapes, batch_size)
     size = int(chunk_size or DEFAULT_CHUNK)
@@ -404,6 +407,8 @@ def _portable(item: Item) -> Item:
     name, payload = item
     if isinstance(payload, str) or isinstance(payload, bytes):
         return item
+    if isinstance(payload, ModelParts):
+        return name, bytes(payload)
     return name, bytes(memoryview(payload).cast("B"))
 
 

@@ -37,7 +37,10 @@ from __future__ import annotations
 import functools
 import itertools
 import random
-from typing import Dict, Iterator, List, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Iterator, List, Sequence, Tuple, Union
+
+if TYPE_CHECKING:
+    from .bulk import ModelParts
 
 OPS: Tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 """Edge operations, in the benchmark's order (xautodl cell_operations.NAS_BENCH_201)."""
@@ -224,6 +227,9 @@ class _Pieces:
             node2 = [e[1][a] + e[2][b] + s2[a * 5 + b] for a in r5 for b in r5]
             node3 = [e[3][a] + e[4][b] + e[5][d] + s3[(a * 5 + b) * 5 + d] for a in r5 for b in r5 for d in r5]
             self.cells.append((node1, node2, node3))
+        # bytes of each node choice summed over the cells, so a network's graph size is three lookups
+        self.node_bytes = [[sum(len(cell[k][code]) for cell in self.cells) for code in range(len(self.cells[0][k]))]
+                           for k in range(3)]
 
         tail: List[bytes] = []
         ch = self.cell_channels[-1]
@@ -246,6 +252,7 @@ class _Pieces:
             _field_bytes(_M_PRODUCER_NAME, b"netscore_fast.nas"),
             _field_bytes(_M_OPSET, helper.make_opsetid("", _OPSET).SerializeToString()),
         ])
+        self.fixed_bytes = len(self.head_bytes) + len(self.tail)   # graph bytes every network has
 
     # -- builders (run once per dataset) --
     def _node(self, op, inputs, outputs, name, out: List[bytes], **attrs):
@@ -311,16 +318,23 @@ class _Pieces:
             piece = self._sums[key] = b"".join(parts)
         return piece
 
-    def model(self, ops: Arch, graph_name: bytes) -> bytes:
+    def parts(self, ops: Arch, graph_name: bytes) -> List[bytes]:
+        """The network as consecutive serialized pieces: ModelProto fields, the graph's tag and size, then
+        the graph's fields (protobuf lets repeated fields interleave, so the pieces simply follow)."""
         i0, i1, i2, i3, i4, i5 = map(_OP_INDEX.__getitem__, ops)
         k2, k3 = i1 * 5 + i2, (i3 * 5 + i4) * 5 + i5
-        parts = [self.head_bytes]
+        name = _field_bytes(_G_NAME, graph_name)
+        b1, b2, b3 = self.node_bytes
+        size = self.fixed_bytes + b1[i0] + b2[k2] + b3[k3] + len(name)
+        parts = [self.model_head + _GRAPH_TAG + _varint(size), self.head_bytes]
         for node1, node2, node3 in self.cells:
             parts += (node1[i0], node2[k2], node3[k3])
         parts.append(self.tail)
-        parts.append(_field_bytes(_G_NAME, graph_name))
-        graph = b"".join(parts)
-        return b"".join((self.model_head, _GRAPH_TAG, _varint(len(graph)), graph))
+        parts.append(name)
+        return parts
+
+    def model(self, ops: Arch, graph_name: bytes) -> bytes:
+        return b"".join(self.parts(ops, graph_name))
 
 
 @functools.lru_cache(maxsize=None)
@@ -360,13 +374,16 @@ def _parse_cached(arch: str) -> Arch:
     return parse_arch(arch)
 
 
-def nasbench201_models(dataset: str = "cifar10", *, limit=None) -> Iterator[Tuple[str, bytes]]:
-    """(architecture string, ONNX bytes) for the whole space in index order, generated lazily."""
+def nasbench201_models(dataset: str = "cifar10", *, limit=None) -> Iterator[Tuple[str, "ModelParts"]]:
+    """(architecture string, network) for the whole space in index order, generated lazily, for
+    profile_many. Each network is a ModelParts (its serialized pieces; bytes(parts) joins them), which
+    profile_many's C++ workers join in parallel."""
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; expected one of {sorted(DATASETS)}")
+    from .bulk import ModelParts
     pieces = _pieces(dataset, "dims")
     for arch, ops in itertools.islice(zip(_space(), _space_ops()), limit):
-        yield arch, pieces.model(ops, arch.encode())
+        yield arch, ModelParts(pieces.parts(ops, arch.encode()))
 
 
 _GENERATOR_VERSION = 1   # bump when the networks this module writes change
