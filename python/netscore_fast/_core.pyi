@@ -49,12 +49,12 @@ BATCH_COLUMNS: Tuple[str, ...]
 """Column order of profile_batch totals: params, macs, flops, weight_bytes, activation_bytes,
 peak_activation_bytes, bn_stat_params, unsupported."""
 
-def profile_batch(items: List[Union[str, Buffer]], names: List[str], input_shapes: InputShapes,
+def profile_batch(items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: List[str], input_shapes: InputShapes,
                   batch_size: int = 1, threads: int = 0) -> Tuple["_np.ndarray", "_np.ndarray", List[str]]:
     """Totals int64[n, len(BATCH_COLUMNS)], status int32[n] (0 ok, 1 ModelError, 2 other error), and
     error messages ("" when ok); the GIL is released while the workers run."""
 
-def content_digests(items: List[Union[str, Buffer]], salt: bytes, prefix: bytes = b"",
+def content_digests(items: List[Union[str, Buffer, Tuple[bytes, ...]]], salt: bytes, prefix: bytes = b"",
                     threads: int = 1) -> List[Optional[bytes]]:
     """prefix + 16-byte XXH3-128 digest (seeded by salt) of each buffer or file's contents; None for a file
     that cannot be read. The GIL is released while hashing."""
