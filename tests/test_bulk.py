@@ -87,6 +87,18 @@ def test_model_parts_profile_and_hash_as_their_concatenation(tmp_path):
         nf.profile_many([("odd", nf.ModelParts((b"", bytearray(b"x"))))], progress=False)
 
 
+def test_chunks_close_at_the_byte_budget_so_big_models_never_pile_up(monkeypatch):
+    from netscore_fast import bulk
+    data = nas.nasbench201(0)                       # ~20 KB
+    monkeypatch.setattr(bulk, "CHUNK_BYTES", 3 * len(data))
+    seen = []
+    t = nf.profile_many((data for _ in range(10)), chunk_size=100, progress=lambda done, total: seen.append(done))
+    assert seen == [3, 6, 9, 10] and t.ok.all()     # 3 models per chunk by bytes, not 100 by count
+    seen.clear()
+    nf.profile_many([data] * 10, chunk_size=4, progress=lambda done, total: seen.append(done))
+    assert seen == [3, 6, 9, 10]                     # whichever limit comes first
+
+
 def test_source_kinds_and_names(tmp_path, tiny_model):
     path = tmp_path / "tiny.onnx"
     onnx.save(tiny_model, str(path))

@@ -29,7 +29,8 @@ _BATCH_COLUMNS = tuple(_core.BATCH_COLUMNS)
 assert _BATCH_COLUMNS == INT_COLUMNS, "C++ batch columns and ProfileTable columns must agree"
 
 Item = Tuple[str, Any]          # (name, payload): payload is a path (str), a bytes-like object or ModelParts
-DEFAULT_CHUNK = 256
+DEFAULT_CHUNK = 1024               # models per chunk at most ...
+CHUNK_BYTES = 256 << 20            # ... and at most this many bytes of in-memory models (paths: none)
 
 
 def _default_threads() -> int:
@@ -127,85 +128,114 @@ class _ChunkResult:
         self.names, self.totals, self.errors, self.status = names, totals, errors, status
 
 
-def _run_chunk(items: List[Item], options: _Options, threads: int, cache) -> _ChunkResult:
-    """Profile one chunk (cache first when given); runs off the main thread, mostly without the GIL."""
-    names = [name for name, _ in items]
-    n = len(items)
-    if cache is None:
-        totals, status, errors = _core.profile_batch([p for _, p in items], names, options.shapes,
-                                                     options.batch_size, threads)
-        return _ChunkResult(names, totals, list(errors), status)
+class _Chunk:
+    """One chunk of sources in three steps: cache lookups (Python; at construction, on the calling thread),
+    analysis of the misses (`analyse`: C++ with the GIL released, so it may run on a helper thread while
+    the next chunk is prepared), then storing the new results and assembling the rows (`finish`)."""
 
-    return _run_chunk_cached(items, names, options, threads, cache)
+    def __init__(self, items: List[Item], options: _Options, threads: int, cache: Optional["_CacheHandle"]):
+        self.names = [name for name, _ in items]
+        self.payloads = [p for _, p in items]
+        self.options, self.threads, self.cache = options, threads, cache
+        n = len(items)
+        self.totals = np.zeros((n, len(_BATCH_COLUMNS)), dtype=np.int64)
+        self.status = np.zeros(n, dtype=np.int32)
+        self.errors = [""] * n
+        self.todo = list(range(n))          # rows to analyse
+        self.keys: List[Optional[bytes]] = []
+        self.content: Dict[int, Optional[bytes]] = {}   # content keys of files missed by their path key
+        self.new_entries: List[Tuple[Optional[bytes], Any]] = []
+        self.analysed = None
+        if cache is not None:
+            self._lookup()
 
-
-def _run_chunk_cached(items: List[Item], names: List[str], options: _Options, threads: int, cache) -> _ChunkResult:
-    """Cache lookups first (one query per chunk); the misses are analysed and stored (one transaction)."""
-    from . import cache as cache_mod
-    tag = cache.tag(options)
-    n = len(items)
-    payloads = [p for _, p in items]
-    paths = [i for i, p in enumerate(payloads) if isinstance(p, str)]
-    if cache.key_fn is not None:
-        keys: List[Optional[bytes]] = cache_mod.named_keys([cache.key_fn(name, p) for name, p in items], tag)
-    elif not paths:
-        keys = cache_mod.content_keys(payloads, tag, threads)
-    else:   # files by (path, size, mtime) first; their contents are hashed only if that misses
-        keys = [None] * n
-        buffers = [i for i, p in enumerate(payloads) if not isinstance(p, str)]
-        for i, k in zip(buffers, cache_mod.content_keys([payloads[i] for i in buffers], tag, threads)):
-            keys[i] = k
-        for i, k in zip(paths, cache_mod.path_keys([payloads[i] for i in paths], tag)):
-            keys[i] = k
-    found = cache.db.get_many(keys)
-    hits: List[int] = []
-    todo: List[int] = []
-    for i, k in enumerate(keys):
-        (hits if k in found else todo).append(i)
-    new_entries: List[Tuple[Optional[bytes], Any]] = []
-    content: Dict[int, Optional[bytes]] = {}    # content keys of files missed by their path key
-    if paths and cache.key_fn is None:
-        missed = [i for i in todo if isinstance(payloads[i], str)]
+    def _lookup(self) -> None:
+        """Keys for every row (one C++ call), one query for all of them, hits filled in."""
+        from . import cache as cache_mod
+        cache, payloads, n = self.cache, self.payloads, len(self.payloads)
+        tag = cache.tag(self.options)
+        paths = [i for i, p in enumerate(payloads) if isinstance(p, str)]
+        if cache.key_fn is not None:
+            keys = cache_mod.named_keys([cache.key_fn(name, p) for name, p in zip(self.names, payloads)], tag)
+        elif not paths:
+            keys = cache_mod.content_keys(payloads, tag, self.threads)
+        else:   # files by (path, size, mtime) first; their contents are hashed only if that misses
+            keys = [None] * n
+            buffers = [i for i, p in enumerate(payloads) if not isinstance(p, str)]
+            for i, k in zip(buffers, cache_mod.content_keys([payloads[i] for i in buffers], tag, self.threads)):
+                keys[i] = k
+            for i, k in zip(paths, cache_mod.path_keys([payloads[i] for i in paths], tag)):
+                keys[i] = k
+        self.keys = keys
+        found = cache.db.get_many(keys)
+        hits: List[int] = []
+        todo: List[int] = []
+        for i, k in enumerate(keys):
+            (hits if k in found else todo).append(i)
+        missed = [i for i in todo if isinstance(payloads[i], str)] if paths and cache.key_fn is None else []
         if missed:
-            content = dict(zip(missed, cache_mod.content_keys([payloads[i] for i in missed], tag, threads)))
-            found.update(cache.db.get_many(list(content.values())))
+            self.content = dict(zip(missed, cache_mod.content_keys([payloads[i] for i in missed], tag,
+                                                                   self.threads)))
+            found.update(cache.db.get_many(list(self.content.values())))
             still = []
             for i in todo:
-                row = found.get(content.get(i)) if i in content else None
+                row = found.get(self.content.get(i)) if i in self.content else None
                 if row is None:
                     still.append(i)
                 else:
                     found[keys[i]] = row    # type: ignore[index]
-                    new_entries.append((keys[i], (row[1], row[2])))   # next time found by stat alone
+                    self.new_entries.append((keys[i], (row[1], row[2])))   # next time found by stat alone
                     hits.append(i)
             todo = still
-    totals = np.zeros((n, len(_BATCH_COLUMNS)), dtype=np.int64)
-    status = np.zeros(n, dtype=np.int32)
-    errors = [""] * n
-    if hits:
-        rows = [found[keys[i]] for i in hits]  # type: ignore[index]
-        totals[hits] = np.frombuffer(b"".join([row[1] for row in rows]), dtype=cache_mod.TOTALS_DTYPE).reshape(
-            len(hits), len(_BATCH_COLUMNS))
-        for i, (_, _, err) in zip(hits, rows):
-            if err:
-                errors[i] = err
-                status[i] = 1
-    if todo:
-        t, s, e = _core.profile_batch([payloads[i] for i in todo], [names[i] for i in todo], options.shapes,
-                                      options.batch_size, threads)
-        totals[todo] = t
-        status[todo] = s
-        blobs = t.astype(cache_mod.TOTALS_DTYPE, copy=False)
-        for j, i in enumerate(todo):
-            errors[i] = e[j]
-            if s[j] == 2:   # internal errors are not a property of the model: never cached
-                continue
-            value = (blobs[j].tobytes(), e[j])
-            new_entries.append((keys[i], value))
-            if i in content:
-                new_entries.append((content[i], value))
-    cache.db.put_many(new_entries)   # one transaction per chunk
-    return _ChunkResult(names, totals, errors, status)
+        self.todo = todo
+        if hits:
+            rows = [found[keys[i]] for i in hits]  # type: ignore[index]
+            self.totals[hits] = np.frombuffer(b"".join([row[1] for row in rows]),
+                                              dtype=cache_mod.TOTALS_DTYPE).reshape(len(hits), len(_BATCH_COLUMNS))
+            for i, (_, _, err) in zip(hits, rows):
+                if err:
+                    self.errors[i] = err
+                    self.status[i] = 1
+
+    def analyse(self) -> None:
+        """Profile the rows not found in the cache (C++ thread pool, GIL released)."""
+        if self.todo:
+            todo = self.todo
+            whole = len(todo) == len(self.payloads)
+            self.analysed = _core.profile_batch(self.payloads if whole else [self.payloads[i] for i in todo],
+                                                self.names if whole else [self.names[i] for i in todo],
+                                                self.options.shapes, self.options.batch_size, self.threads)
+
+    def finish(self) -> _ChunkResult:
+        """Rows of the chunk; new results stored in the cache (one transaction)."""
+        if self.analysed is not None:
+            t, s, e = self.analysed
+            if len(self.todo) == len(self.payloads):
+                self.totals, self.status, self.errors = t, s, list(e)
+            else:
+                self.totals[self.todo] = t
+                self.status[self.todo] = s
+                for j, i in enumerate(self.todo):
+                    self.errors[i] = e[j]
+            if self.cache is not None:
+                from .cache import TOTALS_DTYPE
+                blobs = t.astype(TOTALS_DTYPE, copy=False)
+                for j, i in enumerate(self.todo):
+                    if s[j] == 2:   # internal errors are not a property of the model: never cached
+                        continue
+                    value = (blobs[j].tobytes(), e[j])
+                    self.new_entries.append((self.keys[i], value))
+                    if i in self.content:
+                        self.new_entries.append((self.content[i], value))
+        if self.cache is not None:
+            self.cache.db.put_many(self.new_entries)
+        return _ChunkResult(self.names, self.totals, self.errors, self.status)
+
+
+def _run_chunk(items: List[Item], options: _Options, threads: int, cache) -> _ChunkResult:
+    chunk = _Chunk(items, options, threads, cache)
+    chunk.analyse()
+    return chunk.finish()
 
 
 class _CacheHandle:
@@ -265,15 +295,29 @@ class _Progress:
             self.bar.close()
 
 
-def _chunks(sources: Iterable[Any], size: int) -> Iterator[List[Item]]:
+def _chunks(sources: Iterable[Any], size: int, max_bytes: Optional[int] = None) -> Iterator[List[Item]]:
+    """Normalized items in chunks of at most `size` models and about `max_bytes` of in-memory model bytes
+    (a chunk closes once it holds that much), so memory stays bounded whatever the models weigh."""
+    limit = CHUNK_BYTES if max_bytes is None else max_bytes
     it = iter(sources)
     index = 0
     while True:
-        raw = list(itertools.islice(it, size))
-        if not raw:
+        chunk: List[Item] = []
+        held = 0
+        for source in it:
+            item = _normalize(source, index + len(chunk))
+            chunk.append(item)
+            payload = item[1]
+            if isinstance(payload, (bytes, bytearray)):
+                held += len(payload)
+            elif isinstance(payload, (memoryview, np.ndarray)):
+                held += payload.nbytes
+            if len(chunk) >= size or held >= limit:
+                break
+        if not chunk:
             return
-        yield [_normalize(s, index + k) for k, s in enumerate(raw)]
-        index += len(raw)
+        yield chunk
+        index += len(chunk)
 
 
 def _object_column(parts: List[List[str]], n: int) -> np.ndarray:
@@ -331,8 +375,8 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
         options come back without analysis.
     executor: a concurrent.futures.Executor (ProcessPoolExecutor, dask's Client.get_executor(), ...):
         chunks (paths or bytes) are shipped to it and profiled there; the table is reassembled in order.
-    chunk_size: models per chunk (default 256); total: number of sources when `sources` has no len(),
-        for the progress bar.
+    chunk_size: models per chunk (default 1024; a chunk also closes once it holds 256 MB of in-memory
+        models); total: number of sources when `sources` has no len(), for the progress bar.
     cache_key: optional fn(name, payload) -> str or bytes identifying a model for the cache instead of
         hashing its bytes (e.g. an architecture string); equal keys must mean equal models. Must be
         picklable (a module-level function or object) when used with an executor.
@@ -379,20 +423,30 @@ def _run_local(sources, options, threads, cache, size, acc, accuracies, results,
                 accuracies.append(acc.values([name for name, _ in first], 0))
                 _collect(_run_chunk(first, options, nthreads, handle), results, bar, errors, accuracies)
             return
+        # cache lookups and storing run here; the analysis of a chunk's misses runs on the helper thread
+        # (GIL released) while the next chunk is prepared
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="netscore-batch") as pool:
-            pending = None   # (future, chunk) being profiled while the next chunk is prepared
-            for chunk in itertools.chain((first, second), chunks):
-                accuracies.append(acc.values([name for name, _ in chunk], done))
-                done += len(chunk)
-                future = pool.submit(_run_chunk, chunk, options, nthreads, handle)
+            pending = None   # (chunk, future of its analysis or None)
+            for items in itertools.chain((first, second), chunks):
+                accuracies.append(acc.values([name for name, _ in items], done))
+                done += len(items)
+                chunk = _Chunk(items, options, nthreads, handle)
+                future = pool.submit(chunk.analyse) if chunk.todo else None
                 if pending is not None:
-                    _collect(pending.result(), results, bar, errors, accuracies)
-                pending = future
+                    _finish(pending, results, bar, errors, accuracies)
+                pending = (chunk, future)
             if pending is not None:
-                _collect(pending.result(), results, bar, errors, accuracies)
+                _finish(pending, results, bar, errors, accuracies)
     finally:
         if handle is not None:
             handle.close()
+
+
+def _finish(pending, results, bar, errors, accuracies) -> None:
+    chunk, future = pending
+    if future is not None:
+        future.result()
+    _collect(chunk.finish(), results, bar, errors, accuracies)
 
 
 def _collect(result: _ChunkResult, results, bar, errors, accuracies) -> None:
