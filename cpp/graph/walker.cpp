@@ -89,8 +89,8 @@ std::string node_label(const onnx::Node& n, size_t index) {
 int64_t bytes_of(int64_t numel, int32_t dtype) {
   const int bits = onnx::element_bits(dtype);
   if (numel < 0 || bits <= 0) return -1;
-  const int64_t total_bits = mul_sat(numel, bits);
-  return total_bits / 8 + (total_bits % 8 != 0);
+  const uint64_t total_bits = static_cast<uint64_t>(mul_sat(numel, bits));  // >= 0, at most INT64_MAX
+  return static_cast<int64_t>((total_bits + 7) / 8);                         // rounded up to whole bytes
 }
 
 bool is_subgraph_op(const onnx::Node& n) {
