@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import struct
 import sqlite3
 import subprocess
 import sys
@@ -195,30 +196,37 @@ def test_nas_command_uses_the_cache(tmp_path, count_analyses):
 
 # --- content digests (XXH3-128 in C++) against the xxhash package (the library's own Python binding) ------------------------------------
 
+def _digest_bytes(keys):
+    ids, checks = keys
+    return [None if i is None else struct.pack(">qq", i, c) for i, c in zip(ids, checks)]
+
+
 def test_digests_equal_the_xxhash_package_for_buffers_and_files(tmp_path):
     xxhash = pytest.importorskip("xxhash")
     rng = np.random.default_rng(7)
-    salt = cache_mod.options_tag([("input", [1, 3, 32, 32])], 2)
-    seed = xxhash.xxh3_64_intdigest(salt)
+    tag = cache_mod.options_tag([("input", [1, 3, 32, 32])], 2)
+    seed = xxhash.xxh3_64_intdigest(tag + b"\0content")   # the seed: options tag + kind of key
     blobs = [rng.integers(0, 256, size=n, dtype=np.uint8).tobytes() for n in (0, 1, 16, 17, 128, 129, 240, 241,
                                                                                1023, 4096, 65537, 1 << 20)]
     path = tmp_path / "m.onnx"
     path.write_bytes(blobs[-2])
-    sources = blobs + [bytearray(blobs[3]), memoryview(blobs[4]), np.frombuffer(blobs[5], np.uint8), str(path)]
-    got = cache_mod.content_keys(sources, salt, threads=2)
-    want = [xxhash.xxh3_128_digest(b, seed=seed) for b in blobs + [blobs[3], blobs[4], blobs[5], blobs[-2]]]
-    assert [g[:1] for g in got] == [b"c"] * len(got)
-    assert [g[1:] for g in got] == want
+    sources = blobs + [bytearray(blobs[3]), memoryview(blobs[4]), np.frombuffer(blobs[5], np.uint8), str(path),
+                       nf.ModelParts((blobs[6], blobs[7], b"", blobs[8]))]
+    got = _digest_bytes(cache_mod.content_keys(sources, tag, threads=2))
+    want = [xxhash.xxh3_128_digest(b, seed=seed) for b in blobs + [blobs[3], blobs[4], blobs[5], blobs[-2],
+                                                                   blobs[6] + blobs[7] + blobs[8]]]
+    assert got == want
 
 
-def test_digests_depend_on_salt_and_every_byte_and_report_unreadable_files(tmp_path):
+def test_digests_depend_on_salt_kind_and_every_byte_and_report_unreadable_files(tmp_path):
     data = bytearray(nas.nasbench201(11))
-    a = cache_mod.content_key(bytes(data), b"options A")
-    assert cache_mod.content_key(bytes(data), b"options B") != a
+    key = _digest_bytes(cache_mod.content_keys([bytes(data)], b"options A"))
+    assert _digest_bytes(cache_mod.content_keys([bytes(data)], b"options B")) != key
+    assert _digest_bytes(cache_mod.named_keys([bytes(data)], b"options A")) != key
     data[len(data) // 2] ^= 1
-    assert cache_mod.content_key(bytes(data), b"options A") != a
-    assert cache_mod.content_keys([str(tmp_path / "missing.onnx")], b"") == [None]
-    assert cache_mod.path_keys([str(tmp_path / "missing.onnx")], b"") == [None]
+    assert _digest_bytes(cache_mod.content_keys([bytes(data)], b"options A")) != key
+    assert cache_mod.content_keys([str(tmp_path / "missing.onnx")], b"")[0] == [None]
+    assert cache_mod.path_keys([str(tmp_path / "missing.onnx")], b"")[0] == [None]
 
 
 def test_path_keys_follow_path_size_and_mtime_without_reading(tmp_path, monkeypatch):
@@ -226,14 +234,27 @@ def test_path_keys_follow_path_size_and_mtime_without_reading(tmp_path, monkeypa
     f.write_bytes(nas.nasbench201(5))
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path)
-    key = cache_mod.path_keys([str(f)], b"t")[0]
-    assert cache_mod.path_keys(["m.onnx", "./sub/../m.onnx"], b"t") == [key, key]   # same absolute path
-    assert cache_mod.path_keys([str(f)], b"other options")[0] != key
+    key = _digest_bytes(cache_mod.path_keys([str(f)], b"t"))[0]
+    assert _digest_bytes(cache_mod.path_keys(["m.onnx", "./sub/../m.onnx"], b"t")) == [key, key]
+    assert _digest_bytes(cache_mod.path_keys([str(f)], b"other options"))[0] != key
     st = os.stat(f)
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
-    assert cache_mod.path_keys([str(f)], b"t")[0] != key
+    assert _digest_bytes(cache_mod.path_keys([str(f)], b"t"))[0] != key
     f.chmod(0)   # stat needs no read permission: the key never reads the file
     try:
-        assert cache_mod.path_keys([str(f)], b"t")[0] is not None
+        assert cache_mod.path_keys([str(f)], b"t")[0] != [None]
     finally:
         f.chmod(0o644)
+
+
+def test_a_row_whose_check_differs_is_a_miss(tmp_path, count_analyses):
+    db = tmp_path / "c.db"
+    data = nas.nasbench201(21)
+    nf.profile_many([data], cache=db, progress=False)
+    conn = sqlite3.connect(db)
+    conn.execute(f"UPDATE {cache_mod._TABLE} SET check_ = check_ + 1")   # as if another model had this id
+    conn.commit()
+    conn.close()
+    count_analyses["models"] = 0
+    again = nf.profile_many([data], cache=db, progress=False)
+    assert count_analyses["models"] == 1 and again.ok.all()

@@ -111,42 +111,42 @@ py::tuple profile_batch(const py::list& items, const std::vector<std::string>& n
   return py::make_tuple(totals, status, errors);
 }
 
-// prefix + 16-byte digest per item (bytes), or None where it failed.
-py::list digest_list(const std::vector<graph::BatchDigest>& digests, const std::string& prefix) {
-  py::list out(digests.size());
-  std::string key = prefix + std::string(16, '\0');
+// (ids, checks): the digest's first and last 8 bytes (big-endian canonical form) as signed 64-bit ints,
+// id None where the digest failed.
+py::tuple digest_lists(const std::vector<graph::BatchDigest>& digests) {
+  py::list ids(digests.size()), checks(digests.size());
   for (size_t i = 0; i < digests.size(); ++i) {
-    if (!digests[i].ok) {
-      out[i] = py::none();
-      continue;
+    uint64_t hi = 0, lo = 0;
+    for (int k = 0; k < 8; ++k) {
+      hi = hi << 8 | digests[i].bytes[k];
+      lo = lo << 8 | digests[i].bytes[8 + k];
     }
-    std::copy(digests[i].bytes.begin(), digests[i].bytes.end(), key.begin() + prefix.size());
-    out[i] = py::bytes(key);
+    ids[i] = digests[i].ok ? py::object(py::int_(static_cast<int64_t>(hi))) : py::object(py::none());
+    checks[i] = py::int_(static_cast<int64_t>(lo));
   }
-  return out;
+  return py::make_tuple(ids, checks);
 }
 
-py::list stat_digests(const std::vector<std::string>& paths, const py::bytes& salt, const py::bytes& prefix) {
+py::tuple stat_digests(const std::vector<std::string>& paths, const py::bytes& salt) {
   const std::string salt_bytes = salt;
   std::vector<graph::BatchDigest> digests;
   {
     py::gil_scoped_release release;
     digests = graph::stat_digest_batch(paths, salt_bytes);
   }
-  return digest_list(digests, prefix);
+  return digest_lists(digests);
 }
 
-// 1-byte prefix + 16-byte digest per item (bytes), or None for a file that cannot be read.
-py::list content_digests(const py::list& items, const py::bytes& salt, const py::bytes& prefix, int threads) {
+py::tuple content_digests(const py::list& items, const py::bytes& salt, int threads) {
   HeldBuffers held;
   std::vector<graph::BatchSource> sources = collect_sources(items, nullptr, held);
-  const std::string salt_bytes = salt, prefix_bytes = prefix;
+  const std::string salt_bytes = salt;
   std::vector<graph::BatchDigest> digests;
   {
     py::gil_scoped_release release;
     digests = graph::digest_batch(sources, salt_bytes, threads);
   }
-  return digest_list(digests, prefix_bytes);
+  return digest_lists(digests);
 }
 
 }  // namespace
@@ -163,16 +163,17 @@ items: list of paths (str; memory-mapped by the workers), contiguous bytes-like 
 input_shapes: [(name, dims)]; batch_size: value of a symbolic leading dim; threads: workers (0 = all cores).
 Returns (totals int64[n, 8] in BATCH_COLUMNS order, status int32[n] (0 ok, 1 ModelError, 2 other error),
 errors list[str] ("" when ok). One bad model never stops the others.)doc");
-  m.def("content_digests", &content_digests, py::arg("items"), py::arg("salt"), py::arg("prefix") = py::bytes(""),
-        py::arg("threads") = 1,
-        R"doc(128-bit XXH3 digests of many paths' file contents or buffers, seeded by salt; GIL released.
+  m.def("content_digests", &content_digests, py::arg("items"), py::arg("salt"), py::arg("threads") = 1,
+        R"doc(128-bit XXH3 digests of many paths' file contents, buffers or tuples of bytes parts, seeded
+by salt; the GIL is released while hashing.
 
-Returns one bytes object per item, prefix + 16 digest bytes (big-endian canonical form, the same on every
-platform), or None for a file that cannot be read. Non-cryptographic: for telling models apart in a
-result cache, not for authenticating them.)doc");
-  m.def("stat_digests", &stat_digests, py::arg("paths"), py::arg("salt"), py::arg("prefix") = py::bytes(""),
-        R"doc(XXH3-128 digests of each file's (absolute normalized path, size, mtime in ns), seeded by salt;
-prefix + 16 bytes per path, or None for a path that cannot be stat'ed. Reads no file contents.)doc");
+Returns (ids, checks): per item the digest's first and last 8 bytes (big-endian canonical form, the same
+on every platform) as signed 64-bit ints; the id is None for a file that cannot be read.
+Non-cryptographic: for telling models apart in a result cache, not for authenticating them.)doc");
+  m.def("stat_digests", &stat_digests, py::arg("paths"), py::arg("salt"),
+        R"doc(XXH3-128 digests of each file's (absolute normalized path, size, mtime in ns), seeded by salt,
+as (ids, checks) like content_digests; the id is None for a path that cannot be stat'ed. Reads no file
+contents.)doc");
 }
 
 }  // namespace netscore::bindings

@@ -142,9 +142,10 @@ class _Chunk:
         self.status = np.zeros(n, dtype=np.int32)
         self.errors = [""] * n
         self.todo = list(range(n))          # rows to analyse
-        self.keys: List[Optional[bytes]] = []
-        self.content: Dict[int, Optional[bytes]] = {}   # content keys of files missed by their path key
-        self.new_entries: List[Tuple[Optional[bytes], Any]] = []
+        self.ids: List[Optional[int]] = []   # cache key of each row: id and check (see cache.ResultCache)
+        self.checks: List[int] = []
+        self.content: Dict[int, Tuple[Optional[int], int]] = {}   # content keys of files missed by path key
+        self.new_entries: List[Tuple[Optional[int], int, Any]] = []
         self.analysed = None
         if cache is not None:
             self._lookup()
@@ -156,45 +157,52 @@ class _Chunk:
         tag = cache.tag(self.options)
         paths = [i for i, p in enumerate(payloads) if isinstance(p, str)]
         if cache.key_fn is not None:
-            keys = cache_mod.named_keys([cache.key_fn(name, p) for name, p in zip(self.names, payloads)], tag)
+            ids, checks = cache_mod.named_keys([cache.key_fn(name, p) for name, p in zip(self.names, payloads)],
+                                               tag)
         elif not paths:
-            keys = cache_mod.content_keys(payloads, tag, self.threads)
+            ids, checks = cache_mod.content_keys(payloads, tag, self.threads)
         else:   # files by (path, size, mtime) first; their contents are hashed only if that misses
-            keys = [None] * n
+            ids, checks = [None] * n, [0] * n
             buffers = [i for i, p in enumerate(payloads) if not isinstance(p, str)]
-            for i, k in zip(buffers, cache_mod.content_keys([payloads[i] for i in buffers], tag, self.threads)):
-                keys[i] = k
-            for i, k in zip(paths, cache_mod.path_keys([payloads[i] for i in paths], tag)):
-                keys[i] = k
-        self.keys = keys
-        found = cache.db.get_many(keys)
+            for part, kind in ((buffers, cache_mod.content_keys([payloads[i] for i in buffers], tag, self.threads)),
+                               (paths, cache_mod.path_keys([payloads[i] for i in paths], tag))):
+                for i, key_id, check in zip(part, *kind):
+                    ids[i], checks[i] = key_id, check
+        self.ids, self.checks = ids, checks
+        found = cache.db.get_many(ids)
+        rows: List[Any] = []     # the stored row of each hit
         hits: List[int] = []
         todo: List[int] = []
-        for i, k in enumerate(keys):
-            (hits if k in found else todo).append(i)
+        for i, key_id in enumerate(ids):
+            row = found.get(key_id)
+            if row is not None and row[1] == checks[i]:
+                hits.append(i)
+                rows.append(row)
+            else:
+                todo.append(i)
         missed = [i for i in todo if isinstance(payloads[i], str)] if paths and cache.key_fn is None else []
         if missed:
-            self.content = dict(zip(missed, cache_mod.content_keys([payloads[i] for i in missed], tag,
-                                                                   self.threads)))
-            found.update(cache.db.get_many(list(self.content.values())))
+            content_ids, content_checks = cache_mod.content_keys([payloads[i] for i in missed], tag, self.threads)
+            self.content = {i: (key_id, check) for i, key_id, check in zip(missed, content_ids, content_checks)}
+            found = cache.db.get_many(content_ids)
             still = []
             for i in todo:
-                row = found.get(self.content.get(i)) if i in self.content else None
-                if row is None:
+                key_id, check = self.content.get(i, (None, 0))
+                row = found.get(key_id)
+                if row is None or row[1] != check:
                     still.append(i)
                 else:
-                    found[keys[i]] = row    # type: ignore[index]
-                    self.new_entries.append((keys[i], (row[1], row[2])))   # next time found by stat alone
                     hits.append(i)
+                    rows.append(row)
+                    self.new_entries.append((ids[i], checks[i], (row[2], row[3])))   # next time by stat alone
             todo = still
         self.todo = todo
         if hits:
-            rows = [found[keys[i]] for i in hits]  # type: ignore[index]
-            self.totals[hits] = np.frombuffer(b"".join([row[1] for row in rows]),
+            self.totals[hits] = np.frombuffer(b"".join([row[2] for row in rows]),
                                               dtype=cache_mod.TOTALS_DTYPE).reshape(len(hits), len(_BATCH_COLUMNS))
-            for i, (_, _, err) in zip(hits, rows):
-                if err:
-                    self.errors[i] = err
+            for i, row in zip(hits, rows):
+                if row[3]:
+                    self.errors[i] = row[3]
                     self.status[i] = 1
 
     def analyse(self) -> None:
@@ -224,9 +232,9 @@ class _Chunk:
                     if s[j] == 2:   # internal errors are not a property of the model: never cached
                         continue
                     value = (blobs[j].tobytes(), e[j])
-                    self.new_entries.append((self.keys[i], value))
+                    self.new_entries.append((self.ids[i], self.checks[i], value))
                     if i in self.content:
-                        self.new_entries.append((self.content[i], value))
+                        self.new_entries.append((*self.content[i], value))
         if self.cache is not None:
             self.cache.db.put_many(self.new_entries)
         return _ChunkResult(self.names, self.totals, self.errors, self.status)

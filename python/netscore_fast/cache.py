@@ -46,7 +46,7 @@ _SCHEMA_VERSION = 2
 _TABLE = "results_v2"            # schema 1 (one INTEGER column per total, BLAKE2b keys) used "results"
 
 Value = Tuple[bytes, str]        # (totals BLOB, error message or "")
-Row = Tuple[bytes, bytes, str]   # (key, totals BLOB, error message or "") as stored
+Row = Tuple[int, int, bytes, str]   # (id, check, totals BLOB, error message or "") as stored
 _first = operator.itemgetter(0)
 
 
@@ -67,18 +67,20 @@ def options_tag(input_shapes=None, batch_size: int = 1) -> bytes:
                        "batch": int(batch_size)}, sort_keys=True, separators=(",", ":")).encode()
 
 
-def content_keys(sources: Sequence, tag: bytes, threads: int = 1) -> List[Optional[bytes]]:
-    """Keys of models by content: buffers, or paths (whose files are hashed through a read-only mmap;
-    None for a file that cannot be read). One C++ call for all of them, on up to `threads` threads."""
-    return _core.content_digests(sources if isinstance(sources, list) else list(sources), tag, b"c", threads)
+Keys = Tuple[List[Optional[int]], List[int]]   # (ids, checks): the two halves of each 128-bit digest
+
+# the kind of identity is mixed into the seed, so equal text never collides across kinds
+_CONTENT, _PATH, _NAMED = b"\0content", b"\0path", b"\0named"
 
 
-def content_key(data, tag: bytes) -> bytes:
-    """Key of one model given as bytes (any contiguous buffer)."""
-    return content_keys([data], tag)[0]
+def content_keys(sources: Sequence, tag: bytes, threads: int = 1) -> Keys:
+    """Keys of models by content: buffers, ModelParts, or paths (whose files are hashed through a read-only
+    mmap; id None for a file that cannot be read). One C++ call for all of them, on up to `threads`
+    threads."""
+    return _core.content_digests(sources if isinstance(sources, list) else list(sources), tag + _CONTENT, threads)
 
 
-def named_keys(keys: Sequence, tag: bytes) -> List[bytes]:
+def named_keys(keys: Sequence, tag: bytes) -> Keys:
     """Keys from caller-chosen identities of models (see profile_many's cache_key), not their bytes."""
     encoded = []
     for key in keys:
@@ -87,17 +89,20 @@ def named_keys(keys: Sequence, tag: bytes) -> List[bytes]:
         elif not isinstance(key, (bytes, bytearray)):
             raise TypeError(f"cache_key must return str or bytes, got {type(key).__name__}")
         encoded.append(key)
-    return _core.content_digests(encoded, tag, b"k", 1)
+    return _core.content_digests(encoded, tag + _NAMED, 1)
 
 
-def path_keys(paths: Sequence[str], tag: bytes) -> List[Optional[bytes]]:
+def path_keys(paths: Sequence[str], tag: bytes) -> Keys:
     """Keys of model files by (absolute path, size, mtime_ns), from one stat() each without reading them;
-    None when a file cannot be stat'ed."""
-    return _core.stat_digests(paths if isinstance(paths, list) else list(paths), tag, b"p")
+    id None when a file cannot be stat'ed."""
+    return _core.stat_digests(paths if isinstance(paths, list) else list(paths), tag + _PATH)
 
 
 class ResultCache:
     """A SQLite file mapping model keys to profile totals. Safe for concurrent processes.
+
+    A key is a 128-bit digest split in two signed 64-bit halves: the id (the table's INTEGER PRIMARY KEY, the
+    fastest lookup SQLite has) and a check stored beside it.
 
     Use `get_many(keys)` and `put_many(items)` (one transaction each); `close()` when done (or `with`).
     """
@@ -110,8 +115,8 @@ class ResultCache:
         self._retry(lambda: c.execute("PRAGMA journal_mode = WAL"))
         c.execute("PRAGMA synchronous = NORMAL")   # WAL + NORMAL: durable against process kills
         self._retry(lambda: c.execute(
-            f"CREATE TABLE IF NOT EXISTS {_TABLE} (key BLOB PRIMARY KEY, totals BLOB NOT NULL, "
-            "error TEXT NOT NULL DEFAULT '', created REAL) WITHOUT ROWID"))
+            f"CREATE TABLE IF NOT EXISTS {_TABLE} (id INTEGER PRIMARY KEY, check_ INTEGER NOT NULL, "
+            "totals BLOB NOT NULL, error TEXT NOT NULL DEFAULT '', created REAL)"))
 
     @staticmethod
     def _retry(fn, attempts: int = 50):
@@ -123,29 +128,29 @@ class ResultCache:
                     raise
                 time.sleep(0.05)
 
-    def get_many(self, keys: Sequence[Optional[bytes]]) -> Dict[bytes, Row]:
-        """Rows (key, totals BLOB, error) of the keys present (missing keys are absent from the result)."""
-        out: Dict[bytes, Value] = {}
-        unique = list(dict.fromkeys(k for k in keys if k is not None))
+    def get_many(self, ids: Sequence[Optional[int]]) -> Dict[int, Row]:
+        """Stored rows (id, check, totals BLOB, error) of the ids present; the caller compares `check` with
+        its key's second half (a row whose check differs is another model: a miss)."""
+        out: Dict[int, Row] = {}
+        unique = list(dict.fromkeys(i for i in ids if i is not None))
         for start in range(0, len(unique), 500):   # stay under SQLite's bound-variable limit
             part = unique[start:start + 500]
-            rows = self._conn.execute(
-                f"SELECT key, totals, error FROM {_TABLE} WHERE key IN ({','.join('?' * len(part))})", part)
-            found = rows.fetchall()
+            found = self._conn.execute(f"SELECT id, check_, totals, error FROM {_TABLE} "
+                                       f"WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
             out.update(zip(map(_first, found), found))
         return out
 
-    def put_many(self, items: Iterable[Tuple[Optional[bytes], Value]]) -> None:
-        """Store values in one transaction (replacing equal keys)."""
+    def put_many(self, items: Iterable[Tuple[Optional[int], int, Value]]) -> None:
+        """Store (id, check, value) items in one transaction (replacing equal ids)."""
         now = time.time()
-        rows = [(k, totals, err, now) for k, (totals, err) in items if k is not None]
+        rows = [(i, check, totals, err, now) for i, check, (totals, err) in items if i is not None]
         if not rows:
             return
         c = self._conn
         c.execute("BEGIN IMMEDIATE")
         try:
-            c.executemany(f"INSERT OR REPLACE INTO {_TABLE} (key, totals, error, created) VALUES (?, ?, ?, ?)",
-                          rows)
+            c.executemany(f"INSERT OR REPLACE INTO {_TABLE} (id, check_, totals, error, created) "
+                          "VALUES (?, ?, ?, ?, ?)", rows)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
