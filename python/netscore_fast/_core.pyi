@@ -54,13 +54,15 @@ def profile_batch(items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: Lis
     """Totals int64[n, len(BATCH_COLUMNS)], status int32[n] (0 ok, 1 ModelError, 2 other error), and
     error messages ("" when ok); the GIL is released while the workers run."""
 
-def content_digests(items: List[Union[str, Buffer, Tuple[bytes, ...]]], salt: bytes, prefix: bytes = b"",
-                    threads: int = 1) -> List[Optional[bytes]]:
-    """prefix + 16-byte XXH3-128 digest (seeded by salt) of each buffer or file's contents; None for a file
-    that cannot be read. The GIL is released while hashing."""
+def content_digests(items: List[Union[str, Buffer, Tuple[bytes, ...]]], salt: bytes,
+                    threads: int = 1) -> Tuple[List[Optional[int]], List[int]]:
+    """XXH3-128 digest (seeded by salt) of each buffer, tuple of bytes parts or file's contents, as (ids,
+    checks): its first and last 8 bytes as signed ints; id None for a file that cannot be read. The GIL is
+    released while hashing."""
 
-def stat_digests(paths: List[str], salt: bytes, prefix: bytes = b"") -> List[Optional[bytes]]:
-    """prefix + 16-byte XXH3-128 digest of each file's (absolute path, size, mtime_ns); None where stat fails."""
+def stat_digests(paths: List[str], salt: bytes) -> Tuple[List[Optional[int]], List[int]]:
+    """XXH3-128 digest of each file's (absolute path, size, mtime_ns) as (ids, checks); id None where stat
+    fails."""
 
 # --- bench: timing harness, op and per-layer model timing (bind_bench.cpp) ---------------------------
 BenchRow = Dict[str, Union[str, int, float, bool]]
