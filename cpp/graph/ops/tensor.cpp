@@ -252,18 +252,25 @@ void infer_unsqueeze(OpContext& c) {
   bool given = false;
   if (!squeeze_axes(c, x, o, true, axes, given)) return;
   const int64_t r = static_cast<int64_t>(x.dims.size() + axes.size());
-  std::vector<char> inserted(static_cast<size_t>(r), 0);
+  // Y's dims are built in place (no copies per node): an axis puts a 1 at its position, the positions left
+  // (kFree) take X's dims in order.
+  constexpr int64_t kFree = -2;  // below every dim value, -1 (unknown) included
+  Dims unused;
+  Dims& out = o ? o->dims : unused;
+  out.assign(static_cast<size_t>(r), kFree);
   for (int64_t a : axes) {
     auto na = normalize_axis(a, r);
     if (!na) c.fail("axis " + std::to_string(a) + " out of range for output rank " + std::to_string(r));
-    if (inserted[static_cast<size_t>(*na)]) c.fail("axis " + std::to_string(a) + " repeated");
-    inserted[static_cast<size_t>(*na)] = 1;
+    if (out[static_cast<size_t>(*na)] != kFree) c.fail("axis " + std::to_string(a) + " repeated");
+    out[static_cast<size_t>(*na)] = 1;
   }
-  Dims out(static_cast<size_t>(r));
   size_t k = 0;
-  for (size_t i = 0; i < out.size(); ++i) out[i] = inserted[i] ? 1 : x.dims[k++];
-  set_out(o, x.dtype, out);
-  if (o) copy_values(x, *o);
+  for (int64_t& d : out)
+    if (d == kFree) d = x.dims[k++];
+  if (!o) return;
+  o->dtype = x.dtype;
+  o->rank_known = true;
+  copy_values(x, *o);
 }
 
 void infer_identity(OpContext& c) {
@@ -284,6 +291,7 @@ void infer_concat(OpContext& c) {
   int32_t dtype = 0;
   int64_t rank = -1;
   std::vector<const Value*> ins;
+  ins.reserve(c.num_inputs());  // one allocation, however many inputs (DenseNet concatenates dozens)
   for (size_t i = 0; i < c.num_inputs(); ++i) {
     const Value* v = c.input(i);
     if (!v) continue;
