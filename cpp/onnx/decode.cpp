@@ -347,7 +347,7 @@ void decode_small_values(Reader r, Tensor& t, int64_t numel, bool has_raw, std::
 }
 
 void decode_tensor(Reader r, Tensor& t, bool want_values) {
-  const Reader start = r;
+  const uint8_t* const begin = r.pos();  // the message again for decode_small_values (rarely needed)
   bool has_raw = false, has_typed = false;
   std::string_view raw;
   while (r.next()) {
@@ -377,7 +377,7 @@ void decode_tensor(Reader r, Tensor& t, bool want_values) {
     t.values_known = decodable_width(t.data_type) != 0;
     return;
   }
-  if (has_raw || has_typed) decode_small_values(start, t, numel, has_raw, raw);
+  if (has_raw || has_typed) decode_small_values(Reader(begin, r.end(), r.base(), r.total()), t, numel, has_raw, raw);
 }
 
 // SparseTensorProto: the dense dims, the values' name and type; indices and values are not read.
