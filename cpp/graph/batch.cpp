@@ -15,6 +15,9 @@
 
 #define XXH_INLINE_ALL
 #include "third_party/xxhash/xxhash.h"
+#if NETSCORE_XXH_X86_DISPATCH   // x86-64 builds: xxHash's dispatcher picks SSE2/AVX2/AVX-512 at run time
+#include "third_party/xxhash/xxh_x86dispatch.h"
+#endif
 
 namespace netscore::graph {
 
