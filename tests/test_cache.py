@@ -258,3 +258,23 @@ def test_a_row_whose_check_differs_is_a_miss(tmp_path, count_analyses):
     count_analyses["models"] = 0
     again = nf.profile_many([data], cache=db, progress=False)
     assert count_analyses["models"] == 1 and again.ok.all()
+
+
+def test_a_path_opens_one_connection_per_process_and_reopens_a_replaced_file(tmp_path, count_analyses):
+    db = tmp_path / "c.db"
+    data = nas.nasbench201(3)
+    nf.profile_many([data], cache=db, progress=False)
+    first = cache_mod.open_shared(db)
+    assert cache_mod.open_shared(str(db)) is first      # reused by the next call with the same path
+    count_analyses["models"] = 0
+    nf.profile_many([data], cache=db, progress=False)
+    assert count_analyses["models"] == 0
+    os.remove(db)                                       # the user resets the cache: a new file, no stale rows
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(str(db) + suffix):
+            os.remove(str(db) + suffix)
+    nf.profile_many([data], cache=db, progress=False)
+    assert count_analyses["models"] == 1
+    assert cache_mod.open_shared(db) is not first
+    with ResultCache(db) as c:
+        assert len(c) == 1                              # written to the new file, not the deleted one

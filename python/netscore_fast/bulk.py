@@ -248,12 +248,9 @@ def _run_chunk(items: List[Item], options: _Options, threads: int, cache) -> _Ch
 
 class _CacheHandle:
     def __init__(self, cache, key_fn=None):
-        from .cache import ResultCache
+        from .cache import ResultCache, open_shared
         self.key_fn = key_fn
-        if isinstance(cache, ResultCache):
-            self.db, self.owned = cache, False
-        else:
-            self.db, self.owned = ResultCache(cache), True
+        self.db = cache if isinstance(cache, ResultCache) else open_shared(cache)   # kept open for the next call
         self.path = self.db.path
         self._tags: Dict[Any, bytes] = {}
 
@@ -264,9 +261,6 @@ class _CacheHandle:
             self._tags[key] = options_tag(options.shapes, options.batch_size)
         return self._tags[key]
 
-    def close(self):
-        if self.owned:
-            self.db.close()
 
 
 class _Progress:
@@ -425,29 +419,25 @@ def _run_local(sources, options, threads, cache, size, acc, accuracies, results,
     chunks = _chunks(sources, size)
     first = next(chunks, None)
     second = next(chunks, None) if first is not None else None
-    try:
-        if second is None:   # one chunk: nothing to overlap, so no helper thread to start and join
-            if first is not None:
-                accuracies.append(acc.values([name for name, _ in first], 0))
-                _collect(_run_chunk(first, options, nthreads, handle), results, bar, errors, accuracies)
-            return
-        # cache lookups and storing run here; the analysis of a chunk's misses runs on the helper thread
-        # (GIL released) while the next chunk is prepared
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="netscore-batch") as pool:
-            pending = None   # (chunk, future of its analysis or None)
-            for items in itertools.chain((first, second), chunks):
-                accuracies.append(acc.values([name for name, _ in items], done))
-                done += len(items)
-                chunk = _Chunk(items, options, nthreads, handle)
-                future = pool.submit(chunk.analyse) if chunk.todo else None
-                if pending is not None:
-                    _finish(pending, results, bar, errors, accuracies)
-                pending = (chunk, future)
+    if second is None:   # one chunk: nothing to overlap, so no helper thread to start and join
+        if first is not None:
+            accuracies.append(acc.values([name for name, _ in first], 0))
+            _collect(_run_chunk(first, options, nthreads, handle), results, bar, errors, accuracies)
+        return
+    # cache lookups and storing run here; the analysis of a chunk's misses runs on the helper thread
+    # (GIL released) while the next chunk is prepared
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="netscore-batch") as pool:
+        pending = None   # (chunk, future of its analysis or None)
+        for items in itertools.chain((first, second), chunks):
+            accuracies.append(acc.values([name for name, _ in items], done))
+            done += len(items)
+            chunk = _Chunk(items, options, nthreads, handle)
+            future = pool.submit(chunk.analyse) if chunk.todo else None
             if pending is not None:
                 _finish(pending, results, bar, errors, accuracies)
-    finally:
-        if handle is not None:
-            handle.close()
+            pending = (chunk, future)
+        if pending is not None:
+            _finish(pending, results, bar, errors, accuracies)
 
 
 def _finish(pending, results, bar, errors, accuracies) -> None:
@@ -479,11 +469,7 @@ def _profile_chunk_remote(items: List[Item], shapes, batch_size: int, threads: i
     """Executor task: profile one chunk where it runs; returns plain arrays (picklable, compact)."""
     options = _Options(shapes, batch_size)
     handle = _CacheHandle(cache_path, cache_key) if cache_path is not None else None
-    try:
-        r = _run_chunk(items, options, threads, handle)
-    finally:
-        if handle is not None:
-            handle.close()
+    r = _run_chunk(items, options, threads, handle)
     return {"names": r.names, "totals": r.totals, "errors": r.errors, "status": r.status}
 
 
