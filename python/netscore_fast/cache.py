@@ -28,6 +28,7 @@ loses at most its open transaction; everything committed before stays, and the d
 """
 from __future__ import annotations
 
+import functools
 import json
 import operator
 import os
@@ -51,8 +52,10 @@ Row = Tuple[int, int, bytes, str]   # (id, check, totals BLOB, error message or 
 _first = operator.itemgetter(0)
 
 
+@functools.lru_cache(maxsize=1)
 def _core_build() -> str:
-    """Size and mtime of the compiled core: a rebuilt analysis (same version string) misses the cache."""
+    """Size and mtime of the compiled core: a rebuilt analysis (same version string) misses the cache.
+    Read once per process: a running process keeps the core it loaded, even if the file is rebuilt."""
     try:
         st = os.stat(_core.__file__)
         return f"{st.st_size}:{st.st_mtime_ns}"
