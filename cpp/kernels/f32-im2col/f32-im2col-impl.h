@@ -66,6 +66,12 @@ inline void f32_im2col(const Conv2dShape& s, const float* x, size_t k0, size_t k
         if (sw == 1) {
           const float* __restrict src = row + iw0;
           for (ptrdiff_t i = lo; i < hi; ++i) o[i] = src[i];
+        } else if (sw == 2) {
+          // Stride 2 (stems, downsampling): vectors of even elements while 2W floats stay inside the row.
+          const float* src = row + iw0;  // column i reads src[2 i]
+          ptrdiff_t i = lo;
+          for (; i + T::W <= hi && iw0 + 2 * (i + T::W) <= w; i += T::W) T::store(o + i, T::load_even(src + 2 * i));
+          for (; i < hi; ++i) o[i] = src[2 * i];
         } else {
           for (ptrdiff_t i = lo; i < hi; ++i) o[i] = row[iw0 + i * sw];
         }

@@ -12,6 +12,9 @@
 #define NS_KEEP_neondot(...)
 
 namespace netscore::kernels::simd {
+// Each tier's traits live in their own inline namespace, so templates instantiated over simd::Vec in
+// different tiers' translation units get distinct symbols (no tier's code can stand in for another's).
+inline namespace avx2 {
 
 struct Vec {
   using V = __m256;
@@ -23,6 +26,11 @@ struct Vec {
   static V zero() { return _mm256_setzero_ps(); }
   static V set1(float x) { return _mm256_set1_ps(x); }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
+  // p[0], p[2], ..., p[2W - 2]: the even elements of 2W floats (a stride-2 row; all 2W are read).
+  static V load_even(const float* p) {
+    const __m256 evens = _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), 0x88);  // 0 2 8 10 | 4 6 12 14
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), 0xD8));
+  }
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
   static V load_n(const float* p, ptrdiff_t n) { return n >= 8 ? load(p) : _mm256_maskload_ps(p, tail_mask(n)); }
   static void store_n(float* p, V v, ptrdiff_t n) {
@@ -70,4 +78,5 @@ struct Vec {
   }
 };
 
+}  // inline namespace avx2
 }  // namespace netscore::kernels::simd

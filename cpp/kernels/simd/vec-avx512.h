@@ -12,6 +12,9 @@
 #define NS_KEEP_neondot(...)
 
 namespace netscore::kernels::simd {
+// Each tier's traits live in their own inline namespace, so templates instantiated over simd::Vec in
+// different tiers' translation units get distinct symbols (no tier's code can stand in for another's).
+inline namespace avx512 {
 
 struct Vec {
   using V = __m512;
@@ -22,6 +25,11 @@ struct Vec {
   static V zero() { return _mm512_setzero_ps(); }
   static V set1(float x) { return _mm512_set1_ps(x); }
   static V load(const float* p) { return _mm512_loadu_ps(p); }
+  // p[0], p[2], ..., p[2W - 2]: the even elements of 2W floats (a stride-2 row; all 2W are read).
+  static V load_even(const float* p) {
+    const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), idx, _mm512_loadu_ps(p + 16));
+  }
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   static V load_n(const float* p, ptrdiff_t n) { return _mm512_maskz_loadu_ps(tail_mask(n), p); }
   static void store_n(float* p, V v, ptrdiff_t n) { _mm512_mask_storeu_ps(p, tail_mask(n), v); }
@@ -62,4 +70,5 @@ struct Vec {
   static float reduce_add(V v) { return _mm512_reduce_add_ps(v); }
 };
 
+}  // inline namespace avx512
 }  // namespace netscore::kernels::simd

@@ -17,6 +17,9 @@
 #endif
 
 namespace netscore::kernels::simd {
+// Each tier's traits live in their own inline namespace, so templates instantiated over simd::Vec in
+// different tiers' translation units get distinct symbols (no tier's code can stand in for another's).
+inline namespace neon {
 
 struct Vec {
   using V = float32x4_t;
@@ -24,6 +27,8 @@ struct Vec {
   static V zero() { return vdupq_n_f32(0.0f); }
   static V set1(float x) { return vdupq_n_f32(x); }
   static V load(const float* p) { return vld1q_f32(p); }
+  // p[0], p[2], ..., p[2W - 2]: the even elements of 2W floats (a stride-2 row; all 2W are read).
+  static V load_even(const float* p) { return vld2q_f32(p).val[0]; }
   static void store(float* p, V v) { vst1q_f32(p, v); }
   static V load_n(const float* p, ptrdiff_t n) {
     if (n >= 4) return load(p);
@@ -73,4 +78,5 @@ struct Vec {
   static float reduce_add(V v) { return vaddvq_f32(v); }
 };
 
+}  // inline namespace neon
 }  // namespace netscore::kernels::simd

@@ -12,6 +12,9 @@
 #define NS_KEEP_neondot(...)
 
 namespace netscore::kernels::simd {
+// Each tier's traits live in their own inline namespace, so templates instantiated over simd::Vec in
+// different tiers' translation units get distinct symbols (no tier's code can stand in for another's).
+inline namespace scalar {
 
 struct Vec {
   using V = float;
@@ -19,6 +22,8 @@ struct Vec {
   static V zero() { return 0.0f; }
   static V set1(float x) { return x; }
   static V load(const float* p) { return *p; }
+  // p[0], p[2], ..., p[2W - 2]: the even elements of 2W floats (a stride-2 row).
+  static V load_even(const float* p) { return *p; }
   static void store(float* p, V v) { *p = v; }
   static V load_n(const float* p, ptrdiff_t n) { return n > 0 ? *p : 0.0f; }
   static void store_n(float* p, V v, ptrdiff_t n) {
@@ -40,4 +45,5 @@ struct Vec {
   static float reduce_add(V v) { return v; }
 };
 
+}  // inline namespace scalar
 }  // namespace netscore::kernels::simd
