@@ -41,6 +41,15 @@ void ConvGemm::init(const Conv2dShape& shape, const float* weights, const float*
   ukernel = &select_f32_gemm(isa, int64_t(m), int64_t(n));
   im2col = &select_f32_im2col(isa);
   igemm = select_f32_igemm(*ukernel);
+  if (uses_igemm()) {
+    // The indirect GEMM computes out_h rows of the padded width: judge the tiles by those columns.
+    const size_t nq = s.out_h() * (s.w + s.pad_left + s.pad_right);
+    const F32GemmUkernel* t = &select_f32_gemm(isa, int64_t(m), int64_t(nq));
+    if (const F32IgemmUkernel* it = select_f32_igemm(*t)) {
+      ukernel = t;
+      igemm = it;
+    }
+  }
   const size_t mr = ukernel->mr, nr = ukernel->nr;
   // K block: keep one kc x NR panel of B around 32 KiB so it stays close to L1 while A streams.
   kc = std::max<size_t>(64, (32768 / (nr * sizeof(float))) / 8 * 8);

@@ -300,7 +300,8 @@ const F32GemmUkernel& select_f32_gemm(Isa isa, int64_t m, int64_t n) {
   // Useful fraction of the computed tile area once M and N are padded up to whole tiles, times how fast the
   // tile runs: a tile with fewer accumulators than the default re-reads its operands more often per FMA
   // (AVX-512, in L1: 4x64 runs at ~0.83 of 8x48 and 12x32, about the square root of the accumulator ratio).
-  // The default tile keeps its place unless another one scores clearly better (5%).
+  // The default tile keeps its place unless another one scores better by 3% (measured on AVX-512: 12x32
+  // instead of 8x48 for 3x3 256->256 on 14x14, 224 computed columns, is 6% faster).
   auto score = [m, n, &main](const F32GemmUkernel& e) {
     const double fm = double(m) / double(round_up(size_t(m), size_t(e.mr)));
     const double fn = n > 0 ? double(n) / double(round_up(size_t(n), size_t(e.nr))) : 1.0;
@@ -309,7 +310,7 @@ const F32GemmUkernel& select_f32_gemm(Isa isa, int64_t m, int64_t n) {
   };
   const F32GemmUkernel* best = &main;
   for (const F32GemmUkernel& e : f32_gemm_ukernels())
-    if (e.isa == isa && score(e) > score(*best) * 1.05) best = &e;
+    if (e.isa == isa && score(e) > score(*best) * 1.03) best = &e;
   return *best;
 }
 
