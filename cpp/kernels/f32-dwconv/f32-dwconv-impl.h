@@ -135,11 +135,64 @@ inline void f32_direct_conv_raw_s1(const DirectConvArgs* p) {
   }
 }
 
+// Stride-2, undilated direct convolution over padded rows that are not split into phases: output column j
+// of tap kx reads padded column 2 j + kx, a vector of even elements (T::load_even), so building the input
+// copy is a plain row copy instead of a strided deinterleave. Rows must hold 2 round_up(out_w, W) + KW
+// readable floats.
+template <class T, int KH, int KW, int R, int CO>
+inline void f32_direct_conv_rows_s2(const DirectConvArgs* p) {
+  using V = typename T::V;
+  constexpr int W = T::W;
+  const size_t cin = p->cin, rs = p->row_stride, wstride = cin * KH * KW;
+  const V lo = T::set1(p->min), hi = T::set1(p->max);
+  for (size_t oh0 = 0; oh0 < p->out_h; oh0 += R) {
+    const size_t rr = p->out_h - oh0 < size_t(R) ? p->out_h - oh0 : size_t(R);
+    for (size_t ow0 = 0; ow0 < p->out_w; ow0 += W) {
+      V acc[CO][R];
+#pragma GCC unroll 8
+      for (int co = 0; co < CO; ++co)
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) acc[co][r] = T::set1(p->bias[co]);
+      for (size_t ci = 0; ci < cin; ++ci) {
+        const float* base = p->in + ci * p->plane_stride + oh0 * 2 * rs + 2 * ow0;
+        const float* wc = p->w + ci * KH * KW;
+#pragma GCC unroll 16
+        for (int ir = 0; ir < (R - 1) * 2 + KH; ++ir) {
+#pragma GCC unroll 8
+          for (int kx = 0; kx < KW; ++kx) {
+            const V v = T::load_even(base + ir * rs + kx);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+              const int ky = ir - r * 2;
+              if (ky >= 0 && ky < KH) {
+#pragma GCC unroll 8
+                for (int co = 0; co < CO; ++co)
+                  acc[co][r] = T::fmadd(v, T::set1(wc[co * wstride + ky * KW + kx]), acc[co][r]);
+              }
+            }
+          }
+        }
+      }
+      const ptrdiff_t n = ptrdiff_t(p->out_w) - ptrdiff_t(ow0);
+#pragma GCC unroll 8
+      for (int co = 0; co < CO; ++co) {
+        if (size_t(co) >= p->co_valid) break;
+        float* o = p->out + co * p->out_channel_stride + oh0 * p->out_w + ow0;
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+          if (size_t(r) < rr) T::store_n(o + r * p->out_w, T::min(T::max(acc[co][r], lo), hi), n);
+      }
+    }
+  }
+}
+
 }  // namespace netscore::kernels::impl
 
-// raw = 1: read the unpadded input (stride 1, fixed kernel size only); raw = 0: read padded phase planes.
+// raw = 1: read the unpadded input (stride 1, fixed kernel size only); raw = 0: read padded phase planes;
+// raw = 2: read padded rows without phase split (stride 2, fixed kernel size only).
 #define NS_DIRECT_CONV_CALL_0(kh, kw, sh, sw, rows, co) impl::f32_direct_conv<simd::Vec, kh, kw, sh, sw, rows, co>(p)
 #define NS_DIRECT_CONV_CALL_1(kh, kw, sh, sw, rows, co) impl::f32_direct_conv_raw_s1<simd::Vec, kh, kw, rows, co>(p)
+#define NS_DIRECT_CONV_CALL_2(kh, kw, sh, sw, rows, co) impl::f32_direct_conv_rows_s2<simd::Vec, kh, kw, rows, co>(p)
 #define NS_F32_DWCONV_DEFINE(isa, variant, kh, kw, sh, sw, rows, raw)            \
   void ns_f32_dwconv_ukernel_##variant##__##isa(const DirectConvArgs* p) {       \
     NS_DIRECT_CONV_CALL_##raw(kh, kw, sh, sw, rows, 1);                           \
