@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "netscore/errors.h"
@@ -95,6 +96,10 @@ void check_depth(int depth) {
 // Reuse: a decode into a Model that held an earlier one refills its elements by index. Each message's list
 // is filled through a Slots cursor: the next element is the old one at that index, emptied but keeping its
 // buffers, or a new one past the old size; finish() drops the tail the new message did not use.
+// Nodes, attributes, tensors and value infos so dropped are parked per thread with their buffers (up to
+// kMaxSpare of each type) and handed to the next list that grows on the thread: bulk decoding of models
+// that differ in size (NAS candidates) then moves elements between lists instead of freeing them and
+// reallocating every inner list. Subgraphs are not parked.
 
 void reset(Tensor& t) {
   t.name = {};
@@ -147,6 +152,55 @@ void reset(Function& f) {
 
 void reset(Graph& g) { g.name = {}; }  // its lists are refilled by decode_graph
 
+constexpr size_t kMaxSpare = 4096;
+
+template <class T>
+constexpr bool kParked = std::is_same_v<T, Node> || std::is_same_v<T, Attribute> || std::is_same_v<T, Tensor> ||
+                         std::is_same_v<T, ValueInfo>;
+
+template <class T>
+std::vector<T>& spare() {
+  thread_local std::vector<T> pool;
+  return pool;
+}
+
+// What a parked element may not keep: nested subgraphs (unbounded in size).
+void strip(Node& n) {
+  for (Attribute& a : n.attributes) a.graphs.clear();
+}
+void strip(Attribute& a) { a.graphs.clear(); }
+void strip(Tensor&) {}
+void strip(ValueInfo&) {}
+
+// A list grows by one element: a parked one when there is one. Out of line (as is drop_tail), so that the
+// per-field decode loops stay small enough for the cursor's getters to be inlined into them.
+template <class T>
+NETSCORE_NOINLINE T& grow_list(std::vector<T>& v) {
+  if constexpr (kParked<T>) {
+    std::vector<T>& pool = spare<T>();
+    if (!pool.empty()) {
+      T& x = v.emplace_back(std::move(pool.back()));
+      pool.pop_back();
+      reset(x);
+      return x;
+    }
+  }
+  return v.emplace_back();
+}
+
+// Drops v[used, end), parking what it can.
+template <class T>
+NETSCORE_NOINLINE void drop_tail(std::vector<T>& v, size_t used) {
+  if constexpr (kParked<T>) {
+    std::vector<T>& pool = spare<T>();
+    for (size_t i = used; i < v.size() && pool.size() < kMaxSpare; ++i) {
+      strip(v[i]);
+      pool.push_back(std::move(v[i]));
+    }
+  }
+  v.erase(v.begin() + static_cast<std::ptrdiff_t>(used), v.end());
+}
+
 template <class T>
 class Slots {
  public:
@@ -158,11 +212,11 @@ class Slots {
       return x;
     }
     ++used_;
-    return v_.emplace_back();
+    return grow_list(v_);
   }
   size_t used() const { return used_; }
   void finish() {
-    if (v_.size() > used_) v_.erase(v_.begin() + static_cast<std::ptrdiff_t>(used_), v_.end());
+    if (v_.size() > used_) drop_tail(v_, used_);
   }
 
  private:

@@ -12,10 +12,12 @@
 #define NETSCORE_LIKELY(x) __builtin_expect(!!(x), 1)
 #define NETSCORE_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define NETSCORE_NOINLINE __attribute__((noinline, cold))
+#define NETSCORE_INLINE inline __attribute__((always_inline))
 #else
 #define NETSCORE_LIKELY(x) (x)
 #define NETSCORE_UNLIKELY(x) (x)
 #define NETSCORE_NOINLINE
+#define NETSCORE_INLINE inline
 #endif
 
 namespace netscore::onnx::pb {
@@ -81,8 +83,9 @@ class Reader {
   float get_float() { uint32_t u = get_fixed32(); float f; std::memcpy(&f, &u, 4); return f; }
   double get_double() { uint64_t u = get_fixed64(); double d; std::memcpy(&d, &u, 8); return d; }
 
-  // Bytes / string / sub-message: a view into the buffer, nothing copied.
-  std::string_view get_view() {
+  // Bytes / string / sub-message: a view into the buffer, nothing copied. Always inlined: a few instructions
+  // called for most fields of a model, whose call would cost as much as the work.
+  NETSCORE_INLINE std::string_view get_view() {
     expect(kLengthDelimited);
     const uint8_t* p = read_length_delimited();
     return std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(pos_ - p));
