@@ -98,3 +98,22 @@ def test_padded_or_partial_windows_keep_the_window_kernel(isa):
                          return_kernel=True)
         assert name.startswith("f32-pool-"), name
         close(y, pool_ref(x, "avg", kernel, (1, 1), pads, (1, 1), False, True), 1e-5, 1e-6)
+
+
+# Depthwise 3x3 stride 2 reads the unpadded input with masked even-element loads: images narrower than a
+# vector, exactly two vectors wide, wider, odd, asymmetric and zero pads.
+DW_S2 = [((1, 4, 5, 5), (1, 1, 1, 1)), ((1, 3, 9, 32), (1, 1, 1, 1)), ((2, 5, 13, 71), (1, 1, 1, 1)),
+         ((1, 6, 12, 40), (0, 1, 1, 0)), ((1, 2, 11, 34), (0, 0, 0, 0)), ((1, 3, 8, 17), (1, 0, 0, 1))]
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("case", DW_S2, ids=str)
+def test_depthwise_stride2_unpadded_reads(isa, case):
+    shape, pads = case
+    c = shape[1]
+    rng = rng_for("dw-s2", case)
+    x, wt, b = randn(rng, *shape), randn(rng, c, 1, 3, 3), randn(rng, c)
+    y, name = K.conv2d(x, wt, b, strides=[2, 2], pads=list(pads), group=c, activation="relu6", isa=isa,
+                       return_kernel=True)
+    assert name.startswith("f32-dwconv-3x3s2-"), name
+    close(y, act_ref(conv_ref(x, wt, b, (2, 2), pads, (1, 1), c), "relu6"))

@@ -113,12 +113,8 @@ void Conv2d::run(const float* in, const float* residual, float* out, ThreadPool*
   const size_t R = uk.rows;
   const size_t rows = (round_up(oh, R) - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
   const size_t co = uk.co;
-  const bool raw = uk.raw == 1;
-  // raw == 2: padded rows without phase split; the kernel loads 2 W floats from column 2 ow0 + kx.
-  const bool unsplit = uk.raw == 2;
-  const size_t phases = unsplit ? 1 : size_t(s.stride_w);
-  const size_t row_stride = unsplit ? round_up(2 * round_up(ow, 16) + s.kw + 16, 16)
-                                    : phase_row_stride(ow, s.kw, s.stride_w, s.dil_w);
+  const bool raw = uk.raw != 0;  // reads the unpadded input (1: stride 1, 3: stride 2)
+  const size_t row_stride = phase_row_stride(ow, s.kw, s.stride_w, s.dil_w);
   // Few (image, group) pairs (a stem: one image, one group) would leave threads idle, so the output rows are
   // split into chunks of whole R-row passes, each building only the padded rows it reads (a halo of kh - sh
   // rows is built twice); about two chunks per thread (more, narrower chunks measured slower on two cores).
@@ -132,14 +128,14 @@ void Conv2d::run(const float* in, const float* residual, float* out, ThreadPool*
     const size_t n = pair / s.group, g = pair % s.group;
     const size_t r0 = chunk * row_groups / chunks * R, r1 = std::min(oh, (chunk + 1) * row_groups / chunks * R);
     const size_t c_rows = chunks == 1 ? rows : (round_up(r1 - r0, R) - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
-    const size_t c_phase_stride = c_rows * row_stride, c_plane_stride = c_phase_stride * phases;
+    const size_t c_phase_stride = c_rows * row_stride, c_plane_stride = c_phase_stride * s.stride_w;
     const float* x = in + (n * s.c_in + g * cin_g) * s.h * s.w;
     const float* src = x;
     if (!raw) {
       float* planes = scratch_f32(c_plane_stride * cin_g, 0);
       for (size_t ci = 0; ci < cin_g; ++ci)
         build_phase_planes_window(x + ci * s.h * s.w, s.h, s.w, s.pad_top, s.pad_left, r0 * s.stride_h, c_rows,
-                                  phases, row_stride, 0.0f, planes + ci * c_plane_stride);
+                                  s.stride_w, row_stride, 0.0f, planes + ci * c_plane_stride);
       src = planes;
     }
     for (size_t b = 0; b < im.co_blocks; ++b) {

@@ -2,6 +2,8 @@
 // Shared by f32-dwconv (one channel per block) and f32-gconv (CO output channels of a small group per block).
 // Vectorised along the output width; R output rows per pass reuse each loaded input row (stride-1 fast paths).
 #pragma once
+#include <type_traits>
+
 #include "kernels/ukernels.h"
 
 namespace netscore::kernels::impl {
@@ -135,44 +137,69 @@ inline void f32_direct_conv_raw_s1(const DirectConvArgs* p) {
   }
 }
 
-// Stride-2, undilated direct convolution over padded rows that are not split into phases: output column j
-// of tap kx reads padded column 2 j + kx, a vector of even elements (T::load_even), so building the input
-// copy is a plain row copy instead of a strided deinterleave. Rows must hold 2 round_up(out_w, W) + KW
-// readable floats.
+// Stride-2, undilated direct convolution straight from the unpadded input: output column j of tap kx reads
+// input column 2 j + kx - pad_left, a vector of even elements; rows outside the image are skipped and
+// columns outside it masked off at load time (masked-off elements are never read), so no copy is built.
 template <class T, int KH, int KW, int R, int CO>
-inline void f32_direct_conv_rows_s2(const DirectConvArgs* p) {
+inline void f32_direct_conv_raw_s2(const DirectConvArgs* p) {
   using V = typename T::V;
   constexpr int W = T::W;
-  const size_t cin = p->cin, rs = p->row_stride, wstride = cin * KH * KW;
+  const ptrdiff_t h = p->in_h, w = p->in_w, pt = p->pad_top, pl = p->pad_left;
+  const size_t cin = p->cin, wstride = cin * KH * KW;
   const V lo = T::set1(p->min), hi = T::set1(p->max);
   for (size_t oh0 = 0; oh0 < p->out_h; oh0 += R) {
     const size_t rr = p->out_h - oh0 < size_t(R) ? p->out_h - oh0 : size_t(R);
     for (size_t ow0 = 0; ow0 < p->out_w; ow0 += W) {
+      // Elements [e0, e1) of the 2W read from column start(kx) = 2 ow0 + kx - pl lie inside the image;
+      // as lane ranges of the two W-lane halves, prepared once per column block.
+      typename T::Range lo_half[KW], hi_half[KW];
+      bool inside = true;
+#pragma GCC unroll 8
+      for (int kx = 0; kx < KW; ++kx) {
+        const ptrdiff_t start = 2 * ptrdiff_t(ow0) + kx - pl;
+        const ptrdiff_t e0 = start < 0 ? -start : 0, e1 = w - start < 2 * W ? w - start : 2 * W;
+        lo_half[kx] = T::range(e0, e1);
+        hi_half[kx] = T::range(e0 - W, e1 - W);
+        inside = inside && e0 == 0 && e1 == 2 * W;
+      }
       V acc[CO][R];
 #pragma GCC unroll 8
       for (int co = 0; co < CO; ++co)
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) acc[co][r] = T::set1(p->bias[co]);
-      for (size_t ci = 0; ci < cin; ++ci) {
-        const float* base = p->in + ci * p->plane_stride + oh0 * 2 * rs + 2 * ow0;
-        const float* wc = p->w + ci * KH * KW;
+      auto accumulate = [&](auto all_inside) {
+        for (size_t ci = 0; ci < cin; ++ci) {
+          const float* img = p->in + ci * p->plane_stride;
+          const float* wc = p->w + ci * KH * KW;
 #pragma GCC unroll 16
-        for (int ir = 0; ir < (R - 1) * 2 + KH; ++ir) {
+          for (int ir = 0; ir < (R - 1) * 2 + KH; ++ir) {
+            const ptrdiff_t ih = ptrdiff_t(oh0) * 2 + ir - pt;
+            if (ih < 0 || ih >= h) continue;
+            const float* row = img + ih * w + 2 * ptrdiff_t(ow0) - pl;
 #pragma GCC unroll 8
-          for (int kx = 0; kx < KW; ++kx) {
-            const V v = T::load_even(base + ir * rs + kx);
+            for (int kx = 0; kx < KW; ++kx) {
+              V v;
+              if constexpr (decltype(all_inside)::value)
+                v = T::load_even(row + kx);
+              else
+                v = T::even_of(T::load_in(row + kx, lo_half[kx]), T::load_in(row + kx + W, hi_half[kx]));
 #pragma GCC unroll 8
-            for (int r = 0; r < R; ++r) {
-              const int ky = ir - r * 2;
-              if (ky >= 0 && ky < KH) {
+              for (int r = 0; r < R; ++r) {
+                const int ky = ir - r * 2;
+                if (ky >= 0 && ky < KH) {
 #pragma GCC unroll 8
-                for (int co = 0; co < CO; ++co)
-                  acc[co][r] = T::fmadd(v, T::set1(wc[co * wstride + ky * KW + kx]), acc[co][r]);
+                  for (int co = 0; co < CO; ++co)
+                    acc[co][r] = T::fmadd(v, T::set1(wc[co * wstride + ky * KW + kx]), acc[co][r]);
+                }
               }
             }
           }
         }
-      }
+      };
+      if (inside)
+        accumulate(std::true_type{});
+      else
+        accumulate(std::false_type{});
       const ptrdiff_t n = ptrdiff_t(p->out_w) - ptrdiff_t(ow0);
 #pragma GCC unroll 8
       for (int co = 0; co < CO; ++co) {
@@ -188,11 +215,11 @@ inline void f32_direct_conv_rows_s2(const DirectConvArgs* p) {
 
 }  // namespace netscore::kernels::impl
 
-// raw = 1: read the unpadded input (stride 1, fixed kernel size only); raw = 0: read padded phase planes;
-// raw = 2: read padded rows without phase split (stride 2, fixed kernel size only).
+// raw = 0: read padded phase planes; raw = 1 / 3: read the unpadded input (stride 1 / stride 2, fixed kernel
+// size only).
 #define NS_DIRECT_CONV_CALL_0(kh, kw, sh, sw, rows, co) impl::f32_direct_conv<simd::Vec, kh, kw, sh, sw, rows, co>(p)
 #define NS_DIRECT_CONV_CALL_1(kh, kw, sh, sw, rows, co) impl::f32_direct_conv_raw_s1<simd::Vec, kh, kw, rows, co>(p)
-#define NS_DIRECT_CONV_CALL_2(kh, kw, sh, sw, rows, co) impl::f32_direct_conv_rows_s2<simd::Vec, kh, kw, rows, co>(p)
+#define NS_DIRECT_CONV_CALL_3(kh, kw, sh, sw, rows, co) impl::f32_direct_conv_raw_s2<simd::Vec, kh, kw, rows, co>(p)
 #define NS_F32_DWCONV_DEFINE(isa, variant, kh, kw, sh, sw, rows, raw)            \
   void ns_f32_dwconv_ukernel_##variant##__##isa(const DirectConvArgs* p) {       \
     NS_DIRECT_CONV_CALL_##raw(kh, kw, sh, sw, rows, 1);                           \

@@ -27,8 +27,10 @@ struct Vec {
   static V set1(float x) { return _mm256_set1_ps(x); }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   // p[0], p[2], ..., p[2W - 2]: the even elements of 2W floats (a stride-2 row; all 2W are read).
-  static V load_even(const float* p) {
-    const __m256 evens = _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), 0x88);  // 0 2 8 10 | 4 6 12 14
+  static V load_even(const float* p) { return even_of(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)); }
+  // The even lanes of the 2W-lane concatenation a:b.
+  static V even_of(V a, V b) {
+    const __m256 evens = _mm256_shuffle_ps(a, b, 0x88);  // a0 a2 b0 b2 | a4 a6 b4 b6
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), 0xD8));
   }
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }

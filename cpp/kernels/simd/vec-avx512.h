@@ -26,9 +26,11 @@ struct Vec {
   static V set1(float x) { return _mm512_set1_ps(x); }
   static V load(const float* p) { return _mm512_loadu_ps(p); }
   // p[0], p[2], ..., p[2W - 2]: the even elements of 2W floats (a stride-2 row; all 2W are read).
-  static V load_even(const float* p) {
+  static V load_even(const float* p) { return even_of(_mm512_loadu_ps(p), _mm512_loadu_ps(p + 16)); }
+  // The even lanes of the 2W-lane concatenation a:b.
+  static V even_of(V a, V b) {
     const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), idx, _mm512_loadu_ps(p + 16));
+    return _mm512_permutex2var_ps(a, idx, b);
   }
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   static V load_n(const float* p, ptrdiff_t n) { return _mm512_maskz_loadu_ps(tail_mask(n), p); }

@@ -29,6 +29,8 @@ struct Vec {
   static V load(const float* p) { return vld1q_f32(p); }
   // p[0], p[2], ..., p[2W - 2]: the even elements of 2W floats (a stride-2 row; all 2W are read).
   static V load_even(const float* p) { return vld2q_f32(p).val[0]; }
+  // The even lanes of the 2W-lane concatenation a:b.
+  static V even_of(V a, V b) { return vuzp1q_f32(a, b); }
   static void store(float* p, V v) { vst1q_f32(p, v); }
   static V load_n(const float* p, ptrdiff_t n) {
     if (n >= 4) return load(p);

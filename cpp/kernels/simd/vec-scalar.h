@@ -24,6 +24,7 @@ struct Vec {
   static V load(const float* p) { return *p; }
   // p[0], p[2], ..., p[2W - 2]: the even elements of 2W floats (a stride-2 row).
   static V load_even(const float* p) { return *p; }
+  static V even_of(V a, V b) { return a; }  // the even lanes of a:b (W = 1: a)
   static void store(float* p, V v) { *p = v; }
   static V load_n(const float* p, ptrdiff_t n) { return n > 0 ? *p : 0.0f; }
   static void store_n(float* p, V v, ptrdiff_t n) {
