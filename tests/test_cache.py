@@ -256,7 +256,8 @@ def test_a_row_whose_check_differs_is_a_miss(tmp_path, count_analyses):
     conn.commit()
     conn.close()
     count_analyses["models"] = 0
-    again = nf.profile_many([data], cache=db, progress=False)
+    with ResultCache(db) as fresh:   # another process: nothing remembered, the row is read from the file
+        again = nf.profile_many([data], cache=fresh, progress=False)
     assert count_analyses["models"] == 1 and again.ok.all()
 
 
@@ -278,3 +279,19 @@ def test_a_path_opens_one_connection_per_process_and_reopens_a_replaced_file(tmp
     assert cache_mod.open_shared(db) is not first
     with ResultCache(db) as c:
         assert len(c) == 1                              # written to the new file, not the deleted one
+
+
+def test_rows_are_remembered_in_memory_up_to_a_bound(tmp_path, count_analyses):
+    db = tmp_path / "c.db"
+    models = [nas.nasbench201(i) for i in range(12)]
+    with ResultCache(db, memory_rows=8) as c:
+        first = nf.profile_many(models, cache=c, progress=False)
+        assert 4 <= len(c._memory) <= 8                 # bounded: the oldest half went when it filled
+        conn = sqlite3.connect(db)
+        conn.execute(f"DELETE FROM {cache_mod._TABLE}")   # remembered rows need no query ...
+        conn.commit()
+        conn.close()
+        count_analyses["models"] = 0
+        again = nf.profile_many(models, cache=c, progress=False)
+        assert 0 < count_analyses["models"] < 12        # ... the forgotten ones are analysed again
+        _equal(first, again)

@@ -29,6 +29,7 @@ loses at most its open transaction; everything committed before stays, and the d
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import operator
 import os
@@ -108,12 +109,19 @@ class ResultCache:
     A key is a 128-bit digest split in two signed 64-bit halves: the id (the table's INTEGER PRIMARY KEY, the
     fastest lookup SQLite has) and a check stored beside it.
 
+    Rows read or written through this object are also remembered in memory (up to `memory_rows`, the
+    oldest half dropped when full): a search that re-proposes a candidate within one process finds it
+    without a query. Stored rows never change (a key fixes the model and the options), so the memory is
+    never stale.
+
     Use `get_many(keys)` and `put_many(items)` (one transaction each); `close()` when done (or `with`).
     """
 
-    def __init__(self, path, timeout: float = 60.0):
+    def __init__(self, path, timeout: float = 60.0, memory_rows: int = 1 << 16):
         self.path = os.fspath(path)
         self._lock = threading.Lock()   # one statement at a time on the connection, from any thread
+        self._memory: Dict[int, Row] = {}
+        self._memory_rows = int(memory_rows)
         self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         c = self._conn
         c.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
@@ -136,15 +144,31 @@ class ResultCache:
     def get_many(self, ids: Sequence[Optional[int]]) -> Dict[int, Row]:
         """Stored rows (id, check, totals BLOB, error) of the ids present; the caller compares `check` with
         its key's second half (a row whose check differs is another model: a miss)."""
+        memory = self._memory
         out: Dict[int, Row] = {}
-        unique = list(dict.fromkeys(i for i in ids if i is not None))
+        unknown = []
+        for i in dict.fromkeys(ids):
+            row = memory.get(i)
+            if row is not None:
+                out[i] = row
+            elif i is not None:
+                unknown.append(i)
         with self._lock:
-            for start in range(0, len(unique), 500):   # stay under SQLite's bound-variable limit
-                part = unique[start:start + 500]
+            for start in range(0, len(unknown), 500):   # stay under SQLite's bound-variable limit
+                part = unknown[start:start + 500]
                 found = self._conn.execute(f"SELECT id, check_, totals, error FROM {_TABLE} "
                                            f"WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
-                out.update(zip(map(_first, found), found))
+                found_ids = list(map(_first, found))
+                out.update(zip(found_ids, found))
+                self._remember(zip(found_ids, found))
         return out
+
+    def _remember(self, rows: Iterable[Tuple[int, Row]]) -> None:
+        memory = self._memory
+        memory.update(rows)
+        if len(memory) > self._memory_rows:   # drop the oldest half (dicts keep insertion order)
+            for key in list(itertools.islice(memory, len(memory) - self._memory_rows // 2)):
+                del memory[key]
 
     def put_many(self, items: Iterable[Tuple[Optional[int], int, Value]]) -> None:
         """Store (id, check, value) items in one transaction (replacing equal ids)."""
@@ -162,6 +186,7 @@ class ResultCache:
             except BaseException:
                 c.execute("ROLLBACK")
                 raise
+            self._remember((r[0], r[:4]) for r in rows)   # remembered once committed
 
     def __len__(self) -> int:
         with self._lock:
