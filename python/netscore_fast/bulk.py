@@ -44,6 +44,8 @@ def _normalize(source: Any, index: int) -> Item:
     """A source -> (name, path or buffer). Accepts (name, source) pairs to name bytes and ModelProtos."""
     name = None
     if type(source) is tuple and len(source) == 2 and isinstance(source[0], str):
+        if type(source[1]) is bytes or type(source[1]) is ModelParts:   # the common case, as it is
+            return source
         name, source = source
     # bytes first: the common case of a search loop, and the cheapest test (this runs once per model)
     if isinstance(source, (bytes, bytearray, memoryview, np.ndarray, ModelParts)):
@@ -305,16 +307,17 @@ def _chunks(sources: Iterable[Any], size: int, max_bytes: Optional[int] = None) 
     index = 0
     while True:
         chunk: List[Item] = []
+        append = chunk.append
         held = 0
-        for source in it:
+        for source in it:   # (runs once per model: kept lean)
             item = _normalize(source, index + len(chunk))
-            chunk.append(item)
-            payload = item[1]
-            if isinstance(payload, (bytes, bytearray)):
-                held += len(payload)
-            elif isinstance(payload, (memoryview, np.ndarray)):
-                held += payload.nbytes
-            if len(chunk) >= size or held >= limit:
+            append(item)
+            kind = type(item[1])
+            if kind is bytes or kind is bytearray:
+                held += len(item[1])
+            elif kind is memoryview or kind is np.ndarray:
+                held += item[1].nbytes
+            if held >= limit or len(chunk) >= size:
                 break
         if not chunk:
             return
