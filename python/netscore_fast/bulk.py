@@ -171,41 +171,31 @@ class _Chunk:
                 for i, key_id, check in zip(part, *kind):
                     ids[i], checks[i] = key_id, check
         self.ids, self.checks = ids, checks
-        found = cache.db.get_many(ids)
-        rows: List[Any] = []     # the stored row of each hit
-        hits: List[int] = []
-        todo: List[int] = []
-        for i, key_id in enumerate(ids):
-            row = found.get(key_id)
-            if row is not None and row[1] == checks[i]:
-                hits.append(i)
-                rows.append(row)
-            else:
-                todo.append(i)
+        rows = cache.db.lookup(ids, checks)   # the stored row of each row's key, or None
+        todo = [i for i, row in enumerate(rows) if row is None]
         missed = [i for i in todo if isinstance(payloads[i], str)] if paths and cache.key_fn is None else []
-        if missed:
+        if missed:   # files whose (path, size, mtime) is new: look up their contents
             content_ids, content_checks = cache_mod.content_keys([payloads[i] for i in missed], tag, self.threads)
             self.content = {i: (key_id, check) for i, key_id, check in zip(missed, content_ids, content_checks)}
-            found = cache.db.get_many(content_ids)
-            still = []
-            for i in todo:
-                key_id, check = self.content.get(i, (None, 0))
-                row = found.get(key_id)
-                if row is None or row[1] != check:
-                    still.append(i)
-                else:
-                    hits.append(i)
-                    rows.append(row)
+            for i, row in zip(missed, cache.db.lookup(content_ids, content_checks)):
+                if row is not None:
+                    rows[i] = row
                     self.new_entries.append((ids[i], checks[i], (row[2], row[3])))   # next time by stat alone
-            todo = still
+            todo = [i for i in todo if rows[i] is None]
         self.todo = todo
-        if hits:
-            self.totals[hits] = np.frombuffer(b"".join([row[2] for row in rows]),
-                                              dtype=cache_mod.TOTALS_DTYPE).reshape(len(hits), len(_BATCH_COLUMNS))
-            for i, row in zip(hits, rows):
-                if row[3]:
-                    self.errors[i] = row[3]
-                    self.status[i] = 1
+        if len(todo) == n:
+            return
+        hits = [i for i, row in enumerate(rows) if row is not None] if todo else range(n)
+        found = [rows[i] for i in hits] if todo else rows
+        totals = np.frombuffer(b"".join([row[2] for row in found]), dtype=cache_mod.TOTALS_DTYPE)
+        if todo:
+            self.totals[hits] = totals.reshape(len(found), len(_BATCH_COLUMNS))
+        else:
+            self.totals = totals.reshape(n, len(_BATCH_COLUMNS)).astype(np.int64)
+        for i, row in zip(hits, found):
+            if row[3]:
+                self.errors[i] = row[3]
+                self.status[i] = 1
 
     def analyse(self) -> None:
         """Profile the rows not found in the cache (C++ thread pool, GIL released)."""
@@ -300,8 +290,13 @@ class _Progress:
 
 
 def _chunks(sources: Iterable[Any], size: int, max_bytes: Optional[int] = None) -> Iterator[List[Item]]:
-    """Normalized items in chunks of at most `size` models and about `max_bytes` of in-memory model bytes
-    (a chunk closes once it holds that much), so memory stays bounded whatever the models weigh."""
+    """Normalized items in chunks of at most `size` models; from an iterator, also of about `max_bytes` of
+    in-memory model bytes (a chunk closes once it holds that much), so memory stays bounded whatever the
+    models it generates weigh."""
+    if isinstance(sources, (list, tuple)):   # already in memory: chunks by count, no byte budget needed
+        for start in range(0, len(sources), size):
+            yield [_normalize(s, start + k) for k, s in enumerate(sources[start:start + size])]
+        return
     limit = CHUNK_BYTES if max_bytes is None else max_bytes
     it = iter(sources)
     index = 0

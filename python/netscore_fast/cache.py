@@ -114,7 +114,8 @@ class ResultCache:
     without a query. Stored rows never change (a key fixes the model and the options), so the memory is
     never stale.
 
-    Use `get_many(keys)` and `put_many(items)` (one transaction each); `close()` when done (or `with`).
+    Use `lookup(ids, checks)` and `put_many(items)` (one transaction each); `close()` when done (or
+    `with`).
     """
 
     def __init__(self, path, timeout: float = 60.0, memory_rows: int = 1 << 16):
@@ -141,27 +142,23 @@ class ResultCache:
                     raise
                 time.sleep(0.05)
 
-    def get_many(self, ids: Sequence[Optional[int]]) -> Dict[int, Row]:
-        """Stored rows (id, check, totals BLOB, error) of the ids present; the caller compares `check` with
-        its key's second half (a row whose check differs is another model: a miss)."""
-        memory = self._memory
-        out: Dict[int, Row] = {}
-        unknown = []
-        for i in dict.fromkeys(ids):
-            row = memory.get(i)
-            if row is not None:
-                out[i] = row
-            elif i is not None:
-                unknown.append(i)
-        with self._lock:
-            for start in range(0, len(unknown), 500):   # stay under SQLite's bound-variable limit
-                part = unknown[start:start + 500]
-                found = self._conn.execute(f"SELECT id, check_, totals, error FROM {_TABLE} "
-                                           f"WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
-                found_ids = list(map(_first, found))
-                out.update(zip(found_ids, found))
-                self._remember(zip(found_ids, found))
-        return out
+    def lookup(self, ids: Sequence[Optional[int]], checks: Sequence[int]) -> List[Optional[Row]]:
+        """The stored row (id, check, totals BLOB, error) of each key (id, check), or None: a miss, or a row
+        whose check differs (another model with the same id). Remembered rows first, then one query for
+        the rest."""
+        rows = list(map(self._memory.get, ids))
+        unknown = list(dict.fromkeys(i for i, row in zip(ids, rows) if row is None and i is not None))
+        if unknown:
+            found: Dict[int, Row] = {}
+            with self._lock:
+                for start in range(0, len(unknown), 500):   # stay under SQLite's bound-variable limit
+                    part = unknown[start:start + 500]
+                    fetched = self._conn.execute(f"SELECT id, check_, totals, error FROM {_TABLE} "
+                                                 f"WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
+                    found.update(zip(map(_first, fetched), fetched))
+                self._remember(found.items())
+            rows = [found.get(i) if row is None else row for i, row in zip(ids, rows)]
+        return [row if row is not None and row[1] == check else None for row, check in zip(rows, checks)]
 
     def _remember(self, rows: Iterable[Tuple[int, Row]]) -> None:
         memory = self._memory
