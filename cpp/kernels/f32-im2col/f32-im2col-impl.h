@@ -67,11 +67,17 @@ inline void f32_im2col(const Conv2dShape& s, const float* x, size_t k0, size_t k
           const float* __restrict src = row + iw0;
           for (ptrdiff_t i = lo; i < hi; ++i) o[i] = src[i];
         } else if (sw == 2) {
-          // Stride 2 (stems, downsampling): vectors of even elements while 2W floats stay inside the row.
+          // Stride 2 (stems, downsampling): vectors of even elements while 2W floats stay inside the row, then
+          // one masked vector that reads only the elements it keeps (rows of 7 or 14 outputs are all tail).
           const float* src = row + iw0;  // column i reads src[2 i]
+          constexpr ptrdiff_t W = T::W;
           ptrdiff_t i = lo;
-          for (; i + T::W <= hi && iw0 + 2 * (i + T::W) <= w; i += T::W) T::store(o + i, T::load_even(src + 2 * i));
-          for (; i < hi; ++i) o[i] = src[2 * i];
+          for (; i + W <= hi && iw0 + 2 * (i + W) <= w; i += W) T::store(o + i, T::load_even(src + 2 * i));
+          for (; i < hi; i += W) {
+            const ptrdiff_t cnt = hi - i < W ? hi - i : W, last = 2 * cnt - 1;  // elements [0, last) are read
+            T::store_n(o + i, T::even_of(T::load_range(src + 2 * i, 0, last), T::load_range(src + 2 * i + W, -W, last - W)),
+                       cnt);
+          }
         } else {
           for (ptrdiff_t i = lo; i < hi; ++i) o[i] = row[iw0 + i * sw];
         }
