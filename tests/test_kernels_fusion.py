@@ -117,3 +117,29 @@ def test_depthwise_stride2_unpadded_reads(isa, case):
                        return_kernel=True)
     assert name.startswith("f32-dwconv-3x3s2-"), name
     close(y, act_ref(conv_ref(x, wt, b, (2, 2), pads, (1, 1), c), "relu6"))
+
+
+# n, c_in, h, w, c_out, k, stride, pad: small maps where a tier may run the GEMM pixel-major
+PIXEL_MAJOR = [(1, 64, 7, 7, 130, 1, 1, 0), (2, 40, 7, 7, 48, 3, 1, 1), (1, 24, 13, 13, 96, 3, 2, 1),
+               (1, 512, 7, 7, 96, 1, 1, 0), (1, 33, 6, 5, 50, 3, 1, 1)]
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("case", PIXEL_MAJOR, ids=lambda c: "n{}c{}x{}x{}o{}k{}s{}p{}".format(*c))
+def test_small_map_convolution(isa, case):
+    n, c, h, w, co, k, s, p = case
+    rng = rng_for("pixel-major", case)
+    x, wt, b = randn(rng, n, c, h, w), randn(rng, co, c, k, k), randn(rng, co)
+    conv = conv_ref(x, wt, b, (s, s), (p,) * 4, (1, 1), 1)
+    res = randn(rng, *conv.shape)
+    for act, residual in (("relu", None), ("sigmoid", res), ("clip", res)):
+        y, name = K.conv2d(x, wt, b, strides=[s, s], pads=[p] * 4, activation=act, clip_min=-0.5, clip_max=0.75,
+                           isa=isa, residual=residual, return_kernel=True)
+        close(y, act_ref(conv + (0 if residual is None else res), act, -0.5, 0.75))
+    if isa == "avx512" and conv.shape[2:] == (7, 7) and (k == 1 or s == 2):  # 49 pixels: seven 7-row tiles
+        assert name == "f32-gemm-7x48-avx512", name
+    if k == 3 and s == 1:  # stride-1 3x3 keeps the indirect GEMM (no packing)
+        assert "igemm" in name or "gconv" in name, name
+    one = K.conv2d(x, wt, b, strides=[s, s], pads=[p] * 4, activation="relu", isa=isa, residual=res)
+    assert np.array_equal(one, K.conv2d(x, wt, b, strides=[s, s], pads=[p] * 4, activation="relu", isa=isa,
+                                        residual=res, threads=2)), f"seed {SEED}"

@@ -50,6 +50,30 @@ void ConvGemm::init(const Conv2dShape& shape, const float* weights, const float*
       igemm = it;
     }
   }
+  // Pixel-major for small maps, except where the indirect GEMM runs without packing (3x3 512->512 on 7x7:
+  // 1.75 ms indirect, 1.83 ms pixel-major with its im2col; 1x1 and strided convolutions gain 4-14%).
+  const F32GemmUkernel* t = uses_igemm() ? nullptr : select_f32_gemm_pixel_major(isa, int64_t(m), int64_t(n), int64_t(n));
+  if (t) {
+    pixel_major = true;
+    ukernel = t;
+    igemm = nullptr;
+    const size_t nr = t->nr, panels = div_up(m, nr);
+    // K block: the pixel panels (all n pixels) and one kc x NR weight panel together stay in L1 (~40 KiB).
+    kc = std::max<size_t>(16, (40960 / (sizeof(float) * (nr + round_up(n, t->mr)))) / 8 * 8);
+    if (k <= kc + kc / 2) kc = k;
+    a_packed.assign(s.group * panels * k * nr, 0.0f);
+    for (int64_t g = 0; g < s.group; ++g)
+      for (size_t p = 0; p < panels; ++p) {
+        float* d = &a_packed[(g * panels + p) * k * nr];
+        for (size_t j = 0; j < nr && p * nr + j < m; ++j) {
+          const float* w = weights + (g * m + p * nr + j) * k;
+          for (size_t kk = 0; kk < k; ++kk) d[kk * nr + j] = w[kk];
+        }
+      }
+    bias.assign(s.c_out, 0.0f);
+    if (b) std::copy(b, b + s.c_out, bias.begin());
+    return;
+  }
   const size_t mr = ukernel->mr, nr = ukernel->nr;
   // K block: keep one kc x NR panel of B around 32 KiB so it stays close to L1 while A streams.
   kc = std::max<size_t>(64, (32768 / (nr * sizeof(float))) / 8 * 8);
@@ -78,6 +102,10 @@ void ConvGemm::run(const float* in, float* out, ThreadPool* pool, const ConvOutp
   const size_t mr = ukernel->mr, nr = ukernel->nr, panels = div_up(m, mr);
   const size_t threads = pool ? size_t(pool->num_threads()) : 1;
   const size_t images = size_t(s.n * s.group);
+  if (pixel_major) {
+    run_pixel_major(in, out, pool, o);
+    return;
+  }
   if (uses_igemm()) {
     run_padded(in, out, pool, o);
     return;
@@ -199,6 +227,62 @@ void ConvGemm::run_padded(const float* in, float* out, ThreadPool* pool, const C
           if (rest_act) vact->fn(len, yr + row * ow + col, yr + row * ow + col, 0.0f, rest_act);
         }
         q = end;
+      }
+    }
+  });
+}
+
+}  // namespace netscore::kernels
+
+namespace netscore::kernels {
+
+void ConvGemm::run_pixel_major(const float* in, float* out, ThreadPool* pool, const ConvOutput& o) const {
+  const size_t MR = ukernel->mr, NR = ukernel->nr;
+  const size_t ppanels = div_up(n, MR), qpanels = div_up(m, NR), np = ppanels * MR;
+  const size_t threads = pool ? size_t(pool->num_threads()) : 1;
+  const size_t images = size_t(s.n * s.group), cin_g = s.c_in / s.group, hw = s.h * s.w;
+  // 1. Each image's im2col matrix as MR-pixel panels over all of K (k groups of MR floats, zero-padded).
+  float* ap = scratch_f32(images * ppanels * k * MR, 3);
+  const size_t pchunks = threads > 1 ? std::min(ppanels, 2 * threads) : 1;
+  parallel(pool, images * pchunks, [&](int64_t t, int) {
+    const size_t img = t / pchunks, ch = t % pchunks, b = img / s.group, g = img % s.group;
+    const size_t p0 = ch * ppanels / pchunks, p1 = (ch + 1) * ppanels / pchunks;
+    if (p0 == p1) return;
+    im2col->fn(&s, in + (b * s.c_in + g * cin_g) * hw, 0, k, p0 * MR, std::min(n, p1 * MR) - p0 * MR, MR,
+               ap + (img * ppanels + p0) * k * MR);
+  });
+  // 2. Per image, channel panels dealt out to threads. For one panel, C (np pixels x NR channels) builds up
+  // in a small buffer over the K blocks; then it is transposed into the output with the residual and the
+  // activation.
+  const size_t qchunks = threads > 1 ? std::min(qpanels, div_up(2 * threads, images)) : 1;
+  parallel(pool, images * qchunks, [&](int64_t task, int) {
+    const size_t img = task / qchunks, ch = task % qchunks, b = img / s.group, g = img % s.group;
+    const size_t q0 = ch * qpanels / qchunks, q1 = (ch + 1) * qpanels / qchunks;
+    float* y = out + (b * s.c_out + g * m) * n;
+    const float* res = o.residual ? o.residual + (b * s.c_out + g * m) * n : nullptr;
+    const float* api = ap + img * ppanels * k * MR;
+    float* ct = scratch_f32(np * NR, 1);
+    for (size_t q = q0; q < q1; ++q) {
+      const size_t c0 = q * NR, ncq = std::min(NR, m - c0);
+      const float* bq = &a_packed[(g * qpanels + q) * k * NR];
+      GemmEpilogue ep;
+      ep.bias = &bias[g * m + c0];
+      ep.bias_per_col = 1;
+      for (size_t k0 = 0; k0 < k; k0 += kc) {
+        const size_t kb = std::min(kc, k - k0);
+        const int flags = k0 ? kGemmAccumulate : 0;
+        for (size_t p = 0; p < ppanels; ++p)
+          ukernel->fn(MR, NR, kb, api + p * k * MR + k0 * MR, bq + k0 * NR, ct + p * MR * NR, NR, flags, &ep);
+      }
+      for (size_t j = 0; j < ncq; ++j) {
+        float* yr = y + (c0 + j) * n;
+        const float* rr = res ? res + (c0 + j) * n : nullptr;
+        for (size_t px = 0; px < n; ++px) {
+          float v = ct[px * NR + j];
+          if (rr) v += rr[px];
+          yr[px] = std::min(std::max(v, lo), hi);
+        }
+        if (o.rest) o.vact->fn(n, yr, yr, 0.0f, o.rest);
       }
     }
   });

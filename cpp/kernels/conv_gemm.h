@@ -30,20 +30,24 @@ struct ConvGemm {
   const F32GemmUkernel* ukernel = nullptr;
   const F32Im2colUkernel* im2col = nullptr;
   const F32IgemmUkernel* igemm = nullptr;  // stride-1 path on a padded input (nullptr: pack instead)
+  bool pixel_major = false;      // small images: rows = output pixels, columns = output channels
   size_t m = 0, k = 0, n = 0;    // per group: c_out/group, c_in/group*kh*kw, out_h*out_w
   size_t kc = 0;                 // K block
-  std::vector<float> a_packed;   // [group][m panels][k][MR]
+  std::vector<float> a_packed;   // [group][m panels][k][MR]; pixel-major: [group][m panels][k][NR]
   std::vector<float> bias;       // c_out values (zeros when absent)
   float lo = 0, hi = 0;
   bool uses_igemm() const {
     const bool pointwise = s.kh == 1 && s.kw == 1 && s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 &&
                            s.pad_right == 0;
-    return igemm && s.stride_h == 1 && s.stride_w == 1 && !pointwise;
+    return igemm && !pixel_major && s.stride_h == 1 && s.stride_w == 1 && !pointwise;
   }
   void init(const Conv2dShape& shape, const float* weights, const float* bias, Isa isa, float lo, float hi);
   void run(const float* in, float* out, ThreadPool* pool, const ConvOutput& o) const;
   // Stride-1 convolutions: GEMM over a padded copy of the input, whose im2col rows are contiguous slices.
   void run_padded(const float* in, float* out, ThreadPool* pool, const ConvOutput& o) const;
+  // Small images (7x7): the GEMM with pixels as rows, so a tile of MR pixels keeps every vector lane on
+  // output channels; its C block (pixels x NR channels) is transposed into NCHW once, with the epilogue.
+  void run_pixel_major(const float* in, float* out, ThreadPool* pool, const ConvOutput& o) const;
 };
 
 }  // namespace netscore::kernels

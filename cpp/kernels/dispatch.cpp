@@ -293,25 +293,55 @@ void set_isa(Isa isa) {
 }
 
 // ---------------------------------------------------------------- selection
+namespace {
+// Useful fraction of a tile grid's area (rows padded to whole MR, columns to whole NR; `cols_computed` >=
+// cols when the GEMM runs over a padded width) times how fast the tile runs: a tile with fewer accumulators
+// than the tier's default re-reads its operands more often per FMA (AVX-512, in L1: 4x64 runs at ~0.83 of
+// 8x48 and 12x32, about the square root of the accumulator ratio).
+double tile_score(const F32GemmUkernel& e, const F32GemmUkernel& main, int64_t rows, int64_t cols,
+                  int64_t cols_computed) {
+  const double fr = double(rows) / double(round_up(size_t(rows), size_t(e.mr)));
+  const double fc = cols > 0 ? double(cols) / double(round_up(size_t(cols_computed), size_t(e.nr))) : 1.0;
+  const double acc = double(e.mr * e.nr) / double(main.mr * main.nr);
+  return fr * fc * (acc < 1.0 ? std::sqrt(acc) : 1.0);
+}
+}  // namespace
+
 const F32GemmUkernel& select_f32_gemm(Isa isa, int64_t m, int64_t n) {
   check_isa_supported(isa);
   isa = f32_tier(isa);
   const F32GemmUkernel& main = first_of(f32_gemm_ukernels(), isa, "f32-gemm");
-  // Useful fraction of the computed tile area once M and N are padded up to whole tiles, times how fast the
-  // tile runs: a tile with fewer accumulators than the default re-reads its operands more often per FMA
-  // (AVX-512, in L1: 4x64 runs at ~0.83 of 8x48 and 12x32, about the square root of the accumulator ratio).
   // The default tile keeps its place unless another one scores better by 3% (measured on AVX-512: 12x32
   // instead of 8x48 for 3x3 256->256 on 14x14, 224 computed columns, is 6% faster).
-  auto score = [m, n, &main](const F32GemmUkernel& e) {
-    const double fm = double(m) / double(round_up(size_t(m), size_t(e.mr)));
-    const double fn = n > 0 ? double(n) / double(round_up(size_t(n), size_t(e.nr))) : 1.0;
-    const double acc = double(e.mr * e.nr) / double(main.mr * main.nr);
-    return fm * fn * (acc < 1.0 ? std::sqrt(acc) : 1.0);
-  };
   const F32GemmUkernel* best = &main;
-  for (const F32GemmUkernel& e : f32_gemm_ukernels())
-    if (e.isa == isa && score(e) > score(*best) * 1.03) best = &e;
+  double best_score = tile_score(main, main, m, n, n);
+  for (const F32GemmUkernel& e : f32_gemm_ukernels()) {
+    const double sc = e.isa == isa ? tile_score(e, main, m, n, n) : 0.0;
+    if (sc > best_score * 1.03) {
+      best = &e;
+      best_score = sc;
+    }
+  }
   return *best;
+}
+
+const F32GemmUkernel* select_f32_gemm_pixel_major(Isa isa, int64_t m, int64_t n, int64_t n_computed) {
+  check_isa_supported(isa);
+  isa = f32_tier(isa);
+  if (m <= 0 || n <= 0) return nullptr;
+  const F32GemmUkernel& main = first_of(f32_gemm_ukernels(), isa, "f32-gemm");
+  const F32GemmUkernel& normal = select_f32_gemm(isa, m, n_computed);
+  // Pixel-major pays for packing the pixels and storing C transposed: it must score 10% better.
+  double best_score = tile_score(normal, main, m, n, n_computed) * 1.10;
+  const F32GemmUkernel* best = nullptr;
+  for (const F32GemmUkernel& e : f32_gemm_ukernels()) {
+    const double sc = e.isa == isa ? tile_score(e, main, n, m, m) : 0.0;
+    if (sc > best_score) {
+      best = &e;
+      best_score = sc;
+    }
+  }
+  return best;
 }
 
 const F32GemvUkernel& select_f32_gemv(Isa isa) {

@@ -141,6 +141,10 @@ void check_isa_supported(Isa isa);
 const F32GemmUkernel& select_f32_gemm(Isa isa, int64_t m, int64_t n);
 const F32GemvUkernel& select_f32_gemv(Isa isa);
 const F32Im2colUkernel& select_f32_im2col(Isa isa);
+// A tile for running a convolution's GEMM pixel-major (rows = the n output pixels, columns = the m output
+// channels), or nullptr when the channel-major orientation, computing n_computed columns (n, or more on a
+// padded width), scores about as well (see select_f32_gemm).
+const F32GemmUkernel* select_f32_gemm_pixel_major(Isa isa, int64_t m, int64_t n, int64_t n_computed);
 // The indirect tile matching a GEMM tile, or nullptr.
 const F32IgemmUkernel* select_f32_igemm(const F32GemmUkernel& tile);
 const F32DirectConvUkernel* select_f32_dwconv(Isa isa, const Conv2dShape& s);  // always non-null
