@@ -25,7 +25,7 @@ InputShapes = Union[Mapping[str, Sequence[int]], Iterable[Tuple[str, Sequence[in
 
 # Row statuses: how a node's time was obtained.
 MEASURED = "measured"     # timed with a kernel (identical configurations share one timing)
-FUSED = "fused"           # activation executed inside the preceding kernel: time 0, counted there
+FUSED = "fused"           # activation or residual Add executed inside the preceding kernel: time 0, counted there
 FOLDED = "folded"         # BatchNormalization folded into the preceding conv, or a constant node: time 0
 NOOP = "noop"             # Flatten/Reshape/Identity/Dropout...: no data movement at inference, time 0
 UNMEASURED = "unmeasured" # no kernel for this node: time unknown (NaN), never a silent zero
@@ -282,7 +282,12 @@ def _progress(iterable, total: int, desc: str, enabled: bool):
 
 def time_op(spec: Mapping[str, Any], *, threads: int = 1, min_time: float = 0.1, cold_cache: bool = False
             ) -> Dict[str, Any]:
-    """Time one op spec (a dict as in SUITE[i]['spec']) with our kernels; returns one result row (dict)."""
+    """Time one op spec (a dict as in SUITE[i]['spec']) with our kernels; returns one result row (dict).
+
+    A conv spec may add ``"residual": True``: a residual input of the output's shape is added before the
+    activation in the kernel's epilogue (Conv + Add + activation, as runtimes fuse residual connections).
+    Times in seconds, throughput in FLOP/s and bytes/s.
+    """
     row = dict(_core.bench_time_op(dict(spec), int(threads), float(min_time), bool(cold_cache)))
     row["shape"] = op_spec_label(spec)
     return row
