@@ -95,8 +95,11 @@ def test_chunks_close_at_the_byte_budget_so_big_models_never_pile_up(monkeypatch
     t = nf.profile_many((data for _ in range(10)), chunk_size=100, progress=lambda done, total: seen.append(done))
     assert seen == [3, 6, 9, 10] and t.ok.all()     # 3 models per chunk by bytes, not 100 by count
     seen.clear()
+    nf.profile_many((data for _ in range(10)), chunk_size=2, progress=lambda done, total: seen.append(done))
+    assert seen == [2, 4, 6, 8, 10]                  # whichever limit comes first
+    seen.clear()
     nf.profile_many([data] * 10, chunk_size=4, progress=lambda done, total: seen.append(done))
-    assert seen == [3, 6, 9, 10]                     # whichever limit comes first
+    assert seen == [4, 8, 10]                        # a list is in memory already: chunks by count
 
 
 def test_source_kinds_and_names(tmp_path, tiny_model):
