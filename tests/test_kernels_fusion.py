@@ -120,7 +120,7 @@ def test_depthwise_stride2_unpadded_reads(isa, case):
 
 
 # n, c_in, h, w, c_out, k, stride, pad: small maps where a tier may run the GEMM pixel-major
-PIXEL_MAJOR = [(1, 64, 7, 7, 130, 1, 1, 0), (2, 40, 7, 7, 48, 3, 1, 1), (1, 24, 13, 13, 96, 3, 2, 1),
+PIXEL_MAJOR = [(1, 64, 7, 7, 140, 1, 1, 0), (2, 40, 7, 7, 48, 3, 1, 1), (1, 24, 13, 13, 96, 3, 2, 1),
                (1, 512, 7, 7, 96, 1, 1, 0), (1, 33, 6, 5, 50, 3, 1, 1)]
 
 
