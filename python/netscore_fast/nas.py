@@ -123,6 +123,8 @@ def nasbench201_arch(index: int) -> str:
 
 
 def _varint(n: int) -> bytes:
+    if 0 <= n < 0x80:   # the common case (lengths of names and small fields): one byte
+        return bytes((n,))
     if n < 0:
         n += 1 << 64
     out = bytearray()
