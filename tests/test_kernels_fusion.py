@@ -121,7 +121,8 @@ def test_depthwise_stride2_unpadded_reads(isa, case):
 
 # n, c_in, h, w, c_out, k, stride, pad: small maps where a tier may run the GEMM pixel-major
 PIXEL_MAJOR = [(1, 64, 7, 7, 140, 1, 1, 0), (2, 40, 7, 7, 48, 3, 1, 1), (1, 24, 13, 13, 96, 3, 2, 1),
-               (1, 512, 7, 7, 96, 1, 1, 0), (1, 33, 6, 5, 50, 3, 1, 1)]
+               (1, 512, 7, 7, 96, 1, 1, 0), (1, 33, 6, 5, 50, 3, 1, 1), (1, 48, 14, 14, 64, 1, 1, 0),
+               (2, 32, 27, 27, 64, 3, 2, 1), (1, 5, 8, 8, 28, 3, 1, 1)]
 
 
 @pytest.mark.parametrize("isa", ISAS)
@@ -138,6 +139,8 @@ def test_small_map_convolution(isa, case):
         close(y, act_ref(conv + (0 if residual is None else res), act, -0.5, 0.75))
     if isa == "avx512" and conv.shape[2:] == (7, 7) and (k == 1 or s == 2):  # 49 pixels: seven 7-row tiles
         assert name == "f32-gemm-7x48-avx512", name
+    if isa == "avx512" and conv.shape[2:] == (14, 14):  # 196 pixels: fourteen 14-row tiles
+        assert name == "f32-gemm-14x32-avx512", name
     if k == 3 and s == 1:  # stride-1 3x3 keeps the indirect GEMM (no packing)
         assert "igemm" in name or "gconv" in name, name
     one = K.conv2d(x, wt, b, strides=[s, s], pads=[p] * 4, activation="relu", isa=isa, residual=res)

@@ -58,8 +58,8 @@ void ConvGemm::init(const Conv2dShape& shape, const float* weights, const float*
     ukernel = t;
     igemm = nullptr;
     const size_t nr = t->nr, panels = div_up(m, nr);
-    // K block: the pixel panels (all n pixels) and one kc x NR weight panel together stay in L1 (~40 KiB).
-    kc = std::max<size_t>(16, (40960 / (sizeof(float) * (nr + round_up(n, t->mr)))) / 8 * 8);
+    // K block: one kc x NR weight panel stays in L1 (16 KiB) while the pixel panels stream from L2.
+    kc = std::max<size_t>(64, (16384 / (sizeof(float) * nr)) / 8 * 8);
     if (k <= kc + kc / 2) kc = k;
     a_packed.assign(s.group * panels * k * nr, 0.0f);
     for (int64_t g = 0; g < s.group; ++g)

@@ -177,6 +177,8 @@ void test_conv(Isa isa, std::mt19937& rng, bool quick) {
       conv(1, 64, 7, 7, 140, 1, 1, 0),         // 7x7 map, many channels: pixel-major GEMM where a tier has it
       conv(1, 40, 7, 7, 48, 3, 1, 1),          // 3x3 on a 7x7 map (pixel-major or indirect)
       conv(1, 24, 13, 13, 72, 3, 2, 1),        // stride 2 down to 7x7
+      conv(1, 48, 14, 14, 64, 1, 1, 0),        // 14x14 map: pixel-major with a 14-row tile where a tier has it
+      conv(1, 5, 8, 8, 28, 3, 1, 1),           // 28 output channels: the 14-row tile channel-major (indirect)
   };
   Conv2dShape asym = conv(1, 4, 11, 9, 6, 3, 1, 0);
   asym.pad_top = 2; asym.pad_left = 0; asym.pad_bottom = 1; asym.pad_right = 3; asym.stride_w = 2;
