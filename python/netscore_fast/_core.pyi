@@ -112,7 +112,8 @@ class kernels:
     def conv2d(x: _np.ndarray, w: _np.ndarray, b: Union[_np.ndarray, None] = None, strides: Sequence[int] = ...,
                pads: Sequence[int] = ..., dilations: Sequence[int] = ..., group: int = 1, activation: str = "none",
                clip_min: float = 0.0, clip_max: float = 6.0, isa: Union[str, None] = None, threads: int = 1,
-               return_kernel: bool = False) -> object: ...
+               return_kernel: bool = False, residual: Union[_np.ndarray, None] = None) -> object:
+        """y = act(conv(x, w) + b + residual); residual (optional) is shaped like the output."""
     @staticmethod
     def dwconv(x: _np.ndarray, w: _np.ndarray, b: Union[_np.ndarray, None] = None, strides: Sequence[int] = ...,
                pads: Sequence[int] = ..., dilations: Sequence[int] = ..., activation: str = "none",
