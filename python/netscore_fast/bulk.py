@@ -13,6 +13,7 @@ import itertools
 import math
 import os
 import sys
+import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -31,6 +32,7 @@ assert _BATCH_COLUMNS == INT_COLUMNS, "C++ batch columns and ProfileTable column
 Item = Tuple[str, Any]          # (name, payload): payload is a path (str), a bytes-like object or ModelParts
 DEFAULT_CHUNK = 1024               # models per chunk at most ...
 CHUNK_BYTES = 256 << 20            # ... and at most this many bytes of in-memory models (paths: none)
+FIRST_CHUNK = 128                  # models in the first chunk drawn from an iterator
 
 
 def _default_threads() -> int:
@@ -300,6 +302,7 @@ def _chunks(sources: Iterable[Any], size: int, max_bytes: Optional[int] = None) 
     limit = CHUNK_BYTES if max_bytes is None else max_bytes
     it = iter(sources)
     index = 0
+    cap = min(size, FIRST_CHUNK)   # a small first chunk: the workers start while the next is generated
     while True:
         chunk: List[Item] = []
         append = chunk.append
@@ -312,12 +315,18 @@ def _chunks(sources: Iterable[Any], size: int, max_bytes: Optional[int] = None) 
                 held += len(item[1])
             elif kind is memoryview or kind is np.ndarray:
                 held += item[1].nbytes
-            if held >= limit or len(chunk) >= size:
+            if held >= limit or len(chunk) >= cap:
                 break
+            if not len(chunk) & 63:
+                # the iterator's code (a generator) holds the GIL; let the batch thread take it now if it
+                # waits to hand over a finished chunk, instead of after the interpreter's 5 ms switch
+                # interval while the C++ workers sit idle
+                time.sleep(0)
         if not chunk:
             return
         yield chunk
         index += len(chunk)
+        cap = size
 
 
 def _object_column(parts: List[List[str]], n: int) -> np.ndarray:
@@ -366,7 +375,9 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
         source name (path, file name or file name without .onnx) to accuracy. Enables netscore and
         information_density.
     input_shapes: {input name: dims} for every model; batch_size: value of a symbolic leading dim.
-    threads: C++ worker threads (default: all cores; with an executor, per task, default 1).
+    threads: threads to work on (default: all cores; with an executor, per task, default 1). With 1,
+        everything runs on the calling thread; with more, that many C++ workers analyse a chunk while the
+        calling thread prepares the next (draws it from `sources`, looks it up in the cache).
     errors: "record" (a failed model gets a row with its message in `error`) or "raise" (ModelError once a
         chunk holds a failure; the rows profiled so far, failed ones included, are in `exc.table`).
     progress: None (a tqdm bar when stderr is a terminal and tqdm is installed), True/False, or a callable
@@ -413,20 +424,20 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
 def _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors, cache_key) -> None:
     nthreads = int(threads) if threads else _default_threads()
     handle = _CacheHandle(cache, cache_key) if cache is not None else None
-    done = 0
-    chunks = _chunks(sources, size)
-    first = next(chunks, None)
-    second = next(chunks, None) if first is not None else None
-    if second is None:   # one chunk: nothing to overlap, so no helper thread to start and join
-        if first is not None:
-            accuracies.append(acc.values([name for name, _ in first], 0))
-            _collect(_run_chunk(first, options, nthreads, handle), results, bar, errors, accuracies)
+    if nthreads == 1 or isinstance(sources, (list, tuple)) and len(sources) <= size:
+        # one thread asked for, or one chunk (nothing to overlap): everything on this thread
+        done = 0
+        for items in _chunks(sources, size):
+            accuracies.append(acc.values([name for name, _ in items], done))
+            done += len(items)
+            _collect(_run_chunk(items, options, nthreads, handle), results, bar, errors, accuracies)
         return
     # cache lookups and storing run here; the analysis of a chunk's misses runs on the helper thread
     # (GIL released) while the next chunk is prepared
+    done = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="netscore-batch") as pool:
         pending = None   # (chunk, future of its analysis or None)
-        for items in itertools.chain((first, second), chunks):
+        for items in _chunks(sources, size):
             accuracies.append(acc.values([name for name, _ in items], done))
             done += len(items)
             chunk = _Chunk(items, options, nthreads, handle)
