@@ -13,7 +13,6 @@ import itertools
 import math
 import os
 import sys
-import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -317,11 +316,6 @@ def _chunks(sources: Iterable[Any], size: int, max_bytes: Optional[int] = None) 
                 held += item[1].nbytes
             if held >= limit or len(chunk) >= cap:
                 break
-            if not len(chunk) & 63:
-                # the iterator's code (a generator) holds the GIL; let the batch thread take it now if it
-                # waits to hand over a finished chunk, instead of after the interpreter's 5 ms switch
-                # interval while the C++ workers sit idle
-                time.sleep(0)
         if not chunk:
             return
         yield chunk
