@@ -463,6 +463,10 @@ THREAD_CASES = [
     (1, 8, 71, 67, 13, 1, 1, (0, 0, 0, 0), "sigmoid"),
     (1, 16, 25, 27, 24, 3, 1, (1, 1, 1, 1), "gelu"),
     (2, 16, 13, 9, 8, 3, 1, (1, 1, 1, 1), "none"),
+    # Packed GEMMs of one K block and at least 8 row panels (64+ output channels on every tile), where
+    # several threads run the row panels outermost (8+ panels whatever the tile: MR <= 14; the last short).
+    (2, 24, 19, 23, 130, 1, 1, (0, 0, 0, 0), "relu6"),
+    (1, 12, 37, 35, 115, 1, 2, (0, 0, 0, 0), "hardswish"),
 ]
 
 

@@ -27,6 +27,7 @@ RESIDUAL_CASES = [
     (1, 32, 9, 9, 64, 3, 1, (1, 1, 1, 1), 2),       # GEMM per group
     (1, 64, 7, 7, 130, 1, 1, (0, 0, 0, 0), 1),      # 49 pixels, channels not a multiple of any tile
     (1, 40, 7, 7, 48, 3, 1, (1, 1, 1, 1), 1),       # 3x3 on a 7x7 map
+    (1, 20, 31, 29, 120, 1, 1, (0, 0, 0, 0), 1),    # 1x1, 8+ row panels: threads run row panels outermost
 ]
 
 
@@ -53,7 +54,8 @@ def test_conv_residual_epilogue_matches_numpy(isa, case):
 
 
 @pytest.mark.parametrize("isa", ISAS)
-@pytest.mark.parametrize("case", [RESIDUAL_CASES[0], RESIDUAL_CASES[4], RESIDUAL_CASES[6], RESIDUAL_CASES[12]],
+@pytest.mark.parametrize("case", [RESIDUAL_CASES[0], RESIDUAL_CASES[4], RESIDUAL_CASES[6], RESIDUAL_CASES[12],
+                                  RESIDUAL_CASES[-1]],
                          ids=_case_id)
 def test_conv_residual_threads_bit_identical(isa, case):
     n, c, h, w, co, k, s, pads, g = case

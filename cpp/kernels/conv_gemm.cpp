@@ -113,6 +113,14 @@ void ConvGemm::run(const float* in, float* out, ThreadPool* pool, const ConvOutp
   const ColumnBlocks cb = column_blocks(n, nr, images, threads, std::max(kc, round_up(m, mr)));
   const size_t blocks = cb.blocks, nc_block = cb.max_cols;
   const size_t cin_g = s.c_in / s.group, hw = s.h * s.w;
+  // Tile order within a column block. Column panels outermost keeps one packed B panel in L1 while every
+  // row panel of A passes over it, but the tiles then store into all m output rows at once. With two
+  // threads, each thread streaming m rows of output slowed the cheap single-K-block GEMMs of wide 1x1
+  // convolutions (pointwise 32->64 @112x112: 0.24 ms, 1.66x one thread); row panels outermost (B re-read
+  // from L2 per row panel, stores in MR-row streams) gives 0.21 ms, 1.9-2.0x (24->144 @56x56: 0.14 ->
+  // 0.10 ms). Several K blocks (512->128, 3x3 s2) or fewer than 8 row panels measured 2-9% slower that way,
+  // and one thread kept its speed either way on the shapes that matter, so it stays on the old order.
+  const bool rows_outer = threads > 1 && kc >= k && panels >= 8;
   parallel(pool, images * blocks, [&](int64_t task, int) {
     const size_t img = task / blocks, blk = task % blocks;
     const size_t b = img / s.group, g = img % s.group;
@@ -122,13 +130,15 @@ void ConvGemm::run(const float* in, float* out, ThreadPool* pool, const ConvOutp
     const float* res = o.residual ? o.residual + (b * s.c_out + g * m) * n : nullptr;
     float* bp = scratch_f32(kc * round_up(nc_block, nr), 0);
     const float* ap = &a_packed[g * panels * k * mr];
+    const size_t col_panels = div_up(nc, nr), tiles = col_panels * panels;
     for (size_t k0 = 0; k0 < k; k0 += kc) {
       const size_t kb = std::min(kc, k - k0);
       im2col->fn(&s, x, k0, kb, n0, nc, nr, bp);
       const int flags = (k0 ? kGemmAccumulate : 0) | (k0 + kb == k ? kGemmLast : 0);
-      for (size_t j = 0; j * nr < nc; ++j) {
+      for (size_t t = 0; t < tiles; ++t) {
+        const size_t j = rows_outer ? t % col_panels : t / panels, p = rows_outer ? t / col_panels : t % panels;
         const size_t ncj = std::min(nr, nc - j * nr);
-        for (size_t p = 0; p < panels; ++p) {
+        {
           const size_t m0 = p * mr, mrp = std::min(mr, m - m0);
           GemmEpilogue ep;
           ep.bias = &bias[g * m + m0];
