@@ -203,6 +203,12 @@ void test_conv(Isa isa, std::mt19937& rng, bool quick) {
     check_conv(conv(1, 96, 14, 14, 40, 1, 1, 0), kActs[1], isa, rng, &pool, true, true);
     check_conv(conv(1, 3, 37, 41, 32, 3, 2, 1), kActs[1], isa, rng, &pool, true, true);
   }
+  {
+    // Threads on a packed GEMM of one K block and 8+ row panels (any tile): the row panels run outermost.
+    ThreadPool pool(2);
+    check_conv(conv(2, 12, 19, 23, 120, 1, 1, 0), kActs[5], isa, rng, &pool, true, true);
+    check_conv(conv(1, 10, 25, 21, 115, 1, 2, 0), kActs[6], isa, rng, &pool);
+  }
 }
 
 void test_gemm(Isa isa, std::mt19937& rng) {
