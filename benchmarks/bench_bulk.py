@@ -200,7 +200,7 @@ def bench_cache(n: int, repeats: int) -> None:
         db = os.path.join(d, "cache.db")
 
         def from_file():
-            return ResultCache(db, memory_rows=0)
+            return ResultCache(db)   # a new connection with nothing remembered yet, as in another process
 
         runs = {"fresh": (models, {}),
                 "content hit": (models, {"cache": lambda: db}),

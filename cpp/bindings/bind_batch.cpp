@@ -111,18 +111,15 @@ py::tuple profile_batch(const py::list& items, const std::vector<std::string>& n
   return py::make_tuple(totals, status, errors);
 }
 
-// (ids, checks): the digest's first and last 8 bytes (big-endian canonical form) as signed 64-bit ints,
-// id None where the digest failed.
+// (ids, checks): the digest's first 8 bytes (big-endian canonical form) as a signed 64-bit int, id None
+// where the digest failed, and its last 8 bytes as bytes.
 py::tuple digest_lists(const std::vector<graph::BatchDigest>& digests) {
   py::list ids(digests.size()), checks(digests.size());
   for (size_t i = 0; i < digests.size(); ++i) {
-    uint64_t hi = 0, lo = 0;
-    for (int k = 0; k < 8; ++k) {
-      hi = hi << 8 | digests[i].bytes[k];
-      lo = lo << 8 | digests[i].bytes[8 + k];
-    }
+    uint64_t hi = 0;
+    for (int k = 0; k < 8; ++k) hi = hi << 8 | digests[i].bytes[k];
     ids[i] = digests[i].ok ? py::object(py::int_(static_cast<int64_t>(hi))) : py::object(py::none());
-    checks[i] = py::int_(static_cast<int64_t>(lo));
+    checks[i] = py::bytes(reinterpret_cast<const char*>(digests[i].bytes.data()) + 8, 8);
   }
   return py::make_tuple(ids, checks);
 }
@@ -167,8 +164,8 @@ errors list[str] ("" when ok). One bad model never stops the others.)doc");
         R"doc(128-bit XXH3 digests of many paths' file contents, buffers or tuples of bytes parts, seeded
 by salt; the GIL is released while hashing.
 
-Returns (ids, checks): per item the digest's first and last 8 bytes (big-endian canonical form, the same
-on every platform) as signed 64-bit ints; the id is None for a file that cannot be read.
+Returns (ids, checks): per item the digest's first 8 bytes (big-endian canonical form, the same on every
+platform) as a signed 64-bit int, None for a file that cannot be read, and its last 8 bytes as bytes.
 Non-cryptographic: for telling models apart in a result cache, not for authenticating them.)doc");
   m.def("stat_digests", &stat_digests, py::arg("paths"), py::arg("salt"),
         R"doc(XXH3-128 digests of each file's (absolute normalized path, size, mtime in ns), seeded by salt,

@@ -124,6 +124,10 @@ class _Options:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
 
 
+_PLAIN_VALUE = 72   # bytes of a stored value without an error message: check (8) + 8 int64 totals
+_VALUE_DTYPE = np.dtype([("check", "V8"), ("totals", "<i8", (len(_BATCH_COLUMNS),))])
+
+
 class _ChunkResult:
     __slots__ = ("names", "totals", "errors", "status")
 
@@ -146,9 +150,9 @@ class _Chunk:
         self.errors = [""] * n
         self.todo = list(range(n))          # rows to analyse
         self.ids: List[Optional[int]] = []   # cache key of each row: id and check (see cache.ResultCache)
-        self.checks: List[int] = []
-        self.content: Dict[int, Tuple[Optional[int], int]] = {}   # content keys of files missed by path key
-        self.new_entries: List[Tuple[Optional[int], int, Any]] = []
+        self.checks: List[bytes] = []
+        self.content: Dict[int, Tuple[Optional[int], bytes]] = {}   # content keys of files missed by path key
+        self.new_entries: List[Tuple[Optional[int], bytes, Any]] = []
         self.analysed = None
         if cache is not None:
             self._lookup()
@@ -165,38 +169,42 @@ class _Chunk:
         elif not paths:
             ids, checks = cache_mod.content_keys(payloads, tag, self.threads)
         else:   # files by (path, size, mtime) first; their contents are hashed only if that misses
-            ids, checks = [None] * n, [0] * n
+            ids, checks = [None] * n, [b""] * n
             buffers = [i for i, p in enumerate(payloads) if not isinstance(p, str)]
             for part, kind in ((buffers, cache_mod.content_keys([payloads[i] for i in buffers], tag, self.threads)),
                                (paths, cache_mod.path_keys([payloads[i] for i in paths], tag))):
                 for i, key_id, check in zip(part, *kind):
                     ids[i], checks[i] = key_id, check
         self.ids, self.checks = ids, checks
-        rows = cache.db.lookup(ids, checks)   # the stored row of each row's key, or None
-        todo = [i for i, row in enumerate(rows) if row is None]
+        values = cache.db.lookup(ids, checks)   # the stored value of each row's key, or None
+        todo = [i for i, v in enumerate(values) if v is None]
         missed = [i for i in todo if isinstance(payloads[i], str)] if paths and cache.key_fn is None else []
         if missed:   # files whose (path, size, mtime) is new: look up their contents
             content_ids, content_checks = cache_mod.content_keys([payloads[i] for i in missed], tag, self.threads)
             self.content = {i: (key_id, check) for i, key_id, check in zip(missed, content_ids, content_checks)}
-            for i, row in zip(missed, cache.db.lookup(content_ids, content_checks)):
-                if row is not None:
-                    rows[i] = row
-                    self.new_entries.append((ids[i], checks[i], (row[2], row[3])))   # next time by stat alone
-            todo = [i for i in todo if rows[i] is None]
+            for i, v in zip(missed, cache.db.lookup(content_ids, content_checks)):
+                if v is not None:
+                    values[i] = v
+                    self.new_entries.append((ids[i], checks[i], cache_mod.split_value(v)))   # next time by stat
+            todo = [i for i in todo if values[i] is None]
         self.todo = todo
         if len(todo) == n:
             return
-        hits = [i for i, row in enumerate(rows) if row is not None] if todo else range(n)
-        found = [rows[i] for i in hits] if todo else rows
-        totals = np.frombuffer(b"".join([row[2] for row in found]), dtype=cache_mod.TOTALS_DTYPE)
-        if todo:
-            self.totals[hits] = totals.reshape(len(found), len(_BATCH_COLUMNS))
+        hits = [i for i, v in enumerate(values) if v is not None] if todo else range(n)
+        found = [values[i] for i in hits] if todo else values
+        if all(len(v) == _PLAIN_VALUE for v in found):   # no error messages: one array of (check, totals)
+            totals = np.frombuffer(b"".join(found), dtype=_VALUE_DTYPE)["totals"]
         else:
-            self.totals = totals.reshape(n, len(_BATCH_COLUMNS)).astype(np.int64)
-        for i, row in zip(hits, found):
-            if row[3]:
-                self.errors[i] = row[3]
-                self.status[i] = 1
+            totals = np.frombuffer(b"".join([v[cache_mod.TOTALS_AT] for v in found]), dtype=cache_mod.TOTALS_DTYPE)
+            for i, v in zip(hits, found):
+                if len(v) > _PLAIN_VALUE:
+                    self.errors[i] = cache_mod.split_value(v)[1]
+                    self.status[i] = 1
+        totals = totals.reshape(len(found), len(_BATCH_COLUMNS))
+        if todo:
+            self.totals[hits] = totals
+        else:
+            self.totals = totals.astype(np.int64)
 
     def analyse(self) -> None:
         """Profile the rows not found in the cache (C++ thread pool, GIL released)."""

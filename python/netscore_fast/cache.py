@@ -17,9 +17,10 @@ model's identity, `profile_many(..., cache_key=fn)` keys by fn(name, payload) in
 NAS-Bench-201 command keys by dataset and architecture string); the caller then vouches that equal keys
 mean equal models.
 
-Values: the per-model totals of ProfileTable (params, macs, flops, weight_bytes, activation_bytes,
-peak_activation_bytes, bn_stat_params, unsupported) packed as 8 little-endian int64 in one BLOB, and the
-ModelError message. Accuracy and metrics are never cached: they depend on the caller, not the model.
+Values: one BLOB per model: the key's 8 check bytes, the per-model totals of ProfileTable (params, macs,
+flops, weight_bytes, activation_bytes, peak_activation_bytes, bn_stat_params, unsupported) as 8
+little-endian int64, then the ModelError message in UTF-8 (nothing when the model is fine). Accuracy and
+metrics are never cached: they depend on the caller, not the model.
 
 Safety with several processes at once and with a process killed mid-run: WAL journal mode, a busy
 timeout, and one short transaction per chunk of results (BEGIN IMMEDIATE ... COMMIT). A killed writer
@@ -31,7 +32,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import operator
 import os
 import sqlite3
 import threading
@@ -45,12 +45,11 @@ from . import __version__, _core
 VALUE_COLUMNS = ("params", "macs", "flops", "weight_bytes", "activation_bytes", "peak_activation_bytes",
                  "bn_stat_params", "unsupported")
 TOTALS_DTYPE = np.dtype("<i8")   # a value's totals BLOB: len(VALUE_COLUMNS) of these
-_SCHEMA_VERSION = 2
-_TABLE = "results_v2"            # schema 1 (one INTEGER column per total, BLAKE2b keys) used "results"
+_SCHEMA_VERSION = 3
+_TABLE = "results_v3"            # earlier schemas used "results" (1: BLAKE2b keys) and "results_v2"
 
-Value = Tuple[bytes, str]        # (totals BLOB, error message or "")
-Row = Tuple[int, int, bytes, str]   # (id, check, totals BLOB, error message or "") as stored
-_first = operator.itemgetter(0)
+Value = Tuple[bytes, str]        # (totals: 8 little-endian int64, error message or "")
+TOTALS_AT = slice(8, 72)         # where a stored value keeps the totals; the check before, the error after
 
 
 @functools.lru_cache(maxsize=1)
@@ -72,7 +71,7 @@ def options_tag(input_shapes=None, batch_size: int = 1) -> bytes:
                        "batch": int(batch_size)}, sort_keys=True, separators=(",", ":")).encode()
 
 
-Keys = Tuple[List[Optional[int]], List[int]]   # (ids, checks): the two halves of each 128-bit digest
+Keys = Tuple[List[Optional[int]], List[bytes]]   # (ids, checks): the two halves of each 128-bit digest
 
 # the kind of identity is mixed into the seed, so equal text never collides across kinds
 _CONTENT, _PATH, _NAMED = b"\0content", b"\0path", b"\0named"
@@ -106,8 +105,8 @@ def path_keys(paths: Sequence[str], tag: bytes) -> Keys:
 class ResultCache:
     """A SQLite file mapping model keys to profile totals. Safe for concurrent processes.
 
-    A key is a 128-bit digest split in two signed 64-bit halves: the id (the table's INTEGER PRIMARY KEY, the
-    fastest lookup SQLite has) and a check stored beside it.
+    A key is a 128-bit digest in two halves: the id, a signed 64-bit int (the table's INTEGER PRIMARY KEY,
+    the fastest lookup SQLite has), and 8 check bytes that start the stored value.
 
     Rows read or written through this object are also remembered in memory (up to `memory_rows`, the
     oldest half dropped when full): a search that re-proposes a candidate within one process finds it
@@ -121,7 +120,7 @@ class ResultCache:
     def __init__(self, path, timeout: float = 60.0, memory_rows: int = 1 << 16):
         self.path = os.fspath(path)
         self._lock = threading.Lock()   # one statement at a time on the connection, from any thread
-        self._memory: Dict[int, Row] = {}
+        self._memory: Dict[int, bytes] = {}   # id -> stored value
         self._memory_rows = int(memory_rows)
         self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         c = self._conn
@@ -129,8 +128,7 @@ class ResultCache:
         self._retry(lambda: c.execute("PRAGMA journal_mode = WAL"))
         c.execute("PRAGMA synchronous = NORMAL")   # WAL + NORMAL: durable against process kills
         self._retry(lambda: c.execute(
-            f"CREATE TABLE IF NOT EXISTS {_TABLE} (id INTEGER PRIMARY KEY, check_ INTEGER NOT NULL, "
-            "totals BLOB NOT NULL, error TEXT NOT NULL DEFAULT '', created REAL)"))
+            f"CREATE TABLE IF NOT EXISTS {_TABLE} (id INTEGER PRIMARY KEY, value BLOB NOT NULL, created REAL)"))
 
     @staticmethod
     def _retry(fn, attempts: int = 50):
@@ -142,48 +140,48 @@ class ResultCache:
                     raise
                 time.sleep(0.05)
 
-    def lookup(self, ids: Sequence[Optional[int]], checks: Sequence[int]) -> List[Optional[Row]]:
-        """The stored row (id, check, totals BLOB, error) of each key (id, check), or None: a miss, or a row
-        whose check differs (another model with the same id). Remembered rows first, then one query for
-        the rest."""
-        rows = list(map(self._memory.get, ids))
-        unknown = list(dict.fromkeys(i for i, row in zip(ids, rows) if row is None and i is not None))
+    def lookup(self, ids: Sequence[Optional[int]], checks: Sequence[bytes]) -> List[Optional[bytes]]:
+        """The stored value of each key (id, check), or None: a miss, or a value whose check differs (another
+        model with the same id). Remembered values first, then one query for the rest."""
+        memory = self._memory
+        values = list(map(memory.get, ids))
+        unknown = [i for i, v in zip(ids, values) if v is None and i is not None]
         if unknown:
-            found: Dict[int, Row] = {}
+            unknown = list(dict.fromkeys(unknown))
             with self._lock:
                 for start in range(0, len(unknown), 500):   # stay under SQLite's bound-variable limit
                     part = unknown[start:start + 500]
-                    fetched = self._conn.execute(f"SELECT id, check_, totals, error FROM {_TABLE} "
-                                                 f"WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
-                    found.update(zip(map(_first, fetched), fetched))
-                self._remember(found.items())
-            rows = [found.get(i) if row is None else row for i, row in zip(ids, rows)]
-        return [row if row is not None and row[1] == check else None for row, check in zip(rows, checks)]
+                    memory.update(self._conn.execute(f"SELECT id, value FROM {_TABLE} "
+                                                     f"WHERE id IN ({','.join('?' * len(part))})", part).fetchall())
+            values = list(map(memory.get, ids))
+            self._trim()
+        return [v if v is not None and v.startswith(c) else None for v, c in zip(values, checks)]
 
-    def _remember(self, rows: Iterable[Tuple[int, Row]]) -> None:
+    def _trim(self) -> None:
         memory = self._memory
-        memory.update(rows)
         if len(memory) > self._memory_rows:   # drop the oldest half (dicts keep insertion order)
             for key in list(itertools.islice(memory, len(memory) - self._memory_rows // 2)):
                 del memory[key]
 
-    def put_many(self, items: Iterable[Tuple[Optional[int], int, Value]]) -> None:
-        """Store (id, check, value) items in one transaction (replacing equal ids)."""
+    def put_many(self, items: Iterable[Tuple[Optional[int], bytes, Value]]) -> None:
+        """Store (id, check, (totals, error)) items in one transaction (replacing equal ids)."""
         now = time.time()
-        rows = [(i, check, totals, err, now) for i, check, (totals, err) in items if i is not None]
+        rows = [(i, check + totals + err.encode("utf-8", "surrogateescape"), now)
+                for i, check, (totals, err) in items if i is not None]
         if not rows:
             return
         c = self._conn
         with self._lock:
             c.execute("BEGIN IMMEDIATE")
             try:
-                c.executemany(f"INSERT OR REPLACE INTO {_TABLE} (id, check_, totals, error, created) "
-                              "VALUES (?, ?, ?, ?, ?)", rows)
+                c.executemany(f"INSERT OR REPLACE INTO {_TABLE} (id, value, created) VALUES (?, ?, ?)", rows)
                 c.execute("COMMIT")
             except BaseException:
                 c.execute("ROLLBACK")
                 raise
-            self._remember((r[0], r[:4]) for r in rows)   # remembered once committed
+            self._memory.update((r[0], r[1]) for r in rows)   # remembered once committed
+            self._trim()
+
 
     def __len__(self) -> int:
         with self._lock:
@@ -198,6 +196,11 @@ class ResultCache:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def split_value(value: bytes) -> Value:
+    """A stored value -> (totals bytes, error message)."""
+    return value[TOTALS_AT], value[TOTALS_AT.stop:].decode("utf-8", "surrogateescape")
 
 
 _open: Dict[Tuple[str, int], Tuple[ResultCache, Tuple[int, int]]] = {}
