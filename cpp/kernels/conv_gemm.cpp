@@ -31,6 +31,13 @@ ColumnBlocks column_blocks(size_t cols, size_t nr, size_t images, size_t threads
   return cb;
 }
 
+// K block such that a kc x `cols` panel of floats takes about `bytes` (at least 64, a multiple of 8); a K up
+// to half as long again is taken whole.
+static size_t k_block(size_t k, size_t cols, size_t bytes) {
+  const size_t kc = std::max<size_t>(64, (bytes / (cols * sizeof(float))) / 8 * 8);
+  return k <= kc + kc / 2 ? k : kc;
+}
+
 void ConvGemm::init(const Conv2dShape& shape, const float* weights, const float* b, Isa isa, float lo_, float hi_) {
   s = shape;
   lo = lo_;
@@ -57,35 +64,25 @@ void ConvGemm::init(const Conv2dShape& shape, const float* weights, const float*
     pixel_major = true;
     ukernel = t;
     igemm = nullptr;
-    const size_t nr = t->nr, panels = div_up(m, nr);
     // K block: one kc x NR weight panel stays in L1 (16 KiB) while the pixel panels stream from L2.
-    kc = std::max<size_t>(64, (16384 / (sizeof(float) * nr)) / 8 * 8);
-    if (k <= kc + kc / 2) kc = k;
-    a_packed.assign(s.group * panels * k * nr, 0.0f);
-    for (int64_t g = 0; g < s.group; ++g)
-      for (size_t p = 0; p < panels; ++p) {
-        float* d = &a_packed[(g * panels + p) * k * nr];
-        for (size_t j = 0; j < nr && p * nr + j < m; ++j) {
-          const float* w = weights + (g * m + p * nr + j) * k;
-          for (size_t kk = 0; kk < k; ++kk) d[kk * nr + j] = w[kk];
-        }
-      }
-    bias.assign(s.c_out, 0.0f);
-    if (b) std::copy(b, b + s.c_out, bias.begin());
+    kc = k_block(k, t->nr, 16384);
+    pack_weights(weights, b, t->nr);
     return;
   }
-  const size_t mr = ukernel->mr, nr = ukernel->nr;
   // K block: keep one kc x NR panel of B around 32 KiB so it stays close to L1 while A streams.
-  kc = std::max<size_t>(64, (32768 / (nr * sizeof(float))) / 8 * 8);
-  if (k <= kc + kc / 2) kc = k;
-  const size_t panels = div_up(m, mr);
-  a_packed.assign(s.group * panels * k * mr, 0.0f);
+  kc = k_block(k, ukernel->nr, 32768);
+  pack_weights(weights, b, ukernel->mr);
+}
+
+void ConvGemm::pack_weights(const float* weights, const float* b, size_t width) {
+  const size_t panels = div_up(m, width);
+  a_packed.assign(s.group * panels * k * width, 0.0f);
   for (int64_t g = 0; g < s.group; ++g)
     for (size_t p = 0; p < panels; ++p) {
-      float* d = &a_packed[(g * panels + p) * k * mr];
-      for (size_t r = 0; r < mr && p * mr + r < m; ++r) {
-        const float* w = weights + (g * m + p * mr + r) * k;
-        for (size_t kk = 0; kk < k; ++kk) d[kk * mr + r] = w[kk];
+      float* d = &a_packed[(g * panels + p) * k * width];
+      for (size_t j = 0; j < width && p * width + j < m; ++j) {
+        const float* w = weights + (g * m + p * width + j) * k;
+        for (size_t kk = 0; kk < k; ++kk) d[kk * width + j] = w[kk];
       }
     }
   bias.assign(s.c_out, 0.0f);

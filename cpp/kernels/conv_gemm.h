@@ -42,6 +42,9 @@ struct ConvGemm {
     return igemm && !pixel_major && s.stride_h == 1 && s.stride_w == 1 && !pointwise;
   }
   void init(const Conv2dShape& shape, const float* weights, const float* bias, Isa isa, float lo, float hi);
+  // a_packed: the weights as panels of `width` output channels, k-major inside a panel (zero-padded);
+  // bias: the biases (zeros when absent).
+  void pack_weights(const float* weights, const float* bias, size_t width);
   void run(const float* in, float* out, ThreadPool* pool, const ConvOutput& o) const;
   // Stride-1 convolutions: GEMM over a padded copy of the input, whose im2col rows are contiguous slices.
   void run_padded(const float* in, float* out, ThreadPool* pool, const ConvOutput& o) const;

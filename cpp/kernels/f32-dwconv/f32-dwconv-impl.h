@@ -8,6 +8,31 @@
 
 namespace netscore::kernels::impl {
 
+// The accumulators of a tile start at the biases of the block's CO output channels.
+template <class T, int CO, int R>
+inline void init_tile(const DirectConvArgs* p, typename T::V (&acc)[CO][R]) {
+#pragma GCC unroll 8
+  for (int co = 0; co < CO; ++co)
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) acc[co][r] = T::set1(p->bias[co]);
+}
+
+// Clamps a tile of rows [oh0, oh0 + rr) and the W columns from ow0 (fewer at the right edge) to [lo, hi]
+// and stores the block's valid output channels.
+template <class T, int CO, int R>
+inline void store_tile(const DirectConvArgs* p, typename T::V (&acc)[CO][R], size_t oh0, size_t ow0, size_t rr,
+                       typename T::V lo, typename T::V hi) {
+  const ptrdiff_t n = ptrdiff_t(p->out_w) - ptrdiff_t(ow0);
+#pragma GCC unroll 8
+  for (int co = 0; co < CO; ++co) {
+    if (size_t(co) >= p->co_valid) break;
+    float* o = p->out + co * p->out_channel_stride + oh0 * p->out_w + ow0;
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+      if (size_t(r) < rr) T::store_n(o + r * p->out_w, T::min(T::max(acc[co][r], lo), hi), n);
+  }
+}
+
 // KH == 0 selects the general form (run-time kernel size, stride, dilation); else dilation is 1.
 template <class T, int KH, int KW, int SH, int SW, int R, int CO>
 inline void f32_direct_conv(const DirectConvArgs* p) {
@@ -23,10 +48,7 @@ inline void f32_direct_conv(const DirectConvArgs* p) {
     const size_t rr = p->out_h - oh0 < size_t(R) ? p->out_h - oh0 : size_t(R);
     for (size_t ow0 = 0; ow0 < p->out_w; ow0 += W) {
       V acc[CO][R];
-#pragma GCC unroll 8
-      for (int co = 0; co < CO; ++co)
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) acc[co][r] = T::set1(p->bias[co]);
+      init_tile<T>(p, acc);
       for (size_t ci = 0; ci < cin; ++ci) {
         const float* plane = p->in + ci * p->plane_stride + ow0;
         const float* wc = p->w + ci * kh * kw;
@@ -64,15 +86,7 @@ inline void f32_direct_conv(const DirectConvArgs* p) {
           }
         }
       }
-      const ptrdiff_t n = ptrdiff_t(p->out_w) - ptrdiff_t(ow0);
-#pragma GCC unroll 8
-      for (int co = 0; co < CO; ++co) {
-        if (size_t(co) >= p->co_valid) break;
-        float* o = p->out + co * p->out_channel_stride + oh0 * p->out_w + ow0;
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r)
-          if (size_t(r) < rr) T::store_n(o + r * p->out_w, T::min(T::max(acc[co][r], lo), hi), n);
-      }
+      store_tile<T>(p, acc, oh0, ow0, rr, lo, hi);
     }
   }
 }
@@ -97,10 +111,7 @@ inline void f32_direct_conv_raw_s1(const DirectConvArgs* p) {
         lanes[kx] = T::range(start < 0 ? -start : 0, w - start < W ? w - start : W);
       }
       V acc[CO][R];
-#pragma GCC unroll 8
-      for (int co = 0; co < CO; ++co)
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) acc[co][r] = T::set1(p->bias[co]);
+      init_tile<T>(p, acc);
       for (size_t ci = 0; ci < cin; ++ci) {
         const float* img = p->in + ci * p->plane_stride;
         const float* wc = p->w + ci * KH * KW;
@@ -124,15 +135,7 @@ inline void f32_direct_conv_raw_s1(const DirectConvArgs* p) {
           }
         }
       }
-      const ptrdiff_t n = ptrdiff_t(p->out_w) - ptrdiff_t(ow0);
-#pragma GCC unroll 8
-      for (int co = 0; co < CO; ++co) {
-        if (size_t(co) >= p->co_valid) break;
-        float* o = p->out + co * p->out_channel_stride + oh0 * p->out_w + ow0;
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r)
-          if (size_t(r) < rr) T::store_n(o + r * p->out_w, T::min(T::max(acc[co][r], lo), hi), n);
-      }
+      store_tile<T>(p, acc, oh0, ow0, rr, lo, hi);
     }
   }
 }
@@ -163,10 +166,7 @@ inline void f32_direct_conv_raw_s2(const DirectConvArgs* p) {
         inside = inside && e0 == 0 && e1 == 2 * W;
       }
       V acc[CO][R];
-#pragma GCC unroll 8
-      for (int co = 0; co < CO; ++co)
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) acc[co][r] = T::set1(p->bias[co]);
+      init_tile<T>(p, acc);
       auto accumulate = [&](auto all_inside) {
         for (size_t ci = 0; ci < cin; ++ci) {
           const float* img = p->in + ci * p->plane_stride;
@@ -200,15 +200,7 @@ inline void f32_direct_conv_raw_s2(const DirectConvArgs* p) {
         accumulate(std::true_type{});
       else
         accumulate(std::false_type{});
-      const ptrdiff_t n = ptrdiff_t(p->out_w) - ptrdiff_t(ow0);
-#pragma GCC unroll 8
-      for (int co = 0; co < CO; ++co) {
-        if (size_t(co) >= p->co_valid) break;
-        float* o = p->out + co * p->out_channel_stride + oh0 * p->out_w + ow0;
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r)
-          if (size_t(r) < rr) T::store_n(o + r * p->out_w, T::min(T::max(acc[co][r], lo), hi), n);
-      }
+      store_tile<T>(p, acc, oh0, ow0, rr, lo, hi);
     }
   }
 }
