@@ -54,7 +54,10 @@ std::vector<graph::BatchSource> collect_sources(const py::list& items, const std
   for (size_t i = 0; i < n; ++i) {
     py::handle item = items[i];
     if (names != nullptr) sources[i].name = (*names)[i];
-    if (PyUnicode_Check(item.ptr())) {
+    if (PyBytes_Check(item.ptr())) {   // the common case, read in place without a buffer view
+      sources[i].data = reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(item.ptr()));
+      sources[i].size = static_cast<size_t>(PyBytes_GET_SIZE(item.ptr()));
+    } else if (PyUnicode_Check(item.ptr())) {
       sources[i].path = item.cast<std::string>();
     } else if (PyTuple_Check(item.ptr())) {   // ModelParts: bytes parts, kept alive by the caller's list
       const Py_ssize_t k = PyTuple_GET_SIZE(item.ptr());
@@ -113,13 +116,27 @@ py::tuple profile_batch(const py::list& items, const std::vector<std::string>& n
 
 // (ids, checks): the digest's first 8 bytes (big-endian canonical form) as a signed 64-bit int, id None
 // where the digest failed, and its last 8 bytes as bytes.
+// Built with the C API: on a cache hit this loop is a fair share of the cost of the whole lookup.
 py::tuple digest_lists(const std::vector<graph::BatchDigest>& digests) {
-  py::list ids(digests.size()), checks(digests.size());
-  for (size_t i = 0; i < digests.size(); ++i) {
+  const auto n = static_cast<py::ssize_t>(digests.size());
+  py::list ids(n), checks(n);
+  for (py::ssize_t i = 0; i < n; ++i) {
+    const graph::BatchDigest& d = digests[static_cast<size_t>(i)];
     uint64_t hi = 0;
-    for (int k = 0; k < 8; ++k) hi = hi << 8 | digests[i].bytes[k];
-    ids[i] = digests[i].ok ? py::object(py::int_(static_cast<int64_t>(hi))) : py::object(py::none());
-    checks[i] = py::bytes(reinterpret_cast<const char*>(digests[i].bytes.data()) + 8, 8);
+    for (int k = 0; k < 8; ++k) hi = hi << 8 | d.bytes[k];
+    PyObject* id = Py_None;
+    if (d.ok)
+      id = PyLong_FromLongLong(static_cast<long long>(hi));
+    else
+      Py_INCREF(id);
+    PyObject* check = PyBytes_FromStringAndSize(reinterpret_cast<const char*>(d.bytes.data()) + 8, 8);
+    if (id == nullptr || check == nullptr) {
+      Py_XDECREF(id);
+      Py_XDECREF(check);
+      throw py::error_already_set();
+    }
+    PyList_SET_ITEM(ids.ptr(), i, id);   // py::list(n) is PyList_New(n): empty slots, each set once
+    PyList_SET_ITEM(checks.ptr(), i, check);
   }
   return py::make_tuple(ids, checks);
 }

