@@ -210,11 +210,14 @@ def test_digests_equal_the_xxhash_package_for_buffers_and_files(tmp_path):
                                                                                1023, 4096, 65537, 1 << 20)]
     path = tmp_path / "m.onnx"
     path.write_bytes(blobs[-2])
+    # parts: small ones joined before hashing, and past the 1 MB join bound streamed
     sources = blobs + [bytearray(blobs[3]), memoryview(blobs[4]), np.frombuffer(blobs[5], np.uint8), str(path),
-                       nf.ModelParts((blobs[6], blobs[7], b"", blobs[8]))]
+                       nf.ModelParts((blobs[6], blobs[7], b"", blobs[8])),
+                       nf.ModelParts((blobs[1], blobs[-1], blobs[9], blobs[2]))]
     got = _digest_bytes(cache_mod.content_keys(sources, tag, threads=2))
     want = [xxhash.xxh3_128_digest(b, seed=seed) for b in blobs + [blobs[3], blobs[4], blobs[5], blobs[-2],
-                                                                   blobs[6] + blobs[7] + blobs[8]]]
+                                                                   blobs[6] + blobs[7] + blobs[8],
+                                                                   blobs[1] + blobs[-1] + blobs[9] + blobs[2]]]
     assert got == want
 
 
@@ -296,3 +299,23 @@ def test_rows_are_remembered_in_memory_up_to_a_bound(tmp_path, count_analyses):
         again = nf.profile_many(models, cache=c, progress=False)
         assert 0 < count_analyses["models"] < 12        # ... the forgotten ones are analysed again
         _equal(first, again)
+
+
+def test_a_chunk_mixing_remembered_stored_new_and_bad_models(tmp_path, count_analyses):
+    db = tmp_path / "c.db"
+    good = [nas.nasbench201(i) for i in range(40, 46)]
+    bad = [b"\x0a\xff\xff", b"\x08\x07\x12\x00"]        # truncated graph field; a graph-less model
+    models = [good[0], bad[0], good[1], good[2], bad[1], good[3], good[4], good[5]]
+    fresh = nf.profile_many(models, progress=False)
+    assert list(~fresh.ok) == [False, True, False, False, True, False, False, False]
+    nf.profile_many([good[0], bad[0], good[2]], cache=db, progress=False)   # stored, remembered here
+    with ResultCache(db) as c:
+        nf.profile_many([good[3], bad[1]], cache=c, progress=False)      # stored by "another process"
+    count_analyses["models"] = 0
+    mixed = nf.profile_many(models, cache=db, progress=False)
+    assert count_analyses["models"] == 3                 # good[1], good[4], good[5]: the new ones only
+    _equal(fresh, mixed)
+    with ResultCache(db) as c:                           # every row now read back from the file alone
+        count_analyses["models"] = 0
+        _equal(fresh, nf.profile_many(models, cache=c, progress=False))
+        assert count_analyses["models"] == 0

@@ -141,8 +141,8 @@ class _Chunk:
     the next chunk is prepared), then storing the new results and assembling the rows (`finish`)."""
 
     def __init__(self, items: List[Item], options: _Options, threads: int, cache: Optional["_CacheHandle"]):
-        self.names = [name for name, _ in items]
-        self.payloads = [p for _, p in items]
+        names, payloads = zip(*items) if items else ((), ())
+        self.names, self.payloads = list(names), list(payloads)
         self.options, self.threads, self.cache = options, threads, cache
         n = len(items)
         self.totals = np.zeros((n, len(_BATCH_COLUMNS)), dtype=np.int64)
@@ -162,7 +162,7 @@ class _Chunk:
         from . import cache as cache_mod
         cache, payloads, n = self.cache, self.payloads, len(self.payloads)
         tag = cache.tag(self.options)
-        paths = [i for i, p in enumerate(payloads) if isinstance(p, str)]
+        paths = str in set(map(type, payloads))   # (at C speed: this runs on every cache hit)
         if cache.key_fn is not None:
             ids, checks = cache_mod.named_keys([cache.key_fn(name, p) for name, p in zip(self.names, payloads)],
                                                tag)
@@ -171,12 +171,17 @@ class _Chunk:
         else:   # files by (path, size, mtime) first; their contents are hashed only if that misses
             ids, checks = [None] * n, [b""] * n
             buffers = [i for i, p in enumerate(payloads) if not isinstance(p, str)]
+            files = [i for i, p in enumerate(payloads) if isinstance(p, str)]
             for part, kind in ((buffers, cache_mod.content_keys([payloads[i] for i in buffers], tag, self.threads)),
-                               (paths, cache_mod.path_keys([payloads[i] for i in paths], tag))):
+                               (files, cache_mod.path_keys([payloads[i] for i in files], tag))):
                 for i, key_id, check in zip(part, *kind):
                     ids[i], checks[i] = key_id, check
         self.ids, self.checks = ids, checks
         values = cache.db.lookup(ids, checks)   # the stored value of each row's key, or None
+        if all(values):   # every row found (the common case of a re-run): no per-row bookkeeping
+            self.todo = []
+            self._fill(range(n), values)
+            return
         todo = [i for i, v in enumerate(values) if v is None]
         missed = [i for i in todo if isinstance(payloads[i], str)] if paths and cache.key_fn is None else []
         if missed:   # files whose (path, size, mtime) is new: look up their contents
@@ -188,23 +193,26 @@ class _Chunk:
                     self.new_entries.append((ids[i], checks[i], cache_mod.split_value(v)))   # next time by stat
             todo = [i for i in todo if values[i] is None]
         self.todo = todo
-        if len(todo) == n:
-            return
-        hits = [i for i, v in enumerate(values) if v is not None] if todo else range(n)
-        found = [values[i] for i in hits] if todo else values
-        if all(len(v) == _PLAIN_VALUE for v in found):   # no error messages: one array of (check, totals)
+        hits = [i for i, v in enumerate(values) if v is not None]
+        if hits:
+            self._fill(hits, [values[i] for i in hits])
+
+    def _fill(self, rows: Sequence[int], found: List[bytes]) -> None:
+        """Rows `rows` from their stored values (see cache.ResultCache)."""
+        from .cache import TOTALS_AT, TOTALS_DTYPE, split_value
+        if max(map(len, found)) == _PLAIN_VALUE:   # no error messages: one array of (check, totals)
             totals = np.frombuffer(b"".join(found), dtype=_VALUE_DTYPE)["totals"]
         else:
-            totals = np.frombuffer(b"".join([v[cache_mod.TOTALS_AT] for v in found]), dtype=cache_mod.TOTALS_DTYPE)
-            for i, v in zip(hits, found):
+            totals = np.frombuffer(b"".join([v[TOTALS_AT] for v in found]), dtype=TOTALS_DTYPE)
+            totals = totals.reshape(len(found), len(_BATCH_COLUMNS))
+            for i, v in zip(rows, found):
                 if len(v) > _PLAIN_VALUE:
-                    self.errors[i] = cache_mod.split_value(v)[1]
+                    self.errors[i] = f"{self.names[i]}: {split_value(v)[1]}"
                     self.status[i] = 1
-        totals = totals.reshape(len(found), len(_BATCH_COLUMNS))
-        if todo:
-            self.totals[hits] = totals
+        if len(found) == len(self.payloads):
+            self.totals = totals.astype(np.int64)   # (a copy: the stored bytes are not kept alive)
         else:
-            self.totals = totals.astype(np.int64)
+            self.totals[rows] = totals
 
     def analyse(self) -> None:
         """Profile the rows not found in the cache (C++ thread pool, GIL released)."""
@@ -232,13 +240,21 @@ class _Chunk:
                 for j, i in enumerate(self.todo):
                     if s[j] == 2:   # internal errors are not a property of the model: never cached
                         continue
-                    value = (blobs[j].tobytes(), e[j])
+                    value = (blobs[j].tobytes(), _problem(e[j], self.names[i]))
                     self.new_entries.append((self.ids[i], self.checks[i], value))
                     if i in self.content:
                         self.new_entries.append((*self.content[i], value))
         if self.cache is not None:
             self.cache.db.put_many(self.new_entries)
         return _ChunkResult(self.names, self.totals, self.errors, self.status)
+
+
+def _problem(message: str, name: str) -> str:
+    """A ModelError message without its leading source name: a stored error is read back under the name of
+    the row that finds it (the same model may come back under another path or position)."""
+    prefix = f"{name}: "
+    stripped = message[len(prefix):] if message.startswith(prefix) else message
+    return stripped or message   # never empty: an empty message would read back as a model without error
 
 
 def _run_chunk(items: List[Item], options: _Options, threads: int, cache) -> _ChunkResult:
@@ -430,9 +446,11 @@ def _run_local(sources, options, threads, cache, size, acc, accuracies, results,
         # one thread asked for, or one chunk (nothing to overlap): everything on this thread
         done = 0
         for items in _chunks(sources, size):
-            accuracies.append(acc.values([name for name, _ in items], done))
+            chunk = _Chunk(items, options, nthreads, handle)
+            accuracies.append(acc.values(chunk.names, done))
             done += len(items)
-            _collect(_run_chunk(items, options, nthreads, handle), results, bar, errors, accuracies)
+            chunk.analyse()
+            _collect(chunk.finish(), results, bar, errors, accuracies)
         return
     # cache lookups and storing run here; the analysis of a chunk's misses runs on the helper thread
     # (GIL released) while the next chunk is prepared
@@ -440,9 +458,9 @@ def _run_local(sources, options, threads, cache, size, acc, accuracies, results,
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="netscore-batch") as pool:
         pending = None   # (chunk, future of its analysis or None)
         for items in _chunks(sources, size):
-            accuracies.append(acc.values([name for name, _ in items], done))
-            done += len(items)
             chunk = _Chunk(items, options, nthreads, handle)
+            accuracies.append(acc.values(chunk.names, done))
+            done += len(items)
             future = pool.submit(chunk.analyse) if chunk.todo else None
             if pending is not None:
                 _finish(pending, results, bar, errors, accuracies)

@@ -19,8 +19,9 @@ mean equal models.
 
 Values: one BLOB per model: the key's 8 check bytes, the per-model totals of ProfileTable (params, macs,
 flops, weight_bytes, activation_bytes, peak_activation_bytes, bn_stat_params, unsupported) as 8
-little-endian int64, then the ModelError message in UTF-8 (nothing when the model is fine). Accuracy and
-metrics are never cached: they depend on the caller, not the model.
+little-endian int64, then the ModelError message in UTF-8 without the source's name, which the row that
+reads it puts back (nothing when the model is fine). Accuracy and metrics are never cached: they depend on
+the caller, not the model.
 
 Safety with several processes at once and with a process killed mid-run: WAL journal mode, a busy
 timeout, and one short transaction per chunk of results (BEGIN IMMEDIATE ... COMMIT). A killed writer
@@ -32,6 +33,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import operator
 import os
 import sqlite3
 import threading
@@ -70,6 +72,8 @@ def options_tag(input_shapes=None, batch_size: int = 1) -> bytes:
     return json.dumps({"v": __version__, "build": _core_build(), "schema": _SCHEMA_VERSION, "shapes": shapes,
                        "batch": int(batch_size)}, sort_keys=True, separators=(",", ":")).encode()
 
+
+_QUERY_IDS = 500   # ids per SELECT: under SQLite's bound-variable limit (999 before 3.32)
 
 Keys = Tuple[List[Optional[int]], List[bytes]]   # (ids, checks): the two halves of each 128-bit digest
 
@@ -142,20 +146,25 @@ class ResultCache:
 
     def lookup(self, ids: Sequence[Optional[int]], checks: Sequence[bytes]) -> List[Optional[bytes]]:
         """The stored value of each key (id, check), or None: a miss, or a value whose check differs (another
-        model with the same id). Remembered values first, then one query for the rest."""
+        model with the same id). Remembered values first, then one query for the rest. (A re-run finds
+        every row: that case takes a few C-speed passes and no per-row Python.)"""
         memory = self._memory
         values = list(map(memory.get, ids))
-        unknown = [i for i, v in zip(ids, values) if v is None and i is not None]
-        if unknown:
-            unknown = list(dict.fromkeys(unknown))
+        if not all(values):   # some not remembered (a stored value is never empty): ask the database
+            # (a None id, from a file that could not be read, binds as NULL and matches nothing)
+            unknown = list(itertools.compress(ids, map(operator.not_, values)))
             with self._lock:
-                for start in range(0, len(unknown), 500):   # stay under SQLite's bound-variable limit
-                    part = unknown[start:start + 500]
-                    memory.update(self._conn.execute(f"SELECT id, value FROM {_TABLE} "
-                                                     f"WHERE id IN ({','.join('?' * len(part))})", part).fetchall())
+                for start in range(0, len(unknown), _QUERY_IDS):
+                    part = unknown[start:start + _QUERY_IDS]
+                    memory.update(self._conn.execute(f"SELECT id, value FROM {_TABLE} WHERE id IN "
+                                                     f"({','.join('?' * len(part))})", part).fetchall())
             values = list(map(memory.get, ids))
             self._trim()
-        return [v if v is not None and v.startswith(c) else None for v, c in zip(values, checks)]
+            if not all(values):
+                return [v if v is not None and v.startswith(c) else None for v, c in zip(values, checks)]
+        if all(map(bytes.startswith, values, checks)):
+            return values
+        return [v if v.startswith(c) else None for v, c in zip(values, checks)]
 
     def _trim(self) -> None:
         memory = self._memory
