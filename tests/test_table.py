@@ -58,6 +58,23 @@ def test_netscore_column_matches_the_formula_of_wong_2018():
     np.testing.assert_allclose(t["information_density"], a / p)
 
 
+def test_metrics_are_nan_where_undefined_and_without_accuracy():
+    a = np.array([70.0, 0.0, -1.0, np.nan, 70.0, 70.0])
+    p = np.array([1e6, 1e6, 1e6, 1e6, 0, 1e6])
+    m = np.array([1e9, 1e9, 1e9, 1e9, 1e9, -5])
+    got = metrics.netscore(a, p, m)
+    assert got[0] == pytest.approx(20 * np.log10(70.0 ** 2)) and np.isnan(got[1:]).all()
+    assert np.isnan(metrics.information_density(a[3:5], p[3:5])).all()
+    t = ProfileTable({"source": ["a", "b"], "params": [10, 20], "macs": [30, 40]})   # no accuracy at all
+    assert np.isnan(t.add_metric("netscore")["netscore"]).all()
+    builtin = metrics.METRICS["netscore"]
+    metrics.register_metric("netscore", lambda c: c["macs"] / c["params"], overwrite=True)   # no longer of accuracy
+    try:
+        np.testing.assert_allclose(t.add_metric("netscore")["netscore"], [3.0, 2.0])
+    finally:
+        metrics.register_metric("netscore", builtin, overwrite=True)
+
+
 def test_user_metric_and_registry():
     t = _table(4)
     t.add_metric("macs_per_param", lambda c: c["macs"] / c["params"])

@@ -32,6 +32,7 @@ Item = Tuple[str, Any]          # (name, payload): payload is a path (str), a by
 DEFAULT_CHUNK = 1024               # models per chunk at most ...
 CHUNK_BYTES = 256 << 20            # ... and at most this many bytes of in-memory models (paths: none)
 FIRST_CHUNK = 128                  # models in the first chunk drawn from an iterator
+_AS_IS = (bytes, ModelParts)       # payloads of (name, payload) pairs taken as they are
 
 
 def _default_threads() -> int:
@@ -45,7 +46,7 @@ def _normalize(source: Any, index: int) -> Item:
     """A source -> (name, path or buffer). Accepts (name, source) pairs to name bytes and ModelProtos."""
     name = None
     if type(source) is tuple and len(source) == 2 and isinstance(source[0], str):
-        if type(source[1]) is bytes or type(source[1]) is ModelParts:   # the common case, as it is
+        if type(source[1]) in _AS_IS:   # the common case, as it is
             return source
         name, source = source
     # bytes first: the common case of a search loop, and the cheapest test (this runs once per model)
@@ -269,14 +270,18 @@ class _CacheHandle:
         self.key_fn = key_fn
         self.db = cache if isinstance(cache, ResultCache) else open_shared(cache)   # kept open for the next call
         self.path = self.db.path
-        self._tags: Dict[Any, bytes] = {}
 
-    def tag(self, options: _Options) -> bytes:
-        from .cache import options_tag
+    @staticmethod
+    def tag(options: _Options) -> bytes:
         key = (repr(options.shapes), options.batch_size)
-        if key not in self._tags:
-            self._tags[key] = options_tag(options.shapes, options.batch_size)
-        return self._tags[key]
+        tag = _TAGS.get(key)
+        if tag is None:
+            from .cache import options_tag
+            tag = _TAGS[key] = options_tag(options.shapes, options.batch_size)
+        return tag
+
+
+_TAGS: Dict[Tuple[str, int], bytes] = {}   # options -> key seed, per process (the core build is fixed once loaded)
 
 
 
@@ -319,8 +324,9 @@ def _chunks(sources: Iterable[Any], size: int, max_bytes: Optional[int] = None) 
     in-memory model bytes (a chunk closes once it holds that much), so memory stays bounded whatever the
     models it generates weigh."""
     if isinstance(sources, (list, tuple)):   # already in memory: chunks by count, no byte budget needed
-        for start in range(0, len(sources), size):
-            yield [_normalize(s, start + k) for k, s in enumerate(sources[start:start + size])]
+        for start in range(0, len(sources), size):   # (a (name, bytes or parts) pair taken as it is)
+            yield [s if type(s) is tuple and len(s) == 2 and type(s[1]) in _AS_IS and type(s[0]) is str
+                   else _normalize(s, start + k) for k, s in enumerate(sources[start:start + size])]
         return
     limit = CHUNK_BYTES if max_bytes is None else max_bytes
     it = iter(sources)
@@ -330,14 +336,16 @@ def _chunks(sources: Iterable[Any], size: int, max_bytes: Optional[int] = None) 
         chunk: List[Item] = []
         append = chunk.append
         held = 0
-        for source in it:   # (runs once per model: kept lean)
-            item = _normalize(source, index + len(chunk))
-            append(item)
-            kind = type(item[1])
-            if kind is bytes or kind is bytearray:
-                held += len(item[1])
-            elif kind is memoryview or kind is np.ndarray:
-                held += item[1].nbytes
+        for source in it:   # (runs once per model: kept lean, a (name, bytes or parts) pair taken as it is)
+            if type(source) is not tuple or len(source) != 2 or type(source[1]) not in _AS_IS or \
+                    type(source[0]) is not str:
+                source = _normalize(source, index + len(chunk))
+            append(source)
+            payload = source[1]
+            if type(payload) is bytes:
+                held += len(payload)
+            elif type(payload) is not ModelParts and type(payload) is not str:   # other buffers
+                held += memoryview(payload).nbytes
             if held >= limit or len(chunk) >= cap:
                 break
         if not chunk:
@@ -359,10 +367,11 @@ def _object_column(parts: List[List[str]], n: int) -> np.ndarray:
 def _assemble(results: List[_ChunkResult], accuracy: np.ndarray) -> ProfileTable:
     # column by column straight from the chunks: one copy of the numbers, no intermediate row arrays
     n = sum(len(r.names) for r in results)
+    totals = (results[0].totals if len(results) == 1 else
+              np.concatenate([r.totals for r in results]) if results else np.zeros((0, len(_BATCH_COLUMNS)), np.int64))
     cols: Dict[str, Any] = {"source": _object_column([r.names for r in results], n)}
     for k, name in enumerate(_BATCH_COLUMNS):
-        cols[name] = (np.concatenate([r.totals[:, k] for r in results]) if results
-                      else np.zeros(0, dtype=np.int64))
+        cols[name] = np.ascontiguousarray(totals[:, k], dtype=np.int64)
     cols["accuracy"] = accuracy[:n]
     cols["error"] = _object_column([r.errors for r in results], n)
     table = ProfileTable(cols)

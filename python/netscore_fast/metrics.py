@@ -37,12 +37,9 @@ def netscore(accuracy, params, macs, alpha: float = 2.0, beta: float = 0.5, gamm
     a = _as_float(accuracy)
     p = _as_float(params) / 1e6
     m = _as_float(macs) / 1e9
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ok = (a > 0) & (p > 0) & (m > 0)
-        value = 20.0 * (alpha * np.log10(np.where(ok, a, 1.0))
-                        - beta * np.log10(np.where(ok, p, 1.0))
-                        - gamma * np.log10(np.where(ok, m, 1.0)))
-    value = np.where(ok, value, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):   # log10 of 0 or less: masked below
+        value = 20.0 * (alpha * np.log10(a) - beta * np.log10(p) - gamma * np.log10(m))
+    value = np.where((a > 0) & (p > 0) & (m > 0), value, np.nan)
     return value.item() if value.ndim == 0 else value
 
 
@@ -80,6 +77,8 @@ METRICS: Dict[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]] = {
     "accuracy_per_gmac": lambda c: accuracy_per_gmac(c["accuracy"], c["macs"]),
     "accuracy_per_weight_mb": lambda c: accuracy_per_weight_mb(c["accuracy"], c["weight_bytes"]),
 }
+# the built-in metrics: NaN wherever accuracy is, so a table without any accuracy need not compute them
+OF_ACCURACY = frozenset(METRICS.values())
 
 
 def register_metric(name: str, fn: Callable[[Mapping[str, np.ndarray]], np.ndarray], *, overwrite: bool = False):

@@ -164,6 +164,8 @@ class ProfileTable:
 
     # --- metrics ------------------------------------------------------------------------------
     def _metric_values(self, name: str, fn: Callable) -> np.ndarray:
+        if fn in _metrics.OF_ACCURACY and np.isnan(self._cols["accuracy"]).all():
+            return np.full(len(self), np.nan)
         values = np.asarray(fn(self._cols), dtype=np.float64)
         if values.ndim == 0:
             values = np.full(len(self), float(values))
