@@ -40,16 +40,29 @@ class HeldBuffers {
     return views_.back();
   }
   void reserve(size_t n) { views_.reserve(n); }  // no reallocation: returned references stay valid
+  std::vector<graph::BytesView>& parts(size_t n) {
+    parts_.assign(n, graph::BytesView{});
+    return parts_;
+  }
 
  private:
   std::vector<Py_buffer> views_;
+  std::vector<graph::BytesView> parts_;
 };
 
-// Paths (str) and buffers of `items` as batch sources; `held` keeps the buffers alive until the call ends.
+// Paths (str), buffers and tuples of bytes parts of `items` as batch sources; `held` keeps the buffers
+// alive, and holds the parts of every tuple in one array, until the call ends.
 std::vector<graph::BatchSource> collect_sources(const py::list& items, const std::vector<std::string>* names,
                                                 HeldBuffers& held) {
   const size_t n = items.size();
   held.reserve(n);
+  size_t num_parts = 0;
+  for (size_t i = 0; i < n; ++i) {
+    PyObject* item = PyList_GET_ITEM(items.ptr(), static_cast<Py_ssize_t>(i));
+    if (PyTuple_Check(item)) num_parts += static_cast<size_t>(PyTuple_GET_SIZE(item));
+  }
+  std::vector<graph::BytesView>& parts = held.parts(num_parts);   // sized once: views into it stay valid
+  size_t next_part = 0;
   std::vector<graph::BatchSource> sources(n);
   for (size_t i = 0; i < n; ++i) {
     py::handle item = items[i];
@@ -61,14 +74,14 @@ std::vector<graph::BatchSource> collect_sources(const py::list& items, const std
       sources[i].path = item.cast<std::string>();
     } else if (PyTuple_Check(item.ptr())) {   // ModelParts: bytes parts, kept alive by the caller's list
       const Py_ssize_t k = PyTuple_GET_SIZE(item.ptr());
-      sources[i].parts.reserve(static_cast<size_t>(k));
+      sources[i].parts = {parts.data() + next_part, parts.data() + next_part + k};
       for (Py_ssize_t j = 0; j < k; ++j) {
         PyObject* part = PyTuple_GET_ITEM(item.ptr(), j);
         if (!PyBytes_Check(part))
           throw py::type_error((names != nullptr ? (*names)[i] : "item #" + std::to_string(i)) +
                                ": model parts must be bytes, got " + std::string(Py_TYPE(part)->tp_name));
-        sources[i].parts.emplace_back(reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(part)),
-                                      static_cast<size_t>(PyBytes_GET_SIZE(part)));
+        parts[next_part++] = {reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(part)),
+                              static_cast<size_t>(PyBytes_GET_SIZE(part))};
       }
     } else {
       const Py_buffer& view = held.hold(item, names != nullptr ? (*names)[i] : "item #" + std::to_string(i));

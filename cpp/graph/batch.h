@@ -13,6 +13,21 @@
 
 namespace netscore::graph {
 
+// A buffer owned by the caller.
+struct BytesView {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+};
+
+// Consecutive BytesViews [begin, end) in storage owned by the caller (one array for a whole batch).
+struct PartsView {
+  const BytesView* first = nullptr;
+  const BytesView* last = nullptr;
+  const BytesView* begin() const { return first; }
+  const BytesView* end() const { return last; }
+  bool empty() const { return first == last; }
+};
+
 // One model to profile: a buffer [data, data + size) owned by the caller (it must outlive the call),
 // or, when data is null, the file at `path` (memory-mapped by the worker).
 // Or, when `parts` is not empty, the concatenation of those buffers (a model serialized in pieces, e.g. by
@@ -22,7 +37,7 @@ struct BatchSource {
   size_t size = 0;
   std::string path;
   std::string name;   // prefixes error messages (for files: the path)
-  std::vector<std::pair<const uint8_t*, size_t>> parts;
+  PartsView parts;
 };
 
 enum class BatchStatus : int32_t { kOk = 0, kModelError = 1, kOtherError = 2 };
