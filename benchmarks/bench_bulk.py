@@ -182,11 +182,10 @@ def bench_memory(big: int) -> None:
 def bench_cache(n: int, repeats: int) -> None:
     """Cache hits against fresh analysis, one thread, with the cache state chosen on purpose:
 
-    - generated: networks handed over one by one as a search loop does, as ModelParts from
-      nasbench201_models (their pieces are shared, so they stay in the caches); the generator's own time,
-      measured in the same run, is subtracted from every figure;
-    - in a list: n distinct networks as bytes built beforehand (~20 KB each, together far beyond the L2), so
-      hashing reads them from memory: the worst case for a content key;
+    - parts: n networks as ModelParts from nasbench201_models, the form a NAS generator hands over; their
+      pieces are shared between networks, so they stay in the caches;
+    - bytes: the same networks as distinct bytes built beforehand (~20 KB each, together far beyond the L2),
+      so hashing reads them from memory: the worst case for a content key;
     - files: the same networks as files, keyed by (path, size, mtime).
 
     Keys: the content (XXH3-128 of the bytes) or the architecture string (cache_key). Each hit is timed twice:
@@ -199,11 +198,8 @@ def bench_cache(n: int, repeats: int) -> None:
     from netscore_fast.cache import ResultCache
 
     key = nas.CacheKey("cifar10")
-    models = [(nas.nasbench201_arch(i), nas.nasbench201(i)) for i in range(n)]
-
-    def generated():
-        return nas.nasbench201_models(limit=n)
-
+    parts = list(nas.nasbench201_models(limit=n))
+    models = [(arch, bytes(p)) for arch, p in parts]
     with tempfile.TemporaryDirectory() as d:
         paths = []
         for i, (_, data) in enumerate(models):
@@ -211,46 +207,36 @@ def bench_cache(n: int, repeats: int) -> None:
             with open(paths[-1], "wb") as f:
                 f.write(data)
         db = os.path.join(d, "cache.db")
-        # (label, the fresh run it compares with, sources (a callable: a new generator per run), arguments)
-        kinds = [("generated, content key", "generated", generated, {}),
-                 ("generated, arch. key", "generated", generated, {"cache_key": key}),
-                 ("in a list, content key", "in a list", lambda: models, {}),
-                 ("in a list, arch. key", "in a list", lambda: models, {"cache_key": key}),
-                 ("files, by stat", "files", lambda: paths, {})]
-        runs = {"generated": (generated, None, {}), "in a list": (lambda: models, None, {}),
-                "files": (lambda: paths, None, {})}
-        for label, _, sources, extra in kinds:
-            runs[label + " | here"] = (sources, lambda: db, extra)
-            runs[label + " | new"] = (sources, lambda: ResultCache(db), extra)
-        for sources, cache, extra in runs.values():   # warm: every key kind stored
+        # (label, the sources and fresh run it compares with, arguments)
+        kinds = [("parts, content key", "parts", {}), ("parts, arch. key", "parts", {"cache_key": key}),
+                 ("bytes, content key", "bytes", {}), ("bytes, arch. key", "bytes", {"cache_key": key}),
+                 ("files, by stat", "files", {})]
+        sources = {"parts": parts, "bytes": models, "files": paths}
+        runs = {name: (name, None, {}) for name in sources}
+        for label, of, extra in kinds:
+            runs[label + " | here"] = (of, lambda: db, extra)
+            runs[label + " | new"] = (of, lambda: ResultCache(db), extra)
+        for of, cache, extra in runs.values():   # warm: every key kind stored
             if cache is not None:
-                profile_many(sources(), threads=1, progress=False, cache=db, **extra)
+                profile_many(sources[of], threads=1, progress=False, cache=db, **extra)
         wall = collections.defaultdict(list)
         for _ in range(repeats):
-            start = time.perf_counter()
-            collections.deque(generated(), maxlen=0)
-            wall["generating"].append(time.perf_counter() - start)
-            for name, (sources, cache, extra) in runs.items():
+            for name, (of, cache, extra) in runs.items():
                 args = dict(extra, cache=cache()) if cache is not None else {}
-                items = sources()
                 start = time.perf_counter()
-                profile_many(items, threads=1, progress=False, **args)
+                profile_many(sources[of], threads=1, progress=False, **args)
                 wall[name].append(time.perf_counter() - start)
                 if isinstance(args.get("cache"), ResultCache):
                     args["cache"].close()
     us = {k: statistics.median(v) / n * 1e6 for k, v in wall.items()}
-    for name in us:
-        if name.startswith("generated"):
-            us[name] -= us["generating"]
     print(f"  (1 thread, {n:,} NAS-Bench-201 networks of ~{sum(len(b) for _, b in models) / n / 1000:.0f} KB, "
-          f"median of {repeats}; 'generated' excludes generating them, {us['generating']:.1f} us each)")
-    print("  fresh analysis: " + ", ".join(f"{name} {us[name]:.1f} us" for name in runs if " | " not in name))
-    print(f"  {'cache hit':<24} {'within this process':>22} {'read by a new connection':>27}   (target < 5 %)")
-    for label, fresh, _, _ in kinds:
-        base = us[fresh]
+          f"median of {repeats})")
+    print("  fresh analysis: " + ", ".join(f"{name} {us[name]:.1f} us" for name in sources))
+    print(f"  {'cache hit':<20} {'within this process':>22} {'read by a new connection':>27}   (target < 5 %)")
+    for label, of, _ in kinds:
         here, new = us[label + " | here"], us[label + " | new"]
-        print(f"  {label:<24} {here:8.2f} us = {100 * here / base:4.1f} %     "
-              f"{new:8.2f} us = {100 * new / base:4.1f} %")
+        print(f"  {label:<20} {here:8.2f} us = {100 * here / us[of]:4.1f} %     "
+              f"{new:8.2f} us = {100 * new / us[of]:4.1f} %")
 
 
 def main(argv=None) -> int:
