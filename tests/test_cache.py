@@ -319,3 +319,19 @@ def test_a_chunk_mixing_remembered_stored_new_and_bad_models(tmp_path, count_ana
         count_analyses["models"] = 0
         _equal(fresh, nf.profile_many(models, cache=c, progress=False))
         assert count_analyses["models"] == 0
+
+
+def test_a_file_that_cannot_be_read_is_an_error_row_never_cached(tmp_path, count_analyses):
+    db = tmp_path / "c.db"
+    odd = tmp_path / "odd.onnx"
+    odd.mkdir()                                          # stat works, reading does not
+    data = nas.nasbench201(5)
+    for _ in range(2):                                   # the second run finds nothing stored for it
+        count_analyses["models"] = 0
+        table = nf.profile_many([str(odd), data], cache=db, progress=False)
+        assert "is a directory" in table[0]["error"] and table[1]["error"] == ""
+        assert count_analyses["models"] == (2 if _ == 0 else 1)
+    with ResultCache(db) as c:
+        assert len(c) == 1                               # the network only
+    with pytest.raises(nf.ModelError, match="is a directory"):
+        nf.profile(str(odd))                             # still a ModelError to callers

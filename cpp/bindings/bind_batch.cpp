@@ -186,10 +186,12 @@ void bind_batch(py::module_& m) {
         R"doc(Profile many models on a C++ thread pool with the GIL released; per-model totals only.
 
 items: list of paths (str; memory-mapped by the workers), contiguous bytes-like objects (read in place;
-    kept alive by the caller's list) or tuples of bytes (a model in parts, joined by the worker). names: one per item, used in error messages.
+    kept alive by the caller's list) or tuples of bytes (a model in parts, joined by the worker).
+names: one per item, used in error messages.
 input_shapes: [(name, dims)]; batch_size: value of a symbolic leading dim; threads: workers (0 = all cores).
-Returns (totals int64[n, 8] in BATCH_COLUMNS order, status int32[n] (0 ok, 1 ModelError, 2 other error),
-errors list[str] ("" when ok). One bad model never stops the others.)doc");
+Returns (totals int64[n, 8] in BATCH_COLUMNS order, status int32[n] (0 ok, 1 ModelError, 2 other error,
+3 the file could not be opened or mapped), errors list[str] ("" when ok). One bad model never stops the
+others.)doc");
   m.def("content_digests", &content_digests, py::arg("items"), py::arg("salt"), py::arg("threads") = 1,
         R"doc(128-bit XXH3 digests of many paths' file contents, buffers or tuples of bytes parts, seeded
 by salt; the GIL is released while hashing.

@@ -65,6 +65,11 @@ BatchTotals profile_one(const BatchSource& s, const Options& options) {
   try {
     Profile p = profile_source(s, options);
     return totals_of(p);
+  } catch (const FileError& e) {
+    BatchTotals t;
+    t.status = BatchStatus::kFileError;
+    t.error = e.what();
+    return t;
   } catch (const ModelError& e) {
     BatchTotals t;
     t.status = BatchStatus::kModelError;

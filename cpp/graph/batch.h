@@ -40,7 +40,8 @@ struct BatchSource {
   PartsView parts;
 };
 
-enum class BatchStatus : int32_t { kOk = 0, kModelError = 1, kOtherError = 2 };
+// kFileError: the file could not be opened or mapped (a state of the file system, not of the model).
+enum class BatchStatus : int32_t { kOk = 0, kModelError = 1, kOtherError = 2, kFileError = 3 };
 
 // The totals of Profile that a results table keeps, without the per-node layers.
 struct BatchTotals {

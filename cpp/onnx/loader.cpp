@@ -23,21 +23,21 @@ MappedFile::MappedFile(const std::string& path) {
   do {
     fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   } while (fd < 0 && errno == EINTR);
-  if (fd < 0) throw ModelError("cannot open " + quoted(path) + ": " + std::strerror(errno));
+  if (fd < 0) throw FileError("cannot open " + quoted(path) + ": " + std::strerror(errno));
 
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
-    throw ModelError("cannot stat " + quoted(path) + ": " + std::strerror(err));
+    throw FileError("cannot stat " + quoted(path) + ": " + std::strerror(err));
   }
   if (S_ISDIR(st.st_mode)) {
     ::close(fd);
-    throw ModelError(quoted(path) + " is a directory");
+    throw FileError(quoted(path) + " is a directory");
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    throw ModelError(quoted(path) + " is not a regular file");
+    throw FileError(quoted(path) + " is not a regular file");
   }
   if (st.st_size == 0) {  // mmap of length 0 fails with EINVAL; say what is wrong instead
     ::close(fd);
@@ -47,7 +47,7 @@ MappedFile::MappedFile(const std::string& path) {
   void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   int err = errno;
   ::close(fd);  // the mapping keeps the file alive
-  if (p == MAP_FAILED) throw ModelError("cannot map " + quoted(path) + ": " + std::strerror(err));
+  if (p == MAP_FAILED) throw FileError("cannot map " + quoted(path) + ": " + std::strerror(err));
   data_ = static_cast<const uint8_t*>(p);
   size_ = size;
 }

@@ -10,7 +10,7 @@ namespace netscore::onnx {
 // External-data files are never opened: analysis needs only the dims stored in the model.
 class MappedFile {
  public:
-  explicit MappedFile(const std::string& path);  // throws ModelError naming the path
+  explicit MappedFile(const std::string& path);  // throws FileError (a ModelError) naming the path
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&& other) noexcept;
   MappedFile(const MappedFile&) = delete;

@@ -51,16 +51,17 @@ peak_activation_bytes, bn_stat_params, unsupported."""
 
 def profile_batch(items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: List[str], input_shapes: InputShapes,
                   batch_size: int = 1, threads: int = 0) -> Tuple["_np.ndarray", "_np.ndarray", List[str]]:
-    """Totals int64[n, len(BATCH_COLUMNS)], status int32[n] (0 ok, 1 ModelError, 2 other error), and
-    error messages ("" when ok); the GIL is released while the workers run."""
+    """Totals int64[n, len(BATCH_COLUMNS)], status int32[n] (0 ok, 1 ModelError, 2 other error, 3 the file
+    could not be opened or mapped), and error messages ("" when ok); the GIL is released while the workers
+    run."""
 
 def content_digests(items: List[Union[str, Buffer, Tuple[bytes, ...]]], salt: bytes,
-                    threads: int = 1) -> Tuple[List[Optional[int]], List[int]]:
+                    threads: int = 1) -> Tuple[List[Optional[int]], List[bytes]]:
     """XXH3-128 digest (seeded by salt) of each buffer, tuple of bytes parts or file's contents, as (ids,
-    checks): its first and last 8 bytes as signed ints; id None for a file that cannot be read. The GIL is
-    released while hashing."""
+    checks): its first 8 bytes as a signed int (None for a file that cannot be read) and its last 8 bytes.
+    The GIL is released while hashing."""
 
-def stat_digests(paths: List[str], salt: bytes) -> Tuple[List[Optional[int]], List[int]]:
+def stat_digests(paths: List[str], salt: bytes) -> Tuple[List[Optional[int]], List[bytes]]:
     """XXH3-128 digest of each file's (absolute path, size, mtime_ns) as (ids, checks); id None where stat
     fails."""
 

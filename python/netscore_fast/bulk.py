@@ -239,7 +239,7 @@ class _Chunk:
                 from .cache import TOTALS_DTYPE
                 blobs = t.astype(TOTALS_DTYPE, copy=False)
                 for j, i in enumerate(self.todo):
-                    if s[j] == 2:   # internal errors are not a property of the model: never cached
+                    if s[j] >= 2:   # internal errors and unreadable files say nothing of the model: never cached
                         continue
                     value = (blobs[j].tobytes(), _problem(e[j], self.names[i]))
                     self.new_entries.append((self.ids[i], self.checks[i], value))

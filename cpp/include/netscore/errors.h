@@ -11,4 +11,10 @@ struct ModelError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A model file could not be opened or mapped (missing, unreadable, not a regular file): a state of the
+// file system rather than of the model, so bulk results never cache it. Still a ModelError to callers.
+struct FileError : ModelError {
+  using ModelError::ModelError;
+};
+
 }  // namespace netscore
