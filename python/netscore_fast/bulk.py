@@ -284,7 +284,6 @@ class _CacheHandle:
 _TAGS: Dict[Tuple[str, int], bytes] = {}   # options -> key seed, per process (the core build is fixed once loaded)
 
 
-
 class _Progress:
     """tqdm bar, a user callback progress(done, total), or nothing."""
 
@@ -367,11 +366,10 @@ def _object_column(parts: List[List[str]], n: int) -> np.ndarray:
 def _assemble(results: List[_ChunkResult], accuracy: np.ndarray) -> ProfileTable:
     # column by column straight from the chunks: one copy of the numbers, no intermediate row arrays
     n = sum(len(r.names) for r in results)
-    totals = (results[0].totals if len(results) == 1 else
-              np.concatenate([r.totals for r in results]) if results else np.zeros((0, len(_BATCH_COLUMNS)), np.int64))
     cols: Dict[str, Any] = {"source": _object_column([r.names for r in results], n)}
     for k, name in enumerate(_BATCH_COLUMNS):
-        cols[name] = np.ascontiguousarray(totals[:, k], dtype=np.int64)
+        cols[name] = (np.concatenate([r.totals[:, k] for r in results]) if results
+                      else np.zeros(0, dtype=np.int64))
     cols["accuracy"] = accuracy[:n]
     cols["error"] = _object_column([r.errors for r in results], n)
     table = ProfileTable(cols)
