@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import shutil
@@ -106,15 +107,21 @@ def test_source_kinds_and_names(tmp_path, tiny_model):
     path = tmp_path / "tiny.onnx"
     onnx.save(tiny_model, str(path))
     data = tiny_model.SerializeToString()
+    exported = io.BytesIO()                       # as torch.onnx.export writes a model
+    onnx.save(tiny_model, exported)
     sources = [str(path), path, data, bytearray(data), memoryview(data), np.frombuffer(data, np.uint8), tiny_model,
-               ("named", data)]
-    table = nf.profile_many(sources, progress=False)
-    assert (table.ok).all()
-    assert len(set(table["macs"].tolist())) == 1 and len(set(table["params"].tolist())) == 1
-    assert table[0]["source"] == str(path) and table[1]["source"] == str(path)
-    assert table[2]["source"] == "<bytes #2>"
-    assert table[6]["source"] == "tiny"   # the graph name
-    assert table[7]["source"] == "named"
+               ("named", data), exported, ("exported", exported)]
+    for table in (nf.profile_many(sources, progress=False), nf.profile_many(iter(sources), progress=False)):
+        assert (table.ok).all() and len(table) == len(sources)
+        assert len(set(table["macs"].tolist())) == 1 and len(set(table["params"].tolist())) == 1
+        assert table[0]["source"] == str(path) and table[1]["source"] == str(path)
+        assert table[2]["source"] == "<bytes #2>"
+        assert table[6]["source"] == "tiny"   # the graph name
+        assert table[7]["source"] == "named"
+        assert table[8]["source"] == "<bytes #8>" and table[9]["source"] == "exported"
+    assert len(nf.profile_many(exported, progress=False)) == 1   # one BytesIO is one model, not its lines
+    assert nf.profile(exported).macs == table[0]["macs"]
+    exported.truncate(0)                          # the caller may reuse its buffer: nothing holds a view of it
     with pytest.raises(TypeError):
         nf.profile_many([12345], progress=False)
 

@@ -9,6 +9,7 @@ included) accumulate.
 from __future__ import annotations
 
 import collections
+import io
 import itertools
 import math
 import os
@@ -57,13 +58,15 @@ def _normalize(source: Any, index: int) -> Item:
         if isinstance(path, bytes):
             path = os.fsdecode(path)
         return (path if name is None else name), path
+    if isinstance(source, io.BytesIO):   # e.g. torch.onnx.export's target: its bytes (the caller may reuse it)
+        return (f"<bytes #{index}>" if name is None else name), source.getvalue()
     if hasattr(source, "SerializeToString"):
         if name is None:
             graph = getattr(source, "graph", None)
             name = getattr(graph, "name", "") or f"<ModelProto #{index}>"
         return name, source.SerializeToString()
-    raise TypeError(f"source #{index}: expected a path, a bytes-like object, an onnx.ModelProto or a "
-                    f"(name, source) pair, got {type(source).__name__}")
+    raise TypeError(f"source #{index}: expected a path, a bytes-like object, a BytesIO, an onnx.ModelProto or "
+                    f"a (name, source) pair, got {type(source).__name__}")
 
 
 class _Accuracy:
@@ -394,8 +397,9 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
     """Profile many ONNX models into a ProfileTable (one row per source, in order).
 
     sources: a list or any iterable (consumed lazily, in chunks) of paths, bytes-like objects holding a
-        serialized ModelProto, ModelParts (a serialized model in pieces, joined by the workers),
-        onnx.ModelProto objects, or (name, source) pairs naming the row.
+        serialized ModelProto, io.BytesIO objects (their contents, e.g. from torch.onnx.export), ModelParts
+        (a serialized model in pieces, joined by the workers), onnx.ModelProto objects, or (name, source)
+        pairs naming the row.
     accuracy: None, top-1 accuracies in % aligned with sources (sequence or iterable), or a mapping from
         source name (path, file name or file name without .onnx) to accuracy. Enables netscore and
         information_density.
@@ -421,9 +425,9 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
     """
     if errors not in ("record", "raise"):
         raise ValueError(f"errors must be 'record' or 'raise', got {errors!r}")
-    if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, ModelParts)) or hasattr(
+    if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, ModelParts, io.BytesIO)) or hasattr(
             sources, "SerializeToString"):
-        sources = [sources]
+        sources = [sources]   # one model, not an iterable of them
     options = _Options(input_shapes, batch_size)
     size = int(chunk_size or DEFAULT_CHUNK)
     if size < 1:

@@ -8,6 +8,7 @@ models by their totals never pays for building thousands of rows.
 from __future__ import annotations
 
 import functools
+import io
 import math
 import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -59,7 +60,8 @@ def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: Inpu
 
     source: a path (str or os.PathLike; the file is memory-mapped), a bytes-like object holding a
         serialized ModelProto (bytes, bytearray, memoryview, numpy uint8 array; read in place, must be
-        contiguous), or an object with SerializeToString() such as onnx.ModelProto.
+        contiguous), an io.BytesIO (its contents), or an object with SerializeToString() such as
+        onnx.ModelProto.
     accuracy: top-1 accuracy in percent; enables `netscore` and `information_density`.
     input_shapes: {input name: dims} (or (name, dims) pairs) overriding the shapes stored in the model.
     batch_size: value given to a symbolic leading dim of an input not named in input_shapes.
@@ -79,6 +81,8 @@ def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: Inpu
         name = "<bytes>"
         if isinstance(source, ModelParts):
             source = bytes(source)
+        elif isinstance(source, io.BytesIO):   # its contents, copied: the caller may write to it again
+            source = source.getvalue()
         elif hasattr(source, "SerializeToString") and not isinstance(source, (bytes, bytearray, memoryview)):
             graph = getattr(source, "graph", None)
             name = f"<ModelProto {getattr(graph, 'name', '')!r}>"
