@@ -43,31 +43,28 @@ def netscore(accuracy, params, macs, alpha: float = 2.0, beta: float = 0.5, gamm
     return value.item() if value.ndim == 0 else value
 
 
+def _accuracy_per(accuracy, amount, unit: float):
+    """Accuracy per `unit` of `amount` (a count), NaN where the amount is not positive."""
+    a = _as_float(accuracy)
+    x = _as_float(amount) / unit
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(x > 0, a / x, np.nan)
+    return value.item() if value.ndim == 0 else value
+
+
 def information_density(accuracy, params):
     """Information density: top-1 accuracy (%) per million parameters. NaN where undefined."""
-    a = _as_float(accuracy)
-    p = _as_float(params) / 1e6
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(p > 0, a / p, np.nan)
-    return value.item() if value.ndim == 0 else value
+    return _accuracy_per(accuracy, params, 1e6)
 
 
 def accuracy_per_gmac(accuracy, macs):
     """Top-1 accuracy (%) per billion MACs. NaN where undefined."""
-    a = _as_float(accuracy)
-    m = _as_float(macs) / 1e9
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(m > 0, a / m, np.nan)
-    return value.item() if value.ndim == 0 else value
+    return _accuracy_per(accuracy, macs, 1e9)
 
 
 def accuracy_per_weight_mb(accuracy, weight_bytes):
     """Top-1 accuracy (%) per megabyte (1e6 bytes) of weights. NaN where undefined."""
-    a = _as_float(accuracy)
-    w = _as_float(weight_bytes) / 1e6
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(w > 0, a / w, np.nan)
-    return value.item() if value.ndim == 0 else value
+    return _accuracy_per(accuracy, weight_bytes, 1e6)
 
 
 # name -> function of a mapping of column arrays (a ProfileTable or dict), returning one array
