@@ -33,6 +33,23 @@ inline void store_tile(const DirectConvArgs* p, typename T::V (&acc)[CO][R], siz
   }
 }
 
+// One input row vector `v` (tile row `ir`, counted from the first input row the tile reads; tap column kx)
+// feeds output row r through tap row ir - r * S: adds those products for the block's CO output channels.
+// ir and kx are constants of the callers' unrolled loops, so the tap tests fold away.
+template <class T, int KH, int KW, int S, int R, int CO>
+inline __attribute__((always_inline)) void accumulate_row(typename T::V (&acc)[CO][R], typename T::V v,
+                                                          const float* wc, size_t wstride, int ir, int kx) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    const int ky = ir - r * S;
+    if (ky >= 0 && ky < KH) {
+#pragma GCC unroll 8
+      for (int co = 0; co < CO; ++co)
+        acc[co][r] = T::fmadd(v, T::set1(wc[co * wstride + ky * KW + kx]), acc[co][r]);
+    }
+  }
+}
+
 // KH == 0 selects the general form (run-time kernel size, stride, dilation); else dilation is 1.
 template <class T, int KH, int KW, int SH, int SW, int R, int CO>
 inline void f32_direct_conv(const DirectConvArgs* p) {
@@ -59,15 +76,7 @@ inline void f32_direct_conv(const DirectConvArgs* p) {
 #pragma GCC unroll 8
             for (int kx = 0; kx < KW; ++kx) {
               const V v = T::load(base + (kx % SW) * ps + ir * rs + kx / SW);
-#pragma GCC unroll 8
-              for (int r = 0; r < R; ++r) {
-                const int ky = ir - r * SH;
-                if (ky >= 0 && ky < KH) {
-#pragma GCC unroll 8
-                  for (int co = 0; co < CO; ++co)
-                    acc[co][r] = T::fmadd(v, T::set1(wc[co * wstride + ky * KW + kx]), acc[co][r]);
-                }
-              }
+              accumulate_row<T, KH, KW, SH>(acc, v, wc, wstride, ir, kx);
             }
           }
         } else {
@@ -122,16 +131,7 @@ inline void f32_direct_conv_raw_s1(const DirectConvArgs* p) {
           const float* row = img + ih * w + ptrdiff_t(ow0) - pl;
 #pragma GCC unroll 8
           for (int kx = 0; kx < KW; ++kx) {
-            const V v = T::load_in(row + kx, lanes[kx]);
-#pragma GCC unroll 8
-            for (int r = 0; r < R; ++r) {
-              const int ky = ir - r;
-              if (ky >= 0 && ky < KH) {
-#pragma GCC unroll 8
-                for (int co = 0; co < CO; ++co)
-                  acc[co][r] = T::fmadd(v, T::set1(wc[co * wstride + ky * KW + kx]), acc[co][r]);
-              }
-            }
+            accumulate_row<T, KH, KW, 1>(acc, T::load_in(row + kx, lanes[kx]), wc, wstride, ir, kx);
           }
         }
       }
@@ -183,15 +183,7 @@ inline void f32_direct_conv_raw_s2(const DirectConvArgs* p) {
                 v = T::load_even(row + kx);
               else
                 v = T::even_of(T::load_in(row + kx, lo_half[kx]), T::load_in(row + kx + W, hi_half[kx]));
-#pragma GCC unroll 8
-              for (int r = 0; r < R; ++r) {
-                const int ky = ir - r * 2;
-                if (ky >= 0 && ky < KH) {
-#pragma GCC unroll 8
-                  for (int co = 0; co < CO; ++co)
-                    acc[co][r] = T::fmadd(v, T::set1(wc[co * wstride + ky * KW + kx]), acc[co][r]);
-                }
-              }
+              accumulate_row<T, KH, KW, 2>(acc, v, wc, wstride, ir, kx);
             }
           }
         }
