@@ -45,13 +45,16 @@ def profile_buffer(buffer: Buffer, source_name: str = "<bytes>", input_shapes: I
 def supported_ops() -> List[str]: ...
 
 # --- many models on a thread pool (bind_batch.cpp) -------------------------------------------------
-BATCH_COLUMNS: Tuple[str, ...]
-"""Column order of profile_batch totals: params, macs, flops, weight_bytes, activation_bytes,
-peak_activation_bytes, bn_stat_params, unsupported."""
+TOTALS_COLUMNS: Tuple[str, ...]
+"""The per-model totals columns, in the order of profile_batch's totals (defined once, in
+cpp/bulk/columns.h): params, macs, flops, weight_bytes, activation_bytes, peak_activation_bytes,
+bn_stat_params, unsupported."""
+TOTALS_DTYPES: Tuple[str, ...]
+"""numpy dtype of each of TOTALS_COLUMNS ("<i8": int64, -1 when unknown)."""
 
 def profile_batch(items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: List[str], input_shapes: InputShapes,
                   batch_size: int = 1, threads: int = 0) -> Tuple["_np.ndarray", "_np.ndarray", List[str]]:
-    """Totals int64[n, len(BATCH_COLUMNS)], status int32[n] (0 ok, 1 ModelError, 2 other error, 3 the file
+    """Totals int64[n, len(TOTALS_COLUMNS)], status int32[n] (0 ok, 1 ModelError, 2 other error, 3 the file
     could not be opened or mapped), and error messages ("" when ok); the GIL is released while the workers
     run."""
 
