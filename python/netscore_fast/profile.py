@@ -66,6 +66,22 @@ def _finite_or_none(x: Optional[float]) -> Optional[float]:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
 
+class _Total:
+    """A read-only integer total of Profile, read from the core's result under the same name."""
+
+    def __init__(self, doc: str):
+        self.__doc__ = doc
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Optional["Profile"], owner: Optional[type] = None) -> int:
+        if obj is None:
+            return self  # type: ignore[return-value]   # the class attribute: help() shows the docstring
+        return getattr(obj._result, self.name)
+
+
 class Profile:
     """Totals and per-node costs of one model.
 
@@ -98,40 +114,14 @@ class Profile:
         return self._result
 
     # --- totals -------------------------------------------------------------------------------
-    @property
-    def params(self) -> int:
-        """Parameter count (elements)."""
-        return self._result.params
-
-    @property
-    def bn_stat_params(self) -> int:
-        """BatchNormalization running mean and variance elements (included in params)."""
-        return self._result.bn_stat_params
-
-    @property
-    def macs(self) -> int:
-        """Multiply-accumulates of one inference (sum over nodes with known cost)."""
-        return self._result.macs
-
-    @property
-    def flops(self) -> int:
-        """Floating-point operations of one inference (sum over nodes with known cost)."""
-        return self._result.flops
-
-    @property
-    def weight_bytes(self) -> int:
-        """Bytes of the weights counted in params."""
-        return self._result.weight_bytes
-
-    @property
-    def activation_bytes(self) -> int:
-        """Bytes of all non-constant node outputs."""
-        return self._result.activation_bytes
-
-    @property
-    def peak_activation_bytes(self) -> int:
-        """Largest number of activation bytes alive at once in execution order (inputs/outputs included)."""
-        return self._result.peak_activation_bytes
+    params = _Total("Parameter count (elements).")
+    bn_stat_params = _Total("BatchNormalization running mean and variance elements (included in params).")
+    macs = _Total("Multiply-accumulates of one inference (sum over nodes with known cost).")
+    flops = _Total("Floating-point operations of one inference (sum over nodes with known cost).")
+    weight_bytes = _Total("Bytes of the weights counted in params.")
+    activation_bytes = _Total("Bytes of all non-constant node outputs.")
+    peak_activation_bytes = _Total("Largest number of activation bytes alive at once in execution order "
+                                   "(inputs/outputs included).")
 
     @property
     def unknown_cost_nodes(self) -> List[str]:
