@@ -8,7 +8,7 @@ import io
 import os
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-__all__ = ["ModelParts", "shape_list", "is_one_model", "resolve", "AS_IS"]
+__all__ = ["ModelParts", "shape_list", "is_one_model", "resolve", "names_of", "AS_IS"]
 
 InputShapes = Union[Mapping[str, Sequence[int]], Iterable[Tuple[str, Sequence[int]]], None]
 # What the core reads: a path (str), a bytes-like object, or ModelParts (bulk calls only).
@@ -97,3 +97,10 @@ def resolve(source: Any, index: Optional[int] = None) -> Tuple[str, Payload]:
 
 def _bytes_name(index: Optional[int]) -> str:
     return "<bytes>" if index is None else f"<bytes #{index}>"
+
+
+def names_of(name: str) -> Tuple[str, str, str]:
+    """The names a row may be looked up by (accuracy tables): its name, its file name, and that without
+    its extension (".onnx"), in that order."""
+    base = os.path.basename(name)
+    return name, base, os.path.splitext(base)[0]

@@ -21,7 +21,7 @@ from . import _core
 from . import cache as cache_mod
 from ._core import ModelError
 from ._sources import AS_IS as _AS_IS
-from ._sources import ModelParts, is_one_model, resolve, shape_list
+from ._sources import ModelParts, is_one_model, names_of, resolve, shape_list
 from .table import INT_COLUMNS, ProfileTable
 
 __all__ = ["profile_many", "ModelParts"]
@@ -87,13 +87,10 @@ class _Accuracy:
 
 def _lookup(mapping: Mapping, name: str):
     """Accuracy of a source by its name, else (for paths) its file name, else the file name without .onnx."""
-    if name in mapping:
-        return mapping[name]
-    base = os.path.basename(name)
-    if base in mapping:
-        return mapping[base]
-    stem = os.path.splitext(base)[0]
-    return mapping.get(stem)
+    for key in names_of(name):
+        if key in mapping:
+            return mapping[key]
+    return None
 
 
 class _Options:

@@ -9,6 +9,8 @@ import os
 import sys
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
+from .._sources import names_of
+
 _GLOB_CHARS = set("*?[")
 
 
@@ -55,8 +57,7 @@ def accuracy_of(accuracy: Union[None, float, Mapping[str, float]], path: str) ->
     file name or file name without .onnx (the rule profile_many applies to a mapping)."""
     if accuracy is None or isinstance(accuracy, float):
         return accuracy
-    base = os.path.basename(path)
-    for key in (path, base, os.path.splitext(base)[0]):
+    for key in names_of(path):
         if key in accuracy:
             return accuracy[key]
     return None
