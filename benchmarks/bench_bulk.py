@@ -18,18 +18,10 @@ import time
 
 import pytest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from machine import cpu_name  # noqa: E402
+
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _stats(xs):
@@ -245,7 +237,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
     import netscore_fast
-    print(f"netscore_fast {netscore_fast.__version__} on {_cpu_model()}, {os.cpu_count()} logical CPUs, "
+    print(f"netscore_fast {netscore_fast.__version__} on {cpu_name()}, {os.cpu_count()} logical CPUs, "
           f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.1f}")
     print("NAS-Bench-201 space, generated in memory and profiled end to end:")
     bench_space(args.repeats, 3000 if args.quick else None)

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import models as bench_models  # noqa: E402
+from machine import cpu_name  # noqa: E402
 
 
 def timed(fn, *, repeat: int, min_time: float = 0.0, warmup: int = 2):
@@ -85,17 +86,6 @@ def onnx_tool_profile(path):
         graph.shape_infer()
         graph.profile()
     return graph
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def import_time(runs: int = 15):

@@ -335,3 +335,22 @@ def test_a_file_that_cannot_be_read_is_an_error_row_never_cached(tmp_path, count
         assert len(c) == 1                               # the network only
     with pytest.raises(nf.ModelError, match="is a directory"):
         nf.profile(str(odd))                             # still a ModelError to callers
+
+
+def test_one_column_list_and_the_value_layout_round_trip():
+    from netscore_fast.table import COLUMNS
+    columns = tuple(_core.TOTALS_COLUMNS)
+    assert columns == INT_COLUMNS == cache_mod.VALUE_COLUMNS
+    assert COLUMNS[1:1 + len(columns)] == columns
+    assert len(_core.TOTALS_DTYPES) == len(columns)
+    totals = np.arange(3 * len(columns), dtype=np.int64).reshape(3, len(columns)) - 1
+    values = cache_mod.new_values(totals, ["", "bad graph", ""])
+    stored = [bytes(range(8)) + blob + err.encode() for blob, err in values]
+    read, failed = cache_mod.read_values(stored)
+    assert (read == totals).all() and failed == [(1, "bad graph")]
+    read, failed = cache_mod.read_values([stored[0], stored[2]])   # no error: the one-array path
+    assert (read == totals[[0, 2]]).all() and failed == []
+
+
+def test_the_column_list_is_part_of_the_key():
+    assert b'"columns"' in cache_mod.options_tag()

@@ -9,59 +9,33 @@
 #include <utility>
 #include <vector>
 
-#include "bindings/bind.h"
-#include "graph/batch.h"
+#include "bindings/common.h"
+#include "bulk/batch.h"
 
 namespace py = pybind11;
 
 namespace netscore::bindings {
 namespace {
 
-using InputShapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;
-
-// Buffer views held for the duration of the call; released with the GIL held (destructor runs after
-// the GIL is re-acquired).
-class HeldBuffers {
- public:
-  HeldBuffers() = default;
-  HeldBuffers(const HeldBuffers&) = delete;
-  HeldBuffers& operator=(const HeldBuffers&) = delete;
-  ~HeldBuffers() {
-    for (Py_buffer& v : views_) PyBuffer_Release(&v);
-  }
-  const Py_buffer& hold(const py::handle& obj, const std::string& name) {
-    Py_buffer view{};
-    if (PyObject_GetBuffer(obj.ptr(), &view, PyBUF_ANY_CONTIGUOUS) != 0) {
-      PyErr_Clear();
-      throw py::type_error(name + ": expected a path (str) or a contiguous bytes-like object, got " +
-                           std::string(Py_TYPE(obj.ptr())->tp_name));
-    }
-    views_.push_back(view);
-    return views_.back();
-  }
-  void reserve(size_t n) { views_.reserve(n); }  // no reallocation: returned references stay valid
-  std::vector<graph::BytesView>& parts(size_t n) {
-    parts_.assign(n, graph::BytesView{});
-    return parts_;
-  }
-
- private:
-  std::vector<Py_buffer> views_;
-  std::vector<graph::BytesView> parts_;
+// The buffers of a call's sources, and the parts of every tuple in one array, kept until the call ends.
+struct HeldSources {
+  HeldBuffers buffers;
+  std::vector<graph::BytesView> parts;
 };
 
 // Paths (str), buffers and tuples of bytes parts of `items` as batch sources; `held` keeps the buffers
 // alive, and holds the parts of every tuple in one array, until the call ends.
 std::vector<graph::BatchSource> collect_sources(const py::list& items, const std::vector<std::string>* names,
-                                                HeldBuffers& held) {
+                                                HeldSources& held) {
   const size_t n = items.size();
-  held.reserve(n);
+  held.buffers.reserve(n);
   size_t num_parts = 0;
   for (size_t i = 0; i < n; ++i) {
     PyObject* item = PyList_GET_ITEM(items.ptr(), static_cast<Py_ssize_t>(i));
     if (PyTuple_Check(item)) num_parts += static_cast<size_t>(PyTuple_GET_SIZE(item));
   }
-  std::vector<graph::BytesView>& parts = held.parts(num_parts);   // sized once: views into it stay valid
+  std::vector<graph::BytesView>& parts = held.parts;
+  parts.assign(num_parts, graph::BytesView{});   // sized once: views into it stay valid
   size_t next_part = 0;
   std::vector<graph::BatchSource> sources(n);
   for (size_t i = 0; i < n; ++i) {
@@ -84,7 +58,7 @@ std::vector<graph::BatchSource> collect_sources(const py::list& items, const std
                               static_cast<size_t>(PyBytes_GET_SIZE(part))};
       }
     } else {
-      const Py_buffer& view = held.hold(item, names != nullptr ? (*names)[i] : "item #" + std::to_string(i));
+      const Py_buffer& view = held.buffers.hold(item, names != nullptr ? (*names)[i] : "item #" + std::to_string(i));
       sources[i].data = static_cast<const uint8_t*>(view.buf);
       sources[i].size = static_cast<size_t>(view.len);
     }
@@ -94,14 +68,12 @@ std::vector<graph::BatchSource> collect_sources(const py::list& items, const std
 
 py::tuple profile_batch(const py::list& items, const std::vector<std::string>& names, InputShapes input_shapes,
                         int64_t batch_size, int threads) {
-  if (batch_size < 1) throw py::value_error("batch_size must be >= 1, got " + std::to_string(batch_size));
   if (names.size() != items.size()) throw py::value_error("profile_batch: names and items differ in length");
   const size_t n = items.size();
-  graph::Options options;
-  options.input_shapes = std::move(input_shapes);
-  options.batch_size = batch_size;
+  // totals only: profile_batch skips per-node rows itself
+  const graph::Options options = profile_options_from_python(std::move(input_shapes), batch_size, true);
 
-  HeldBuffers held;
+  HeldSources held;
   std::vector<graph::BatchSource> sources = collect_sources(items, &names, held);
 
   std::vector<graph::BatchTotals> results;
@@ -117,10 +89,8 @@ py::tuple profile_batch(const py::list& items, const std::vector<std::string>& n
   py::list errors(n);
   for (size_t i = 0; i < n; ++i) {
     const graph::BatchTotals& r = results[i];
-    const int64_t values[graph::kBatchTotalsFields] = {r.params, r.macs, r.flops, r.weight_bytes,
-                                                       r.activation_bytes, r.peak_activation_bytes,
-                                                       r.bn_stat_params, r.unsupported};
-    for (int k = 0; k < graph::kBatchTotalsFields; ++k) t(i, k) = values[k];
+    int k = 0;
+    graph::for_each_total(r, [&](const char*, int64_t value) { t(i, k++) = value; });
     s(i) = static_cast<int32_t>(r.status);
     errors[i] = r.status == graph::BatchStatus::kOk ? py::str("") : py::str(r.error);
   }
@@ -165,7 +135,7 @@ py::tuple stat_digests(const std::vector<std::string>& paths, const py::bytes& s
 }
 
 py::tuple content_digests(const py::list& items, const py::bytes& salt, int threads) {
-  HeldBuffers held;
+  HeldSources held;
   std::vector<graph::BatchSource> sources = collect_sources(items, nullptr, held);
   const std::string salt_bytes = salt;
   std::vector<graph::BatchDigest> digests;
@@ -179,8 +149,13 @@ py::tuple content_digests(const py::list& items, const py::bytes& salt, int thre
 }  // namespace
 
 void bind_batch(py::module_& m) {
-  m.attr("BATCH_COLUMNS") = py::make_tuple("params", "macs", "flops", "weight_bytes", "activation_bytes",
-                                           "peak_activation_bytes", "bn_stat_params", "unsupported");
+  py::list names, dtypes;
+  for (const bulk::TotalsColumn& column : bulk::kTotalsColumns) {
+    names.append(column.name);
+    dtypes.append("<i8");
+  }
+  m.attr("TOTALS_COLUMNS") = py::tuple(names);
+  m.attr("TOTALS_DTYPES") = py::tuple(dtypes);
   m.def("profile_batch", &profile_batch, py::arg("items"), py::arg("names"), py::arg("input_shapes"),
         py::arg("batch_size") = 1, py::arg("threads") = 0,
         R"doc(Profile many models on a C++ thread pool with the GIL released; per-model totals only.
@@ -189,7 +164,7 @@ items: list of paths (str; memory-mapped by the workers), contiguous bytes-like 
     kept alive by the caller's list) or tuples of bytes (a model in parts, joined by the worker).
 names: one per item, used in error messages.
 input_shapes: [(name, dims)]; batch_size: value of a symbolic leading dim; threads: workers (0 = all cores).
-Returns (totals int64[n, 8] in BATCH_COLUMNS order, status int32[n] (0 ok, 1 ModelError, 2 other error,
+Returns (totals int64[n, len(TOTALS_COLUMNS)] in TOTALS_COLUMNS order, status int32[n] (0 ok, 1 ModelError, 2 other error,
 3 the file could not be opened or mapped), errors list[str] ("" when ok). One bad model never stops the
 others.)doc");
   m.def("content_digests", &content_digests, py::arg("items"), py::arg("salt"), py::arg("threads") = 1,

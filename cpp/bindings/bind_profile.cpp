@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "bindings/bind.h"
+#include "bindings/common.h"
 #include "graph/analysis.h"
 #include "graph/op_registry.h"
 
@@ -17,44 +17,6 @@ namespace py = pybind11;
 
 namespace netscore::bindings {
 namespace {
-
-using InputShapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;
-
-graph::Options make_options(InputShapes input_shapes, int64_t batch_size, bool layers) {
-  if (batch_size < 1) throw py::value_error("batch_size must be >= 1, got " + std::to_string(batch_size));
-  graph::Options options;
-  options.input_shapes = std::move(input_shapes);
-  options.batch_size = batch_size;
-  options.want_layers = layers;
-  return options;
-}
-
-// Holds a contiguous view of a Python buffer for as long as the C++ work needs it; released with the GIL held.
-class BufferView {
- public:
-  BufferView(const py::handle& obj, const std::string& source_name) {
-    if (PyObject_GetBuffer(obj.ptr(), &view_, PyBUF_ANY_CONTIGUOUS) != 0) {
-      PyErr_Clear();
-      if (PyObject_CheckBuffer(obj.ptr()))
-        throw py::value_error(source_name + ": buffer is not contiguous; pass bytes(buffer) instead");
-      throw py::type_error(source_name + ": expected a path, a bytes-like object or an onnx.ModelProto, got " +
-                           std::string(Py_TYPE(obj.ptr())->tp_name));
-    }
-    held_ = true;
-  }
-  ~BufferView() {
-    if (held_) PyBuffer_Release(&view_);
-  }
-  BufferView(const BufferView&) = delete;
-  BufferView& operator=(const BufferView&) = delete;
-
-  const uint8_t* data() const { return static_cast<const uint8_t*>(view_.buf); }
-  size_t size() const { return static_cast<size_t>(view_.len); }
-
- private:
-  Py_buffer view_{};
-  bool held_ = false;
-};
 
 std::string shape_text(const std::vector<int64_t>& dims) {
   std::string text;
@@ -150,7 +112,7 @@ void bind_profile(py::module_& m) {
   m.def(
       "profile_file",
       [](const std::string& path, InputShapes input_shapes, int64_t batch_size, bool layers) {
-        graph::Options options = make_options(std::move(input_shapes), batch_size, layers);
+        graph::Options options = profile_options_from_python(std::move(input_shapes), batch_size, layers);
         py::gil_scoped_release release;
         return graph::profile_file(path, options);
       },
@@ -162,7 +124,7 @@ void bind_profile(py::module_& m) {
       "profile_buffer",
       [](const py::object& buffer, const std::string& source_name, InputShapes input_shapes, int64_t batch_size,
          bool layers) {
-        graph::Options options = make_options(std::move(input_shapes), batch_size, layers);
+        graph::Options options = profile_options_from_python(std::move(input_shapes), batch_size, layers);
         BufferView view(buffer, source_name);  // keeps the buffer alive and pinned while C++ reads it
         std::unique_ptr<graph::Profile> result;
         {

@@ -1,7 +1,7 @@
 // The extension module netscore_fast._core: the only place pybind11 meets the C++ layers.
 #include <pybind11/pybind11.h>
 
-#include "bindings/bind.h"
+#include "bindings/common.h"
 #include "netscore/errors.h"
 
 namespace py = pybind11;

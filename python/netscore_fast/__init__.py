@@ -21,7 +21,7 @@ _LAZY = {
     "profile": "profile",
     "Profile": "profile",
     "profile_many": "bulk",
-    "ModelParts": "profile",
+    "ModelParts": "_sources",
     "ProfileTable": "table",
     "netscore": "metrics",
     "information_density": "metrics",

@@ -12,26 +12,17 @@ class ModelError(ValueError):
 class ProfileResult:
     """Totals and per-node costs of one model in compact C++ form (wrapped by netscore_fast.Profile)."""
 
-    @property
-    def params(self) -> int: ...
-    @property
-    def bn_stat_params(self) -> int: ...
-    @property
-    def macs(self) -> int: ...
-    @property
-    def flops(self) -> int: ...
-    @property
-    def weight_bytes(self) -> int: ...
-    @property
-    def activation_bytes(self) -> int: ...
-    @property
-    def peak_activation_bytes(self) -> int: ...
-    @property
-    def unknown_cost_nodes(self) -> List[str]: ...
-    @property
-    def num_layers(self) -> int: ...
-    @property
-    def has_layers(self) -> bool: ...
+    # read-only attributes
+    params: int
+    bn_stat_params: int
+    macs: int
+    flops: int
+    weight_bytes: int
+    activation_bytes: int
+    peak_activation_bytes: int
+    unknown_cost_nodes: List[str]
+    num_layers: int
+    has_layers: bool
     def unsupported_ops(self) -> Dict[str, List[str]]: ...
     def layer_columns(self) -> Dict[str, Union[List[str], bytes]]:
         """name/op_type/output_shape as lists of str; params, weight_bytes, macs, flops, activation_bytes,
@@ -45,13 +36,16 @@ def profile_buffer(buffer: Buffer, source_name: str = "<bytes>", input_shapes: I
 def supported_ops() -> List[str]: ...
 
 # --- many models on a thread pool (bind_batch.cpp) -------------------------------------------------
-BATCH_COLUMNS: Tuple[str, ...]
-"""Column order of profile_batch totals: params, macs, flops, weight_bytes, activation_bytes,
-peak_activation_bytes, bn_stat_params, unsupported."""
+TOTALS_COLUMNS: Tuple[str, ...]
+"""The per-model totals columns, in the order of profile_batch's totals (defined once, in
+cpp/bulk/columns.h): params, macs, flops, weight_bytes, activation_bytes, peak_activation_bytes,
+bn_stat_params, unsupported."""
+TOTALS_DTYPES: Tuple[str, ...]
+"""numpy dtype of each of TOTALS_COLUMNS ("<i8": int64, -1 when unknown)."""
 
 def profile_batch(items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: List[str], input_shapes: InputShapes,
                   batch_size: int = 1, threads: int = 0) -> Tuple["_np.ndarray", "_np.ndarray", List[str]]:
-    """Totals int64[n, len(BATCH_COLUMNS)], status int32[n] (0 ok, 1 ModelError, 2 other error, 3 the file
+    """Totals int64[n, len(TOTALS_COLUMNS)], status int32[n] (0 ok, 1 ModelError, 2 other error, 3 the file
     could not be opened or mapped), and error messages ("" when ok); the GIL is released while the workers
     run."""
 
@@ -73,14 +67,11 @@ class BenchOp:
 
     def __init__(self, spec: Dict[str, object], threads: int = 1) -> None: ...
     def run(self, times: int = 1) -> None: ...
-    @property
-    def kernel(self) -> str: ...
-    @property
-    def isa(self) -> str: ...
-    @property
-    def flops(self) -> float: ...
-    @property
-    def bytes(self) -> float: ...
+    # read-only attributes
+    kernel: str
+    isa: str
+    flops: float
+    bytes: float
 
 def bench_quantile(samples: Sequence[float], q: float) -> float: ...
 def bench_cpu_info() -> Dict[str, object]: ...

@@ -18,10 +18,10 @@ import os
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _core
+from ._sources import InputShapes, resolve, shape_list
 
 __all__ = ["cpu_info", "measure", "suite", "BenchTable", "SUITE", "op_spec_label", "single_op_model"]
 
-InputShapes = Union[Mapping[str, Sequence[int]], Iterable[Tuple[str, Sequence[int]]], None]
 
 # Row statuses: how a node's time was obtained.
 MEASURED = "measured"     # timed with a kernel (identical configurations share one timing)
@@ -314,18 +314,12 @@ def suite(threads: int = 1, quick: bool = False, *, min_time: Optional[float] = 
     return BenchTable(rows, machine, "suite", threads)
 
 
-def _shape_list(input_shapes: InputShapes) -> List[Tuple[str, List[int]]]:
-    if not input_shapes:
-        return []
-    items = input_shapes.items() if hasattr(input_shapes, "items") else input_shapes
-    return [(str(name), [int(d) for d in dims]) for name, dims in items]
-
-
 def measure(source: Any, *, threads: int = 1, min_time: float = 0.1, input_shapes: InputShapes = None,
             batch_size: int = 1, cold_cache: bool = False, sequence: bool = True) -> BenchTable:
     """Time every node of an ONNX model at its real shape with our kernels; one row per node.
 
-    source: a path, a bytes-like serialized ModelProto, or an onnx.ModelProto. Weights are random: only
+    source: any source profile() takes: a path, a bytes-like serialized ModelProto, an io.BytesIO, an
+        onnx.ModelProto or ModelParts. Weights are random: only
         shapes and attributes are read. input_shapes / batch_size: as in `netscore_fast.profile`.
     threads: kernel threads; min_time: seconds of timing per distinct layer configuration.
     cold_cache: rotate copies of each layer's weights and buffers that together exceed the last-level
@@ -339,21 +333,13 @@ def measure(source: Any, *, threads: int = 1, min_time: float = 0.1, input_shape
     'unmeasured' (median_s NaN) and listed in `BenchTable.unmeasured`.
     Raises ModelError naming the model and the problem.
     """
-    shapes = _shape_list(input_shapes)
-    if isinstance(source, (str, os.PathLike)):
-        path = os.fspath(source)
-        if isinstance(path, bytes):
-            path = os.fsdecode(path)
-        result = _core.bench_time_model_file(path, shapes, int(batch_size), int(threads), float(min_time),
+    shapes = shape_list(input_shapes)
+    name, payload = resolve(source)
+    if isinstance(payload, str):
+        result = _core.bench_time_model_file(payload, shapes, int(batch_size), int(threads), float(min_time),
                                              bool(cold_cache), bool(sequence))
-        name = path
     else:
-        if hasattr(source, "SerializeToString") and not isinstance(source, (bytes, bytearray, memoryview)):
-            name = f"<ModelProto {getattr(getattr(source, 'graph', None), 'name', '')!r}>"
-            source = source.SerializeToString()
-        else:
-            name = "<bytes>"
-        result = _core.bench_time_model_buffer(source, name, shapes, int(batch_size), int(threads),
+        result = _core.bench_time_model_buffer(payload, name, shapes, int(batch_size), int(threads),
                                                float(min_time), bool(cold_cache), bool(sequence))
     rows = [dict(r) for r in result["rows"]]
     machine = _machine(threads)
@@ -463,7 +449,8 @@ def single_op_model(spec: Mapping[str, Any], opset: int = 17, seed: int = 0):
 
 
 # --- presentation -----------------------------------------------------------------------------------
-def _fmt_time(s: float) -> str:
+def format_time(s: float) -> str:
+    """Seconds as text: "1.234 s", "1.234 ms" or "12.3 us"; "-" for None or NaN."""
     if s is None or math.isnan(s):
         return "-"
     if s >= 1:
@@ -486,7 +473,7 @@ def _format_rows(rows: List[Dict[str, Any]], show_op: bool = True) -> str:
         if r.get("note"):
             extra = f"{extra}  ({r['note']})" if extra else str(r["note"])
         body.append([str(r["name"])[:44], str(r["op_type"]), str(r["kernel"]) or "-", str(r["status"]),
-                     _fmt_time(r["median_s"]), _fmt_time(r["iqr_s"]), _fmt_num(r["gflops"]),
+                     format_time(r["median_s"]), format_time(r["iqr_s"]), _fmt_num(r["gflops"]),
                      _fmt_num(r["gbytes_per_s"]),
                      "-" if eff is None or math.isnan(eff) else f"{100 * eff:.0f}", extra[:90]])
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
@@ -498,7 +485,8 @@ def _format_rows(rows: List[Dict[str, Any]], show_op: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _machine_line(m: Mapping[str, Any]) -> str:
+def machine_line(m: Mapping[str, Any]) -> str:
+    """One line on the machine a BenchTable was measured on (CPU, cores, ISA, clock, peak, threads, compiler)."""
     peak = m.get("peak_gflops_per_core") or 0
     return (f"{m.get('model', '?')} | {m.get('logical_cores', '?')} logical cores | ISA {m.get('isa_active', '?')}"
             f" (supported: {', '.join(m.get('isa_supported', []))}) | clock {m.get('clock_mhz', 0):.0f} MHz"
@@ -550,48 +538,3 @@ def plot(table: BenchTable, path: Union[str, os.PathLike]) -> None:
     fig.tight_layout()
     fig.savefig(os.fspath(path), dpi=120)
     plt.close(fig)
-
-
-def _cli_bench(args) -> int:
-    """`netscore-fast bench [MODEL] [--threads N] [--quick] [--min-time S] [--out F.json] [--plot F.png]`."""
-    threads = max(1, int(args.threads or 1))
-    if args.plot:  # fail before timing anything when the chart cannot be drawn
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise ImportError("--plot needs matplotlib: pip install 'netscore-fast[plot]'") from None
-    if args.model:
-        mt = args.min_time if args.min_time is not None else (0.02 if args.quick else 0.1)
-        table = measure(args.model, threads=threads, min_time=mt, input_shapes=args.input_shape or None,
-                        batch_size=args.batch_size, cold_cache=args.cold_cache)
-        print(_machine_line(table.machine))
-        print(table.format())
-        print()
-        n_measured = int(sum(1 for s in table["status"] if s == MEASURED))
-        n_timed = int(table["timed"].sum())
-        print(f"model total: {_fmt_time(table.total_s)} per inference, sum of per-layer medians ({threads} "
-              f"thread(s); {n_measured} nodes measured, {n_timed} distinct configurations timed)")
-        if table.sequence_s is not None:
-            print(f"back to back: {_fmt_time(table.sequence_s)} (IQR {_fmt_time(table.sequence_iqr_s)}) running "
-                  f"every measured layer in model order with its own weights")
-        if table.unmeasured:
-            print(f"unmeasured (no kernel, not in the total): {', '.join(table.unmeasured[:12])}"
-                  + (" ..." if len(table.unmeasured) > 12 else ""))
-        print("slowest layers:")
-        total = table.total_s or 1.0
-        for r in table.slowest(5):
-            print(f"  {r['name'][:48]:48s} {r['op_type']:18s} {_fmt_time(r['median_s']):>11s} "
-                  f"{100 * r['median_s'] / total:5.1f} %")
-    else:
-        table = suite(threads=threads, quick=args.quick, min_time=args.min_time, cold_cache=args.cold_cache,
-                      progress=True)
-        print(_machine_line(table.machine))
-        print(table.format())
-        print(f"efficiency = GFLOP/s / (peak per core x threads); {table.machine.get('peak_assumption', '')}")
-    if args.out:
-        table.to_json(args.out)
-        print(f"wrote {args.out}")
-    if args.plot:
-        plot(table, args.plot)
-        print(f"wrote {args.plot}")
-    return 0

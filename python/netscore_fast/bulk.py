@@ -1,4 +1,4 @@
-"""Bulk profiling for NAS: `profile_many(sources) -> ProfileTable`, and `netscore-fast profile` on many models.
+"""Bulk profiling for NAS: `profile_many(sources) -> ProfileTable`.
 
 Sources are consumed in bounded chunks. Each chunk goes to the C++ core as one list of paths and buffers
 (Python keeps the buffers alive), which profiles it on a thread pool with the GIL released and returns
@@ -9,8 +9,6 @@ included) accumulate.
 from __future__ import annotations
 
 import collections
-import io
-import itertools
 import math
 import os
 import sys
@@ -20,20 +18,18 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 import numpy as np
 
 from . import _core
+from . import cache as cache_mod
 from ._core import ModelError
-from .profile import ModelParts
+from ._sources import AS_IS as _AS_IS
+from ._sources import ModelParts, is_one_model, names_of, resolve, shape_list
 from .table import INT_COLUMNS, ProfileTable
 
 __all__ = ["profile_many", "ModelParts"]
-
-_BATCH_COLUMNS = tuple(_core.BATCH_COLUMNS)
-assert _BATCH_COLUMNS == INT_COLUMNS, "C++ batch columns and ProfileTable columns must agree"
 
 Item = Tuple[str, Any]          # (name, payload): payload is a path (str), a bytes-like object or ModelParts
 DEFAULT_CHUNK = 1024               # models per chunk at most ...
 CHUNK_BYTES = 256 << 20            # ... and at most this many bytes of in-memory models (paths: none)
 FIRST_CHUNK = 128                  # models in the first chunk drawn from an iterator
-_AS_IS = (bytes, ModelParts)       # payloads of (name, payload) pairs taken as they are
 
 
 def _default_threads() -> int:
@@ -45,28 +41,9 @@ def _default_threads() -> int:
 
 def _normalize(source: Any, index: int) -> Item:
     """A source -> (name, path or buffer). Accepts (name, source) pairs to name bytes and ModelProtos."""
-    name = None
-    if type(source) is tuple and len(source) == 2 and isinstance(source[0], str):
-        if type(source[1]) in _AS_IS:   # the common case, as it is
-            return source
-        name, source = source
-    # bytes first: the common case of a search loop, and the cheapest test (this runs once per model)
-    if isinstance(source, (bytes, bytearray, memoryview, np.ndarray, ModelParts)):
-        return (f"<bytes #{index}>" if name is None else name), source
-    if isinstance(source, (str, os.PathLike)):
-        path = os.fspath(source)
-        if isinstance(path, bytes):
-            path = os.fsdecode(path)
-        return (path if name is None else name), path
-    if isinstance(source, io.BytesIO):   # e.g. torch.onnx.export's target: its bytes (the caller may reuse it)
-        return (f"<bytes #{index}>" if name is None else name), source.getvalue()
-    if hasattr(source, "SerializeToString"):
-        if name is None:
-            graph = getattr(source, "graph", None)
-            name = getattr(graph, "name", "") or f"<ModelProto #{index}>"
-        return name, source.SerializeToString()
-    raise TypeError(f"source #{index}: expected a path, a bytes-like object, a BytesIO, an onnx.ModelProto or "
-                    f"a (name, source) pair, got {type(source).__name__}")
+    if type(source) is tuple and len(source) == 2 and isinstance(source[0], str) and type(source[1]) in _AS_IS:
+        return source   # the common case, as it is
+    return resolve(source, index)
 
 
 class _Accuracy:
@@ -110,26 +87,18 @@ class _Accuracy:
 
 def _lookup(mapping: Mapping, name: str):
     """Accuracy of a source by its name, else (for paths) its file name, else the file name without .onnx."""
-    if name in mapping:
-        return mapping[name]
-    base = os.path.basename(name)
-    if base in mapping:
-        return mapping[base]
-    stem = os.path.splitext(base)[0]
-    return mapping.get(stem)
+    for key in names_of(name):
+        if key in mapping:
+            return mapping[key]
+    return None
 
 
 class _Options:
     def __init__(self, input_shapes, batch_size: int):
-        from .profile import _shape_list
-        self.shapes = _shape_list(input_shapes)
+        self.shapes = shape_list(input_shapes)
         self.batch_size = int(batch_size)
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-
-
-_PLAIN_VALUE = 72   # bytes of a stored value without an error message: check (8) + 8 int64 totals
-_VALUE_DTYPE = np.dtype([("check", "V8"), ("totals", "<i8", (len(_BATCH_COLUMNS),))])
 
 
 class _ChunkResult:
@@ -149,7 +118,7 @@ class _Chunk:
         self.names, self.payloads = list(names), list(payloads)
         self.options, self.threads, self.cache = options, threads, cache
         n = len(items)
-        self.totals = np.zeros((n, len(_BATCH_COLUMNS)), dtype=np.int64)
+        self.totals = np.zeros((n, len(INT_COLUMNS)), dtype=np.int64)
         self.status = np.zeros(n, dtype=np.int32)
         self.errors = [""] * n
         self.todo = list(range(n))          # rows to analyse
@@ -163,7 +132,6 @@ class _Chunk:
 
     def _lookup(self) -> None:
         """Keys for every row (one C++ call), one query for all of them, hits filled in."""
-        from . import cache as cache_mod
         cache, payloads, n = self.cache, self.payloads, len(self.payloads)
         tag = cache.tag(self.options)
         paths = str in set(map(type, payloads))   # (at C speed: this runs on every cache hit)
@@ -203,16 +171,13 @@ class _Chunk:
 
     def _fill(self, rows: Sequence[int], found: List[bytes]) -> None:
         """Rows `rows` from their stored values (see cache.ResultCache)."""
-        from .cache import TOTALS_AT, TOTALS_DTYPE, split_value
-        if max(map(len, found)) == _PLAIN_VALUE:   # no error messages: one array of (check, totals)
-            totals = np.frombuffer(b"".join(found), dtype=_VALUE_DTYPE)["totals"]
-        else:
-            totals = np.frombuffer(b"".join([v[TOTALS_AT] for v in found]), dtype=TOTALS_DTYPE)
-            totals = totals.reshape(len(found), len(_BATCH_COLUMNS))
-            for i, v in zip(rows, found):
-                if len(v) > _PLAIN_VALUE:
-                    self.errors[i] = f"{self.names[i]}: {split_value(v)[1]}"
-                    self.status[i] = 1
+        totals, failed = cache_mod.read_values(found)
+        if failed:
+            rows = list(rows)
+            for j, message in failed:
+                i = rows[j]
+                self.errors[i] = f"{self.names[i]}: {message}"
+                self.status[i] = 1
         if len(found) == len(self.payloads):
             self.totals = totals.astype(np.int64)   # (a copy: the stored bytes are not kept alive)
         else:
@@ -239,12 +204,11 @@ class _Chunk:
                 for j, i in enumerate(self.todo):
                     self.errors[i] = e[j]
             if self.cache is not None:
-                from .cache import TOTALS_DTYPE
-                blobs = t.astype(TOTALS_DTYPE, copy=False)
-                for j, i in enumerate(self.todo):
-                    if s[j] >= 2:   # internal errors and unreadable files say nothing of the model: never cached
-                        continue
-                    value = (blobs[j].tobytes(), _problem(e[j], self.names[i]))
+                # internal errors and unreadable files (status >= 2) say nothing of the model: never cached
+                keep = [j for j in range(len(self.todo)) if s[j] < 2]
+                values = cache_mod.new_values(t[keep], [_problem(e[j], self.names[self.todo[j]]) for j in keep])
+                for j, value in zip(keep, values):
+                    i = self.todo[j]
                     self.new_entries.append((self.ids[i], self.checks[i], value))
                     if i in self.content:
                         self.new_entries.append((*self.content[i], value))
@@ -269,9 +233,8 @@ def _run_chunk(items: List[Item], options: _Options, threads: int, cache) -> _Ch
 
 class _CacheHandle:
     def __init__(self, cache, key_fn=None):
-        from .cache import ResultCache, open_shared
         self.key_fn = key_fn
-        self.db = cache if isinstance(cache, ResultCache) else open_shared(cache)   # kept open for the next call
+        self.db = cache if isinstance(cache, cache_mod.ResultCache) else cache_mod.open_shared(cache)   # kept open for the next call
         self.path = self.db.path
 
     @staticmethod
@@ -279,8 +242,7 @@ class _CacheHandle:
         key = (repr(options.shapes), options.batch_size)
         tag = _TAGS.get(key)
         if tag is None:
-            from .cache import options_tag
-            tag = _TAGS[key] = options_tag(options.shapes, options.batch_size)
+            tag = _TAGS[key] = cache_mod.options_tag(options.shapes, options.batch_size)
         return tag
 
 
@@ -370,7 +332,7 @@ def _assemble(results: List[_ChunkResult], accuracy: np.ndarray) -> ProfileTable
     # column by column straight from the chunks: one copy of the numbers, no intermediate row arrays
     n = sum(len(r.names) for r in results)
     cols: Dict[str, Any] = {"source": _object_column([r.names for r in results], n)}
-    for k, name in enumerate(_BATCH_COLUMNS):
+    for k, name in enumerate(INT_COLUMNS):
         cols[name] = (np.concatenate([r.totals[:, k] for r in results]) if results
                       else np.zeros(0, dtype=np.int64))
     cols["accuracy"] = accuracy[:n]
@@ -425,8 +387,7 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
     """
     if errors not in ("record", "raise"):
         raise ValueError(f"errors must be 'record' or 'raise', got {errors!r}")
-    if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, ModelParts, io.BytesIO)) or hasattr(
-            sources, "SerializeToString"):
+    if is_one_model(sources):
         sources = [sources]   # one model, not an iterable of them
     options = _Options(input_shapes, batch_size)
     size = int(chunk_size or DEFAULT_CHUNK)
@@ -547,58 +508,3 @@ def _run_remote(executor, sources, options, threads, cache, size, acc, accuracie
     finally:
         for fut in in_flight:
             fut.cancel()
-
-
-# --- command line ------------------------------------------------------------------------------
-def _accuracy_arg(text: Optional[str], paths: Sequence[str]):
-    """--accuracy: a number (every model) or a CSV with columns source,accuracy."""
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        pass
-    else:
-        return [value] * len(paths)
-    import csv
-    with open(text, newline="") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or "source" not in reader.fieldnames or "accuracy" not in reader.fieldnames:
-            raise ValueError(f"{text}: the accuracy CSV needs the columns source,accuracy")
-        return {row["source"]: float(row["accuracy"]) for row in reader if row.get("accuracy") not in (None, "")}
-
-
-def _cli_profile_many(args) -> int:
-    """`netscore-fast profile MODEL... [--accuracy CSV] [--out FILE] [--threads N] [--cache DB]`."""
-    import time
-
-    from .profile import _expand
-
-    paths = _expand(args.models)
-    if not paths:
-        raise FileNotFoundError("no ONNX models found in " + ", ".join(args.models))
-    start = time.perf_counter()
-    table = profile_many(paths, accuracy=_accuracy_arg(args.accuracy, paths),
-                         input_shapes=list(args.input_shape or []), batch_size=args.batch_size,
-                         threads=args.threads, cache=args.cache)
-    elapsed = time.perf_counter() - start
-    bad = ~table.ok
-    for msg in table["error"][bad][:20]:
-        print(f"netscore-fast: error: {msg}", file=sys.stderr)
-    if args.out:
-        table.write(args.out)
-        print(f"profiled {len(table)} models in {elapsed:.2f} s ({int(bad.sum())} errors); wrote {args.out}",
-              file=sys.stderr)
-    elif args.format == "json":
-        import json
-        print(json.dumps([{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-                          for row in table.rows()], indent=2))
-    elif args.format == "csv":
-        import csv
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(table.columns)
-        for row in table.rows():
-            w.writerow(["" if isinstance(v, float) and math.isnan(v) else v for v in row.values()])
-    else:
-        print(table.format(max_rows=len(table)))
-    return 1 if bad.any() else 0

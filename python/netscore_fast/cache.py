@@ -18,9 +18,8 @@ model's identity, `profile_many(..., cache_key=fn)` keys by fn(name, payload) in
 NAS-Bench-201 command keys by dataset and architecture string); the caller then vouches that equal keys
 mean equal models.
 
-Values: one BLOB per model: the key's 8 check bytes, the per-model totals of ProfileTable (params, macs,
-flops, weight_bytes, activation_bytes, peak_activation_bytes, bn_stat_params, unsupported) as 8
-little-endian int64, then the ModelError message in UTF-8 without the source's name, which the row that
+Values: one BLOB per model: the key's 8 check bytes, the per-model totals of ProfileTable (the columns of
+_core.TOTALS_COLUMNS, in order; the list is part of every key) as little-endian int64, then the ModelError message in UTF-8 without the source's name, which the row that
 reads it puts back (nothing when the model is fine). Accuracy and metrics are never cached: they depend on
 the caller, not the model.
 
@@ -45,14 +44,17 @@ import numpy as np
 
 from . import __version__, _core
 
-VALUE_COLUMNS = ("params", "macs", "flops", "weight_bytes", "activation_bytes", "peak_activation_bytes",
-                 "bn_stat_params", "unsupported")
+VALUE_COLUMNS = tuple(_core.TOTALS_COLUMNS)   # the per-model totals a value keeps, in order (C++'s one list)
+assert set(_core.TOTALS_DTYPES) == {"<i8"}, "the value layout stores every total as a little-endian int64"
 TOTALS_DTYPE = np.dtype("<i8")   # a value's totals BLOB: len(VALUE_COLUMNS) of these
 _SCHEMA_VERSION = 3
 _TABLE = "results_v3"            # earlier schemas used "results" (1: BLAKE2b keys) and "results_v2"
 
-Value = Tuple[bytes, str]        # (totals: 8 little-endian int64, error message or "")
-TOTALS_AT = slice(8, 72)         # where a stored value keeps the totals; the check before, the error after
+Value = Tuple[bytes, str]        # (totals: little-endian int64 per column, error message or "")
+_CHECK = 8                       # a stored value: the key's check bytes, the totals, then the error (UTF-8)
+TOTALS_AT = slice(_CHECK, _CHECK + TOTALS_DTYPE.itemsize * len(VALUE_COLUMNS))
+_PLAIN_VALUE = TOTALS_AT.stop    # length of a stored value without an error message
+_VALUE_DTYPE = np.dtype([("check", f"V{_CHECK}"), ("totals", TOTALS_DTYPE, (len(VALUE_COLUMNS),))])
 
 
 @functools.lru_cache(maxsize=1)
@@ -71,7 +73,7 @@ def options_tag(input_shapes=None, batch_size: int = 1) -> bytes:
     shapes = sorted((str(k), [int(d) for d in v]) for k, v in
                     (input_shapes.items() if hasattr(input_shapes, "items") else (input_shapes or [])))
     return json.dumps({"v": __version__, "build": _core_build(), "schema": _SCHEMA_VERSION, "shapes": shapes,
-                       "batch": int(batch_size)}, sort_keys=True, separators=(",", ":")).encode()
+                       "batch": int(batch_size), "columns": list(VALUE_COLUMNS)}, sort_keys=True, separators=(",", ":")).encode()
 
 
 _QUERY_IDS = 500   # ids per SELECT: under SQLite's bound-variable limit (999 before 3.32)
@@ -211,6 +213,23 @@ class ResultCache:
 def split_value(value: bytes) -> Value:
     """A stored value -> (totals bytes, error message)."""
     return value[TOTALS_AT], value[TOTALS_AT.stop:].decode("utf-8", "surrogateescape")
+
+
+def new_values(totals: np.ndarray, errors: Sequence[str]) -> List[Value]:
+    """Values to store for rows of totals (int64[n, len(VALUE_COLUMNS)]) and their ModelError messages
+    without the source's name ("" when the model is fine)."""
+    blobs = np.ascontiguousarray(totals, dtype=TOTALS_DTYPE)
+    return [(blobs[j].tobytes(), err) for j, err in enumerate(errors)]
+
+
+def read_values(values: Sequence[bytes]) -> Tuple[np.ndarray, List[Tuple[int, str]]]:
+    """Stored values -> (their totals as int64[n, len(VALUE_COLUMNS)], [(position, ModelError message)] for
+    the values of models that failed). The totals may be a read-only view of the values: copy to keep."""
+    if max(map(len, values)) == _PLAIN_VALUE:   # no error messages: one array of (check, totals)
+        return np.frombuffer(b"".join(values), dtype=_VALUE_DTYPE)["totals"], []
+    totals = np.frombuffer(b"".join([v[TOTALS_AT] for v in values]), dtype=TOTALS_DTYPE)
+    failed = [(j, split_value(v)[1]) for j, v in enumerate(values) if len(v) > _PLAIN_VALUE]
+    return totals.reshape(len(values), len(VALUE_COLUMNS)), failed
 
 
 _open: Dict[Tuple[str, int], Tuple[ResultCache, Tuple[int, int]]] = {}

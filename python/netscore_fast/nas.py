@@ -40,7 +40,7 @@ import random
 from typing import TYPE_CHECKING, Dict, Iterator, List, Sequence, Tuple, Union
 
 if TYPE_CHECKING:
-    from .bulk import ModelParts
+    from ._sources import ModelParts
 
 OPS: Tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 """Edge operations, in the benchmark's order (xautodl cell_operations.NAS_BENCH_201)."""
@@ -382,7 +382,7 @@ def nasbench201_models(dataset: str = "cifar10", *, limit=None) -> Iterator[Tupl
     profile_many's C++ workers join in parallel."""
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; expected one of {sorted(DATASETS)}")
-    from .bulk import ModelParts
+    from ._sources import ModelParts
     pieces = _pieces(dataset, "dims")
     for arch, ops in itertools.islice(zip(_space(), _space_ops()), limit):
         yield arch, ModelParts(pieces.parts(ops, arch.encode()))
@@ -401,22 +401,3 @@ class CacheKey:
 
     def __call__(self, name: str, payload) -> str:
         return f"nasbench201/v{_GENERATOR_VERSION}/{self.dataset}/{name}"
-
-
-def _cli_nas(args) -> int:
-    """`netscore-fast nas nasbench201 --out FILE [--dataset D] [--threads N] [--cache DB] [--limit N]`."""
-    import sys
-    import time
-
-    from .bulk import profile_many
-
-    start = time.perf_counter()
-    table = profile_many(nasbench201_models(args.dataset, limit=args.limit), threads=args.threads,
-                         cache=args.cache, total=min(args.limit, 15625) if args.limit else 15625,
-                         cache_key=CacheKey(args.dataset))
-    table.write(args.out)
-    elapsed = time.perf_counter() - start
-    bad = int((table["error"] != "").sum())
-    print(f"profiled {len(table)} NAS-Bench-201 networks ({args.dataset}) in {elapsed:.2f} s "
-          f"({len(table) / max(elapsed, 1e-9):.0f} models/s); {bad} errors; wrote {args.out}", file=sys.stderr)
-    return 1 if bad else 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from typing import Any, Dict, List, Optional, Sequence
 
 KINDS = ("ball", "netscore", "density", "pareto")
@@ -349,10 +348,3 @@ def zoo_charts(directory: str, rows: Optional[List[Dict[str, Any]]] = None) -> L
         _DRAW[kind]([dict(r) for r in records], path)
         paths.append(path)
     return paths
-
-
-def _cli_plot(args) -> int:
-    """`netscore-fast plot results.csv --kind ball|netscore|density|pareto [--with-zoo] --out fig.png`."""
-    plot(args.results, kind=args.kind, with_zoo=args.with_zoo, out=args.out)
-    print(f"wrote {args.out}", file=sys.stderr)
-    return 0

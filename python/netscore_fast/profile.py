@@ -1,4 +1,4 @@
-"""Profile one ONNX model: `profile(source) -> Profile`, and the `netscore-fast profile` command.
+"""Profile one ONNX model: `profile(source) -> Profile`.
 
 The C++ core decodes and analyses the model with the GIL released; this module only shapes arguments
 and presents the result. `profile()` computes the totals only; per-node rows (`Profile.layers`,
@@ -8,17 +8,14 @@ models by their totals never pays for building thousands of rows.
 from __future__ import annotations
 
 import functools
-import io
 import math
-import os
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import _core
 from ._core import ModelError
+from ._sources import InputShapes, ModelParts, resolve, shape_list
 
-__all__ = ["profile", "Profile", "ModelError", "supported_ops"]
-
-InputShapes = Union[Mapping[str, Sequence[int]], Iterable[Tuple[str, Sequence[int]]], None]
+__all__ = ["profile", "Profile", "ModelError", "ModelParts", "supported_ops"]
 
 # Per-node columns of Profile.layers, in order: (name, numpy dtype or None for text).
 _INT_COLUMNS = ("params", "macs", "flops", "activation_bytes", "weight_bytes")
@@ -28,30 +25,6 @@ _BOOL_COLUMNS = ("supported", "folded")
 def supported_ops() -> List[str]:
     """Op types the analysis knows: "Op" for the default ONNX domain, "domain::Op" otherwise; sorted."""
     return list(_core.supported_ops())
-
-
-def _shape_list(input_shapes: InputShapes) -> List[Tuple[str, List[int]]]:
-    if not input_shapes:
-        return []
-    items = input_shapes.items() if hasattr(input_shapes, "items") else input_shapes
-    out = []
-    for name, dims in items:
-        out.append((str(name), [int(d) for d in dims]))
-    return out
-
-
-class ModelParts(tuple):
-    """A serialized ModelProto given as consecutive bytes parts, for profile_many (and profile).
-
-    Protobuf messages may be split between fields and concatenated, so a generator that assembles models
-    from pre-serialized pieces (netscore_fast.nas does) can hand over the pieces: profile_many's C++
-    workers join them in parallel instead of the Python thread joining every model. `bytes(parts)` joins
-    them. Every part must be `bytes`.
-    """
-    __slots__ = ()
-
-    def __bytes__(self) -> bytes:
-        return b"".join(self)
 
 
 def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: InputShapes = None,
@@ -69,25 +42,13 @@ def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: Inpu
     Returns a Profile (counts as integers: params in elements, MACs, FLOPs, bytes).
     Raises ModelError (a ValueError) naming the source and the problem.
     """
-    shapes = _shape_list(input_shapes)
+    shapes = shape_list(input_shapes)
     batch = int(batch_size)
-    if isinstance(source, (str, os.PathLike)):
-        path = os.fspath(source)
-        if isinstance(path, bytes):
-            path = os.fsdecode(path)
-        analyse = functools.partial(_core.profile_file, path, shapes, batch)
-        name = path
+    name, payload = resolve(source)
+    if isinstance(payload, str):
+        analyse = functools.partial(_core.profile_file, payload, shapes, batch)
     else:
-        name = "<bytes>"
-        if isinstance(source, ModelParts):
-            source = bytes(source)
-        elif isinstance(source, io.BytesIO):   # its contents, copied: the caller may write to it again
-            source = source.getvalue()
-        elif hasattr(source, "SerializeToString") and not isinstance(source, (bytes, bytearray, memoryview)):
-            graph = getattr(source, "graph", None)
-            name = f"<ModelProto {getattr(graph, 'name', '')!r}>"
-            source = source.SerializeToString()
-        analyse = functools.partial(_core.profile_buffer, source, name, shapes, batch)
+        analyse = functools.partial(_core.profile_buffer, payload, name, shapes, batch)
     return Profile(analyse(layers=False), name, accuracy, analyse)
 
 
@@ -103,6 +64,22 @@ def _si(value: Optional[float], unit: str = "", digits: int = 2) -> str:
 
 def _finite_or_none(x: Optional[float]) -> Optional[float]:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+
+class _Total:
+    """A read-only integer total of Profile, read from the core's result under the same name."""
+
+    def __init__(self, doc: str):
+        self.__doc__ = doc
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Optional["Profile"], owner: Optional[type] = None) -> int:
+        if obj is None:
+            return self  # type: ignore[return-value]   # the class attribute: help() shows the docstring
+        return getattr(obj._result, self.name)
 
 
 class Profile:
@@ -137,40 +114,14 @@ class Profile:
         return self._result
 
     # --- totals -------------------------------------------------------------------------------
-    @property
-    def params(self) -> int:
-        """Parameter count (elements)."""
-        return self._result.params
-
-    @property
-    def bn_stat_params(self) -> int:
-        """BatchNormalization running mean and variance elements (included in params)."""
-        return self._result.bn_stat_params
-
-    @property
-    def macs(self) -> int:
-        """Multiply-accumulates of one inference (sum over nodes with known cost)."""
-        return self._result.macs
-
-    @property
-    def flops(self) -> int:
-        """Floating-point operations of one inference (sum over nodes with known cost)."""
-        return self._result.flops
-
-    @property
-    def weight_bytes(self) -> int:
-        """Bytes of the weights counted in params."""
-        return self._result.weight_bytes
-
-    @property
-    def activation_bytes(self) -> int:
-        """Bytes of all non-constant node outputs."""
-        return self._result.activation_bytes
-
-    @property
-    def peak_activation_bytes(self) -> int:
-        """Largest number of activation bytes alive at once in execution order (inputs/outputs included)."""
-        return self._result.peak_activation_bytes
+    params = _Total("Parameter count (elements).")
+    bn_stat_params = _Total("BatchNormalization running mean and variance elements (included in params).")
+    macs = _Total("Multiply-accumulates of one inference (sum over nodes with known cost).")
+    flops = _Total("Floating-point operations of one inference (sum over nodes with known cost).")
+    weight_bytes = _Total("Bytes of the weights counted in params.")
+    activation_bytes = _Total("Bytes of all non-constant node outputs.")
+    peak_activation_bytes = _Total("Largest number of activation bytes alive at once in execution order "
+                                   "(inputs/outputs included).")
 
     @property
     def unknown_cost_nodes(self) -> List[str]:
@@ -361,105 +312,3 @@ def _layer_table(rows) -> str:
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
     return "\n".join([fmt(header)] + [fmt(b).rstrip() for b in body])
-
-
-# --- command line ------------------------------------------------------------------------------
-_GLOB_CHARS = set("*?[")
-
-
-def _needs_bulk(args) -> bool:
-    if len(args.models) > 1 or args.out or args.threads is not None or args.cache:
-        return True
-    model = args.models[0]
-    return os.path.isdir(model) or (not os.path.exists(model) and bool(_GLOB_CHARS & set(model)))
-
-
-def _accuracy_for(args, path: str) -> Optional[float]:
-    """--accuracy as a number, or looked up in a CSV with columns source,accuracy (path, file name or stem)."""
-    if args.accuracy is None:
-        return None
-    try:
-        return float(args.accuracy)
-    except ValueError:
-        pass
-    import csv
-    with open(args.accuracy, newline="") as f:
-        table = {row["source"]: row["accuracy"] for row in csv.DictReader(f) if row.get("source")}
-    base = os.path.basename(path)
-    for key in (path, base, os.path.splitext(base)[0]):
-        if key in table and table[key] not in ("", None):
-            return float(table[key])
-    return None
-
-
-def _expand(models: Sequence[str]) -> List[str]:
-    import glob
-    paths: List[str] = []
-    for m in models:
-        if os.path.isdir(m):
-            paths += sorted(os.path.join(m, f) for f in os.listdir(m) if f.endswith(".onnx"))
-        elif not os.path.exists(m) and _GLOB_CHARS & set(m):
-            found = sorted(glob.glob(m, recursive=True))
-            if not found:
-                raise FileNotFoundError(f"no file matches {m!r}")
-            paths += found
-        else:
-            paths.append(m)
-    return paths
-
-
-def _print_rows(rows: List[Dict[str, Any]], fmt: str) -> None:
-    import sys
-    if fmt == "json":
-        import json
-        print(json.dumps(rows, indent=2))
-    elif fmt == "csv":
-        import csv
-        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    else:
-        keys = list(rows[0]) if rows else []
-        cells = [[("" if r[k] is None else (f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k]))) for k in keys]
-                 for r in rows]
-        widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
-        print("  ".join(k.ljust(w) for k, w in zip(keys, widths)).rstrip())
-        for c in cells:
-            print("  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip())
-
-
-def _profile_args(args) -> Dict[str, Any]:
-    return {"input_shapes": list(args.input_shape or []), "batch_size": args.batch_size}
-
-
-def _cli_profile(args) -> int:
-    """`netscore-fast profile`: one model here; several (or --out/--threads/--cache) in netscore_fast.bulk."""
-    if _needs_bulk(args):
-        try:
-            from .bulk import _cli_profile_many
-        except ImportError:
-            _cli_profile_many = None
-        if _cli_profile_many is not None:
-            return int(_cli_profile_many(args) or 0)
-        if args.out or args.cache:
-            raise ValueError("--out and --cache need the bulk profiler (netscore_fast.bulk), not available")
-        rows = []
-        for path in _expand(args.models):
-            rows.append(profile(path, accuracy=_accuracy_for(args, path), **_profile_args(args)).totals())
-        _print_rows(rows, args.format)
-        return 0
-
-    path = args.models[0]
-    result = profile(path, accuracy=_accuracy_for(args, path), **_profile_args(args))
-    if args.format == "json":
-        import json
-        print(json.dumps(result.to_dict(layers=args.layers), indent=2))
-    elif args.format == "csv":
-        if args.layers:
-            rows = result.to_dict(layers=True)["layers"]
-            _print_rows(rows, "csv")
-        else:
-            _print_rows([result.totals()], "csv")
-    else:
-        print(result.summary(layers=args.layers))
-    return 0

@@ -18,10 +18,10 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 import numpy as np
 
+from . import _core
 from . import metrics as _metrics
 
-INT_COLUMNS = ("params", "macs", "flops", "weight_bytes", "activation_bytes", "peak_activation_bytes",
-               "bn_stat_params", "unsupported")
+INT_COLUMNS = tuple(_core.TOTALS_COLUMNS)   # the per-model totals (int64), defined once in the C++ core
 FLOAT_COLUMNS = ("accuracy", "netscore", "information_density")
 COLUMNS = ("source",) + INT_COLUMNS + FLOAT_COLUMNS + ("error",)
 
@@ -441,32 +441,3 @@ def _pyarrow():
     except ImportError as e:
         raise ImportError(f"Parquet needs pyarrow: {_PANDAS_HINT}") from e
     return pa, pq
-
-
-def _cli_rank(args) -> int:
-    """`netscore-fast rank RESULTS --by COLUMN [--top N] [--ascending]`: print the ranked table."""
-    table = ProfileTable.read(args.results)
-    if args.by not in table.columns and args.by not in _metrics.METRICS:
-        raise ValueError(f"cannot rank by {args.by!r}: not a column ({', '.join(table.columns)}) "
-                         f"nor a metric ({', '.join(sorted(_metrics.METRICS))})")
-    values = table[args.by]
-    if values.dtype != object and len(table) and np.isnan(values.astype(np.float64)).all():
-        import sys
-        print(f"netscore-fast: warning: {args.by} is empty in every row"
-              + (" (no accuracy: profile with --accuracy FILE.csv)" if args.by in _metrics.METRICS else ""),
-              file=sys.stderr)
-    ranked = table.sort_by(args.by, descending=not args.ascending)
-    if args.top is not None:
-        ranked = ranked[:args.top]
-    names = ["source", args.by] + [c for c in ("accuracy", "params", "macs", "peak_activation_bytes")
-                                   if c != args.by]
-    if (~ranked.ok).any():
-        names.append("error")
-    rank_col = [str(i + 1) for i in range(len(ranked))]
-    text = ranked.format(columns=names, max_rows=len(ranked))
-    lines = text.split("\n")
-    width = max(len("rank"), *(len(r) for r in rank_col)) if rank_col else 4
-    out = ["rank".ljust(width) + "  " + lines[0]]
-    out += [r.ljust(width) + "  " + line for r, line in zip(rank_col, lines[1:])]
-    print("\n".join(out))
-    return 0

@@ -14,7 +14,6 @@ network with netscore_fast.profile and ranks them by NetScore, top-1 and informa
 """
 from __future__ import annotations
 
-import sys
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -184,7 +183,8 @@ def table(sort: str = "netscore", names_: Optional[List[str]] = None) -> List[Di
     return rows
 
 
-def _format_table(rows: List[Dict[str, Any]]) -> str:
+def format_table(rows: List[Dict[str, Any]]) -> str:
+    """The rows of table() as the fixed-width text `netscore-fast zoo` prints."""
     head = ["#", "network", "params", "G-MACs", "top-1 %", "NetScore", "density", "weights MB", "peak act MB",
             "rank NS", "rank top1", "rank dens"]
     body = []
@@ -201,26 +201,3 @@ def _format_table(rows: List[Dict[str, Any]]) -> str:
 
     lines = [fmt(head), "  ".join("-" * w for w in widths)] + [fmt(b) for b in body]
     return "\n".join(lines)
-
-
-def _cli_zoo(args) -> int:
-    """`netscore-fast zoo [--sort netscore|top1|density] [--out table.csv] [--plot DIR]`."""
-    rows = table(sort=args.sort)
-    print(_format_table(rows))
-    print("\nparams exclude BatchNorm running statistics; MACs count conv and fully-connected layers; top-1 is "
-          "the published single-crop figure (sources: netscore_fast.zoo.info(name)).")
-    if args.out:
-        import csv
-
-        with open(args.out, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=TABLE_COLUMNS + ["top1_source"])
-            writer.writeheader()
-            for r in rows:
-                writer.writerow({**{k: r[k] for k in TABLE_COLUMNS}, "top1_source": PUBLISHED[r["name"]].top1_source})
-        print(f"wrote {args.out}", file=sys.stderr)
-    if args.plot:
-        from .. import plots
-
-        for path in plots.zoo_charts(args.plot, rows):
-            print(f"wrote {path}", file=sys.stderr)
-    return 0

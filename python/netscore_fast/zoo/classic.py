@@ -155,31 +155,17 @@ def _fire(net: Net, x: str, squeeze: int, e1: int, e3: int) -> str:
     return net.concat([net.relu(net.conv(s, e1, 1, bias=True)), net.relu(net.conv(s, e3, 3, 1, 1, bias=True))])
 
 
+# stem (channels, kernel) and the fire modules by squeeze width (each expands to 4x that in its 1x1 and
+# its 3x3 branch), "M" a 3x3 stride-2 max-pool
+_SQUEEZENET = {"1_0": ((96, 7), [16, 16, 32, "M", 32, 48, 48, 64, "M", 64]),
+               "1_1": ((64, 3), [16, 16, "M", 32, 32, "M", 48, 48, 64, 64])}
+
+
 def squeezenet(net: Net, version: str) -> str:
     """torchvision SqueezeNet 1.0 (Iandola et al. 2016) or 1.1 (the SqueezeNet repository's v1.1)."""
-    if version == "1_0":
-        x = net.maxpool(net.relu(net.conv(net.input, 96, 7, 2, bias=True)), 3, 2, ceil=True)
-        x = _fire(net, x, 16, 64, 64)
-        x = _fire(net, x, 16, 64, 64)
-        x = _fire(net, x, 32, 128, 128)
-        x = net.maxpool(x, 3, 2, ceil=True)
-        x = _fire(net, x, 32, 128, 128)
-        x = _fire(net, x, 48, 192, 192)
-        x = _fire(net, x, 48, 192, 192)
-        x = _fire(net, x, 64, 256, 256)
-        x = net.maxpool(x, 3, 2, ceil=True)
-        x = _fire(net, x, 64, 256, 256)
-    else:
-        x = net.maxpool(net.relu(net.conv(net.input, 64, 3, 2, bias=True)), 3, 2, ceil=True)
-        x = _fire(net, x, 16, 64, 64)
-        x = _fire(net, x, 16, 64, 64)
-        x = net.maxpool(x, 3, 2, ceil=True)
-        x = _fire(net, x, 32, 128, 128)
-        x = _fire(net, x, 32, 128, 128)
-        x = net.maxpool(x, 3, 2, ceil=True)
-        x = _fire(net, x, 48, 192, 192)
-        x = _fire(net, x, 48, 192, 192)
-        x = _fire(net, x, 64, 256, 256)
-        x = _fire(net, x, 64, 256, 256)
+    (stem, kernel), fires = _SQUEEZENET["1_0" if version == "1_0" else "1_1"]
+    x = net.maxpool(net.relu(net.conv(net.input, stem, kernel, 2, bias=True)), 3, 2, ceil=True)
+    for squeeze in fires:
+        x = net.maxpool(x, 3, 2, ceil=True) if squeeze == "M" else _fire(net, x, squeeze, 4 * squeeze, 4 * squeeze)
     x = net.relu(net.conv(x, 1000, 1, bias=True))
     return net.flatten(net.gap(x))

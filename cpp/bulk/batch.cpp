@@ -1,5 +1,5 @@
 // Many models on a pool of threads: each worker claims the next index and keeps only the totals.
-#include "graph/batch.h"
+#include "bulk/batch.h"
 
 #include <algorithm>
 #include <atomic>

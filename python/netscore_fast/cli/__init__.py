@@ -1,7 +1,8 @@
-"""Command line: `netscore-fast profile|rank|nas|bench|zoo|plot`.
+"""Command line: `netscore-fast profile|rank|nas|bench|zoo|plot` (also `python -m netscore_fast.cli`).
 
-Each subcommand's work lives in the module that owns the feature; this file only parses arguments.
-Errors print one line to stderr and exit non-zero.
+This file parses arguments; each command runs in its own module of this package (cli/<command>.py, imported
+only when that command runs), which calls the public API only. Errors print one line to stderr and exit
+non-zero.
 """
 from __future__ import annotations
 
@@ -40,14 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the results table to .csv, .json or .parquet")
     p.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
     p.add_argument("--cache", help="SQLite result cache file")
-    p.set_defaults(handler=("netscore_fast.profile", "_cli_profile"))
+    p.set_defaults(handler="profile")
 
     r = sub.add_parser("rank", help="rank a results table by a column or metric")
     r.add_argument("results", help="results .csv, .json or .parquet")
     r.add_argument("--by", default="netscore", help="column or metric to rank by (default netscore)")
     r.add_argument("--top", type=int, default=None, help="show only the first N rows")
     r.add_argument("--ascending", action="store_true", help="smallest first")
-    r.set_defaults(handler=("netscore_fast.table", "_cli_rank"))
+    r.set_defaults(handler="rank")
 
     n = sub.add_parser("nas", help="profile a whole NAS search space")
     n.add_argument("space", choices=["nasbench201"])
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--threads", type=int, default=None)
     n.add_argument("--cache", help="SQLite result cache file")
     n.add_argument("--limit", type=int, default=None, help="only the first N architectures")
-    n.set_defaults(handler=("netscore_fast.nas", "_cli_nas"))
+    n.set_defaults(handler="nas")
 
     b = sub.add_parser("bench", help="measure op throughput on this machine, or time a model's layers")
     b.add_argument("model", nargs="?", help="ONNX model to time layer by layer (omit for the op table)")
@@ -69,30 +70,29 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--plot", help="write a bar chart (PNG)")
     b.add_argument("--input-shape", action="append", type=_shape_arg, default=[], metavar="NAME=D1,D2,...")
     b.add_argument("--batch-size", type=int, default=1)
-    b.set_defaults(handler=("netscore_fast.bench", "_cli_bench"))
+    b.set_defaults(handler="bench")
 
     z = sub.add_parser("zoo", help="the reference table of built-in networks (nothing downloaded)")
     z.add_argument("--sort", choices=["netscore", "top1", "density"], default="netscore")
     z.add_argument("--out", help="write the table as CSV")
     z.add_argument("--plot", metavar="DIR", help="write the reference charts into DIR")
-    z.set_defaults(handler=("netscore_fast.zoo", "_cli_zoo"))
+    z.set_defaults(handler="zoo")
 
     pl = sub.add_parser("plot", help="chart results (optionally over the zoo)")
     pl.add_argument("results", help="results .csv from `netscore-fast profile --out`")
     pl.add_argument("--kind", choices=["ball", "netscore", "density", "pareto"], default="ball")
     pl.add_argument("--with-zoo", action="store_true", help="overlay the built-in reference networks")
     pl.add_argument("--out", required=True, help="output image (PNG, SVG or PDF)")
-    pl.set_defaults(handler=("netscore_fast.plots", "_cli_plot"))
+    pl.set_defaults(handler="plot")
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    module_name, func_name = args.handler
-    from . import ModelError
+    from .._core import ModelError
     try:
-        handler = getattr(importlib.import_module(module_name), func_name)
-        return int(handler(args) or 0)
+        command = importlib.import_module(f".{args.handler}", __name__)
+        return int(command.run(args) or 0)
     except BrokenPipeError:
         # The reader went away (`netscore-fast zoo | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -107,6 +107,3 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("netscore-fast: interrupted", file=sys.stderr)
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())

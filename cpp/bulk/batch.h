@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "bulk/columns.h"
 #include "graph/analysis.h"
 
 namespace netscore::graph {
@@ -43,21 +44,25 @@ struct BatchSource {
 // kFileError: the file could not be opened or mapped (a state of the file system, not of the model).
 enum class BatchStatus : int32_t { kOk = 0, kModelError = 1, kOtherError = 2, kFileError = 3 };
 
-// The totals of Profile that a results table keeps, without the per-node layers.
+// The totals of Profile that a results table keeps, without the per-node layers: one int64 per column of
+// NETSCORE_TOTALS_COLUMNS (bulk/columns.h), -1 when unknown.
 struct BatchTotals {
-  int64_t params = -1;
-  int64_t macs = -1;
-  int64_t flops = -1;
-  int64_t weight_bytes = -1;
-  int64_t activation_bytes = -1;
-  int64_t peak_activation_bytes = -1;
-  int64_t bn_stat_params = -1;
-  int64_t unsupported = -1;   // nodes whose op type the registry does not know
+#define NETSCORE_TOTALS_FIELD(name, description) int64_t name = -1;
+  NETSCORE_TOTALS_COLUMNS(NETSCORE_TOTALS_FIELD)
+#undef NETSCORE_TOTALS_FIELD
   BatchStatus status = BatchStatus::kOk;
   std::string error;          // message when status != kOk
 };
 
-constexpr int kBatchTotalsFields = 8;   // int64 fields above, in order
+constexpr int kBatchTotalsFields = bulk::kNumTotalsColumns;   // int64 fields above, in column order
+
+// Calls fn(name, value) for each column of `t`, in column order.
+template <typename Fn>
+void for_each_total(const BatchTotals& t, Fn&& fn) {
+#define NETSCORE_TOTALS_VISIT(name, description) fn(#name, t.name);
+  NETSCORE_TOTALS_COLUMNS(NETSCORE_TOTALS_VISIT)
+#undef NETSCORE_TOTALS_VISIT
+}
 
 // Totals of one analysed model.
 BatchTotals totals_of(const Profile& profile);

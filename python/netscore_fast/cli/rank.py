@@ -1,0 +1,35 @@
+"""`netscore-fast rank RESULTS --by COLUMN [--top N] [--ascending]`: print a results table ranked."""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from ..metrics import METRICS
+from ..table import ProfileTable
+
+
+def run(args) -> int:
+    table = ProfileTable.read(args.results)
+    if args.by not in table.columns and args.by not in METRICS:
+        raise ValueError(f"cannot rank by {args.by!r}: not a column ({', '.join(table.columns)}) "
+                         f"nor a metric ({', '.join(sorted(METRICS))})")
+    values = table[args.by]
+    if values.dtype != object and len(table) and np.isnan(values.astype(np.float64)).all():
+        print(f"netscore-fast: warning: {args.by} is empty in every row"
+              + (" (no accuracy: profile with --accuracy FILE.csv)" if args.by in METRICS else ""),
+              file=sys.stderr)
+    ranked = table.sort_by(args.by, descending=not args.ascending)
+    if args.top is not None:
+        ranked = ranked[:args.top]
+    names = ["source", args.by] + [c for c in ("accuracy", "params", "macs", "peak_activation_bytes")
+                                   if c != args.by]
+    if (~ranked.ok).any():
+        names.append("error")
+    rank_col = [str(i + 1) for i in range(len(ranked))]
+    lines = ranked.format(columns=names, max_rows=len(ranked)).split("\n")
+    width = max(len("rank"), *(len(r) for r in rank_col)) if rank_col else 4
+    out = ["rank".ljust(width) + "  " + lines[0]]
+    out += [r.ljust(width) + "  " + line for r, line in zip(rank_col, lines[1:])]
+    print("\n".join(out))
+    return 0
