@@ -14,7 +14,7 @@
 #include "graph/analysis.h"
 #include "kernels/bench/cpu_info.h"
 #include "kernels/bench/harness.h"
-#include "kernels/bench/model_timing.h"
+#include "measure/model_timing.h"
 #include "kernels/bench/op_timing.h"
 #include "kernels/kernels.h"
 

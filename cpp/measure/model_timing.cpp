@@ -1,7 +1,7 @@
 // Per-layer model timing: map each analysed node to a kernel spec the way inference runtimes execute it
 // (BatchNormalization folded into the conv before it, a residual Add and a following activation fused),
 // time each distinct configuration once, and list every node with how its time was obtained.
-#include "kernels/bench/model_timing.h"
+#include "measure/model_timing.h"
 
 #include <algorithm>
 #include <cmath>
