@@ -99,6 +99,17 @@ ModelTiming time_model_bytes(const uint8_t* data, size_t size, const std::string
   }
 }
 
+std::vector<PlannedLayer> plan_model_bytes(const uint8_t* data, size_t size, const std::string& source_name,
+                                           const graph::Options& graph_options) {
+  try {
+    onnx::Model model = onnx::decode_model(data, size);
+    graph::Profile profile = graph::analyze(model, graph_options);
+    return plan_layers(graph::analysed_nodes(model, profile));
+  } catch (const ModelError& e) {
+    throw ModelError(source_name + ": " + e.what());
+  }
+}
+
 ModelTiming time_model_file(const std::string& path, const graph::Options& graph_options,
                             const TimingOptions& options, bool sequence) {
   onnx::MappedFile file(path);

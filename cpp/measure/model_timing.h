@@ -46,4 +46,8 @@ ModelTiming time_model_bytes(const uint8_t* data, size_t size, const std::string
 ModelTiming time_model_file(const std::string& path, const graph::Options& graph_options,
                             const TimingOptions& options, bool sequence = true);
 
+// Decode + analyse + plan, without timing: what time_model_bytes would time, and how (errors as there).
+std::vector<PlannedLayer> plan_model_bytes(const uint8_t* data, size_t size, const std::string& source_name,
+                                           const graph::Options& graph_options);
+
 }  // namespace netscore::bench
