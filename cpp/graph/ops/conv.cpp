@@ -255,10 +255,7 @@ Cost cost_deform_conv(const OpContext& ctx) {
 
 // Col2Im: input (N, C x prod(block_shape), L), image_shape, block_shape -> (N, C, image_shape...).
 void infer_col2im(OpContext& ctx) {
-  const Value* x = ctx.input(0);
-  const Value* image = ctx.input(1);
-  const Value* block = ctx.input(2);
-  if (!x || !image || !block) ctx.fail("needs input, image_shape and block_shape");
+  const auto [x, image, block] = required_inputs<3>(ctx, "needs input, image_shape and block_shape");
   Value* y = ctx.output(0);
   if (!y) return;
   y->dtype = x->dtype;
@@ -292,9 +289,7 @@ Cost cost_col2im(const OpContext& ctx) {
 // CausalConvWithState: input (B, C, L), depthwise weight (C, 1, k), bias (C), past_state (B, C, k - 1)
 // -> output (B, C, L), present_state (B, C, k - 1).
 void infer_causal_conv(OpContext& ctx) {
-  const Value* x = ctx.input(0);
-  const Value* w = ctx.input(1);
-  if (!x || !w) ctx.fail("needs input and weight");
+  const auto [x, w] = required_inputs<2>(ctx, "needs input and weight");
   const int32_t t = data_type(ctx, 0, 1);
   if (x->rank_known && x->dims.size() != 3) ctx.fail("input must be 3-D, got " + dims_str(x->dims));
   if (w->rank_known && w->dims.size() != 3) ctx.fail("weight must be 3-D, got " + dims_str(w->dims));
