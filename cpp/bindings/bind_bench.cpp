@@ -14,7 +14,7 @@
 #include "graph/analysis.h"
 #include "kernels/bench/cpu_info.h"
 #include "kernels/bench/harness.h"
-#include "kernels/bench/model_timing.h"
+#include "measure/model_timing.h"
 #include "kernels/bench/op_timing.h"
 #include "kernels/kernels.h"
 
@@ -329,6 +329,38 @@ void bind_bench(py::module_& m) {
       py::arg("buffer"), py::arg("source_name"), py::arg("input_shapes"), py::arg("batch_size") = 1,
       py::arg("threads") = 1, py::arg("min_time") = 0.1, py::arg("cold_cache") = false, py::arg("sequence") = true,
       "Per-layer timing of a serialized ONNX model held in a bytes-like object (read in place).");
+
+  m.def(
+      "bench_plan_model_buffer",
+      [](py::buffer buffer, const std::string& source_name, InputShapes shapes, int64_t batch_size) {
+        graph::Options g = graph_options(std::move(shapes), batch_size);
+        py::buffer_info info = buffer.request();
+        if (info.ndim > 1 && info.strides.back() != info.itemsize)
+          throw py::value_error(source_name + ": buffer is not contiguous; pass bytes(buffer) instead");
+        std::vector<bench::PlannedLayer> plan;
+        {
+          py::gil_scoped_release release;
+          plan = bench::plan_model_bytes(static_cast<const uint8_t*>(info.ptr), size_t(info.size * info.itemsize),
+                                         source_name, g);
+        }
+        py::list rows;
+        for (const bench::PlannedLayer& l : plan) {
+          py::dict r;
+          r["name"] = l.name;
+          r["op_type"] = l.op_type;
+          r["status"] = bench::status_name(l.status);
+          r["shape"] = l.shape;
+          r["note"] = l.note;
+          r["node_index"] = l.node_index;
+          r["config"] = l.status == bench::LayerStatus::measured ? l.spec.key() : std::string();
+          rows.append(r);
+        }
+        return rows;
+      },
+      py::arg("buffer"), py::arg("source_name"), py::arg("input_shapes"), py::arg("batch_size") = 1,
+      "The layer plan of a serialized ONNX model, without timing: one dict per node (name, op_type, status\n"
+      "as bench_time_model_* would report it before timing, shape, note, node_index, config: the kernel\n"
+      "configuration key of a measured row).");
 }
 
 }  // namespace netscore::bindings

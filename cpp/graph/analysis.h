@@ -1,10 +1,13 @@
 // Entry point of graph analysis: decoded model + options -> per-node costs, totals and memory.
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
+#include "graph/ops/attrs.h"
 #include "onnx/ir.h"
 
 namespace netscore::graph {
@@ -62,5 +65,49 @@ Profile analyze(const onnx::Model& model, const Options& options);
 // Decode + analyse in one call; error messages are prefixed with `source_name`.
 Profile profile_bytes(const uint8_t* data, size_t size, const std::string& source_name, const Options& options);
 Profile profile_file(const std::string& path, const Options& options);
+
+// ---- Analysed nodes: the one reading of a model that timing (cpp/measure) consumes --------------------------
+// An activation that inference runtimes run in a conv / GEMM epilogue, or on its own.
+struct ActivationAttrs {
+  enum class Kind : uint8_t { relu, sigmoid, hardswish, gelu, clip };
+  Kind kind = Kind::relu;
+  float lo = -std::numeric_limits<float>::infinity();  // Clip bounds (attributes before opset 11, constant
+  float hi = std::numeric_limits<float>::infinity();   // inputs after)
+};
+
+// ReduceMean's axes: the attribute, or the constant second input (opset 18); empty when not known.
+struct ReduceAttrs {
+  std::vector<int64_t> axes;
+};
+
+// Typed attributes of a node, for the ops timing maps to kernels; std::monostate for the others (and for a
+// Gelu with tanh approximation or a Clip whose bounds are not constants: no kernel activation matches them).
+using NodeAttrs = std::variant<std::monostate, ConvAttrs, PoolAttrs, GemmAttrs, ActivationAttrs, ReduceAttrs>;
+
+// Nodes that inference runtimes (ONNX Runtime, TFLite, OpenVINO) fold or fuse into the conv / GEMM before them,
+// as indices into Profile::layers (-1: none), in chain order; each link is the sole consumer of the previous
+// one's output and not a graph output.
+struct Fusion {
+  long batch_norm = -1;    // Conv: BatchNormalization folded into the weights
+  long residual_add = -1;  // Conv: two-input Add / Sum of same-shaped operands, the other computed earlier
+  long bias_add = -1;      // MatMul (2-D weight): Add of a bias vector with N parameters (= Gemm)
+  long activation = -1;    // Conv, Gemm, MatMul: a following activation (ActivationAttrs)
+};
+
+// One analysed layer with its node, typed attributes and fusion decisions.
+struct AnalysedNode {
+  const Layer* layer = nullptr;      // the counted row: name, op type, shapes, params, folded, supported
+  const onnx::Node* node = nullptr;  // Model::graph.nodes[layer->node_index] (the call node of an inlined function)
+  bool default_domain = true;        // node's domain is "" or "ai.onnx"
+  NodeAttrs attrs;
+  Fusion fusion;                     // Conv, Gemm, and MatMul with a 2-D second input only
+};
+
+// The analysed layers of `profile` (analysed with want_layers) in its order, each with the same attribute
+// parsers the shape and cost rules use. The result points into `model` and `profile`.
+std::vector<AnalysedNode> analysed_nodes(const onnx::Model& model, const Profile& profile);
+
+// "1x64x56x56" ("?" for an unknown dim, "scalar" for rank 0): how layer shapes are shown.
+std::string dims_text(const std::vector<int64_t>& dims);
 
 }  // namespace netscore::graph

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "netscore/window.h"
+
 namespace netscore::kernels {
 
 // ---------------------------------------------------------------- ISA tiers and dispatch
@@ -71,10 +73,10 @@ struct Conv2dShape {
   int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   int64_t dil_h = 1, dil_w = 1;
   int64_t group = 1;
-  int64_t out_h() const { return (h + pad_top + pad_bottom - dil_h * (kh - 1) - 1) / stride_h + 1; }
-  int64_t out_w() const { return (w + pad_left + pad_right - dil_w * (kw - 1) - 1) / stride_w + 1; }
+  int64_t out_h() const { return window::output_size(h, kh, stride_h, dil_h, pad_top, pad_bottom, false); }
+  int64_t out_w() const { return window::output_size(w, kw, stride_w, dil_w, pad_left, pad_right, false); }
   bool depthwise() const { return group == c_in && group == c_out && group > 1; }
-  int64_t macs() const { return n * c_out * out_h() * out_w() * (c_in / group) * kh * kw; }
+  int64_t macs() const { return window::conv_macs(n * c_out * out_h() * out_w(), kh * kw, c_in / group); }
 };
 
 enum class PoolKind : int { max = 0, average = 1 };

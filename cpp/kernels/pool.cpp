@@ -7,15 +7,6 @@
 namespace netscore::kernels {
 
 namespace {
-int64_t pool_out(int64_t in, int64_t k, int64_t s, int64_t pb, int64_t pe, int64_t d, bool ceil_mode) {
-  const int64_t span = in + pb + pe - d * (k - 1) - 1;
-  if (span < 0) return 0;
-  int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
-  // A window may not start inside the trailing padding (as ONNX / PyTorch ceil_mode define it).
-  if (ceil_mode && (out - 1) * s >= in + pb) --out;
-  return out;
-}
-
 // Per-output divisor factors along one axis for average pooling.
 std::vector<float> inv_counts(int64_t out, int64_t in, int64_t k, int64_t s, int64_t pb, int64_t pe, int64_t d,
                               bool include_pad, size_t padded) {
@@ -32,8 +23,12 @@ std::vector<float> inv_counts(int64_t out, int64_t in, int64_t k, int64_t s, int
 }
 }  // namespace
 
-int64_t Pool2dShape::out_h() const { return pool_out(h, kh, stride_h, pad_top, pad_bottom, dil_h, ceil_mode); }
-int64_t Pool2dShape::out_w() const { return pool_out(w, kw, stride_w, pad_left, pad_right, dil_w, ceil_mode); }
+int64_t Pool2dShape::out_h() const {
+  return window::output_size(h, kh, stride_h, dil_h, pad_top, pad_bottom, ceil_mode);
+}
+int64_t Pool2dShape::out_w() const {
+  return window::output_size(w, kw, stride_w, dil_w, pad_left, pad_right, ceil_mode);
+}
 
 struct Pool2d::Impl {
   const F32PoolUkernel* uk = nullptr;

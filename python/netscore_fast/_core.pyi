@@ -84,6 +84,8 @@ def bench_time_model_file(path: str, input_shapes: InputShapes, batch_size: int 
 def bench_time_model_buffer(buffer: Buffer, source_name: str, input_shapes: InputShapes, batch_size: int = 1,
                             threads: int = 1, min_time: float = 0.1, cold_cache: bool = False,
                             sequence: bool = True) -> Dict[str, object]: ...
+def bench_plan_model_buffer(buffer: Buffer, source_name: str, input_shapes: InputShapes,
+                            batch_size: int = 1) -> List[Dict[str, object]]: ...
 
 # --- micro-kernels called directly (bind_kernels.cpp): submodule _core.kernels ------------------
 import numpy as _np

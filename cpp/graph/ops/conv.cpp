@@ -5,11 +5,24 @@
 #include <string>
 
 #include "graph/cost.h"
+#include "graph/ops/attrs.h"
 #include "graph/ops/families.h"
 #include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
+#include "netscore/window.h"
 
 namespace netscore::graph {
+
+ConvAttrs parse_conv_attrs(const OpContext& ctx) {
+  ConvAttrs a;
+  a.group = ctx.attr_int("group", 1);
+  a.kernel_shape = attr_ints_view(ctx, "kernel_shape");
+  a.strides = attr_ints_view(ctx, "strides");
+  a.dilations = attr_ints_view(ctx, "dilations");
+  a.pads = attr_ints_view(ctx, "pads");
+  a.auto_pad = window::parse_auto_pad(ctx.attr_string("auto_pad", "NOTSET"));
+  return a;
+}
 
 namespace {
 
@@ -17,12 +30,11 @@ namespace {
 // views (of X's and W's dims or of kernel_shape), so nothing is copied per node.
 struct ConvInputs {
   int64_t rank = -1;                 // of X / W / Y; -1 unknown
-  int64_t group = 1;
+  ConvAttrs attrs;                   // strides, dilations and pads with their lengths checked
   IntsView x_spatial;                // -1 where unknown
   IntsView kernel;                   // -1 where unknown
   int64_t n = -1, x_channels = -1;   // X dims 0 and 1
   int64_t w0 = -1, w1 = -1;          // W dims 0 and 1
-  IntsView strides, dilations, pads; // the attributes (empty when absent), lengths checked
   std::vector<int64_t> unknown;      // -1 per spatial dim, viewed when X or the kernel has no known dims
 };
 
@@ -32,9 +44,9 @@ bool read_conv_inputs(const OpContext& ctx, size_t x_index, size_t w_index, Conv
   const Value* x = ctx.input(x_index);
   const Value* w = ctx.input(w_index);
   if (!x || !w) ctx.fail("needs the data input X and the weight W");
-  ci.group = ctx.attr_int("group", 1);
-  if (ci.group < 1) ctx.fail("group must be >= 1, got " + std::to_string(ci.group));
-  const IntsView ks = attr_ints_view(ctx, "kernel_shape");
+  ci.attrs = parse_conv_attrs(ctx);
+  if (ci.attrs.group < 1) ctx.fail("group must be >= 1, got " + std::to_string(ci.attrs.group));
+  const IntsView ks = ci.attrs.kernel_shape;
   if (x->rank_known && w->rank_known && x->dims.size() != w->dims.size())
     ctx.fail("X has rank " + std::to_string(x->dims.size()) + " but W has rank " + std::to_string(w->dims.size()));
   if (x->rank_known) ci.rank = static_cast<int64_t>(x->dims.size());
@@ -67,15 +79,13 @@ bool read_conv_inputs(const OpContext& ctx, size_t x_index, size_t w_index, Conv
     ci.w0 = w->dims[0];
     ci.w1 = w->dims[1];
   }
-  auto checked = [&](std::string_view name, size_t want) {
-    const IntsView v = attr_ints_view(ctx, name);
+  auto check = [&](std::string_view name, IntsView v, size_t want) {
     if (v.size != 0 && v.size != want)
       ctx.fail(std::string(name) + " has " + std::to_string(v.size) + " values, expected " + std::to_string(want));
-    return v;
   };
-  ci.strides = checked("strides", ns);
-  ci.dilations = checked("dilations", ns);
-  ci.pads = checked("pads", 2 * ns);
+  check("strides", ci.attrs.strides, ns);
+  check("dilations", ci.attrs.dilations, ns);
+  check("pads", ci.attrs.pads, 2 * ns);
   return true;
 }
 
@@ -103,11 +113,11 @@ void infer_conv_like(OpContext& ctx, size_t x_index, size_t w_index, size_t b_in
   Value* y = ctx.output(0);
   ConvInputs ci;
   const bool rank_known = read_conv_inputs(ctx, x_index, w_index, ci);
-  if (ci.x_channels >= 0 && ci.w1 >= 0 && ci.w1 * ci.group != ci.x_channels)
-    ctx.fail("weight input channels " + std::to_string(ci.w1) + " x group " + std::to_string(ci.group) +
+  if (ci.x_channels >= 0 && ci.w1 >= 0 && ci.w1 * ci.attrs.group != ci.x_channels)
+    ctx.fail("weight input channels " + std::to_string(ci.w1) + " x group " + std::to_string(ci.attrs.group) +
              " != input channels " + std::to_string(ci.x_channels));
-  if (ci.w0 >= 0 && ci.w0 % ci.group != 0)
-    ctx.fail("output channels " + std::to_string(ci.w0) + " not divisible by group " + std::to_string(ci.group));
+  if (ci.w0 >= 0 && ci.w0 % ci.attrs.group != 0)
+    ctx.fail("output channels " + std::to_string(ci.w0) + " not divisible by group " + std::to_string(ci.attrs.group));
   if (b_index != SIZE_MAX) check_bias(ctx, b_index, ci.w0);
   if (!y) return;
   y->dtype = out_dtype;
@@ -121,8 +131,8 @@ void infer_conv_like(OpContext& ctx, size_t x_index, size_t w_index, size_t b_in
   y->dims[0] = ci.n;
   y->dims[1] = ci.w0;
   if (kernel_known &&
-      !window_output_into(ci.x_spatial, ci.kernel, ci.strides, ci.dilations, ci.pads,
-                          ctx.attr_string("auto_pad", "NOTSET"), false, y->dims.data() + 2, nullptr))
+      !window_output_into(ci.x_spatial, ci.kernel, ci.attrs.strides, ci.attrs.dilations, ci.attrs.pads,
+                          ci.attrs.auto_pad, false, y->dims.data() + 2, nullptr))
     ctx.fail("kernel " + dims_str(ci.kernel) + " does not fit input " + dims_str(ci.x_spatial) +
              " with the given strides, dilations, pads and auto_pad");
   y->rank_known = true;
@@ -134,10 +144,10 @@ Cost cost_conv_like(const OpContext& ctx, size_t w_index, bool has_bias) {
   const Value* y = ctx.output(0);
   if (!w || !y || !w->rank_known || w->dims.empty()) return {0, 0, false};
   const int64_t out_elems = y->numel();  // -1 unless Y's shape is known
-  int64_t per_output = w->dims[0] < 0 ? -1 : 1;  // product of W's dims after the first; -1 if any is unknown
-  for (size_t i = 1; i < w->dims.size(); ++i) per_output = mul_sat(per_output, w->dims[i]);
-  if (out_elems < 0 || per_output < 0) return {0, 0, false};
-  const int64_t macs = mul_sat(out_elems, per_output);
+  int64_t kernel_volume = w->dims[0] < 0 ? -1 : 1;  // -1 if any of W's dims is unknown
+  for (size_t i = 2; i < w->dims.size(); ++i) kernel_volume = mul_sat(kernel_volume, w->dims[i]);
+  const int64_t macs = window::conv_macs(out_elems, kernel_volume, w->dims.size() > 1 ? w->dims[1] : 1);
+  if (macs < 0) return {0, 0, false};
   int64_t flops = mul_sat(macs, cost::kFlopsPerMac);
   if (has_bias) flops = add_sat(flops, out_elems);
   return {macs, flops, true};
@@ -158,9 +168,9 @@ void infer_conv_transpose(OpContext& ctx) {
   const bool rank_known = read_conv_inputs(ctx, 0, 1, ci);
   if (ci.x_channels >= 0 && ci.w0 >= 0 && ci.w0 != ci.x_channels)
     ctx.fail("weight dim 0 (" + std::to_string(ci.w0) + ") != input channels " + std::to_string(ci.x_channels));
-  if (ci.w0 >= 0 && ci.w0 % ci.group != 0)
-    ctx.fail("input channels " + std::to_string(ci.w0) + " not divisible by group " + std::to_string(ci.group));
-  const int64_t c_out = ci.w1 >= 0 ? ci.w1 * ci.group : -1;
+  if (ci.w0 >= 0 && ci.w0 % ci.attrs.group != 0)
+    ctx.fail("input channels " + std::to_string(ci.w0) + " not divisible by group " + std::to_string(ci.attrs.group));
+  const int64_t c_out = ci.w1 >= 0 ? ci.w1 * ci.attrs.group : -1;
   check_bias(ctx, 2, c_out);
   if (!y) return;
   y->dtype = data_type(ctx, 0, 1);
@@ -174,21 +184,18 @@ void infer_conv_transpose(OpContext& ctx) {
                " spatial dims");
     for (size_t i = 0; i < ns; ++i) out[i] = output_shape[output_shape.size() - ns + i];
   } else {
-    const std::vector<int64_t> strides = ctx.attr_ints("strides");
-    const std::vector<int64_t> dilations = ctx.attr_ints("dilations");
-    const std::vector<int64_t> pads = ctx.attr_ints("pads");
+    const IntsView pads = ci.attrs.pads;
     const std::vector<int64_t> out_pad = ctx.attr_ints("output_padding");
     if (!out_pad.empty() && out_pad.size() != ns)
       ctx.fail("output_padding has " + std::to_string(out_pad.size()) + " values for " + std::to_string(ns) +
                " spatial dims");
-    const std::string_view auto_pad = ctx.attr_string("auto_pad", "NOTSET");
-    const bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
-    const bool valid = auto_pad == "VALID";
+    const bool same = window::is_same(ci.attrs.auto_pad);
+    const bool valid = ci.attrs.auto_pad == window::AutoPad::valid;
     for (size_t i = 0; i < ns; ++i) {
       const int64_t in = ci.x_spatial[i];
       const int64_t k = ci.kernel[i];
-      const int64_t s = strides.empty() ? 1 : strides[i];
-      const int64_t d = dilations.empty() ? 1 : dilations[i];
+      const int64_t s = ci.attrs.stride(i);
+      const int64_t d = ci.attrs.dilation(i);
       if (s < 1 || d < 1) ctx.fail("strides and dilations must be >= 1");
       if (in < 0 || (k < 0 && !same)) continue;
       const int64_t op = out_pad.empty() ? 0 : out_pad[i];
@@ -248,10 +255,7 @@ Cost cost_deform_conv(const OpContext& ctx) {
 
 // Col2Im: input (N, C x prod(block_shape), L), image_shape, block_shape -> (N, C, image_shape...).
 void infer_col2im(OpContext& ctx) {
-  const Value* x = ctx.input(0);
-  const Value* image = ctx.input(1);
-  const Value* block = ctx.input(2);
-  if (!x || !image || !block) ctx.fail("needs input, image_shape and block_shape");
+  const auto [x, image, block] = required_inputs<3>(ctx, "needs input, image_shape and block_shape");
   Value* y = ctx.output(0);
   if (!y) return;
   y->dtype = x->dtype;
@@ -285,9 +289,7 @@ Cost cost_col2im(const OpContext& ctx) {
 // CausalConvWithState: input (B, C, L), depthwise weight (C, 1, k), bias (C), past_state (B, C, k - 1)
 // -> output (B, C, L), present_state (B, C, k - 1).
 void infer_causal_conv(OpContext& ctx) {
-  const Value* x = ctx.input(0);
-  const Value* w = ctx.input(1);
-  if (!x || !w) ctx.fail("needs input and weight");
+  const auto [x, w] = required_inputs<2>(ctx, "needs input and weight");
   const int32_t t = data_type(ctx, 0, 1);
   if (x->rank_known && x->dims.size() != 3) ctx.fail("input must be 3-D, got " + dims_str(x->dims));
   if (w->rank_known && w->dims.size() != 3) ctx.fail("weight must be 3-D, got " + dims_str(w->dims));

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "graph/cost.h"
+#include "graph/ops/attrs.h"
 #include "graph/ops/families.h"
 #include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
@@ -62,14 +63,23 @@ Cost cost_matmul_like(const OpContext& ctx, size_t a_index, size_t b_index) {
   return {macs, mul_sat(macs, cost::kFlopsPerMac), true};
 }
 
+GemmAttrs parse_gemm_attrs(const OpContext& ctx) {
+  GemmAttrs g;
+  g.alpha = ctx.attr_float("alpha", 1.0f);
+  g.beta = ctx.attr_float("beta", 1.0f);
+  g.trans_a = ctx.attr_int("transA", 0) != 0;
+  g.trans_b = ctx.attr_int("transB", 0) != 0;
+  return g;
+}
+
 // Gemm: Y = alpha * A' * B' + beta * C with A' = transA ? A^T : A (M x K), B' = transB ? B^T : B (K x N),
 // C unidirectionally broadcastable to (M, N).
 void infer_gemm_like(OpContext& ctx, size_t a_index, size_t b_index, size_t c_index, int32_t out_dtype) {
   const Value* a = ctx.input(a_index);
   const Value* b = ctx.input(b_index);
   if (!a || !b) ctx.fail("needs inputs A and B");
-  const bool ta = ctx.attr_int("transA", 0) != 0;
-  const bool tb = ctx.attr_int("transB", 0) != 0;
+  const GemmAttrs g = parse_gemm_attrs(ctx);
+  const bool ta = g.trans_a, tb = g.trans_b;
   if (a->rank_known && a->dims.size() != 2) ctx.fail("A must be 2-D, got " + dims_str(a->dims));
   if (b->rank_known && b->dims.size() != 2) ctx.fail("B must be 2-D, got " + dims_str(b->dims));
   const int64_t m = a->rank_known ? a->dims[ta ? 1 : 0] : -1;
@@ -104,8 +114,9 @@ Cost cost_gemm_like(const OpContext& ctx, size_t a_index, size_t b_index, bool h
   const Value* b = ctx.input(b_index);
   const Value* y = ctx.output(0);
   if (!a || !b || !y || !y->shape_known()) return {0, 0, false};
-  int64_t k = a->rank_known ? a->dims[ctx.attr_int("transA", 0) != 0 ? 0 : 1] : -1;
-  if (k < 0 && b->rank_known) k = b->dims[ctx.attr_int("transB", 0) != 0 ? 1 : 0];
+  const GemmAttrs g = parse_gemm_attrs(ctx);
+  int64_t k = a->rank_known ? a->dims[g.trans_a ? 0 : 1] : -1;
+  if (k < 0 && b->rank_known) k = b->dims[g.trans_b ? 1 : 0];
   if (k < 0) return {0, 0, false};
   const int64_t mn = product(y->dims);
   const int64_t macs = mul_sat(mn, k);

@@ -2,6 +2,7 @@
 // MeanVarianceNormalization, RMSNormalization, LpNormalization, and onnxruntime's SimplifiedLayerNormalization. No MACs; FLOPs per element in docs/counting.md.
 #include <string>
 
+#include "graph/ops/attrs.h"
 #include "graph/ops/families.h"
 #include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
@@ -37,15 +38,22 @@ Cost per_element(const OpContext& ctx, int64_t flops) {
   return {0, mul_sat(n, flops), true};
 }
 
+}  // namespace
+
 // ---- BatchNormalization ----
 // Outputs past Y: running mean and variance (opset 14+, training_mode), or mean, var, saved mean, saved var
 // (opset < 14, training); each has C values.
-bool bn_training(const OpContext& ctx) {
-  if (ctx.opset() >= 14) return ctx.attr_int("training_mode", 0) != 0;
-  for (size_t i = 1; i < ctx.num_outputs(); ++i)
-    if (ctx.output(i)) return true;
-  return false;
+BatchNormAttrs parse_batch_norm_attrs(const OpContext& ctx) {
+  BatchNormAttrs a;
+  if (ctx.opset() >= 14) {
+    a.training_mode = ctx.attr_int("training_mode", 0) != 0;
+  } else {
+    for (size_t i = 1; i < ctx.num_outputs() && !a.training_mode; ++i) a.training_mode = ctx.output(i) != nullptr;
+  }
+  return a;
 }
+
+namespace {
 
 void infer_batch_norm(OpContext& ctx) {
   const Value& x = data_input(ctx);
@@ -71,25 +79,27 @@ void infer_batch_norm(OpContext& ctx) {
 
 // Inference: 2 FLOPs per element (scale and shift once the statistics are folded into them).
 // Training: batch statistics add mean, subtract, square and variance accumulation (4 more).
-Cost cost_batch_norm(const OpContext& ctx) { return per_element(ctx, bn_training(ctx) ? 6 : 2); }
+Cost cost_batch_norm(const OpContext& ctx) { return per_element(ctx, parse_batch_norm_attrs(ctx).training_mode ? 6 : 2); }
 
-// ---- LayerNormalization (opset 17): normalise over dims [axis, rank); Mean / InvStdDev keep dims [0, axis).
-void infer_layer_norm(OpContext& ctx) {
+// Y like X, and outputs 1 .. last_stat (those present) holding per-row statistics: X's dims [0, axis), ones
+// after (type stash_type).
+void infer_normalized_with_stats(OpContext& ctx, size_t last_stat) {
   const Value& x = data_input(ctx);
   set_output(ctx, 0, x.dtype, x.rank_known, x.dims);
+  if (last_stat == 0) return;
   const int32_t stash = static_cast<int32_t>(ctx.attr_int("stash_type", onnx::kFloat));
-  if (!x.rank_known) {
-    set_output(ctx, 1, stash, false, {});
-    set_output(ctx, 2, stash, false, {});
-    return;
+  std::vector<int64_t> stat;
+  if (x.rank_known) {
+    auto axis = normalize_axis(ctx.attr_int("axis", -1), static_cast<int64_t>(x.dims.size()));
+    if (!axis) ctx.fail("axis out of range for input " + dims_str(x.dims));
+    stat = x.dims;
+    for (size_t i = static_cast<size_t>(*axis); i < stat.size(); ++i) stat[i] = 1;
   }
-  auto axis = normalize_axis(ctx.attr_int("axis", -1), static_cast<int64_t>(x.dims.size()));
-  if (!axis) ctx.fail("axis out of range for input " + dims_str(x.dims));
-  std::vector<int64_t> stat = x.dims;
-  for (size_t i = static_cast<size_t>(*axis); i < stat.size(); ++i) stat[i] = 1;
-  set_output(ctx, 1, stash, true, stat);
-  set_output(ctx, 2, stash, true, stat);
+  for (size_t i = 1; i <= last_stat; ++i) set_output(ctx, i, stash, x.rank_known, stat);
 }
+
+// ---- LayerNormalization (opset 17): normalise over dims [axis, rank); Mean / InvStdDev keep dims [0, axis).
+void infer_layer_norm(OpContext& ctx) { infer_normalized_with_stats(ctx, 2); }
 
 // normalise (5) + scale (1) + bias (1 when B is given)
 Cost cost_layer_norm(const OpContext& ctx) { return per_element(ctx, kNormalizeFlops + 1 + (ctx.input(2) ? 1 : 0)); }
@@ -145,18 +155,7 @@ void infer_axis_checked(OpContext& ctx) {
 
 // SimplifiedLayerNormalization (onnxruntime's RMS norm, registered in the default domain): Y, and an optional
 // inv_std_var keeping dims [0, axis).
-void infer_simplified_layer_norm(OpContext& ctx) {
-  const Value& x = data_input(ctx);
-  set_output(ctx, 0, x.dtype, x.rank_known, x.dims);
-  if (!ctx.output(1)) return;
-  const int32_t stash = static_cast<int32_t>(ctx.attr_int("stash_type", onnx::kFloat));
-  if (!x.rank_known) return set_output(ctx, 1, stash, false, {});
-  auto axis = normalize_axis(ctx.attr_int("axis", -1), static_cast<int64_t>(x.dims.size()));
-  if (!axis) ctx.fail("axis out of range for input " + dims_str(x.dims));
-  std::vector<int64_t> stat = x.dims;
-  for (size_t i = static_cast<size_t>(*axis); i < stat.size(); ++i) stat[i] = 1;
-  set_output(ctx, 1, stash, true, stat);
-}
+void infer_simplified_layer_norm(OpContext& ctx) { infer_normalized_with_stats(ctx, ctx.output(1) ? 1 : 0); }
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 // Small helpers every op family uses: OpDef input masks, dims in messages, reading inputs, setting outputs.
 #pragma once
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -78,6 +79,15 @@ inline bool read_ints(const Value* v, std::vector<int64_t>& out) {
     out[i] = static_cast<int64_t>(f);
   }
   return true;
+}
+
+// Inputs 0 .. N-1 of an op that needs them all; fails with `problem` ("needs X and W") when one is omitted.
+template <size_t N>
+std::array<const Value*, N> required_inputs(const OpContext& ctx, const char* problem) {
+  std::array<const Value*, N> v{};
+  for (size_t i = 0; i < N; ++i)
+    if (!(v[i] = ctx.input(i))) ctx.fail(problem);
+  return v;
 }
 
 }  // namespace netscore::graph

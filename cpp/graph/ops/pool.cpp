@@ -3,42 +3,57 @@
 // FLOPs: one comparison or add per window element per output, plus one divide per output for averages.
 #include <string>
 
+#include "graph/ops/attrs.h"
 #include "graph/ops/families.h"
 #include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
 
 namespace netscore::graph {
 
+PoolAttrs parse_pool_attrs(const OpContext& ctx) {
+  PoolAttrs a;
+  a.kernel_shape = attr_ints_view(ctx, "kernel_shape");
+  a.strides = attr_ints_view(ctx, "strides");
+  a.dilations = attr_ints_view(ctx, "dilations");
+  a.pads = attr_ints_view(ctx, "pads");
+  a.auto_pad = window::parse_auto_pad(ctx.attr_string("auto_pad", "NOTSET"));
+  a.ceil_mode = ctx.attr_int("ceil_mode", 0) != 0;
+  a.count_include_pad = ctx.attr_int("count_include_pad", 0) != 0;
+  return a;
+}
+
 namespace {
 
 // MaxPool, AveragePool, LpPool: (N, C, spatial...) -> (N, C, window_output(spatial)).
 void infer_window_pool(OpContext& ctx) {
   const Value& x = data_input(ctx);
-  const std::vector<int64_t> ks = ctx.attr_ints("kernel_shape");
+  const PoolAttrs a = parse_pool_attrs(ctx);
+  const IntsView ks = a.kernel_shape;
   if (ks.empty()) ctx.fail("kernel_shape is required");
   if (Value* y = ctx.output(0)) y->dtype = x.dtype;
   if (Value* ind = ctx.output(1)) ind->dtype = onnx::kInt64;
-  std::vector<int64_t> dims(ks.size() + 2, -1);
+  std::vector<int64_t> dims(ks.size + 2, -1);
   if (x.rank_known) {
-    if (x.dims.size() != ks.size() + 2)
+    if (x.dims.size() != ks.size + 2)
       ctx.fail("input rank " + std::to_string(x.dims.size()) + " does not match kernel_shape " + dims_str(ks));
     dims = x.dims;
   }
   const std::vector<int64_t> spatial(dims.begin() + 2, dims.end());
-  const std::vector<int64_t> strides = ctx.attr_ints("strides"), dilations = ctx.attr_ints("dilations"),
-                             pads = ctx.attr_ints("pads");
-  if ((!strides.empty() && strides.size() != ks.size()) || (!dilations.empty() && dilations.size() != ks.size()) ||
-      (!pads.empty() && pads.size() != 2 * ks.size()))
+  if ((!a.strides.empty() && a.strides.size != ks.size) || (!a.dilations.empty() && a.dilations.size != ks.size) ||
+      (!a.pads.empty() && a.pads.size != 2 * ks.size))
     ctx.fail("strides, dilations or pads do not match kernel_shape " + dims_str(ks));
-  auto r = window_output(spatial, ks, strides, dilations, pads, ctx.attr_string("auto_pad", "NOTSET"),
-                         ctx.attr_int("ceil_mode", 0) != 0);
+  auto r = window_output(spatial, ks, a.strides, a.dilations, a.pads, a.auto_pad, a.ceil_mode);
   if (!r) ctx.fail("kernel " + dims_str(ks) + " does not fit input " + dims_str(spatial));
-  for (size_t i = 0; i < ks.size(); ++i) dims[2 + i] = r->out[i];
+  for (size_t i = 0; i < ks.size; ++i) dims[2 + i] = r->out[i];
   set_output(ctx, 0, x.dtype, dims);
   if (ctx.output(1)) set_output(ctx, 1, onnx::kInt64, dims);
 }
 
-int64_t window_size(const OpContext& ctx) { return product(ctx.attr_ints("kernel_shape")); }
+int64_t window_size(const OpContext& ctx) {
+  int64_t n = 1;
+  for (int64_t k : parse_pool_attrs(ctx).kernel_shape) n = k < 0 ? -1 : mul_sat(n, k);
+  return n;
+}
 
 Cost window_cost(const OpContext& ctx, int64_t per_window_element, int64_t per_output) {
   const Value* y = ctx.output(0);

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "netscore/window.h"
+
 namespace netscore::graph {
 
 // Numpy-style multidirectional broadcast; -1 (unknown) dims stay unknown unless the other side fixes them.
@@ -68,5 +70,10 @@ std::optional<WindowResult> window_output(IntsView in, IntsView kernel, IntsView
 // 2 * in.size resolved pads to it; false when the window does not fit (the buffers then hold partial results).
 bool window_output_into(IntsView in, IntsView kernel, IntsView strides, IntsView dilations, IntsView pads,
                         std::string_view auto_pad, bool ceil_mode, int64_t* out, int64_t* pads_out);
+// The same with auto_pad already parsed (typed attributes).
+std::optional<WindowResult> window_output(IntsView in, IntsView kernel, IntsView strides, IntsView dilations,
+                                          IntsView pads, window::AutoPad auto_pad, bool ceil_mode);
+bool window_output_into(IntsView in, IntsView kernel, IntsView strides, IntsView dilations, IntsView pads,
+                        window::AutoPad auto_pad, bool ceil_mode, int64_t* out, int64_t* pads_out);
 
 }  // namespace netscore::graph

@@ -1,28 +1,25 @@
-// Sliding-window output size shared by Conv and pooling, with auto_pad and ceil_mode.
+// Sliding-window output sizes of Conv and pooling over all spatial dims, with auto_pad and ceil_mode (the
+// per-axis formula is netscore/window.h, shared with the kernels).
 #include "graph/ops/shape_util.h"
-
-#include <algorithm>
 
 namespace netscore::graph {
 
 namespace {
-int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 // Kernel sizes, strides, dilations and pads beyond this are rejected: they keep the arithmetic in range.
 constexpr int64_t kMaxWindowValue = int64_t{1} << 31;
 }  // namespace
 
 bool window_output_into(IntsView in, IntsView kernel, IntsView strides, IntsView dilations, IntsView pads,
-                        std::string_view auto_pad, bool ceil_mode, int64_t* out, int64_t* pads_out) {
+                        window::AutoPad auto_pad, bool ceil_mode, int64_t* out, int64_t* pads_out) {
+  using window::AutoPad;
   const size_t n = in.size;
   if (kernel.size != n) return false;
   if (!strides.empty() && strides.size != n) return false;
   if (!dilations.empty() && dilations.size != n) return false;
   if (!pads.empty() && pads.size != 2 * n) return false;
-  const bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
-  const bool upper = auto_pad == "SAME_UPPER";
-  const bool valid = auto_pad == "VALID";
-  if (!same && !valid && !auto_pad.empty() && auto_pad != "NOTSET") return false;
+  if (auto_pad == AutoPad::unknown) return false;
+  const bool same = window::is_same(auto_pad);
+  const bool valid = auto_pad == AutoPad::valid;
 
   for (size_t i = 0; i < n; ++i) {
     const int64_t k = kernel[i];
@@ -30,7 +27,6 @@ bool window_output_into(IntsView in, IntsView kernel, IntsView strides, IntsView
     const int64_t d = dilations.empty() ? 1 : dilations[i];
     if (k < 1 || s < 1 || d < 1 || k > kMaxWindowValue || s > kMaxWindowValue || d > kMaxWindowValue)
       return false;
-    const int64_t eff_k = (k - 1) * d + 1;  // span of the dilated window
     int64_t pb = 0, pe = 0;
     if (!same && !valid && !pads.empty()) {
       pb = pads[i];
@@ -45,21 +41,8 @@ bool window_output_into(IntsView in, IntsView kernel, IntsView strides, IntsView
       }
       continue;
     }
-    int64_t o;
-    if (same) {
-      // Output covers ceil(in / stride) windows; the padding needed is split, the odd one at the end (UPPER)
-      // or at the beginning (LOWER).
-      o = ceil_div(in[i], s);
-      const int64_t total = std::max<int64_t>(0, (o - 1) * s + eff_k - in[i]);
-      pb = upper ? total / 2 : total - total / 2;
-      pe = total - pb;
-    } else {
-      const int64_t span = in[i] + pb + pe - eff_k;
-      if (span < 0) return false;
-      o = (ceil_mode ? ceil_div(span, s) : floor_div(span, s)) + 1;
-      // With ceil_mode the last window must still start inside the input or its begin padding.
-      if (ceil_mode && (o - 1) * s >= in[i] + pb) --o;
-    }
+    const int64_t o = same ? window::same_padding(in[i], k, s, d, auto_pad == AutoPad::same_upper, &pb, &pe)
+                           : window::output_size(in[i], k, s, d, pb, pe, ceil_mode);
     if (o < 1) return false;
     out[i] = o;
     if (pads_out) {
@@ -70,14 +53,25 @@ bool window_output_into(IntsView in, IntsView kernel, IntsView strides, IntsView
   return true;
 }
 
+bool window_output_into(IntsView in, IntsView kernel, IntsView strides, IntsView dilations, IntsView pads,
+                        std::string_view auto_pad, bool ceil_mode, int64_t* out, int64_t* pads_out) {
+  return window_output_into(in, kernel, strides, dilations, pads, window::parse_auto_pad(auto_pad), ceil_mode,
+                            out, pads_out);
+}
+
 std::optional<WindowResult> window_output(IntsView in, IntsView kernel, IntsView strides, IntsView dilations,
-                                          IntsView pads, std::string_view auto_pad, bool ceil_mode) {
+                                          IntsView pads, window::AutoPad auto_pad, bool ceil_mode) {
   WindowResult r;
   r.out.assign(in.size, -1);
   r.pads.assign(2 * in.size, 0);
   if (!window_output_into(in, kernel, strides, dilations, pads, auto_pad, ceil_mode, r.out.data(), r.pads.data()))
     return std::nullopt;
   return r;
+}
+
+std::optional<WindowResult> window_output(IntsView in, IntsView kernel, IntsView strides, IntsView dilations,
+                                          IntsView pads, std::string_view auto_pad, bool ceil_mode) {
+  return window_output(in, kernel, strides, dilations, pads, window::parse_auto_pad(auto_pad), ceil_mode);
 }
 
 }  // namespace netscore::graph

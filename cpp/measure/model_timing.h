@@ -1,4 +1,5 @@
-// Per-layer timing of a whole ONNX model with our kernels at each node's real shape (random weights).
+// Per-layer timing of a whole ONNX model with our kernels at each node's real shape (random weights), from
+// the layer plan built on the graph layer's analysed nodes.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -6,19 +7,10 @@
 
 #include "graph/analysis.h"
 #include "kernels/bench/harness.h"
+#include "measure/layer_plan.h"
 #include "onnx/ir.h"
 
 namespace netscore::bench {
-
-// How a node's time was obtained.
-enum class LayerStatus {
-  measured,    // timed with a kernel (identical configurations share one timing)
-  fused,       // activation (or MatMul bias) executed in the preceding kernel's epilogue: 0 s, counted there
-  folded,      // BatchNormalization folded into the preceding conv, or a constant node: 0 s
-  noop,        // Flatten/Reshape/Identity/Dropout/Squeeze/Unsqueeze: a view at inference, 0 s
-  unmeasured,  // no kernel for this node (or its shape is unknown): time unknown, never a silent zero
-};
-const char* status_name(LayerStatus status);
 
 struct LayerTiming {
   size_t node_index = 0;         // into Model::graph.nodes
@@ -53,5 +45,9 @@ ModelTiming time_model_bytes(const uint8_t* data, size_t size, const std::string
                              bool sequence = true);
 ModelTiming time_model_file(const std::string& path, const graph::Options& graph_options,
                             const TimingOptions& options, bool sequence = true);
+
+// Decode + analyse + plan, without timing: what time_model_bytes would time, and how (errors as there).
+std::vector<PlannedLayer> plan_model_bytes(const uint8_t* data, size_t size, const std::string& source_name,
+                                           const graph::Options& graph_options);
 
 }  // namespace netscore::bench

@@ -1,0 +1,226 @@
+// Analysed nodes for timing: each analysed layer with its node's typed attributes (the op families' own
+// parsers) and the fold / fuse decisions inference runtimes make after a conv or GEMM.
+#include <string_view>
+#include <unordered_map>
+
+#include "graph/analysis.h"
+#include "graph/op_registry.h"
+
+namespace netscore::graph {
+
+namespace {
+
+bool default_domain(const onnx::Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
+
+// Graph facts the fusion decisions need: who reads each tensor, who writes it, and constant values
+// (initializers and Constant nodes) for Clip bounds and ReduceMean axes.
+struct GraphFacts {
+  std::unordered_map<std::string_view, std::vector<size_t>> consumers;  // tensor -> consuming node indices
+  std::unordered_map<std::string_view, int> graph_outputs;
+  std::unordered_map<std::string_view, const onnx::Tensor*> constants;
+  std::unordered_map<std::string_view, size_t> producer;                 // tensor -> producing node index
+
+  explicit GraphFacts(const onnx::Graph& g) {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      for (std::string_view in : g.nodes[i].inputs)
+        if (!in.empty()) consumers[in].push_back(i);
+      for (std::string_view out : g.nodes[i].outputs)
+        if (!out.empty()) producer[out] = i;
+      if (g.nodes[i].op_type == "Constant" && !g.nodes[i].outputs.empty()) {
+        const onnx::Attribute* v = g.nodes[i].attribute("value");
+        if (v && !v->tensors.empty()) constants[g.nodes[i].outputs[0]] = &v->tensors[0];
+      }
+    }
+    for (const onnx::Tensor& t : g.initializers) constants[t.name] = &t;
+    for (const onnx::ValueInfo& v : g.outputs) graph_outputs[v.name] = 1;
+  }
+
+  // The single node reading `tensor`, or -1 when it has several readers or is a graph output.
+  long sole_consumer(std::string_view tensor) const {
+    if (graph_outputs.count(tensor)) return -1;
+    auto it = consumers.find(tensor);
+    if (it == consumers.end() || it->second.size() != 1) return -1;
+    return long(it->second[0]);
+  }
+
+  bool ints(std::string_view name, std::vector<int64_t>* out) const {
+    auto it = constants.find(name);
+    if (it == constants.end() || !it->second->values_known || it->second->ints.empty()) return false;
+    *out = it->second->ints;
+    return true;
+  }
+
+  bool scalar(std::string_view name, double* out) const {
+    auto it = constants.find(name);
+    if (it == constants.end() || !it->second->values_known) return false;
+    const onnx::Tensor& t = *it->second;
+    if (!t.floats.empty()) *out = t.floats[0];
+    else if (!t.ints.empty()) *out = double(t.ints[0]);
+    else return false;
+    return true;
+  }
+};
+
+// An activation a kernel epilogue computes; false for other nodes.
+bool parse_activation(const OpContext& ctx, const GraphFacts& facts, ActivationAttrs* act) {
+  const onnx::Node& node = ctx.node();
+  const std::string_view op = node.op_type;
+  using Kind = ActivationAttrs::Kind;
+  if (op == "Relu") {
+    act->kind = Kind::relu;
+  } else if (op == "Sigmoid") {
+    act->kind = Kind::sigmoid;
+  } else if (op == "HardSwish") {
+    act->kind = Kind::hardswish;
+  } else if (op == "Gelu") {
+    if (ctx.attr_string("approximate", "none") != "none") return false;
+    act->kind = Kind::gelu;
+  } else if (op == "Clip") {
+    double lo = act->lo, hi = act->hi;
+    if (ctx.opset() < 11) {
+      lo = ctx.attr_float("min", act->lo);
+      hi = ctx.attr_float("max", act->hi);
+    } else {
+      if (node.inputs.size() > 1 && !node.inputs[1].empty() && !facts.scalar(node.inputs[1], &lo)) return false;
+      if (node.inputs.size() > 2 && !node.inputs[2].empty() && !facts.scalar(node.inputs[2], &hi)) return false;
+    }
+    act->kind = Kind::clip;
+    act->lo = float(lo);
+    act->hi = float(hi);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+NodeAttrs parse_attrs(const onnx::Node& node, int64_t opset, const GraphFacts& facts) {
+  static const std::vector<const Value*> no_inputs;
+  static const std::vector<Value*> no_outputs;
+  if (!default_domain(node)) return std::monostate{};
+  const OpContext ctx(node, opset, no_inputs, no_outputs, std::string_view());
+  const std::string_view op = node.op_type;
+  if (op == "Conv" || op == "QLinearConv") return parse_conv_attrs(ctx);
+  if (op == "MaxPool" || op == "AveragePool") return parse_pool_attrs(ctx);
+  if (op == "Gemm") return parse_gemm_attrs(ctx);
+  if (op == "ReduceMean") {
+    ReduceAttrs r;
+    r.axes = ctx.attr_ints("axes");
+    if (r.axes.empty() && node.inputs.size() > 1 && !node.inputs[1].empty()) facts.ints(node.inputs[1], &r.axes);
+    return r;
+  }
+  ActivationAttrs act;
+  if (parse_activation(ctx, facts, &act)) return act;
+  return std::monostate{};
+}
+
+bool known(const std::vector<int64_t>& dims) {
+  for (int64_t d : dims)
+    if (d < 0) return false;
+  return true;
+}
+
+struct FusionFinder {
+  const onnx::Model& model;
+  const Profile& profile;
+  const GraphFacts& facts;
+  const std::vector<long>& layer_of;  // node index -> index in profile.layers (-1 none)
+  const std::vector<AnalysedNode>& analysed;
+
+  // A two-input Add / Sum reading `out` (the conv's result) that a conv epilogue can take over: both inputs
+  // shaped like the output (no broadcasting), the other input computed before the conv runs (earlier in the
+  // layer order, or a graph input), as runtimes fuse Conv + Add (+ activation) for residual connections.
+  bool residual_add(size_t add_index, std::string_view out, size_t conv_node) const {
+    const onnx::Node& add = model.graph.nodes[add_index];
+    if (!(add.op_type == "Add" || add.op_type == "Sum") || add.inputs.size() != 2) return false;
+    if (!default_domain(add)) return false;
+    const size_t self = add.inputs[0] == out ? 0 : 1;
+    if (add.inputs[self] != out || add.inputs[1 - self] == out || add.inputs[1 - self].empty()) return false;
+    const long add_layer = layer_of[add_index];
+    if (add_layer < 0) return false;
+    const Layer& al = profile.layers[size_t(add_layer)];
+    if (al.input_shapes.size() != 2 || al.output_shapes.empty() || !known(al.output_shapes[0]) ||
+        al.input_shapes[0] != al.output_shapes[0] || al.input_shapes[1] != al.output_shapes[0])
+      return false;
+    auto p = facts.producer.find(add.inputs[1 - self]);
+    if (p == facts.producer.end()) return !facts.constants.count(add.inputs[1 - self]);  // a graph input
+    const long conv_layer = layer_of[conv_node];
+    const long other = layer_of[p->second];
+    return other >= 0 && conv_layer >= 0 && other < conv_layer;
+  }
+
+  // After a conv (allow_bn) or GEMM: a sole-consumer BatchNormalization folds in, then a residual Add fuses
+  // (conv), then a bias Add (MatMul with N outputs: bias_n >= 0), then a sole-consumer activation.
+  Fusion find(size_t node_index, bool allow_bn, int64_t bias_n) const {
+    Fusion f;
+    const auto& nodes = model.graph.nodes;
+    const onnx::Node& node = nodes[node_index];
+    std::string_view out = node.outputs.empty() ? std::string_view() : node.outputs[0];
+    long next = facts.sole_consumer(out);
+    if (allow_bn && next >= 0 && nodes[next].op_type == "BatchNormalization" && nodes[next].inputs[0] == out) {
+      f.batch_norm = layer_of[size_t(next)];
+      out = nodes[next].outputs[0];
+      next = facts.sole_consumer(out);
+    }
+    if (allow_bn && next >= 0 && residual_add(size_t(next), out, node_index)) {
+      f.residual_add = layer_of[size_t(next)];
+      out = nodes[next].outputs[0];
+      next = facts.sole_consumer(out);
+    }
+    if (bias_n >= 0 && next >= 0 && nodes[next].op_type == "Add" && layer_of[next] >= 0 &&
+        profile.layers[size_t(layer_of[next])].params == bias_n) {
+      f.bias_add = layer_of[size_t(next)];
+      out = nodes[next].outputs[0];
+      next = facts.sole_consumer(out);
+    }
+    if (next >= 0 && layer_of[next] >= 0 && std::holds_alternative<ActivationAttrs>(analysed[layer_of[next]].attrs))
+      f.activation = layer_of[size_t(next)];
+    return f;
+  }
+};
+
+}  // namespace
+
+std::vector<AnalysedNode> analysed_nodes(const onnx::Model& model, const Profile& profile) {
+  const auto& nodes = model.graph.nodes;
+  const GraphFacts facts(model.graph);
+  const int64_t opset = model.opset("");
+  std::vector<long> layer_of(nodes.size(), -1);
+  for (size_t i = 0; i < profile.layers.size(); ++i)
+    if (profile.layers[i].node_index < nodes.size()) layer_of[profile.layers[i].node_index] = long(i);
+
+  std::vector<AnalysedNode> out(profile.layers.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    const Layer& layer = profile.layers[i];
+    AnalysedNode& a = out[i];
+    a.layer = &layer;
+    if (layer.node_index >= nodes.size()) continue;
+    a.node = &nodes[layer.node_index];
+    a.default_domain = default_domain(*a.node);
+    a.attrs = parse_attrs(*a.node, opset, facts);
+  }
+  const FusionFinder finder{model, profile, facts, layer_of, out};
+  for (AnalysedNode& a : out) {
+    if (!a.node || !a.default_domain) continue;
+    const std::string_view op = a.node->op_type;
+    const auto& shapes = a.layer->input_shapes;
+    if (op == "Conv") {
+      a.fusion = finder.find(a.layer->node_index, true, -1);
+    } else if (op == "Gemm") {
+      a.fusion = finder.find(a.layer->node_index, false, -1);
+    } else if (op == "MatMul" && shapes.size() > 1 && shapes[1].size() == 2) {
+      a.fusion = finder.find(a.layer->node_index, false, shapes[1][1]);
+    }
+  }
+  return out;
+}
+
+std::string dims_text(const std::vector<int64_t>& dims) {
+  std::string t;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (i) t += 'x';
+    t += dims[i] < 0 ? std::string("?") : std::to_string(dims[i]);
+  }
+  return t.empty() ? std::string("scalar") : t;
+}
+
+}  // namespace netscore::graph
