@@ -18,21 +18,12 @@ namespace py = pybind11;
 namespace netscore::bindings {
 namespace {
 
-std::string shape_text(const std::vector<int64_t>& dims) {
-  std::string text;
-  for (size_t i = 0; i < dims.size(); ++i) {
-    if (i) text += 'x';
-    text += dims[i] < 0 ? std::string("?") : std::to_string(dims[i]);
-  }
-  return text.empty() ? std::string("scalar") : text;
-}
-
 // Output shapes of a layer as one string: "1x64x112x112", several outputs separated by ";", "?" unknown.
 std::string outputs_text(const graph::Layer& layer) {
   std::string text;
   for (size_t i = 0; i < layer.output_shapes.size(); ++i) {
     if (i) text += ';';
-    text += shape_text(layer.output_shapes[i]);
+    text += graph::dims_text(layer.output_shapes[i]);
   }
   return text;
 }
