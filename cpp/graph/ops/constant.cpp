@@ -1,5 +1,5 @@
 // Constant producers (Constant, ConstantOfShape, Range, EyeLike) and random generators (never constant).
-// Constant and ConstantOfShape outputs are root constants for the params rule (see walker.cpp); their
+// Constant and ConstantOfShape outputs are root constants for the params rule (see graph/params.h); their
 // inputs (a shape) are never weights. Random* / Bernoulli / Multinomial are registered non-deterministic so
 // their outputs are activations even when every input is constant.
 #include <cmath>
