@@ -14,11 +14,6 @@ using Dims = std::vector<int64_t>;
 
 inline void set_out_rank_only(Value* o, int32_t dtype, size_t rank) { set_out(o, dtype, Dims(rank, -1)); }
 
-inline bool small_enough(const Dims& dims) {
-  const int64_t n = product(dims);
-  return n >= 0 && n <= onnx::kMaxDecodedElements;
-}
-
 // dst's values := src's values at the flat indices `idx` (dst dims already set).
 inline void gather_values(const Value& src, Value& dst, const Dims& idx) {
   dst.values_known = true;

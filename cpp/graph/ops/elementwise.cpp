@@ -19,11 +19,6 @@ namespace {
 
 using Dims = std::vector<int64_t>;
 
-bool small_enough(const Dims& dims) {
-  const int64_t n = product(dims);
-  return n >= 0 && n <= onnx::kMaxDecodedElements;
-}
-
 // Element i of a known value as double / int64, whichever storage it uses.
 double as_double(const Value& v, size_t i) { return int_storage(v.dtype) ? static_cast<double>(v.ints[i]) : v.floats[i]; }
 int64_t as_int(const Value& v, size_t i) { return int_storage(v.dtype) ? v.ints[i] : static_cast<int64_t>(v.floats[i]); }

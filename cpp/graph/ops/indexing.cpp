@@ -178,15 +178,6 @@ void infer_gather_nd(OpContext& c) {
   set_out(o, x.dtype, out);
 }
 
-void infer_same_as_input0(OpContext& c) {  // ScatterND, ScatterElements, Trilu, ReverseSequence, ...
-  const Value& x = need(c, 0, "data");
-  Value* o = c.output(0);
-  if (!o) return;
-  o->dtype = x.dtype;
-  o->rank_known = x.rank_known;
-  o->dims = x.dims;
-}
-
 // ---- NonZero, Compress, OneHot ---------------------------------------------------------------------------
 
 void infer_nonzero(OpContext& c) {

@@ -1,4 +1,5 @@
-// Small helpers every op family uses: OpDef input masks, dims in messages, reading inputs, setting outputs.
+// Small helpers every op family uses: OpDef input masks, dims in messages, reading inputs, setting outputs,
+// the shared shape rule "like input 0", the per-element cost rule and the auto_pad attribute.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -77,6 +78,38 @@ inline bool read_ints(const Value* v, std::vector<int64_t>& out) {
     if (!std::isfinite(f) || std::fabs(f) > 9.2e18) return false;
     out[i] = static_cast<int64_t>(f);
   }
+  return true;
+}
+
+// Whether a value of these dims is small enough to compute its elements while folding (the decoder's limit).
+inline bool small_enough(const std::vector<int64_t>& dims) {
+  const int64_t n = product(dims);
+  return n >= 0 && n <= onnx::kMaxDecodedElements;
+}
+
+// Shape rule of the ops whose output 0 has input 0's type and shape (unary activations, Trilu, Scatter*, ...).
+inline void infer_same_as_input0(OpContext& ctx) {
+  const Value& x = data_input(ctx);
+  set_output(ctx, 0, x.dtype, x.rank_known, x.dims);
+}
+
+// Cost rule: `flops` FLOPs (no MACs) per element of `v`; unknown when v is absent or its shape unknown.
+inline Cost per_element(const Value* v, int64_t flops) {
+  if (!v || !v->shape_known()) return {0, 0, false};
+  return {0, mul_sat(product(v->dims), flops), true};
+}
+
+// auto_pad of Conv, ConvTranspose, the pooling ops and their quantized forms; ONNX's default is NOTSET.
+enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
+inline constexpr std::string_view kAutoPadDefault = "NOTSET";
+inline std::string_view auto_pad_attr(const OpContext& ctx) { return ctx.attr_string("auto_pad", kAutoPadDefault); }
+// The typed value; false for a string ONNX does not define (an empty string is NOTSET).
+inline bool parse_auto_pad(std::string_view s, AutoPad& out) {
+  if (s.empty() || s == "NOTSET") out = AutoPad::kNotSet;
+  else if (s == "SAME_UPPER") out = AutoPad::kSameUpper;
+  else if (s == "SAME_LOWER") out = AutoPad::kSameLower;
+  else if (s == "VALID") out = AutoPad::kValid;
+  else return false;
   return true;
 }
 

@@ -163,18 +163,13 @@ void infer_softmax(OpContext& ctx) {
   set_output(ctx, 0, x.dtype, x.rank_known, x.dims);
 }
 
-Cost per_input_element(const OpContext& ctx, int64_t flops) {
-  const Value* x = ctx.input(0);
-  if (!x || !x->shape_known()) return {0, 0, false};
-  return {0, mul_sat(product(x->dims), flops), true};
-}
 
 // Softmax: running max (compare), subtract, exp, sum (add), divide = 5 per element.
-Cost cost_softmax(const OpContext& ctx) { return per_input_element(ctx, 5); }
+Cost cost_softmax(const OpContext& ctx) { return per_element(ctx.input(0), 5); }
 // LogSoftmax: max, subtract, exp, sum, subtract log-sum = 5 per element.
-Cost cost_log_softmax(const OpContext& ctx) { return per_input_element(ctx, 5); }
+Cost cost_log_softmax(const OpContext& ctx) { return per_element(ctx.input(0), 5); }
 // Hardmax, ArgMax, ArgMin, CumSum, CumProd: one compare, add or multiply per element.
-Cost cost_one_per_element(const OpContext& ctx) { return per_input_element(ctx, 1); }
+Cost cost_one_per_element(const OpContext& ctx) { return per_element(ctx.input(0), 1); }
 
 // ---- ArgMax / ArgMin: int64 indices, axis reduced (kept as 1 with keepdims).
 void infer_arg_reduce(OpContext& ctx) {
@@ -225,7 +220,7 @@ Cost cost_topk(const OpContext& ctx) {
   if (k < 0) return {0, 0, false};
   int64_t log2k = 1;
   while ((int64_t{1} << log2k) < k && log2k < 62) ++log2k;
-  return per_input_element(ctx, log2k);
+  return per_element(ctx.input(0), log2k);
 }
 
 void infer_cumsum(OpContext& ctx) {
