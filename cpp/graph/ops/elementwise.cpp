@@ -237,8 +237,9 @@ void infer_binary(OpContext& c) {
   for (const Value* v : ins)
     if (!int_storage(v->dtype)) any_float = true;
   const bool fmod_attr = c.attr_int("fmod", 0) != 0;
-  const bool shift_left = c.attr_string("direction", "") == "LEFT";
-  if (op == Bin::kBitShift && c.attr_string("direction", "") != "LEFT" && c.attr_string("direction", "") != "RIGHT")
+  const std::string_view direction = c.attr_string("direction", "");  // BitShift's; required, no default
+  const bool shift_left = direction == "LEFT";
+  if (op == Bin::kBitShift && direction != "LEFT" && direction != "RIGHT")
     c.fail("direction must be LEFT or RIGHT");
   if (!any_float) {
     std::vector<int64_t> r(n);

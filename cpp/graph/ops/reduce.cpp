@@ -231,18 +231,27 @@ void infer_cumsum(OpContext& ctx) {
 // ---- NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss: input (N, C, d...), target (N, d...);
 // reduction "none" keeps the target's shape, "sum" / "mean" give a scalar. SoftmaxCrossEntropyLoss's optional
 // log_prob output has the scores' shape.
+enum class LossReduction { kNone, kSum, kMean };
+
+// The reduction attribute, ONNX default "mean".
+LossReduction loss_reduction(const OpContext& ctx) {
+  const std::string_view reduction = ctx.attr_string("reduction", "mean");
+  if (reduction == "none") return LossReduction::kNone;
+  if (reduction == "sum") return LossReduction::kSum;
+  if (reduction != "mean") ctx.fail("unknown reduction '" + std::string(reduction) + "'");
+  return LossReduction::kMean;
+}
+
 void infer_loss(OpContext& ctx) {
   const Value& x = data_input(ctx);
   const Value* target = ctx.input(1);
   if (!target) ctx.fail("missing the target / labels input");
-  const std::string_view reduction = ctx.attr_string("reduction", "mean");
-  if (reduction != "none" && reduction != "sum" && reduction != "mean")
-    ctx.fail("unknown reduction '" + std::string(reduction) + "'");
+  const LossReduction reduction = loss_reduction(ctx);
   if (x.rank_known && x.dims.size() < 2) ctx.fail("input must have rank >= 2 (N, C, ...)");
   if (x.rank_known && target->rank_known && target->dims.size() + 1 != x.dims.size())
     ctx.fail("target rank " + std::to_string(target->dims.size()) + " does not fit input rank " +
              std::to_string(x.dims.size()));
-  if (reduction != "none") {
+  if (reduction != LossReduction::kNone) {
     set_output(ctx, 0, x.dtype, true, {});
   } else if (target->rank_known) {
     std::vector<int64_t> d = target->dims;
@@ -268,7 +277,7 @@ Cost cost_loss(const OpContext& ctx) {
   const int64_t targets = per_class > 0 ? product(x->dims) / per_class : 0;
   int64_t flops = mul_sat(targets, 2 + (ctx.input(2) ? 1 : 0));
   if (ctx.node().op_type == "SoftmaxCrossEntropyLoss") flops = add_sat(flops, mul_sat(product(x->dims), 5));
-  if (ctx.attr_string("reduction", "mean") == "mean") flops = add_sat(flops, 1);
+  if (loss_reduction(ctx) == LossReduction::kMean) flops = add_sat(flops, 1);
   return {0, flops, true};
 }
 
