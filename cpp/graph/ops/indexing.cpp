@@ -16,6 +16,79 @@ namespace {
 
 using namespace movement;
 
+// ---- Gather family, Scatter family --------------------------------------------------------------------
+
+void infer_gather(OpContext& c) {
+  const Value& x = need(c, 0, "data");
+  const Value& ind = need(c, 1, "indices");
+  Value* o = c.output(0);
+  if (!x.rank_known || !ind.rank_known) {
+    if (o) o->dtype = x.dtype;
+    return;
+  }
+  const int64_t r = static_cast<int64_t>(x.dims.size());
+  if (r < 1) c.fail("data must have rank >= 1");
+  const int64_t axis_attr = c.attr_int("axis", 0);
+  auto na = normalize_axis(axis_attr, r);
+  if (!na) c.fail("axis " + std::to_string(axis_attr) + " out of range for rank " + std::to_string(r));
+  const size_t axis = static_cast<size_t>(*na);
+  Dims out(x.dims.begin(), x.dims.begin() + axis);
+  out.insert(out.end(), ind.dims.begin(), ind.dims.end());
+  out.insert(out.end(), x.dims.begin() + axis + 1, x.dims.end());
+  set_out(o, x.dtype, out);
+  Dims idx;
+  if (!o || !x.values_known || !x.shape_known() || !read_ints(&ind, idx) || !o->shape_known() ||
+      !small_enough(out))
+    return;
+  const int64_t dim = x.dims[axis];
+  for (int64_t& i : idx) {
+    if (i < -dim || i >= dim) c.fail("index " + std::to_string(i) + " out of range for size " + std::to_string(dim));
+    if (i < 0) i += dim;
+  }
+  const Dims str = strides_of(x.dims);
+  const size_t ir = ind.dims.size();
+  const Dims istr = strides_of(ind.dims);
+  gather_values(x, *o, index_map(out, [&](const Dims& p) {
+                  int64_t f = 0;
+                  for (size_t a = 0; a < axis; ++a) f += p[a] * str[a];
+                  int64_t k = 0;
+                  for (size_t a = 0; a < ir; ++a) k += p[axis + a] * istr[a];
+                  f += idx[static_cast<size_t>(k)] * str[axis];
+                  for (size_t a = axis + 1; a < x.dims.size(); ++a) f += p[a + ir - 1] * str[a];
+                  return f;
+                }));
+}
+
+void infer_gather_elements(OpContext& c) {
+  const Value& x = need(c, 0, "data");
+  const Value& ind = need(c, 1, "indices");
+  Value* o = c.output(0);
+  if (x.rank_known && ind.rank_known && x.dims.size() != ind.dims.size())
+    c.fail("data and indices must have the same rank");
+  if (!ind.rank_known) {
+    if (o) o->dtype = x.dtype;
+    return;
+  }
+  set_out(o, x.dtype, ind.dims);
+}
+
+void infer_gather_nd(OpContext& c) {
+  const Value& x = need(c, 0, "data");
+  const Value& ind = need(c, 1, "indices");
+  Value* o = c.output(0);
+  if (!x.rank_known || !ind.rank_known || ind.dims.empty() || ind.dims.back() < 0) {
+    if (o) o->dtype = x.dtype;
+    return;
+  }
+  const int64_t b = c.attr_int("batch_dims", 0);
+  const int64_t last = ind.dims.back();
+  const int64_t xr = static_cast<int64_t>(x.dims.size());
+  if (b < 0 || b > xr || last > xr - b) c.fail("indices' last dim " + std::to_string(last) + " too large for data rank");
+  Dims out(ind.dims.begin(), ind.dims.end() - 1);
+  out.insert(out.end(), x.dims.begin() + b + last, x.dims.end());
+  set_out(o, x.dtype, out);
+}
+
 // ---- Slice ------------------------------------------------------------------------------------------
 
 void infer_slice(OpContext& c) {
@@ -105,79 +178,6 @@ void infer_slice(OpContext& c) {
   }
 }
 
-// ---- Gather family, Scatter family --------------------------------------------------------------------
-
-void infer_gather(OpContext& c) {
-  const Value& x = need(c, 0, "data");
-  const Value& ind = need(c, 1, "indices");
-  Value* o = c.output(0);
-  if (!x.rank_known || !ind.rank_known) {
-    if (o) o->dtype = x.dtype;
-    return;
-  }
-  const int64_t r = static_cast<int64_t>(x.dims.size());
-  if (r < 1) c.fail("data must have rank >= 1");
-  const int64_t axis_attr = c.attr_int("axis", 0);
-  auto na = normalize_axis(axis_attr, r);
-  if (!na) c.fail("axis " + std::to_string(axis_attr) + " out of range for rank " + std::to_string(r));
-  const size_t axis = static_cast<size_t>(*na);
-  Dims out(x.dims.begin(), x.dims.begin() + axis);
-  out.insert(out.end(), ind.dims.begin(), ind.dims.end());
-  out.insert(out.end(), x.dims.begin() + axis + 1, x.dims.end());
-  set_out(o, x.dtype, out);
-  Dims idx;
-  if (!o || !x.values_known || !x.shape_known() || !read_ints(&ind, idx) || !o->shape_known() ||
-      !small_enough(out))
-    return;
-  const int64_t dim = x.dims[axis];
-  for (int64_t& i : idx) {
-    if (i < -dim || i >= dim) c.fail("index " + std::to_string(i) + " out of range for size " + std::to_string(dim));
-    if (i < 0) i += dim;
-  }
-  const Dims str = strides_of(x.dims);
-  const size_t ir = ind.dims.size();
-  const Dims istr = strides_of(ind.dims);
-  gather_values(x, *o, index_map(out, [&](const Dims& p) {
-                  int64_t f = 0;
-                  for (size_t a = 0; a < axis; ++a) f += p[a] * str[a];
-                  int64_t k = 0;
-                  for (size_t a = 0; a < ir; ++a) k += p[axis + a] * istr[a];
-                  f += idx[static_cast<size_t>(k)] * str[axis];
-                  for (size_t a = axis + 1; a < x.dims.size(); ++a) f += p[a + ir - 1] * str[a];
-                  return f;
-                }));
-}
-
-void infer_gather_elements(OpContext& c) {
-  const Value& x = need(c, 0, "data");
-  const Value& ind = need(c, 1, "indices");
-  Value* o = c.output(0);
-  if (x.rank_known && ind.rank_known && x.dims.size() != ind.dims.size())
-    c.fail("data and indices must have the same rank");
-  if (!ind.rank_known) {
-    if (o) o->dtype = x.dtype;
-    return;
-  }
-  set_out(o, x.dtype, ind.dims);
-}
-
-void infer_gather_nd(OpContext& c) {
-  const Value& x = need(c, 0, "data");
-  const Value& ind = need(c, 1, "indices");
-  Value* o = c.output(0);
-  if (!x.rank_known || !ind.rank_known || ind.dims.empty() || ind.dims.back() < 0) {
-    if (o) o->dtype = x.dtype;
-    return;
-  }
-  const int64_t b = c.attr_int("batch_dims", 0);
-  const int64_t last = ind.dims.back();
-  const int64_t xr = static_cast<int64_t>(x.dims.size());
-  if (b < 0 || b > xr || last > xr - b) c.fail("indices' last dim " + std::to_string(last) + " too large for data rank");
-  Dims out(ind.dims.begin(), ind.dims.end() - 1);
-  out.insert(out.end(), x.dims.begin() + b + last, x.dims.end());
-  set_out(o, x.dtype, out);
-}
-
 // ---- NonZero, Compress, OneHot ---------------------------------------------------------------------------
 
 void infer_nonzero(OpContext& c) {
@@ -204,14 +204,10 @@ void infer_nonzero(OpContext& c) {
 
 void infer_compress(OpContext& c) {
   const Value& x = need(c, 0, "input");
-  const Value& cond = need(c, 1, "condition");
+  Dims cv;  // the condition's values, when known: `selected` counts its true elements
+  int64_t selected =
+      read_ints(&need(c, 1, "condition"), cv) ? std::count_if(cv.begin(), cv.end(), [](int64_t v) { return v != 0; }) : -1;
   Value* o = c.output(0);
-  Dims cv;
-  int64_t selected = -1;
-  if (read_ints(&cond, cv)) {
-    selected = 0;
-    for (int64_t v : cv) selected += v != 0;
-  }
   if (!c.has_attr("axis")) {
     if (selected >= 0 && x.numel() >= 0) selected = std::min(selected, x.numel());
     return set_out(o, x.dtype, {selected});
@@ -304,15 +300,15 @@ void infer_nms(OpContext& c) {
 }  // namespace
 
 void register_indexing(OpRegistry& r) {
-  r.add("", "Slice", data_only(infer_slice));
-  r.add("", "Gather", data_only(infer_gather));
-  r.add("", "GatherElements", data_only(infer_gather_elements));
-  r.add("", "GatherND", data_only(infer_gather_nd));
   OpDef scatter = all_params(infer_same_as_input0);
   scatter.param_inputs = 0b101;  // data and updates; never the indices
   r.add("", "ScatterND", scatter);
   r.add("", "ScatterElements", scatter);
   r.add("", "Scatter", scatter);
+  r.add("", "Slice", data_only(infer_slice));
+  r.add("", "Gather", data_only(infer_gather));
+  r.add("", "GatherElements", data_only(infer_gather_elements));
+  r.add("", "GatherND", data_only(infer_gather_nd));
   r.add("", "Trilu", data_only(infer_same_as_input0));
   r.add("", "ReverseSequence", data_only(infer_same_as_input0));
   r.add("", "NonZero", no_params(infer_nonzero));
