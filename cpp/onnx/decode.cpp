@@ -1,16 +1,16 @@
 // ModelProto bytes -> IR: walks the wire format once, keeps views into the buffer, skips weight payloads.
+// This file: graphs, nodes, attributes, functions, the model; tensors and value types are in decode_tensor.cpp.
 #include "onnx/decode.h"
 
 #include <algorithm>
 #include <cstddef>
-#include <cstring>
+#include <memory>
 #include <string>
-#include <type_traits>
 #include <utility>
 
 #include "netscore/errors.h"
-#include "onnx/onnx_fields.h"
 #include "onnx/decode_internal.h"
+#include "onnx/onnx_fields.h"
 #include "onnx/pb_reader.h"
 
 namespace netscore::onnx {
