@@ -35,7 +35,8 @@ class InlinedNodes {
   const onnx::Function* find_function(const onnx::Node& n) const;
   bool inlinable(const onnx::Node& n) const;
   std::string_view own(std::string s);
-  void expand_call(const onnx::Node& call, const onnx::Function& f, uint32_t origin, const std::string& prefix, int depth);
+  void expand_call(const onnx::Node& call, const onnx::Function& f, uint32_t origin, const std::string& prefix,
+                   int depth);
 
   const onnx::Model& model_;
   const OpRegistry& registry_;

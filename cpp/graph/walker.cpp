@@ -57,7 +57,11 @@ class Walker {
 
  public:
   Walker(const onnx::Model& model, const Options& options)
-      : model_(model), graph_(model.graph), options_(options), registry_(default_registry()), inlined_(model, registry_) {}
+      : model_(model),
+        graph_(model.graph),
+        options_(options),
+        registry_(default_registry()),
+        inlined_(model, registry_) {}
 
   static constexpr size_t kMaxKeptValues = 1 << 16;
 

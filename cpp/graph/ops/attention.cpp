@@ -300,16 +300,23 @@ Cost cost_skip_layer_norm(const OpContext& ctx) {
 }
 
 // SkipSimplifiedLayerNormalization: skip add (1) + bias (1 if given, input 3) + RMS normalisation (4).
-Cost cost_skip_simplified_layer_norm(const OpContext& ctx) { return per_element(ctx.input(0), 1 + (ctx.input(3) ? 1 : 0) + 4); }
-
+Cost cost_skip_simplified_layer_norm(const OpContext& ctx) {
+  return per_element(ctx.input(0), 1 + (ctx.input(3) ? 1 : 0) + 4);
+}
 
 // BiasGelu: bias add + exact Gelu (5, from the elementwise table).
-Cost cost_bias_gelu(const OpContext& ctx) { return per_element(ctx.output(0), 1 + cost::elementwise_flops_per_element("Gelu")); }
+Cost cost_bias_gelu(const OpContext& ctx) {
+  return per_element(ctx.output(0), 1 + cost::elementwise_flops_per_element("Gelu"));
+}
 // FastGelu (tanh form): x^3 (2), multiply, add, multiply, tanh, add, multiply, multiply = 9; + bias add if given.
 Cost cost_fast_gelu(const OpContext& ctx) { return per_element(ctx.output(0), 9 + (ctx.input(1) ? 1 : 0)); }
-Cost cost_ms_gelu(const OpContext& ctx) { return per_element(ctx.output(0), cost::elementwise_flops_per_element("Gelu")); }
+Cost cost_ms_gelu(const OpContext& ctx) {
+  return per_element(ctx.output(0), cost::elementwise_flops_per_element("Gelu"));
+}
 // QuickGelu: x * Sigmoid(alpha * x), i.e. Swish.
-Cost cost_quick_gelu(const OpContext& ctx) { return per_element(ctx.output(0), cost::elementwise_flops_per_element("Swish")); }
+Cost cost_quick_gelu(const OpContext& ctx) {
+  return per_element(ctx.output(0), cost::elementwise_flops_per_element("Swish"));
+}
 
 // ---- RotaryEmbedding (opset 23): X (B, S, hidden) with num_heads or (B, heads, S, head); Y has X's shape.
 // Each rotated element is x * cos + rotate(x) * sin: 2 multiplies and an add.
