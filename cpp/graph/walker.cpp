@@ -8,19 +8,9 @@
 //   keep_initializers_as_inputs and IR < 4 models list weights as inputs), Constant and ConstantOfShape
 //   outputs, and the outputs of every deterministic node whose inputs are all constant ("folded": cost 0,
 //   not a compute node, no activation bytes). Shape/Size of a fully known shape fold the same way.
-// - Params: counted on *root* constants (initializers, Constant and ConstantOfShape outputs). A constant
-//   value carries the roots it derives from through the param positions (OpDef::param_inputs) of folded
-//   nodes, so Identity aliases, Transpose/Reshape of weights and DequantizeLinear(int8 W) all lead back
-//   to one root. A root counts once, for the first compute node that reads something derived from it at a
-//   param position: elements = the root's numel, weight bytes = ceil(numel * element_bits(root dtype) / 8)
-//   (an int8 QDQ model counts one byte per weight). Not params: scalars (numel <= 1, e.g. GELU's 0.5 or
-//   LayerNorm's epsilon exported as constants), integer-typed roots unless the op reading them (or a folded
-//   op they pass through at a param position) declares OpDef::integer_weights (quantized ops) — folded pure
-//   data-movement ops (no cost function) pass integer roots on unchanged. An unsupported op counts every
-//   floating-point root of its constant inputs. BatchNormalization running statistics
-//   (OpDef::stat_inputs) are params and are also summed into Profile::bn_stat_params.
+// - Params (constant weights, counted where first read): see params.h.
 // - Model-local functions (FunctionProto) the registry does not know are inlined before the walk (see
-//   inline_functions); their inner layers are named "<call>/<inner>".
+//   inline_functions.h); their inner layers are named "<call>/<inner>".
 // - Unsupported ops (not registered, If/Loop/Scan, or an op that reports a construct it does not handle)
 //   are listed by op type with node names, get macs/flops -1 and take output shapes from value_info.
 // - Activation bytes: non-constant outputs of compute nodes; -1 when a size is unknown (totals sum the
@@ -29,18 +19,20 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <deque>
 #include <exception>
-#include <functional>
 #include <limits>
-#include <queue>
 #include <string_view>
 #include <unordered_map>
 
 #include "graph/analysis.h"
+#include "graph/inline_functions.h"
 #include "graph/memory.h"
+#include "graph/name_map.h"
 #include "graph/op_registry.h"
 #include "graph/ops/shape_util.h"
+#include "graph/order.h"
+#include "graph/params.h"
+#include "graph/walk_util.h"
 #include "netscore/errors.h"
 #include "onnx/decode.h"
 #include "onnx/loader.h"
@@ -49,139 +41,11 @@ namespace netscore::graph {
 
 namespace {
 
-constexpr int64_t kMaxDim = int64_t(1) << 40;  // any larger dim is treated as a malformed model
-constexpr uint32_t kNone = 0xffffffffu;
+using namespace walk;
+
 // Values are kept for integer tensors the decoder decoded and for floating-point tensors up to this size:
 // shape arithmetic never needs the values of a large float weight, and copying them would dominate the walk.
 constexpr int64_t kMaxFloatValues = 64;
-
-bool is_default_domain(std::string_view d) { return d.empty() || d == "ai.onnx"; }
-
-std::string op_label(const onnx::Node& n) {
-  if (is_default_domain(n.domain)) return std::string(n.op_type);
-  std::string s(n.domain);
-  s += "::";
-  s += n.op_type;
-  return s;
-}
-
-// "node 'name' (Op)" for messages; unnamed nodes are identified by their index.
-std::string node_label(const onnx::Node& n, size_t index) {
-  std::string s = "node ";
-  if (n.name.empty()) {
-    s += '#';
-    s += std::to_string(index);
-  } else {
-    s += '\'';
-    s += n.name;
-    s += '\'';
-  }
-  s += " (";
-  s += op_label(n);
-  s += ")";
-  return s;
-}
-
-[[noreturn]] void node_error(const onnx::Node& n, size_t index, const std::string& problem) {
-  throw ModelError(node_label(n, index) + ": " + problem);
-}
-
-int64_t bytes_of(int64_t numel, int32_t dtype) {
-  const int bits = onnx::element_bits(dtype);
-  if (numel < 0 || bits <= 0) return -1;
-  const uint64_t total_bits = static_cast<uint64_t>(mul_sat(numel, bits));  // >= 0, at most INT64_MAX
-  return static_cast<int64_t>((total_bits + 7) / 8);                         // rounded up to whole bytes
-}
-
-bool is_subgraph_op(const onnx::Node& n) {
-  if (!is_default_domain(n.domain)) return false;
-  return n.op_type == "If" || n.op_type == "Loop" || n.op_type == "Scan" || n.op_type == "SequenceMap";
-}
-
-// Open-addressing hash map from names (views into the model buffer) to ids: a single allocation instead
-// of one node per entry, which matters when a walk must take well under a millisecond.
-class NameMap {
- public:
-  // 8 bytes at a time, multiply-xorshift mixing: tensor names are long, and this is several times cheaper
-  // than a byte-wise hash while the final mix spreads every byte into the low (index) bits.
-  static uint64_t hash(std::string_view s) {
-    const char* p = s.data();
-    size_t n = s.size();
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    while (n >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-      h ^= h >> 32;
-      p += 8;
-      n -= 8;
-    }
-    uint64_t w = 0;
-    if (s.size() >= 8) {
-      std::memcpy(&w, s.data() + s.size() - 8, 8);  // the last 8 bytes (overlapping): a fixed-size load
-    } else if (n > 0) {  // an empty view may have a null data(): memcpy must not see it
-      std::memcpy(&w, p, n);
-    }
-    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
-    return h ^ (h >> 29);
-  }
-
-  void reserve(size_t n) {
-    size_t cap = 16;
-    while (cap < 2 * n + 2) cap <<= 1;
-    slots_.assign(cap, Slot());
-    mask_ = cap - 1;
-    size_ = 0;
-  }
-  // A slot keeps the upper half of its name's hash: probes past other names compare that first, so the
-  // bytes are compared (almost) only for the name itself.
-  uint32_t find(std::string_view name) const {
-    if (slots_.empty()) return kNone;
-    const uint64_t h = hash(name);
-    const uint32_t tag = static_cast<uint32_t>(h >> 32);
-    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
-      if (s.id == kNone) return kNone;
-      if (s.tag == tag && s.name == name) return s.id;
-    }
-  }
-  // Inserts name -> id; when the name is present, overwrites only if `overwrite`. Returns false if present.
-  bool insert(std::string_view name, uint32_t id, bool overwrite = false) {
-    if (2 * (size_ + 1) > slots_.size()) grow();
-    const uint64_t h = hash(name);
-    const uint32_t tag = static_cast<uint32_t>(h >> 32);
-    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-      Slot& s = slots_[i];
-      if (s.id == kNone) {
-        s.name = name;
-        s.id = id;
-        s.tag = tag;
-        ++size_;
-        return true;
-      }
-      if (s.tag == tag && s.name == name) {
-        if (overwrite) s.id = id;
-        return false;
-      }
-    }
-  }
-
- private:
-  struct Slot {
-    std::string_view name;
-    uint32_t id = kNone;
-    uint32_t tag = 0;  // hash(name) >> 32
-  };
-  void grow() {
-    std::vector<Slot> old;
-    old.swap(slots_);
-    reserve(old.size() < 8 ? 8 : old.size());
-    for (const Slot& s : old)
-      if (s.id != kNone) insert(s.name, s.id);
-  }
-  std::vector<Slot> slots_;
-  size_t mask_ = 0, size_ = 0;
-};
 
 class Walker {
   struct OpCacheEntry {
@@ -193,7 +57,11 @@ class Walker {
 
  public:
   Walker(const onnx::Model& model, const Options& options)
-      : model_(model), graph_(model.graph), options_(options), registry_(default_registry()) {}
+      : model_(model),
+        graph_(model.graph),
+        options_(options),
+        registry_(default_registry()),
+        inlined_(model, registry_) {}
 
   static constexpr size_t kMaxKeptValues = 1 << 16;
 
@@ -221,10 +89,10 @@ class Walker {
         if (values.size() > kMaxKeptValues) std::vector<Value>().swap(values);
       }
     } trim{values_};
-    inline_functions();
+    inlined_.build();
     index_values();
     resolve_node_edges();
-    compute_order();
+    topological_order(nodes(), in_begin_, in_ids_, producer_, order_);
     bind_inputs();
     index_value_info();
     walk();
@@ -233,101 +101,7 @@ class Walker {
   }
 
  private:
-  // ---- model-local functions ---------------------------------------------------------------------------
-  // Calls of model-local functions (FunctionProto) that the registry does not know are replaced by their
-  // bodies: inner tensors are renamed "<call node>/<name>", attribute references resolved from the call,
-  // inner nodes keep the function's opset imports. Layers of inlined nodes are named "<call node>/<inner
-  // node>" and carry the call's node_index. Nested calls are expanded up to kMaxFunctionDepth.
-  static constexpr int kMaxFunctionDepth = 16;
-
-  const std::vector<onnx::Node>& nodes() const { return *nodes_; }
-
-  const onnx::Function* find_function(const onnx::Node& n) const {
-    const std::string_view domain = is_default_domain(n.domain) ? std::string_view() : n.domain;
-    for (const onnx::Function& f : model_.functions)
-      if (f.name == n.op_type && (is_default_domain(f.domain) ? std::string_view() : f.domain) == domain) return &f;
-    return nullptr;
-  }
-
-  bool inlinable(const onnx::Node& n) const {
-    return !is_subgraph_op(n) && find_function(n) != nullptr && registry_.find(n.domain, n.op_type) == nullptr;
-  }
-
-  std::string_view own(std::string s) {
-    owned_names_.push_back(std::move(s));
-    return owned_names_.back();
-  }
-
-  void inline_functions() {
-    nodes_ = &graph_.nodes;
-    if (model_.functions.empty()) return;
-    bool any = false;
-    for (const onnx::Node& n : graph_.nodes)
-      if (inlinable(n)) {
-        any = true;
-        break;
-      }
-    if (!any) return;
-    expanded_.reserve(graph_.nodes.size());
-    for (size_t i = 0; i < graph_.nodes.size(); ++i) {
-      const onnx::Node& n = graph_.nodes[i];
-      if (inlinable(n)) {
-        const std::string prefix = (n.name.empty() ? std::string(n.op_type) + "_" + std::to_string(i) : std::string(n.name)) + "/";
-        expand_call(n, *find_function(n), static_cast<uint32_t>(i), prefix, 1);
-      } else {
-        expanded_.push_back(n);
-        origin_.push_back(static_cast<uint32_t>(i));
-        node_function_.push_back(nullptr);
-      }
-    }
-    nodes_ = &expanded_;
-  }
-
-  void expand_call(const onnx::Node& call, const onnx::Function& f, uint32_t origin, const std::string& prefix, int depth) {
-    if (depth > kMaxFunctionDepth)
-      throw ModelError("function '" + std::string(f.name) + "' nests deeper than " + std::to_string(kMaxFunctionDepth) +
-                       " calls (recursive?)");
-    std::unordered_map<std::string_view, std::string_view> rename;
-    for (size_t k = 0; k < f.inputs.size(); ++k)
-      rename[f.inputs[k]] = k < call.inputs.size() ? call.inputs[k] : std::string_view();
-    for (size_t k = 0; k < f.outputs.size(); ++k)
-      rename[f.outputs[k]] = k < call.outputs.size() && !call.outputs[k].empty() ? call.outputs[k]
-                                                                                 : own(prefix + std::string(f.outputs[k]));
-    auto map_name = [&](std::string_view name) -> std::string_view {
-      if (name.empty()) return name;
-      auto it = rename.find(name);
-      if (it != rename.end()) return it->second;
-      std::string_view renamed = own(prefix + std::string(name));
-      rename.emplace(name, renamed);
-      return renamed;
-    };
-    for (size_t j = 0; j < f.nodes.size(); ++j) {
-      const onnx::Node& inner = f.nodes[j];
-      onnx::Node copy;
-      copy.op_type = inner.op_type;
-      copy.domain = inner.domain;
-      copy.name = own(prefix + (inner.name.empty() ? std::string(inner.op_type) + "_" + std::to_string(j) : std::string(inner.name)));
-      copy.inputs.reserve(inner.inputs.size());
-      for (std::string_view in : inner.inputs) copy.inputs.push_back(map_name(in));
-      copy.outputs.reserve(inner.outputs.size());
-      for (std::string_view out : inner.outputs) copy.outputs.push_back(map_name(out));
-      for (const onnx::Attribute& a : inner.attributes) {
-        if (a.ref_attr_name.empty()) {
-          copy.attributes.push_back(a);
-        } else if (const onnx::Attribute* given = call.attribute(a.ref_attr_name)) {
-          copy.attributes.push_back(*given);
-          copy.attributes.back().name = a.name;
-        }  // a reference the call does not set: the attribute takes its default
-      }
-      if (inlinable(copy)) {
-        expand_call(copy, *find_function(copy), origin, std::string(copy.name) + "/", depth + 1);
-      } else {
-        expanded_.push_back(std::move(copy));
-        origin_.push_back(origin);
-        node_function_.push_back(&f);
-      }
-    }
-  }
+  const std::vector<onnx::Node>& nodes() const { return inlined_.nodes(); }
 
   // ---- value table ---------------------------------------------------------------------------------
   // A new value named `name`; kNone (and nothing added) when the name is already taken.
@@ -336,7 +110,7 @@ class Walker {
     if (!index_.insert(name, id)) return kNone;
     if (num_values_ == values_.size()) values_.emplace_back();
     else reset_value(values_[num_values_]);
-    ++num_values_;  // producer_ and roots_* were sized for every value index_values adds
+    ++num_values_;  // producer_ and params_ were sized for every value index_values adds
     return id;
   }
 
@@ -346,9 +120,7 @@ class Walker {
     const size_t cap = graph_.initializers.size() + graph_.inputs.size() + total_outputs;
     values_.reserve(cap);
     producer_.assign(cap, -1);
-    roots_begin_.assign(cap, 0);
-    roots_count_.assign(cap, 0);
-    root_pool_.reserve(graph_.initializers.size() + nodes().size());
+    params_.reserve(cap, graph_.initializers.size() + nodes().size());
     index_.reserve(cap);
 
     for (const onnx::Tensor& t : graph_.initializers) {
@@ -373,7 +145,7 @@ class Walker {
         v.ints = t.ints;
         v.floats = t.floats;
       }
-      set_roots(id, &id, 1);
+      params_.set_roots(id, &id, 1);
     }
     for (const onnx::ValueInfo& in : graph_.inputs) {
       if (in.name.empty()) throw ModelError("a graph input has no name");
@@ -438,69 +210,6 @@ class Walker {
         in_ids_[in_begin_[i] + k] = id;
       }
     }
-  }
-
-  void compute_order() {
-    const size_t nn = nodes().size();
-    order_.resize(nn);
-    bool topological = true;
-    for (size_t i = 0; i < nn && topological; ++i)
-      for (size_t k = in_begin_[i]; k < in_begin_[i + 1]; ++k)
-        if (in_ids_[k] != kNone && producer_[in_ids_[k]] >= static_cast<int32_t>(i)) {
-          topological = false;
-          break;
-        }
-    if (topological) {
-      for (size_t i = 0; i < nn; ++i) order_[i] = static_cast<uint32_t>(i);
-      return;
-    }
-    // Kahn's algorithm; ties broken by original index so the order is stable and deterministic.
-    std::vector<uint32_t> indegree(nn, 0);
-    std::vector<size_t> cons_begin(nn + 1, 0);
-    for (size_t i = 0; i < nn; ++i)
-      for (size_t k = in_begin_[i]; k < in_begin_[i + 1]; ++k)
-        if (in_ids_[k] != kNone && producer_[in_ids_[k]] >= 0) {
-          ++indegree[i];
-          ++cons_begin[static_cast<size_t>(producer_[in_ids_[k]]) + 1];
-        }
-    for (size_t i = 0; i < nn; ++i) cons_begin[i + 1] += cons_begin[i];
-    std::vector<uint32_t> consumers(cons_begin[nn]);
-    std::vector<size_t> fill(cons_begin.begin(), cons_begin.end() - 1);
-    for (size_t i = 0; i < nn; ++i)
-      for (size_t k = in_begin_[i]; k < in_begin_[i + 1]; ++k)
-        if (in_ids_[k] != kNone && producer_[in_ids_[k]] >= 0)
-          consumers[fill[static_cast<size_t>(producer_[in_ids_[k]])]++] = static_cast<uint32_t>(i);
-    std::priority_queue<uint32_t, std::vector<uint32_t>, std::greater<uint32_t>> ready;
-    for (size_t i = 0; i < nn; ++i)
-      if (indegree[i] == 0) ready.push(static_cast<uint32_t>(i));
-    size_t emitted = 0;
-    while (!ready.empty()) {
-      const uint32_t i = ready.top();
-      ready.pop();
-      order_[emitted++] = i;
-      for (size_t c = cons_begin[i]; c < cons_begin[i + 1]; ++c)
-        if (--indegree[consumers[c]] == 0) ready.push(consumers[c]);
-    }
-    if (emitted == nn) return;
-    // A cycle: start at a node left over and follow unfinished producers until one repeats; that one is
-    // on the cycle (the start may only be downstream of it).
-    size_t cur = 0;
-    while (indegree[cur] == 0) ++cur;
-    std::vector<char> seen(nn, 0);
-    while (!seen[cur]) {
-      seen[cur] = 1;
-      size_t next = cur;
-      for (size_t k = in_begin_[cur]; k < in_begin_[cur + 1]; ++k) {
-        if (in_ids_[k] == kNone) continue;
-        const int32_t p = producer_[in_ids_[k]];
-        if (p >= 0 && indegree[static_cast<size_t>(p)] > 0) {
-          next = static_cast<size_t>(p);
-          break;
-        }
-      }
-      cur = next;
-    }
-    node_error(nodes()[cur], cur, "is part of a cycle in the graph");
   }
 
   // ---- graph inputs, symbolic dims --------------------------------------------------------------------
@@ -604,11 +313,6 @@ class Walker {
       }
   }
 
-  void set_roots(uint32_t id, const uint32_t* roots, size_t count) {
-    roots_begin_[id] = static_cast<uint32_t>(root_pool_.size());
-    roots_count_[id] = static_cast<uint32_t>(count);
-    for (size_t i = 0; i < count; ++i) root_pool_.push_back(roots[i]);  // mostly 0 or 1 roots
-  }
 
   // What the walk needs to know of a node's op type, looked up once per distinct (domain, op type).
   OpCacheEntry find_op(const onnx::Node& n, size_t index) {
@@ -632,7 +336,7 @@ class Walker {
   // ---- the walk --------------------------------------------------------------------------------------
   int64_t opset_for(const onnx::Node& n, size_t index) {
     const std::string_view domain = is_default_domain(n.domain) ? std::string_view() : n.domain;
-    const onnx::Function* fn = node_function_.empty() ? nullptr : node_function_[index];
+    const onnx::Function* fn = inlined_.node_function().empty() ? nullptr : inlined_.node_function()[index];
     if (fn) {  // a node inlined from a function body: the function's own opset imports come first
       for (const onnx::OpsetId& o : fn->opsets)
         if ((is_default_domain(o.domain) ? std::string_view() : o.domain) == domain && o.version > 0) return o.version;
@@ -680,60 +384,11 @@ class Walker {
     }
   }
 
-  // Roots that flow from a constant input at a param position into a folded node's outputs.
-  void propagate_roots(const OpDef* def, size_t node, std::vector<uint32_t>& out) {
-    const bool pass_integer = def->integer_weights || def->cost == nullptr;
-    for (size_t k = in_begin_[node]; k < in_begin_[node + 1]; ++k) {
-      const uint32_t id = in_ids_[k];
-      const size_t pos = k - in_begin_[node];
-      if (id == kNone || !is_param_position(def->param_inputs, pos)) continue;
-      for (uint32_t j = 0; j < roots_count_[id]; ++j) {
-        const uint32_t r = root_pool_[roots_begin_[id] + j];
-        if (onnx::is_integer_type(values_[r].dtype)) {
-          if (!pass_integer) continue;
-          if (def->integer_weights) integer_admitted_[r] = 1;  // e.g. int8 W through DequantizeLinear
-        }
-        if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
-      }
-    }
-  }
-
-  static bool is_param_position(uint64_t mask, size_t pos) { return (mask >> (pos < 63 ? pos : 63)) & 1u; }
-
-  void count_params(const OpDef* def, size_t node, Layer& layer) {
-    for (size_t k = in_begin_[node]; k < in_begin_[node + 1]; ++k) {
-      const uint32_t id = in_ids_[k];
-      if (id == kNone || !values_[id].is_const) continue;
-      const size_t pos = k - in_begin_[node];
-      bool integer_ok = false, stat = false;
-      if (def) {
-        if (!is_param_position(def->param_inputs, pos)) continue;
-        integer_ok = def->integer_weights;
-        stat = pos < 64 && ((def->stat_inputs >> pos) & 1u);
-      } else if (!onnx::is_float_type(values_[id].dtype)) {
-        continue;  // unsupported op: only its floating-point constant inputs count
-      }
-      for (uint32_t j = 0; j < roots_count_[id]; ++j) {
-        const uint32_t r = root_pool_[roots_begin_[id] + j];
-        if (counted_[r]) continue;
-        const Value& root = values_[r];
-        const int64_t n = root.numel();
-        if (n <= 1) continue;  // scalars are exporter constants (eps, 0.5, ...), not weights
-        if (onnx::is_integer_type(root.dtype) ? !(integer_ok || integer_admitted_[r]) : !onnx::is_float_type(root.dtype))
-          continue;
-        counted_[r] = 1;
-        layer.params = add_sat(layer.params, n);
-        layer.weight_bytes = add_sat(layer.weight_bytes, std::max<int64_t>(0, bytes_of(n, root.dtype)));
-        if (stat) profile_.bn_stat_params = add_sat(profile_.bn_stat_params, n);
-      }
-    }
-  }
 
   void walk() {
     const size_t nn = nodes().size();
     const size_t nv = num_values_;
-    counted_.assign(nv, 0);
-    integer_admitted_.assign(nv, 0);
+    params_.start(nv);
     last_use_.assign(nv, -1);
     first_use_.assign(nv, -1);
     act_bytes_.assign(nv, -1);
@@ -751,7 +406,7 @@ class Walker {
       if (!want_layers) reset_counts(scratch_layer);
       Layer& layer = want_layers ? profile_.layers.emplace_back()  // capacity reserved: the reference stays valid
                                  : scratch_layer;
-      layer.node_index = origin_.empty() ? ni : origin_[ni];
+      layer.node_index = inlined_.origin().empty() ? ni : inlined_.origin()[ni];
       if (want_layers) {
         set_layer_name(layer, n, ni);
         layer.op_type.assign(n.op_type);
@@ -761,7 +416,7 @@ class Walker {
       const OpCacheEntry op = find_op(n, ni);
       const OpDef* def = op.def;
       // Nodes inlined from a function body take the function's opset imports: looked up per node.
-      const int64_t opset = node_function_.empty() ? op.opset : opset_for(n, ni);
+      const int64_t opset = inlined_.node_function().empty() ? op.opset : opset_for(n, ni);
       ins.clear();
       outs.clear();
       bool all_const = true;
@@ -826,15 +481,17 @@ class Walker {
       if (folded) {
         const bool makes_root = op.makes_root;
         scratch_roots_.clear();
-        if (!makes_root) propagate_roots(def, ni, scratch_roots_);
+        if (!makes_root)
+          params_.propagate_roots(def, &in_ids_[in_begin_[ni]], in_begin_[ni + 1] - in_begin_[ni], values_, scratch_roots_);
         for (size_t k = out_begin_[ni]; k < out_begin_[ni + 1]; ++k) {
           const uint32_t id = out_ids_[k];
           if (id == kNone) continue;
-          if (makes_root) set_roots(id, &id, 1);
-          else set_roots(id, scratch_roots_.data(), scratch_roots_.size());
+          if (makes_root) params_.set_roots(id, &id, 1);
+          else params_.set_roots(id, scratch_roots_.data(), scratch_roots_.size());
         }
       } else {
-        count_params(supported ? def : nullptr, ni, layer);
+        params_.count_params(supported ? def : nullptr, &in_ids_[in_begin_[ni]], in_begin_[ni + 1] - in_begin_[ni], values_, layer,
+                             profile_.bn_stat_params);
         // costs
         if (!supported) {
           layer.macs = layer.flops = -1;
@@ -950,13 +607,9 @@ class Walker {
 
   const onnx::Model& model_;
   const onnx::Graph& graph_;
-  const std::vector<onnx::Node>* nodes_ = nullptr;     // graph_.nodes, or expanded_ when functions were inlined
-  std::vector<onnx::Node> expanded_;
-  std::vector<uint32_t> origin_;                       // expanded node -> index in graph_.nodes
-  std::vector<const onnx::Function*> node_function_;   // expanded node -> function whose body it came from
-  std::deque<std::string> owned_names_;                // storage for renamed tensors and nodes (stable)
   const Options& options_;
   const OpRegistry& registry_;
+  InlinedNodes inlined_;  // the nodes walked: the graph's, with model-local function calls expanded
 
   // The value table lives in a per-thread workspace that the next walk on the thread reuses: its Values
   // keep the capacity of their dims/ints/floats, so steady-state (bulk) profiling allocates far less.
@@ -964,8 +617,8 @@ class Walker {
   std::vector<Value>& values_ = thread_values();
   size_t num_values_ = 0;
   std::vector<int32_t> producer_;               // node index, -1 for initializers and graph inputs
-  // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
-  std::vector<uint32_t> roots_begin_, roots_count_, root_pool_, scratch_roots_;
+  ParamCounter params_;
+  std::vector<uint32_t> scratch_roots_;  // the roots of a folded node's outputs
   NameMap index_;
   std::vector<OpCacheEntry> op_cache_;  // registry look-ups by distinct (domain, op type)
   std::vector<uint32_t> graph_input_ids_;
@@ -978,8 +631,6 @@ class Walker {
   std::vector<const onnx::ValueInfo*> infos_;
   std::vector<std::pair<std::string_view, int64_t>> opset_cache_;
   std::unordered_map<std::string, size_t> unsupported_index_;
-  std::vector<char> counted_;
-  std::vector<char> integer_admitted_;           // integer root that passed a folded integer-weight op
   std::vector<int64_t> first_use_, last_use_, act_bytes_;
   Profile profile_;
 };

@@ -296,38 +296,27 @@ void infer_skip_layer_norm(OpContext& ctx) {
 
 // skip add (1) + bias (1 if given) + normalise (5) + gamma (1) + beta (1 if given)
 Cost cost_skip_layer_norm(const OpContext& ctx) {
-  const Value* x = ctx.input(0);
-  if (!x->shape_known()) return {0, 0, false};
-  const int64_t per = 1 + (ctx.input(4) ? 1 : 0) + 5 + 1 + (ctx.input(3) ? 1 : 0);
-  return {0, mul_sat(product(x->dims), per), true};
+  return per_element(ctx.input(0), 1 + (ctx.input(4) ? 1 : 0) + 5 + 1 + (ctx.input(3) ? 1 : 0));
 }
 
 // SkipSimplifiedLayerNormalization: skip add (1) + bias (1 if given, input 3) + RMS normalisation (4).
 Cost cost_skip_simplified_layer_norm(const OpContext& ctx) {
-  const Value* x = ctx.input(0);
-  if (!x->shape_known()) return {0, 0, false};
-  return {0, mul_sat(product(x->dims), 1 + (ctx.input(3) ? 1 : 0) + 4), true};
-}
-
-void infer_same_as_input(OpContext& ctx) {
-  const Value* x = ctx.input(0);
-  if (!x) ctx.fail("missing input");
-  set_output(ctx, 0, x->dtype, x->rank_known, x->dims);
-}
-
-Cost per_element(const OpContext& ctx, int64_t flops) {
-  const Value* y = ctx.output(0);
-  if (!y || !y->shape_known()) return {0, 0, false};
-  return {0, mul_sat(product(y->dims), flops), true};
+  return per_element(ctx.input(0), 1 + (ctx.input(3) ? 1 : 0) + 4);
 }
 
 // BiasGelu: bias add + exact Gelu (5, from the elementwise table).
-Cost cost_bias_gelu(const OpContext& ctx) { return per_element(ctx, 1 + cost::elementwise_flops_per_element("Gelu")); }
+Cost cost_bias_gelu(const OpContext& ctx) {
+  return per_element(ctx.output(0), 1 + cost::elementwise_flops_per_element("Gelu"));
+}
 // FastGelu (tanh form): x^3 (2), multiply, add, multiply, tanh, add, multiply, multiply = 9; + bias add if given.
-Cost cost_fast_gelu(const OpContext& ctx) { return per_element(ctx, 9 + (ctx.input(1) ? 1 : 0)); }
-Cost cost_ms_gelu(const OpContext& ctx) { return per_element(ctx, cost::elementwise_flops_per_element("Gelu")); }
+Cost cost_fast_gelu(const OpContext& ctx) { return per_element(ctx.output(0), 9 + (ctx.input(1) ? 1 : 0)); }
+Cost cost_ms_gelu(const OpContext& ctx) {
+  return per_element(ctx.output(0), cost::elementwise_flops_per_element("Gelu"));
+}
 // QuickGelu: x * Sigmoid(alpha * x), i.e. Swish.
-Cost cost_quick_gelu(const OpContext& ctx) { return per_element(ctx, cost::elementwise_flops_per_element("Swish")); }
+Cost cost_quick_gelu(const OpContext& ctx) {
+  return per_element(ctx.output(0), cost::elementwise_flops_per_element("Swish"));
+}
 
 // ---- RotaryEmbedding (opset 23): X (B, S, hidden) with num_heads or (B, heads, S, head); Y has X's shape.
 // Each rotated element is x * cos + rotate(x) * sin: 2 multiplies and an add.
@@ -407,20 +396,20 @@ void register_attention(OpRegistry& r) {
   // Masks, caches and sequence lengths are not weights.
   r.add("", "Attention", OpDef{infer_onnx_attention, cost_onnx_attention, bit(0) | bit(1) | bit(2)});
   r.add("ai.onnx.preview", "FlexAttention", OpDef{infer_flex_attention, cost_flex_attention});
-  r.add("", "RotaryEmbedding", OpDef{infer_same_as_input, cost_rotary, bit(0)});   // cos/sin caches are tables
+  r.add("", "RotaryEmbedding", OpDef{infer_same_as_input0, cost_rotary, bit(0)});   // cos/sin caches are tables
   r.add("", "LinearAttention", OpDef{infer_linear_attention, cost_linear_attention, bit(0) | bit(1) | bit(2)});
   r.add("", "TensorScatter", OpDef{infer_tensor_scatter, nullptr, 0});                // caches are state
   r.add("com.microsoft", "Attention", OpDef{infer_ms_attention, cost_ms_attention, bit(0) | bit(1) | bit(2)});
   r.add("com.microsoft", "GroupQueryAttention", OpDef{infer_gqa, cost_gqa, bit(0) | bit(1) | bit(2)});
   r.add("com.microsoft", "MultiHeadAttention", OpDef{infer_mha, cost_mha, bit(0) | bit(1) | bit(2) | bit(3)});
   r.add("com.microsoft", "SkipLayerNormalization", OpDef{infer_skip_layer_norm, cost_skip_layer_norm});
-  r.add("com.microsoft", "BiasGelu", OpDef{infer_same_as_input, cost_bias_gelu});
-  r.add("com.microsoft", "FastGelu", OpDef{infer_same_as_input, cost_fast_gelu});
-  r.add("com.microsoft", "Gelu", OpDef{infer_same_as_input, cost_ms_gelu});
-  r.add("com.microsoft", "QuickGelu", OpDef{infer_same_as_input, cost_quick_gelu});
+  r.add("com.microsoft", "BiasGelu", OpDef{infer_same_as_input0, cost_bias_gelu});
+  r.add("com.microsoft", "FastGelu", OpDef{infer_same_as_input0, cost_fast_gelu});
+  r.add("com.microsoft", "Gelu", OpDef{infer_same_as_input0, cost_ms_gelu});
+  r.add("com.microsoft", "QuickGelu", OpDef{infer_same_as_input0, cost_quick_gelu});
   r.add("com.microsoft", "SkipSimplifiedLayerNormalization",
         OpDef{infer_skip_layer_norm, cost_skip_simplified_layer_norm});
-  r.add("com.microsoft", "RotaryEmbedding", OpDef{infer_same_as_input, cost_rotary, bit(0)});
+  r.add("com.microsoft", "RotaryEmbedding", OpDef{infer_same_as_input0, cost_rotary, bit(0)});
 }
 
 }  // namespace netscore::graph

@@ -1,5 +1,5 @@
 // Constant producers (Constant, ConstantOfShape, Range, EyeLike) and random generators (never constant).
-// Constant and ConstantOfShape outputs are root constants for the params rule (see walker.cpp); their
+// Constant and ConstantOfShape outputs are root constants for the params rule (see graph/params.h); their
 // inputs (a shape) are never weights. Random* / Bernoulli / Multinomial are registered non-deterministic so
 // their outputs are activations even when every input is constant.
 #include <cmath>
@@ -147,11 +147,16 @@ void infer_range(OpContext& c) {
   }
 }
 
+// The dtype attribute of the *Like ops; absent, the output takes `fallback` (the input's type).
+int32_t dtype_attr_or(const OpContext& c, int32_t fallback) {
+  return c.has_attr("dtype") ? static_cast<int32_t>(c.attr_int("dtype", 1)) : fallback;
+}
+
 void infer_eye_like(OpContext& c) {
   const Value* x = c.input(0);
   if (!x) c.fail("needs the input");
   Value* o = c.output(0);
-  const int32_t dtype = c.has_attr("dtype") ? static_cast<int32_t>(c.attr_int("dtype", 1)) : x->dtype;
+  const int32_t dtype = dtype_attr_or(c, x->dtype);
   if (!x->rank_known) {
     set_out(o, dtype, {-1, -1});
     return;
@@ -186,7 +191,7 @@ void infer_random_like(OpContext& c) {  // RandomNormalLike, RandomUniformLike, 
   if (!x) c.fail("needs the input");
   Value* o = c.output(0);
   if (!o) return;
-  o->dtype = c.has_attr("dtype") ? static_cast<int32_t>(c.attr_int("dtype", 1)) : x->dtype;
+  o->dtype = dtype_attr_or(c, x->dtype);
   o->rank_known = x->rank_known;
   o->dims = x->dims;
 }

@@ -20,7 +20,7 @@ ConvAttrs parse_conv_attrs(const OpContext& ctx) {
   a.strides = attr_ints_view(ctx, "strides");
   a.dilations = attr_ints_view(ctx, "dilations");
   a.pads = attr_ints_view(ctx, "pads");
-  a.auto_pad = window::parse_auto_pad(ctx.attr_string("auto_pad", "NOTSET"));
+  a.auto_pad = window::parse_auto_pad(auto_pad_attr(ctx));
   return a;
 }
 

@@ -19,11 +19,6 @@ namespace {
 
 using Dims = std::vector<int64_t>;
 
-bool small_enough(const Dims& dims) {
-  const int64_t n = product(dims);
-  return n >= 0 && n <= onnx::kMaxDecodedElements;
-}
-
 // Element i of a known value as double / int64, whichever storage it uses.
 double as_double(const Value& v, size_t i) { return int_storage(v.dtype) ? static_cast<double>(v.ints[i]) : v.floats[i]; }
 int64_t as_int(const Value& v, size_t i) { return int_storage(v.dtype) ? v.ints[i] : static_cast<int64_t>(v.floats[i]); }
@@ -242,8 +237,9 @@ void infer_binary(OpContext& c) {
   for (const Value* v : ins)
     if (!int_storage(v->dtype)) any_float = true;
   const bool fmod_attr = c.attr_int("fmod", 0) != 0;
-  const bool shift_left = c.attr_string("direction", "") == "LEFT";
-  if (op == Bin::kBitShift && c.attr_string("direction", "") != "LEFT" && c.attr_string("direction", "") != "RIGHT")
+  const std::string_view direction = c.attr_string("direction", "");  // BitShift's; required, no default
+  const bool shift_left = direction == "LEFT";
+  if (op == Bin::kBitShift && direction != "LEFT" && direction != "RIGHT")
     c.fail("direction must be LEFT or RIGHT");
   if (!any_float) {
     std::vector<int64_t> r(n);

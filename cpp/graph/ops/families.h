@@ -6,8 +6,13 @@
 #include "graph/op_registry.h"
 
 namespace netscore::graph {
-// data movement and shape ops: Shape, Reshape, Gather, Concat, Slice, Transpose, ... (tensor.cpp)
-void register_tensor(OpRegistry& r);
+// shape and layout ops: Shape, Size, Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Expand, Tile, Cast, ...
+// (shape_ops.cpp)
+void register_shape_ops(OpRegistry& r);
+// indexing ops: Slice, Gather*, Scatter*, NonZero, Compress, OneHot, Unique, ... (indexing.cpp)
+void register_indexing(OpRegistry& r);
+// Concat, Split, Pad, CenterCropPad (concat_split_pad.cpp)
+void register_concat_split_pad(OpRegistry& r);
 // Constant, ConstantOfShape, Range, random generators, EyeLike (constant.cpp)
 void register_constant(OpRegistry& r);
 // arithmetic, comparison, logic and activation ops, elementwise with broadcasting (elementwise.cpp)

@@ -1,4 +1,5 @@
-// Small helpers every op family uses: OpDef input masks, dims in messages, reading inputs, setting outputs.
+// Small helpers every op family uses: OpDef input masks, dims in messages, reading inputs, setting outputs,
+// the shared shape rule "like input 0", the per-element cost rule and the auto_pad attribute.
 #pragma once
 #include <array>
 #include <cmath>
@@ -89,5 +90,28 @@ std::array<const Value*, N> required_inputs(const OpContext& ctx, const char* pr
     if (!(v[i] = ctx.input(i))) ctx.fail(problem);
   return v;
 }
+
+// Whether a value of these dims is small enough to compute its elements while folding (the decoder's limit).
+inline bool small_enough(const std::vector<int64_t>& dims) {
+  const int64_t n = product(dims);
+  return n >= 0 && n <= onnx::kMaxDecodedElements;
+}
+
+// Shape rule of the ops whose output 0 has input 0's type and shape (unary activations, Trilu, Scatter*, ...).
+inline void infer_same_as_input0(OpContext& ctx) {
+  const Value& x = data_input(ctx);
+  set_output(ctx, 0, x.dtype, x.rank_known, x.dims);
+}
+
+// Cost rule: `flops` FLOPs (no MACs) per element of `v`; unknown when v is absent or its shape unknown.
+inline Cost per_element(const Value* v, int64_t flops) {
+  if (!v || !v->shape_known()) return {0, 0, false};
+  return {0, mul_sat(product(v->dims), flops), true};
+}
+
+// auto_pad of Conv, ConvTranspose, the pooling ops and their quantized forms, with ONNX's default (NOTSET);
+// window::parse_auto_pad (netscore/window.h) gives the typed value.
+inline constexpr std::string_view kAutoPadDefault = "NOTSET";
+inline std::string_view auto_pad_attr(const OpContext& ctx) { return ctx.attr_string("auto_pad", kAutoPadDefault); }
 
 }  // namespace netscore::graph

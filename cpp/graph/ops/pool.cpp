@@ -16,7 +16,7 @@ PoolAttrs parse_pool_attrs(const OpContext& ctx) {
   a.strides = attr_ints_view(ctx, "strides");
   a.dilations = attr_ints_view(ctx, "dilations");
   a.pads = attr_ints_view(ctx, "pads");
-  a.auto_pad = window::parse_auto_pad(ctx.attr_string("auto_pad", "NOTSET"));
+  a.auto_pad = window::parse_auto_pad(auto_pad_attr(ctx));
   a.ceil_mode = ctx.attr_int("ceil_mode", 0) != 0;
   a.count_include_pad = ctx.attr_int("count_include_pad", 0) != 0;
   return a;

@@ -20,12 +20,6 @@ int32_t zero_point_type(const OpContext& ctx, size_t zp_index, int32_t fallback)
   return zp && zp->dtype ? zp->dtype : fallback;
 }
 
-Cost per_element(const OpContext& ctx, size_t index, int64_t flops) {
-  const Value* v = ctx.input(index);
-  if (!v || !v->shape_known()) return {0, 0, false};
-  return {0, mul_sat(product(v->dims), flops), true};
-}
-
 // QLinearConv: x(0) x_scale x_zp w(3) w_scale w_zp y_scale y_zp(7) B(8).
 void infer_qlinear_conv(OpContext& ctx) {
   infer_conv_like(ctx, 0, 3, 8, zero_point_type(ctx, 7, data_input(ctx, "0").dtype));
@@ -53,7 +47,7 @@ void infer_quantize(OpContext& ctx) {
   if (t == 0) t = onnx::kUint8;
   set_output(ctx, 0, zero_point_type(ctx, 2, t), x.rank_known, x.dims);
 }
-Cost cost_quantize(const OpContext& ctx) { return per_element(ctx, 0, 4); }  // divide, round, add, saturate
+Cost cost_quantize(const OpContext& ctx) { return per_element(ctx.input(0), 4); }  // divide, round, add, saturate
 
 // DequantizeLinear: y = (x - zero_point) * scale; type of the scale (or output_dtype, opset 23).
 void infer_dequantize(OpContext& ctx) {
@@ -63,7 +57,7 @@ void infer_dequantize(OpContext& ctx) {
   if (t == 0) t = scale && scale->dtype ? scale->dtype : onnx::kFloat;
   set_output(ctx, 0, t, x.rank_known, x.dims);
 }
-Cost cost_dequantize(const OpContext& ctx) { return per_element(ctx, 0, 2); }  // subtract, multiply
+Cost cost_dequantize(const OpContext& ctx) { return per_element(ctx.input(0), 2); }  // subtract, multiply
 
 // DynamicQuantizeLinear: x -> y (uint8, x's shape), y_scale (float scalar), y_zero_point (uint8 scalar).
 void infer_dynamic_quantize(OpContext& ctx) {
@@ -72,7 +66,7 @@ void infer_dynamic_quantize(OpContext& ctx) {
   set_output(ctx, 1, onnx::kFloat, true, {});
   set_output(ctx, 2, onnx::kUint8, true, {});
 }
-Cost cost_dynamic_quantize(const OpContext& ctx) { return per_element(ctx, 0, 6); }  // min, max + quantize (4)
+Cost cost_dynamic_quantize(const OpContext& ctx) { return per_element(ctx.input(0), 6); }  // min, max + quantize (4)
 
 // com.microsoft QLinearAdd / QLinearMul: A(0) A_scale A_zp B(3) B_scale B_zp C_scale C_zp; broadcast A, B.
 void infer_qlinear_binary(OpContext& ctx) {
@@ -134,7 +128,7 @@ void infer_qlinear_average_pool(OpContext& ctx) {
   if (!x.rank_known) return set_output(ctx, 0, t, false, {});
   const Layout l = pool_layout(ctx, x);
   auto r = window_output(l.spatial, ks, ctx.attr_ints("strides"), {}, ctx.attr_ints("pads"),
-                         ctx.attr_string("auto_pad", "NOTSET"), ctx.attr_int("ceil_mode", 0) != 0);
+                         auto_pad_attr(ctx), ctx.attr_int("ceil_mode", 0) != 0);
   if (!r) ctx.fail("kernel " + dims_str(ks) + " does not fit input " + dims_str(x.dims));
   std::vector<int64_t> d = x.dims;
   for (size_t i = 0; i < l.spatial.size(); ++i) d[l.first + i] = r->out[i];

@@ -163,18 +163,13 @@ void infer_softmax(OpContext& ctx) {
   set_output(ctx, 0, x.dtype, x.rank_known, x.dims);
 }
 
-Cost per_input_element(const OpContext& ctx, int64_t flops) {
-  const Value* x = ctx.input(0);
-  if (!x || !x->shape_known()) return {0, 0, false};
-  return {0, mul_sat(product(x->dims), flops), true};
-}
 
 // Softmax: running max (compare), subtract, exp, sum (add), divide = 5 per element.
-Cost cost_softmax(const OpContext& ctx) { return per_input_element(ctx, 5); }
+Cost cost_softmax(const OpContext& ctx) { return per_element(ctx.input(0), 5); }
 // LogSoftmax: max, subtract, exp, sum, subtract log-sum = 5 per element.
-Cost cost_log_softmax(const OpContext& ctx) { return per_input_element(ctx, 5); }
+Cost cost_log_softmax(const OpContext& ctx) { return per_element(ctx.input(0), 5); }
 // Hardmax, ArgMax, ArgMin, CumSum, CumProd: one compare, add or multiply per element.
-Cost cost_one_per_element(const OpContext& ctx) { return per_input_element(ctx, 1); }
+Cost cost_one_per_element(const OpContext& ctx) { return per_element(ctx.input(0), 1); }
 
 // ---- ArgMax / ArgMin: int64 indices, axis reduced (kept as 1 with keepdims).
 void infer_arg_reduce(OpContext& ctx) {
@@ -225,7 +220,7 @@ Cost cost_topk(const OpContext& ctx) {
   if (k < 0) return {0, 0, false};
   int64_t log2k = 1;
   while ((int64_t{1} << log2k) < k && log2k < 62) ++log2k;
-  return per_input_element(ctx, log2k);
+  return per_element(ctx.input(0), log2k);
 }
 
 void infer_cumsum(OpContext& ctx) {
@@ -236,18 +231,27 @@ void infer_cumsum(OpContext& ctx) {
 // ---- NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss: input (N, C, d...), target (N, d...);
 // reduction "none" keeps the target's shape, "sum" / "mean" give a scalar. SoftmaxCrossEntropyLoss's optional
 // log_prob output has the scores' shape.
+enum class LossReduction { kNone, kSum, kMean };
+
+// The reduction attribute, ONNX default "mean".
+LossReduction loss_reduction(const OpContext& ctx) {
+  const std::string_view reduction = ctx.attr_string("reduction", "mean");
+  if (reduction == "none") return LossReduction::kNone;
+  if (reduction == "sum") return LossReduction::kSum;
+  if (reduction != "mean") ctx.fail("unknown reduction '" + std::string(reduction) + "'");
+  return LossReduction::kMean;
+}
+
 void infer_loss(OpContext& ctx) {
   const Value& x = data_input(ctx);
   const Value* target = ctx.input(1);
   if (!target) ctx.fail("missing the target / labels input");
-  const std::string_view reduction = ctx.attr_string("reduction", "mean");
-  if (reduction != "none" && reduction != "sum" && reduction != "mean")
-    ctx.fail("unknown reduction '" + std::string(reduction) + "'");
+  const LossReduction reduction = loss_reduction(ctx);
   if (x.rank_known && x.dims.size() < 2) ctx.fail("input must have rank >= 2 (N, C, ...)");
   if (x.rank_known && target->rank_known && target->dims.size() + 1 != x.dims.size())
     ctx.fail("target rank " + std::to_string(target->dims.size()) + " does not fit input rank " +
              std::to_string(x.dims.size()));
-  if (reduction != "none") {
+  if (reduction != LossReduction::kNone) {
     set_output(ctx, 0, x.dtype, true, {});
   } else if (target->rank_known) {
     std::vector<int64_t> d = target->dims;
@@ -273,7 +277,7 @@ Cost cost_loss(const OpContext& ctx) {
   const int64_t targets = per_class > 0 ? product(x->dims) / per_class : 0;
   int64_t flops = mul_sat(targets, 2 + (ctx.input(2) ? 1 : 0));
   if (ctx.node().op_type == "SoftmaxCrossEntropyLoss") flops = add_sat(flops, mul_sat(product(x->dims), 5));
-  if (ctx.attr_string("reduction", "mean") == "mean") flops = add_sat(flops, 1);
+  if (loss_reduction(ctx) == LossReduction::kMean) flops = add_sat(flops, 1);
   return {0, flops, true};
 }
 

@@ -6,7 +6,9 @@ namespace netscore::graph {
 namespace {
 OpRegistry build_registry() {
   OpRegistry r;
-  register_tensor(r);
+  register_shape_ops(r);
+  register_indexing(r);
+  register_concat_split_pad(r);
   register_constant(r);
   register_elementwise(r);
   register_conv(r);

@@ -12,20 +12,36 @@ namespace {
 
 int64_t gates_of(std::string_view op) { return op == "LSTM" ? 4 : op == "GRU" ? 3 : 1; }
 
+// The attributes both rules read, with their ONNX defaults (declared here once).
+struct RnnAttrs {
+  int64_t dirs = 1;           // direction: "forward" (default) and "reverse" run once, "bidirectional" twice
+  bool batch_first = false;   // layout: 0 (default) = [seq, batch, ...], 1 = [batch, seq, ...]
+  int64_t hidden_size = -1;   // -1 when absent: taken from W and R
+
+  static RnnAttrs parse(const OpContext& ctx) {
+    RnnAttrs a;
+    const std::string_view direction = ctx.attr_string("direction", "forward");
+    if (direction == "bidirectional") a.dirs = 2;
+    else if (direction != "forward" && direction != "reverse")
+      ctx.fail("unknown direction '" + std::string(direction) + "'");
+    a.batch_first = ctx.attr_int("layout", 0) != 0;
+    a.hidden_size = ctx.attr_int("hidden_size", -1);
+    if (ctx.has_attr("hidden_size") && a.hidden_size < 1) ctx.fail("hidden_size must be >= 1");
+    return a;
+  }
+};
+
 struct RnnDims {
   int64_t seq = -1, batch = -1, input = -1, hidden = -1, dirs = 1, gates = 1;
   int32_t dtype = 0;
 };
 
 // Read and cross-check the dims of X (0), W (1), R (2), B (3).
-RnnDims rnn_dims(const OpContext& ctx) {
+RnnDims rnn_dims(const OpContext& ctx, const RnnAttrs& a) {
   RnnDims d;
   d.gates = gates_of(ctx.node().op_type);
-  const std::string_view direction = ctx.attr_string("direction", "forward");
-  if (direction == "bidirectional") d.dirs = 2;
-  else if (direction != "forward" && direction != "reverse")
-    ctx.fail("unknown direction '" + std::string(direction) + "'");
-  const bool batch_first = ctx.attr_int("layout", 0) != 0;
+  d.dirs = a.dirs;
+  const bool batch_first = a.batch_first;
   const Value* x = ctx.input(0);
   const Value* w = ctx.input(1);
   const Value* r = ctx.input(2);
@@ -37,8 +53,7 @@ RnnDims rnn_dims(const OpContext& ctx) {
     d.batch = x->dims[batch_first ? 0 : 1];
     d.input = x->dims[2];
   }
-  d.hidden = ctx.attr_int("hidden_size", -1);
-  if (ctx.has_attr("hidden_size") && d.hidden < 1) ctx.fail("hidden_size must be >= 1");
+  d.hidden = a.hidden_size;
   auto agree = [&](int64_t& have, int64_t got, const char* what) {
     if (got < 0) return;
     if (have >= 0 && have != got)
@@ -68,9 +83,9 @@ RnnDims rnn_dims(const OpContext& ctx) {
 // Y: [seq, dirs, batch, hidden] (layout 0) or [batch, seq, dirs, hidden] (layout 1);
 // Y_h, Y_c: [dirs, batch, hidden] or [batch, dirs, hidden].
 void infer_rnn(OpContext& ctx) {
-  const RnnDims d = rnn_dims(ctx);
-  const bool batch_first = ctx.attr_int("layout", 0) != 0;
-  if (batch_first) {
+  const RnnAttrs a = RnnAttrs::parse(ctx);
+  const RnnDims d = rnn_dims(ctx, a);
+  if (a.batch_first) {
     set_output(ctx, 0, d.dtype, {d.batch, d.seq, d.dirs, d.hidden});
     for (size_t i = 1; i < ctx.num_outputs(); ++i) set_output(ctx, i, d.dtype, {d.batch, d.dirs, d.hidden});
   } else {
@@ -82,7 +97,7 @@ void infer_rnn(OpContext& ctx) {
 // MACs = seq * batch * dirs * gates * hidden * (input + hidden)  [+ 3 * hidden per step for LSTM peepholes]
 // FLOPs = 2 * MACs + bias adds (Wb and Rb: 2 * gates * hidden per step) + gate activations and cell updates.
 Cost cost_rnn(const OpContext& ctx) {
-  const RnnDims d = rnn_dims(ctx);
+  const RnnDims d = rnn_dims(ctx, RnnAttrs::parse(ctx));
   const std::string_view op = ctx.node().op_type;
   if (d.seq < 0 || d.batch < 0 || d.input < 0 || d.hidden < 0) return {0, 0, false};
   const int64_t steps = mul_sat(mul_sat(d.seq, d.batch), d.dirs);  // cell evaluations

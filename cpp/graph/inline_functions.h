@@ -1,0 +1,50 @@
+// Model-local functions: the node list a walk sees, with calls of functions the registry does not know
+// replaced by their bodies.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "graph/op_registry.h"
+#include "onnx/ir.h"
+
+namespace netscore::graph::walk {
+
+// Calls of model-local functions (FunctionProto) that the registry does not know are replaced by their
+// bodies: inner tensors are renamed "<call node>/<name>", attribute references resolved from the call,
+// inner nodes keep the function's opset imports. Layers of inlined nodes are named "<call node>/<inner
+// node>" and carry the call's node_index. Nested calls are expanded up to kMaxFunctionDepth.
+class InlinedNodes {
+ public:
+  static constexpr int kMaxFunctionDepth = 16;
+
+  InlinedNodes(const onnx::Model& model, const OpRegistry& registry) : model_(model), registry_(registry) {}
+
+  // Expands the calls of the model's main graph (nothing to do, and no copy, when there are none).
+  void build();
+
+  const std::vector<onnx::Node>& nodes() const { return *nodes_; }
+  // Per expanded node (both empty when nothing was inlined): its index in the graph's nodes, and the
+  // function whose body it came from (nullptr for a node of the graph itself).
+  const std::vector<uint32_t>& origin() const { return origin_; }
+  const std::vector<const onnx::Function*>& node_function() const { return node_function_; }
+
+ private:
+  const onnx::Function* find_function(const onnx::Node& n) const;
+  bool inlinable(const onnx::Node& n) const;
+  std::string_view own(std::string s);
+  void expand_call(const onnx::Node& call, const onnx::Function& f, uint32_t origin, const std::string& prefix,
+                   int depth);
+
+  const onnx::Model& model_;
+  const OpRegistry& registry_;
+  const std::vector<onnx::Node>* nodes_ = nullptr;     // the graph's nodes, or expanded_ when functions were inlined
+  std::vector<onnx::Node> expanded_;
+  std::vector<uint32_t> origin_;                       // expanded node -> index in the graph's nodes
+  std::vector<const onnx::Function*> node_function_;   // expanded node -> function whose body it came from
+  std::deque<std::string> owned_names_;                // storage for renamed tensors and nodes (stable)
+};
+
+}  // namespace netscore::graph::walk

@@ -1,0 +1,63 @@
+// Params: which constant inputs are weights, and the root constants each constant value derives from.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "graph/analysis.h"
+#include "graph/op_registry.h"
+
+namespace netscore::graph::walk {
+
+// - Params: counted on *root* constants (initializers, Constant and ConstantOfShape outputs). A constant
+//   value carries the roots it derives from through the param positions (OpDef::param_inputs) of folded
+//   nodes, so Identity aliases, Transpose/Reshape of weights and DequantizeLinear(int8 W) all lead back
+//   to one root. A root counts once, for the first compute node that reads something derived from it at a
+//   param position: elements = the root's numel, weight bytes = ceil(numel * element_bits(root dtype) / 8)
+//   (an int8 QDQ model counts one byte per weight). Not params: scalars (numel <= 1, e.g. GELU's 0.5 or
+//   LayerNorm's epsilon exported as constants), integer-typed roots unless the op reading them (or a folded
+//   op they pass through at a param position) declares OpDef::integer_weights (quantized ops) — folded pure
+//   data-movement ops (no cost function) pass integer roots on unchanged. An unsupported op counts every
+//   floating-point root of its constant inputs. BatchNormalization running statistics
+//   (OpDef::stat_inputs) are params and are also summed into Profile::bn_stat_params.
+class ParamCounter {
+ public:
+  // Sized for `capacity` values (every value the walk adds), before any set_roots.
+  void reserve(size_t capacity, size_t roots) {
+    roots_begin_.assign(capacity, 0);
+    roots_count_.assign(capacity, 0);
+    root_pool_.reserve(roots);
+  }
+  // Before the walk: nothing counted yet among the first `num_values` values.
+  void start(size_t num_values) {
+    counted_.assign(num_values, 0);
+    integer_admitted_.assign(num_values, 0);
+  }
+
+  // Constant value `id` derives from `roots` (a root itself: its own id).
+  void set_roots(uint32_t id, const uint32_t* roots, size_t count) {
+    roots_begin_[id] = static_cast<uint32_t>(root_pool_.size());
+    roots_count_[id] = static_cast<uint32_t>(count);
+    for (size_t i = 0; i < count; ++i) root_pool_.push_back(roots[i]);  // mostly 0 or 1 roots
+  }
+
+  // Roots that flow from a constant input at a param position into a folded node's outputs (appended to
+  // `out` once each). `in_ids`: the node's input value ids (kNone for an omitted input).
+  void propagate_roots(const OpDef* def, const uint32_t* in_ids, size_t num_inputs, const std::vector<Value>& values,
+                       std::vector<uint32_t>& out);
+
+  // Counts, into `layer` (and BN statistics into `bn_stat_params`), the roots behind a compute node's
+  // constant inputs that no earlier node counted. `def` is null for an unsupported op.
+  void count_params(const OpDef* def, const uint32_t* in_ids, size_t num_inputs, const std::vector<Value>& values,
+                    Layer& layer, int64_t& bn_stat_params);
+
+ private:
+  static bool is_param_position(uint64_t mask, size_t pos) { return (mask >> (pos < 63 ? pos : 63)) & 1u; }
+
+  // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
+  std::vector<uint32_t> roots_begin_, roots_count_, root_pool_;
+  std::vector<char> counted_;
+  std::vector<char> integer_admitted_;  // integer root that passed a folded integer-weight op
+};
+
+}  // namespace netscore::graph::walk
