@@ -203,3 +203,16 @@ def test_plot_command_says_how_many_models_it_left_out(table, tmp_path, capsys):
     table.write(tmp_path / "r.csv")
     assert main(["plot", str(tmp_path / "r.csv"), "--kind", "pareto", "--out", str(tmp_path / "p.png")]) == 0
     assert "4 models not drawn" in capsys.readouterr().err
+
+
+def test_a_hand_built_table_with_fractional_counts_keeps_them(tmp_path):
+    t = ProfileTable({"source": ["a", "b"], "params": [2.5e6, 1.25], "macs": [3, math.nan]})
+    assert t[1]["params"] == 1.25 and t[0]["macs"] == 3 and type(t[0]["macs"]) is int
+    for ext in ("csv", "json"):
+        t.write(tmp_path / f"h.{ext}")
+        back = ProfileTable.read(tmp_path / f"h.{ext}")
+        np.testing.assert_array_equal(back["params"], t["params"])
+        np.testing.assert_array_equal(back["macs"], t["macs"])
+    pd = pytest.importorskip("pandas")
+    df = t.to_pandas()
+    assert df["params"].dtype == np.float64 and str(df["macs"].dtype) == "Int64" and pd.isna(df["macs"][1])

@@ -279,7 +279,7 @@ class ProfileTable:
             import pandas as pd
         except ImportError as e:
             raise ImportError(f"ProfileTable.to_pandas() needs pandas: {_PANDAS_HINT}") from e
-        return pd.DataFrame({name: pd.array(col, dtype="Int64") if name in COUNT_COLUMNS else col
+        return pd.DataFrame({name: pd.array(col, dtype="Int64") if _whole(name, col) else col
                              for name, col in self._cols.items()})
 
     def to_csv(self, path: Union[str, os.PathLike]) -> None:
@@ -289,7 +289,7 @@ class ProfileTable:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(names)
             cols = [self._cols[n] for n in names]
-            counts = [n in COUNT_COLUMNS for n in names]
+            counts = [_whole(n, c) for n, c in zip(names, cols)]
             for i in range(len(self)):
                 w.writerow(["" if _is_nan(c[i]) else str(int(c[i])) if is_count else _format_cell(c[i])
                             for c, is_count in zip(cols, counts)])
@@ -309,7 +309,7 @@ class ProfileTable:
         for name, col in self._cols.items():
             if col.dtype == object:
                 arrays[name] = pa.array(col.tolist(), type=pa.string())
-            elif name in COUNT_COLUMNS:
+            elif _whole(name, col):
                 arrays[name] = pa.array(col, from_pandas=True).cast(pa.int64())   # NaN -> null
             else:
                 arrays[name] = pa.array(col)
@@ -466,15 +466,24 @@ def _scalar(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
+def _whole(name: str, col: np.ndarray) -> bool:
+    """True for a count column whose known values are whole numbers (as the core's are; a table built by
+    hand may hold fractions, which are then written as floats, never truncated)."""
+    if name not in COUNT_COLUMNS:
+        return False
+    known = col[~np.isnan(col)]
+    return bool(np.all(known == np.floor(known)) and np.all(np.abs(known) < 2.0 ** 63))
+
+
 def _count(v):
-    """A count as a Python int, NaN (a float) when unknown."""
+    """A count as a Python int, NaN (a float) when unknown (and a fraction, from a hand-built table, as it is)."""
     v = float(v)
-    return v if math.isnan(v) else int(v)
+    return int(v) if v.is_integer() else v
 
 
 def _display_count(v) -> str:
     v = float(v)
-    return "?" if math.isnan(v) else str(int(v))
+    return "?" if math.isnan(v) else str(int(v)) if v.is_integer() else _display(v)
 
 
 def _is_nan(v) -> bool:
