@@ -33,6 +33,7 @@ BatchTotals totals_of(const Profile& p) {
   int64_t unsupported = 0;
   for (const UnsupportedOp& op : p.unsupported_ops) unsupported += static_cast<int64_t>(op.node_names.size());
   t.unsupported = unsupported;
+  t.unknown_cost_nodes = static_cast<int64_t>(p.unknown_cost_nodes.size());
   return t;
 }
 

@@ -4,7 +4,8 @@
 #include <array>
 #include <cstdint>
 
-// X(name, description): every column is an int64, -1 when unknown or when the model failed.
+// X(name, description): every column is an int64, -1 when the model failed. The costs are sums of the known
+// parts; ProfileTable turns a total with an unknown part into NaN (docs/counting.md, "Unknown values in tables").
 // Adding a column here adds it everywhere (the result cache's keys change with the list, so old rows miss).
 #define NETSCORE_TOTALS_COLUMNS(X)                                                         \
   X(params, "elements of constant weights read by compute nodes")                         \
@@ -14,7 +15,8 @@
   X(activation_bytes, "bytes of all non-constant node outputs")                           \
   X(peak_activation_bytes, "largest activation bytes alive at once in execution order")   \
   X(bn_stat_params, "BatchNormalization running statistics (included in params)")         \
-  X(unsupported, "nodes whose op type the registry does not know")
+  X(unsupported, "nodes whose op type the registry does not know")                       \
+  X(unknown_cost_nodes, "nodes whose cost could not be determined (unsupported ones included)")
 
 namespace netscore::bulk {
 

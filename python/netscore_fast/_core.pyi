@@ -39,9 +39,10 @@ def supported_ops() -> List[str]: ...
 TOTALS_COLUMNS: Tuple[str, ...]
 """The per-model totals columns, in the order of profile_batch's totals (defined once, in
 cpp/bulk/columns.h): params, macs, flops, weight_bytes, activation_bytes, peak_activation_bytes,
-bn_stat_params, unsupported."""
+bn_stat_params, unsupported, unknown_cost_nodes. The costs are sums of the known parts; ProfileTable makes a
+total with an unknown part NaN."""
 TOTALS_DTYPES: Tuple[str, ...]
-"""numpy dtype of each of TOTALS_COLUMNS ("<i8": int64, -1 when unknown)."""
+"""numpy dtype of each of TOTALS_COLUMNS ("<i8": int64, -1 when the model failed)."""
 
 def profile_batch(items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: List[str], input_shapes: InputShapes,
                   batch_size: int = 1, threads: int = 0) -> Tuple["_np.ndarray", "_np.ndarray", List[str]]:

@@ -22,7 +22,7 @@ from . import cache as cache_mod
 from ._core import ModelError
 from ._sources import AS_IS as _AS_IS
 from ._sources import ModelParts, is_one_model, names_of, resolve, shape_list
-from .table import INT_COLUMNS, ProfileTable
+from .table import COUNT_COLUMNS, ProfileTable
 
 __all__ = ["profile_many", "ModelParts"]
 
@@ -118,7 +118,7 @@ class _Chunk:
         self.names, self.payloads = list(names), list(payloads)
         self.options, self.threads, self.cache = options, threads, cache
         n = len(items)
-        self.totals = np.zeros((n, len(INT_COLUMNS)), dtype=np.int64)
+        self.totals = np.zeros((n, len(COUNT_COLUMNS)), dtype=np.int64)
         self.status = np.zeros(n, dtype=np.int32)
         self.errors = [""] * n
         self.todo = list(range(n))          # rows to analyse
@@ -332,9 +332,10 @@ def _assemble(results: List[_ChunkResult], accuracy: np.ndarray) -> ProfileTable
     # column by column straight from the chunks: one copy of the numbers, no intermediate row arrays
     n = sum(len(r.names) for r in results)
     cols: Dict[str, Any] = {"source": _object_column([r.names for r in results], n)}
-    for k, name in enumerate(INT_COLUMNS):
-        cols[name] = (np.concatenate([r.totals[:, k] for r in results]) if results
-                      else np.zeros(0, dtype=np.int64))
+    for k, name in enumerate(COUNT_COLUMNS):   # the core's int64 (-1 when failed) -> the table's float64
+        # (ProfileTable makes a failed row's counts and a total with an unknown part NaN)
+        cols[name] = (np.concatenate([r.totals[:, k] for r in results]).astype(np.float64) if results
+                      else np.zeros(0))
     cols["accuracy"] = accuracy[:n]
     cols["error"] = _object_column([r.errors for r in results], n)
     table = ProfileTable(cols)

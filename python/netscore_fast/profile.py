@@ -21,6 +21,12 @@ __all__ = ["profile", "Profile", "ModelError", "ModelParts", "supported_ops"]
 _INT_COLUMNS = ("params", "macs", "flops", "activation_bytes", "weight_bytes")
 _BOOL_COLUMNS = ("supported", "folded")
 
+# The totals a node of unknown cost (an unsupported op, or an unknown dim) leaves incomplete: its MACs and
+# FLOPs, and, as the sizes of its outputs are then usually unknown too, the activation totals. The weight
+# totals are complete (weights have fixed sizes, counted whatever reads them). A results table shows these
+# as NaN and summary() marks them (docs/counting.md, "Unknown values in tables").
+UNKNOWN_COST_LEAVES_OPEN = ("macs", "flops", "activation_bytes", "peak_activation_bytes")
+
 
 def supported_ops() -> List[str]:
     """Op types the analysis knows: "Op" for the default ONNX domain, "domain::Op" otherwise; sorted."""
@@ -145,13 +151,15 @@ class Profile:
                 self._derived = (None, None)
             else:
                 from . import metrics
-                self._derived = (float(metrics.netscore(self.accuracy, self.params, self.macs)),
+                macs = math.nan if self._result.unknown_cost_nodes else self.macs   # a partial sum is no input
+                self._derived = (float(metrics.netscore(self.accuracy, self.params, macs)),
                                  float(metrics.information_density(self.accuracy, self.params)))
         return self._derived
 
     @property
     def netscore(self) -> Optional[float]:
-        """NetScore (Wong, 2018): 20*log10(a^2 / (sqrt(p [M]) * sqrt(m [G MACs]))); None without accuracy."""
+        """NetScore (Wong, 2018): 20*log10(a^2 / (sqrt(p [M]) * sqrt(m [G MACs]))); None without accuracy,
+        NaN when the MACs are not known (a node of unknown cost)."""
         return self._metrics()[0]
 
     @property
@@ -248,17 +256,26 @@ class Profile:
     def summary(self, layers: bool = False) -> str:
         """A readable text report: totals in k/M/G units, metrics, unsupported ops, unknown-cost nodes.
 
+        A total that misses a part (see UNKNOWN_COST_LEAVES_OPEN) is marked "+": it is the sum of the known
+        parts, a lower bound, and says how many nodes are left out; a footer line explains the marker.
         layers=True appends one row per node.
         """
         lines = [f"Profile of {self.source}: {self.num_layers} nodes"]
+        unknown = self._result.unknown_cost_nodes
+        open_note = f"+ ({len(unknown)} node{'s' if len(unknown) != 1 else ''} of unknown cost)" if unknown else ""
+
+        def total(name: str, unit: str = "") -> str:
+            text = _si(getattr(self, name), unit)
+            return text + open_note if name in UNKNOWN_COST_LEAVES_OPEN else text
+
         kv = [
             ("params", f"{_si(self.params)}" + (f"  (BatchNorm running stats {_si(self.bn_stat_params)})"
                                                   if self.bn_stat_params else "")),
-            ("MACs", _si(self.macs)),
-            ("FLOPs", _si(self.flops)),
-            ("weights", _si(self.weight_bytes, "B")),
-            ("activations", _si(self.activation_bytes, "B")),
-            ("peak activations", _si(self.peak_activation_bytes, "B")),
+            ("MACs", total("macs")),
+            ("FLOPs", total("flops")),
+            ("weights", total("weight_bytes", "B")),
+            ("activations", total("activation_bytes", "B")),
+            ("peak activations", total("peak_activation_bytes", "B")),
         ]
         if self.accuracy is not None:
             ns, dens = self.netscore, self.information_density
@@ -271,10 +288,11 @@ class Profile:
         if unsupported:
             lines.append("  UNSUPPORTED ops (not counted): " + ", ".join(
                 f"{op} x{len(nodes)}" for op, nodes in sorted(unsupported.items())))
-        unknown = self._result.unknown_cost_nodes
         if unknown:
             shown = ", ".join(unknown[:8]) + (", ..." if len(unknown) > 8 else "")
             lines.append(f"  UNKNOWN cost (not counted): {len(unknown)} nodes: {shown}")
+            lines.append("  +: a lower bound: the sum of the known parts, without the nodes of unknown cost "
+                         "(and their outputs)")
         if layers:
             lines.append("")
             lines.append(_layer_table(self.layers))

@@ -2,11 +2,18 @@
 
 Columns (in order):
   source (str), params, macs, flops, weight_bytes, activation_bytes, peak_activation_bytes, bn_stat_params,
-  unsupported (int64; -1 in a row whose model failed), accuracy (float, % top-1; NaN when unknown),
-  netscore, information_density (float; NaN without accuracy or on error), error (str; "" when the model
-  was profiled).
+  unsupported, unknown_cost_nodes (the counts: float64 holding whole numbers, NaN when unknown),
+  accuracy (float, % top-1; NaN when unknown), netscore, information_density (float; NaN without accuracy,
+  with an unknown input or on error), error (str; "" when the model was profiled).
 Counts are in the units of `profile()`: params and MACs/FLOPs as counts, memory in bytes; `unsupported` is
-the number of nodes whose op type the analysis does not know (their cost is in no total).
+the number of nodes whose op type the analysis does not know, `unknown_cost_nodes` the number of nodes
+whose cost could not be determined (the unsupported ones included).
+
+Unknown is NaN, never a number (docs/counting.md, "Unknown values in tables"): every count of a failed
+model, and the totals in profile.UNKNOWN_COST_LEAVES_OPEN (MACs, FLOPs, activation and peak activation
+bytes) of a model with a node of unknown cost. The counts are float64 so that NaN can say so: whole numbers
+up to 2^53 (9.0e15) are exact in float64. NaN is an empty cell in CSV, null in JSON and Parquet, and NA in
+pandas (`to_pandas()` gives nullable Int64 columns); sorting puts it last and `pareto()` leaves its rows out.
 """
 from __future__ import annotations
 
@@ -20,10 +27,14 @@ import numpy as np
 
 from . import _core
 from . import metrics as _metrics
+from .profile import UNKNOWN_COST_LEAVES_OPEN
 
-INT_COLUMNS = tuple(_core.TOTALS_COLUMNS)   # the per-model totals (int64), defined once in the C++ core
+COUNT_COLUMNS = tuple(_core.TOTALS_COLUMNS)   # the per-model totals, defined once in the C++ core
+INT_COLUMNS = COUNT_COLUMNS                   # (their earlier name, from when they were int64 with -1)
 FLOAT_COLUMNS = ("accuracy", "netscore", "information_density")
-COLUMNS = ("source",) + INT_COLUMNS + FLOAT_COLUMNS + ("error",)
+COLUMNS = ("source",) + COUNT_COLUMNS + FLOAT_COLUMNS + ("error",)
+# names in Profile.totals() of the counts a table calls otherwise
+_TOTALS_ALIASES = {"num_unsupported_nodes": "unsupported", "num_unknown_cost_nodes": "unknown_cost_nodes"}
 
 _PANDAS_HINT = "pip install 'netscore-fast[pandas]'"
 
@@ -39,11 +50,15 @@ class ProfileTable:
     """Results of many models, one numpy array per column (see the module docstring for the columns).
 
     Access: `len(t)`, `t["macs"]` (a column; a registered metric name computes it on the fly), `t.columns`,
-    `t[i]` (one row as a dict), `t[2:5]`, `t[mask]`, `t[[0, 3]]` (a new ProfileTable). Rows whose model
-    failed have `error` set, -1 counts and NaN metrics; `t.ok` is the mask of the others.
+    `t[i]` (one row as a dict; counts as int, NaN when unknown), `t[2:5]`, `t[mask]`, `t[[0, 3]]` (a new
+    ProfileTable). Rows whose model failed have `error` set and NaN counts and metrics; `t.ok` is the mask
+    of the others. A total with an unknown part is NaN too (see the module docstring).
+
+    `excluded`: on a table returned by `pareto()`, how many rows it left out for an error or an unknown
+    objective; 0 on any other table.
     """
 
-    __slots__ = ("_cols",)
+    __slots__ = ("_cols", "excluded")
 
     def __init__(self, columns: Mapping[str, Any]):
         n = None
@@ -51,9 +66,7 @@ class ProfileTable:
         for name, values in columns.items():
             if name in ("source", "error"):
                 arr = values if isinstance(values, np.ndarray) and values.dtype == object else _text_array(values)
-            elif name in INT_COLUMNS:
-                arr = np.asarray(values, dtype=np.int64)
-            elif name in FLOAT_COLUMNS:
+            elif name in COUNT_COLUMNS or name in FLOAT_COLUMNS:
                 arr = np.asarray(values, dtype=np.float64)
             else:
                 arr = np.asarray(values)
@@ -69,13 +82,13 @@ class ProfileTable:
             if name not in cols:
                 if name in ("source", "error"):
                     cols[name] = _text_array([""] * n)
-                elif name in INT_COLUMNS:
-                    cols[name] = np.full(n, -1, dtype=np.int64)
                 else:
                     cols[name] = np.full(n, np.nan)
+        _mark_unknown(cols)
         ordered = {name: cols[name] for name in COLUMNS}
         ordered.update((k, v) for k, v in cols.items() if k not in ordered)
         self._cols = ordered
+        self.excluded = 0
 
     # --- construction -----------------------------------------------------------------------
     @classmethod
@@ -95,8 +108,9 @@ class ProfileTable:
 
     @classmethod
     def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> "ProfileTable":
-        """A table from dicts (e.g. Profile.totals()); missing values become -1 / NaN / ""."""
-        rows = list(rows)
+        """A table from dicts (e.g. Profile.totals(), whose num_unsupported_nodes and num_unknown_cost_nodes
+        fill the unsupported and unknown_cost_nodes columns); missing values become NaN / ""."""
+        rows = [_with_table_names(r) for r in rows]
         names = list(COLUMNS)
         for r in rows:
             names += [k for k in r if k not in names]
@@ -105,7 +119,7 @@ class ProfileTable:
             for name in names:
                 v = r.get(name)
                 if v is None:
-                    v = "" if name in ("source", "error") else (-1 if name in INT_COLUMNS else math.nan)
+                    v = "" if name in ("source", "error") else math.nan
                 cols[name].append(v)
         known = {k: v for k, v in cols.items() if k in COLUMNS or any(x is not None for x in v)}
         return cls(known)
@@ -139,7 +153,8 @@ class ProfileTable:
             i = int(key)
             if i < -n or i >= n:
                 raise IndexError(f"row {i} out of range for a table of {n} rows")
-            return {name: _scalar(col[i]) for name, col in self._cols.items()}
+            return {name: _count(col[i]) if name in COUNT_COLUMNS else _scalar(col[i])
+                    for name, col in self._cols.items()}
         if isinstance(key, slice):
             return ProfileTable({name: col[key] for name, col in self._cols.items()})
         idx = np.asarray(key)
@@ -184,7 +199,7 @@ class ProfileTable:
             if name not in _metrics.METRICS:
                 raise KeyError(f"unknown metric {name!r}; registered: {sorted(_metrics.METRICS)}")
             fn = _metrics.METRICS[name]
-        if name in ("source", "error") or name in INT_COLUMNS:
+        if name in ("source", "error") or name in COUNT_COLUMNS:
             raise ValueError(f"cannot replace the count column {name!r} with a metric")
         self._cols[name] = self._metric_values(name, fn)
         return self
@@ -229,14 +244,21 @@ class ProfileTable:
         """The non-dominated rows (in table order) for the given objectives.
 
         A row dominates another if it is at least as good in every objective and better in one. Rows with an
-        error or a NaN objective are left out. Two objectives: O(n log n) sweep; more: block-nested-loop
-        skyline over rows presorted by their objective sum (exact).
+        error or a NaN objective (an unknown total, a missing accuracy) are left out: the result's
+        `excluded` says how many. Two objectives: O(n log n) sweep; more: block-nested-loop skyline over
+        rows presorted by their objective sum (exact).
         """
-        mask = self.pareto_mask(maximize=maximize, minimize=minimize)
-        return self[mask]
+        mask, valid = self._pareto(maximize, minimize)
+        front = self[mask]
+        front.excluded = int(len(self) - np.count_nonzero(valid))
+        return front
 
     def pareto_mask(self, maximize: Sequence[str] = ("accuracy",), minimize: Sequence[str] = ("macs", "params")) -> np.ndarray:
         """Boolean mask of the rows `pareto()` returns."""
+        return self._pareto(maximize, minimize)[0]
+
+    def _pareto(self, maximize: Sequence[str], minimize: Sequence[str]):
+        """(mask of the front, mask of the rows that could take part: no error, no NaN objective)."""
         maximize, minimize = list(maximize), list(minimize)
         if not maximize and not minimize:
             raise ValueError("pareto() needs at least one objective")
@@ -247,26 +269,30 @@ class ProfileTable:
         result = np.zeros(len(self), dtype=bool)
         if len(rows):
             result[rows[_nondominated(F[rows])]] = True
-        return result
+        return result, valid
 
     # --- export -------------------------------------------------------------------------------
     def to_pandas(self):
-        """A pandas DataFrame with the same columns. Needs netscore-fast[pandas]."""
+        """A pandas DataFrame with the same columns; the counts as nullable Int64 (NA when unknown).
+        Needs netscore-fast[pandas]."""
         try:
             import pandas as pd
         except ImportError as e:
             raise ImportError(f"ProfileTable.to_pandas() needs pandas: {_PANDAS_HINT}") from e
-        return pd.DataFrame(dict(self._cols))
+        return pd.DataFrame({name: pd.array(col, dtype="Int64") if _whole(name, col) else col
+                             for name, col in self._cols.items()})
 
     def to_csv(self, path: Union[str, os.PathLike]) -> None:
-        """Write CSV (stdlib csv): header row, empty cells for NaN."""
+        """Write CSV (stdlib csv): header row, counts as whole numbers, empty cells for NaN."""
         names = self.columns
         with open(path, "w", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(names)
             cols = [self._cols[n] for n in names]
+            counts = [_whole(n, c) for n, c in zip(names, cols)]
             for i in range(len(self)):
-                w.writerow(["" if _is_nan(c[i]) else _format_cell(c[i]) for c in cols])
+                w.writerow(["" if _is_nan(c[i]) else str(int(c[i])) if is_count else _format_cell(c[i])
+                            for c, is_count in zip(cols, counts)])
 
     def to_json(self, path: Union[str, os.PathLike]) -> None:
         """Write JSON (stdlib json): a list of row objects, NaN as null."""
@@ -276,11 +302,17 @@ class ProfileTable:
             f.write("\n")
 
     def to_parquet(self, path: Union[str, os.PathLike]) -> None:
-        """Write Parquet with pyarrow. Needs netscore-fast[pandas] (which brings pyarrow)."""
+        """Write Parquet with pyarrow: the counts as int64 with nulls where unknown. Needs netscore-fast[pandas]
+        (which brings pyarrow)."""
         pa, pq = _pyarrow()
         arrays = {}
         for name, col in self._cols.items():
-            arrays[name] = pa.array(col.tolist(), type=pa.string()) if col.dtype == object else pa.array(col)
+            if col.dtype == object:
+                arrays[name] = pa.array(col.tolist(), type=pa.string())
+            elif _whole(name, col):
+                arrays[name] = pa.array(col, from_pandas=True).cast(pa.int64())   # NaN -> null
+            else:
+                arrays[name] = pa.array(col)
         pq.write_table(pa.table(arrays), str(path))
 
     def write(self, path: Union[str, os.PathLike]) -> None:
@@ -347,12 +379,14 @@ class ProfileTable:
 
     # --- display ------------------------------------------------------------------------------
     def format(self, columns: Optional[Sequence[str]] = None, max_rows: int = 20) -> str:
-        """A fixed-width text table (first max_rows rows)."""
+        """A fixed-width text table (first max_rows rows); an unknown count shows as "?", a missing
+        accuracy or metric as an empty cell."""
         names = list(columns) if columns else [c for c in self.columns if c != "error" or (~self.ok).any()]
         n = len(self)
         shown = range(min(n, max_rows))
         columns = {name: self[name] for name in names}   # metrics not stored are computed once
-        cells = [[_display(columns[name][i]) for name in names] for i in shown]
+        cells = [[_display_count(columns[name][i]) if name in COUNT_COLUMNS else _display(columns[name][i])
+                  for name in names] for i in shown]
         widths = [max([len(h)] + [len(r[j]) for r in cells]) for j, h in enumerate(names)]
         lines = ["  ".join(h.ljust(w) for h, w in zip(names, widths)).rstrip()]
         lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
@@ -369,6 +403,31 @@ class ProfileTable:
 
     def __setstate__(self, state):
         self._cols = state
+        self.excluded = 0
+
+
+def _mark_unknown(cols: Dict[str, np.ndarray]) -> None:
+    """NaN for every count of a failed row and for the totals a node of unknown cost leaves open (in place
+    in `cols`; a column is replaced, never written into, since it may be the caller's array)."""
+    failed = cols["error"] != ""
+    unknown = failed | (cols["unknown_cost_nodes"] > 0) | (cols["unsupported"] > 0)
+    for name in COUNT_COLUMNS:
+        bad = unknown if name in UNKNOWN_COST_LEAVES_OPEN else failed
+        if bad.any():
+            col = cols[name]
+            if not np.isnan(col[bad]).all():
+                cols[name] = np.where(bad, np.nan, col)
+
+
+def _with_table_names(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    if not any(k in row for k in _TOTALS_ALIASES):
+        return row
+    out = dict(row)
+    for alias, name in _TOTALS_ALIASES.items():
+        if alias in out:
+            value = out.pop(alias)
+            out.setdefault(name, value)
+    return out
 
 
 def _nondominated(F: np.ndarray) -> np.ndarray:
@@ -407,6 +466,26 @@ def _scalar(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
+def _whole(name: str, col: np.ndarray) -> bool:
+    """True for a count column whose known values are whole numbers (as the core's are; a table built by
+    hand may hold fractions, which are then written as floats, never truncated)."""
+    if name not in COUNT_COLUMNS:
+        return False
+    known = col[~np.isnan(col)]
+    return bool(np.all(known == np.floor(known)) and np.all(np.abs(known) < 2.0 ** 63))
+
+
+def _count(v):
+    """A count as a Python int, NaN (a float) when unknown (and a fraction, from a hand-built table, as it is)."""
+    v = float(v)
+    return int(v) if v.is_integer() else v
+
+
+def _display_count(v) -> str:
+    v = float(v)
+    return "?" if math.isnan(v) else str(int(v)) if v.is_integer() else _display(v)
+
+
 def _is_nan(v) -> bool:
     return isinstance(v, (float, np.floating)) and math.isnan(v)
 
@@ -426,8 +505,6 @@ def _display(v) -> str:
 def _parse_column(name: str, values: List[str]):
     if name in ("source", "error"):
         return values
-    if name in INT_COLUMNS:
-        return np.array([int(float(v)) if v not in ("",) else -1 for v in values], dtype=np.int64)
     try:
         return np.array([float(v) if v != "" else math.nan for v in values], dtype=np.float64)
     except ValueError:

@@ -1,5 +1,6 @@
 """What several commands share: the model list from files, directories and globs, the --accuracy
-argument (one reader of the accuracy CSV) and the one printer of result rows (table, JSON or CSV)."""
+argument (one reader of the accuracy CSV), the one printer of result rows (table, JSON or CSV) and the
+footnote of a printed table with unknown counts."""
 from __future__ import annotations
 
 import csv
@@ -79,3 +80,18 @@ def print_rows(rows: List[Dict[str, Any]], fmt: str, text: Optional[str] = None)
             w.writerow(["" if _plain(v) is None else v for v in row.values()])
     else:
         print(text)
+
+
+def unknown_note(table, columns: Optional[Sequence[str]] = None) -> str:
+    """The footnote of a printed ProfileTable whose shown counts (all columns when None) hold unknown values
+    ("?" in ProfileTable.format), or "" when none does."""
+    import numpy as np
+
+    from ..table import COUNT_COLUMNS
+
+    shown = [table[c] for c in (columns or table.columns) if c in COUNT_COLUMNS]
+    rows = int(np.isnan(np.stack(shown)).any(axis=0).sum()) if shown and len(table) else 0
+    if not rows:
+        return ""
+    return (f"? = unknown ({rows} row{'s' if rows != 1 else ''}): a total with a part of unknown cost (see "
+            "unknown_cost_nodes), or a model that failed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from ._common import accuracy_of, expand_models, is_many, print_rows, read_accuracy
+from ._common import accuracy_of, expand_models, is_many, print_rows, read_accuracy, unknown_note
 
 
 def run(args) -> int:
@@ -47,5 +47,9 @@ def _many(args) -> int:
               file=sys.stderr)
     else:
         rows = list(table.rows()) if args.format != "table" else []
-        print_rows(rows, args.format, table.format(max_rows=len(table)) if args.format == "table" else None)
+        text = None
+        if args.format == "table":
+            note = unknown_note(table)
+            text = table.format(max_rows=len(table)) + ("\n" + note if note else "")
+        print_rows(rows, args.format, text)
     return 1 if bad.any() else 0

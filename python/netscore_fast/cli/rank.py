@@ -7,6 +7,7 @@ import numpy as np
 
 from ..metrics import METRICS
 from ..table import ProfileTable
+from ._common import unknown_note
 
 
 def run(args) -> int:
@@ -31,5 +32,8 @@ def run(args) -> int:
     width = max(len("rank"), *(len(r) for r in rank_col)) if rank_col else 4
     out = ["rank".ljust(width) + "  " + lines[0]]
     out += [r.ljust(width) + "  " + line for r, line in zip(rank_col, lines[1:])]
+    note = unknown_note(ranked, names)
+    if note:
+        out.append(note + "; such rows rank last")
     print("\n".join(out))
     return 0
