@@ -273,3 +273,37 @@ def test_the_command_line_names_the_file_and_rebuilds_it(tmp_path, capsys):
     assert len([p for p in glob.glob(str(db) + ".corrupt-*") if not p.endswith(("-wal", "-shm"))]) == 1
     with ResultCache(db) as c:
         assert len(c) >= 1
+
+
+def test_only_the_damaged_rows_of_a_chunk_are_analysed_again(tmp_path, count_analyses):
+    db = tmp_path / "c.db"
+    models = [nas.nasbench201(i) for i in range(30, 36)] + [b"\x0a\xff\xff"]
+    fresh = nf.profile_many(models, progress=False)
+    nf.profile_many(models, cache=db, progress=False)
+    conn = sqlite3.connect(db)
+    rows = conn.execute(f"SELECT id, value FROM {cache_mod._TABLE} ORDER BY id").fetchall()
+    for key, value in rows[:3]:
+        conn.execute(f"UPDATE {cache_mod._TABLE} SET value = ? WHERE id = ?", (_forged(value, [-5] * len(
+            cache_mod.VALUE_COLUMNS)), key))
+    conn.commit()
+    conn.close()
+    count_analyses["models"] = 0
+    with ResultCache(db) as c:
+        table = nf.profile_many(models, cache=c, progress=False)
+        assert c.rejected == 3
+    assert count_analyses["models"] == 3
+    _equal(fresh, table)
+
+
+def test_rebuild_with_an_executor(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+    db = tmp_path / "c.db"
+    _random_file(db)
+    models = [nas.nasbench201(i) for i in range(3)]
+    with ThreadPoolExecutor(2) as pool:
+        with pytest.raises(nf.CacheError, match="c.db"):
+            nf.profile_many(models, cache=db, executor=pool, progress=False)
+        table = nf.profile_many(models, cache=db, executor=pool, cache_rebuild=True, progress=False)
+    assert table.ok.all()
+    with ResultCache(db) as c:
+        assert len(c) == 3

@@ -276,7 +276,11 @@ class ResultCache:
             if not all(map(operator.eq, (v[_SUM] for _, v in good), sums)):
                 good = [r for r, s in zip(good, sums) if r[1][_SUM] == s]
         if good:
-            totals = np.frombuffer(b"".join([v[TOTALS_AT] for _, v in good]), dtype=TOTALS_DTYPE)
+            values = [v for _, v in good]
+            if max(map(len, values)) == _PLAIN_VALUE:   # no error messages: one array, no per-row slicing
+                totals = np.frombuffer(b"".join(values), dtype=_VALUE_DTYPE)["totals"]
+            else:
+                totals = np.frombuffer(b"".join([v[TOTALS_AT] for v in values]), dtype=TOTALS_DTYPE)
             plausible = (totals.reshape(len(good), len(VALUE_COLUMNS)) >= _UNKNOWN).all(axis=1)
             if not plausible.all():
                 good = list(itertools.compress(good, plausible.tolist()))
