@@ -121,7 +121,8 @@ def test_a_stored_model_error_survives_and_a_damaged_one_is_a_miss(tmp_path, cou
     assert analysed == 0
     _equal(fresh, table)
     ((_, value),) = _stored(db)
-    _overwrite(db, value[:-1] + b"!")     # another message: the sum no longer matches
+    at = cache_mod.TOTALS_AT
+    _overwrite(db, value[:at.stop] + b"another message" + value[-8:])   # the sum no longer matches
     table, analysed = _read_back(db, bad, count_analyses)
     assert analysed == 1
     _equal(fresh, table)

@@ -18,10 +18,10 @@ model's identity, `profile_many(..., cache_key=fn)` keys by fn(name, payload) in
 NAS-Bench-201 command keys by dataset and architecture string); the caller then vouches that equal keys
 mean equal models.
 
-Values: one BLOB per model: the key's 8 check bytes, an 8-byte checksum, the per-model totals of
-ProfileTable (the columns of _core.TOTALS_COLUMNS, in order; the list is part of every key) as
-little-endian int64, then the ModelError message in UTF-8 without the source's name, which the row that
-reads it puts back (nothing when the model is fine). Accuracy and metrics are never cached: they depend on
+Values: one BLOB per model: the key's 8 check bytes, the per-model totals of ProfileTable (the columns of
+_core.TOTALS_COLUMNS, in order; the list is part of every key) as little-endian int64, the ModelError
+message in UTF-8 without the source's name, which the row that reads it puts back (nothing when the model
+is fine), then an 8-byte checksum. Accuracy and metrics are never cached: they depend on
 the caller, not the model.
 
 Integrity: the checksum is XXH3 (the keys' hash, computed in C++) over the whole key (id and check bytes)
@@ -48,6 +48,7 @@ import operator
 import os
 import sqlite3
 import stat
+import struct
 import threading
 import time
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -66,12 +67,12 @@ _APPLICATION_ID = 0x6E736663     # PRAGMA application_id of our files: "nsfc"
 _COLUMNS = ["id", "value", "created"]
 
 Value = Tuple[bytes, str]        # (totals: little-endian int64 per column, error message or "")
-_CHECK = 8                       # a stored value: the key's check bytes, the checksum, the totals, the error
-_SUM = slice(_CHECK, _CHECK + 8)
-TOTALS_AT = slice(_SUM.stop, _SUM.stop + TOTALS_DTYPE.itemsize * len(VALUE_COLUMNS))
-_PLAIN_VALUE = TOTALS_AT.stop    # length of a stored value without an error message
-_VALUE_DTYPE = np.dtype([("check", f"V{_CHECK}"), ("sum", "V8"),
-                         ("totals", TOTALS_DTYPE, (len(VALUE_COLUMNS),))])
+_CHECK = 8                       # a stored value: the key's check bytes, the totals, the error, the checksum
+_SUM_BYTES = 8                   # (last, so that what it covers is one slice of the value)
+TOTALS_AT = slice(_CHECK, _CHECK + TOTALS_DTYPE.itemsize * len(VALUE_COLUMNS))
+_PLAIN_VALUE = TOTALS_AT.stop + _SUM_BYTES   # length of a stored value without an error message
+_VALUE_DTYPE = np.dtype([("check", f"V{_CHECK}"), ("totals", TOTALS_DTYPE, (len(VALUE_COLUMNS),)),
+                         ("sum", f"V{_SUM_BYTES}")])
 _SUM_SALT = b"netscore_fast cache value checksum v4"
 _UNKNOWN = -1                    # the one negative total a value may hold ("unknown", or a failed model)
 
@@ -89,11 +90,15 @@ _REBUILD_HINT = ("; to move it aside and start a new cache pass rebuild=True (pr
                  "cache_rebuild=True), or --cache-rebuild on the command line)")
 
 
-def _sums(keyed: Sequence[Tuple[int, bytes, bytes]]) -> List[bytes]:
-    """The 8-byte checksum of each (id, check, rest of the value): XXH3 over the whole key and the value,
-    one C++ call for all of them."""
-    return _core.content_digests([(i.to_bytes(8, "little", signed=True) + check, rest)
-                                  for i, check, rest in keyed], _SUM_SALT, 1)[1]
+_ID_BYTES = struct.Struct("<q").pack                       # a key's id as 8 bytes
+_UNSUMMED = operator.itemgetter(slice(None, -_SUM_BYTES))   # what a value's checksum covers (with the id)
+_SUMMED = operator.itemgetter(slice(-_SUM_BYTES, None))     # the checksum
+
+
+def _sums(rows: Sequence[Tuple[int, bytes]]) -> List[bytes]:
+    """The checksum of each (id, value without its checksum): XXH3 over the whole key (the id, and the
+    check bytes that start the value) and the value, one C++ call for all of them."""
+    return _core.content_digests([(_ID_BYTES(i), v) for i, v in rows], _SUM_SALT, 1)[1]
 
 
 @functools.lru_cache(maxsize=1)
@@ -181,8 +186,8 @@ class ResultCache:
             self.moved_aside = _move_aside(self.path)
             self._conn = self._open(timeout)
 
-    def _error(self, reason: str, hint: bool = True) -> CacheError:
-        return CacheError(f"result cache {self.path!r} {reason}{_REBUILD_HINT if hint else ''}", self.path)
+    def _error(self, reason: str) -> CacheError:
+        return CacheError(f"result cache {self.path!r} {reason}{_REBUILD_HINT}", self.path)
 
     def _open(self, timeout: float) -> sqlite3.Connection:
         """A connection to our cache file at self.path (created when new), or CacheError saying why not.
@@ -270,13 +275,20 @@ class ResultCache:
         """The rows read from the file whose value is a BLOB of a possible length, whose checksum matches its
         key and content, and whose totals are counts (>= 0, or -1 for unknown). The others are counted in
         `rejected` and left out: misses, re-analysed and then overwritten."""
-        good = [r for r in rows if type(r[1]) is bytes and len(r[1]) >= _PLAIN_VALUE]
+        n = len(rows)
+        if not n:
+            return rows
+        ids, values = zip(*rows)   # (the per-row work below runs at C speed: map over C callables)
+        if set(map(type, values)) != {bytes} or min(map(len, values)) < _PLAIN_VALUE:
+            rows = [r for r in rows if type(r[1]) is bytes and len(r[1]) >= _PLAIN_VALUE]
+            ids, values = zip(*rows) if rows else ((), ())
+        good = rows
         if good:
-            sums = _sums([(i, v[:_CHECK], v[_SUM.stop:]) for i, v in good])
-            if not all(map(operator.eq, (v[_SUM] for _, v in good), sums)):
-                good = [r for r, s in zip(good, sums) if r[1][_SUM] == s]
+            sums = _core.content_digests(list(zip(map(_ID_BYTES, ids), map(_UNSUMMED, values))), _SUM_SALT, 1)[1]
+            if not all(map(operator.eq, map(_SUMMED, values), sums)):
+                good = [r for r, s in zip(good, sums) if r[1][-_SUM_BYTES:] == s]
+                values = [v for _, v in good]
         if good:
-            values = [v for _, v in good]
             if max(map(len, values)) == _PLAIN_VALUE:   # no error messages: one array, no per-row slicing
                 totals = np.frombuffer(b"".join(values), dtype=_VALUE_DTYPE)["totals"]
             else:
@@ -284,7 +296,7 @@ class ResultCache:
             plausible = (totals.reshape(len(good), len(VALUE_COLUMNS)) >= _UNKNOWN).all(axis=1)
             if not plausible.all():
                 good = list(itertools.compress(good, plausible.tolist()))
-        self.rejected += len(rows) - len(good)
+        self.rejected += n - len(good)
         return good
 
     def _runtime_error(self, e: sqlite3.DatabaseError) -> BaseException:
@@ -300,12 +312,12 @@ class ResultCache:
 
     def put_many(self, items: Iterable[Tuple[Optional[int], bytes, Value]]) -> None:
         """Store (id, check, (totals, error)) items in one transaction (replacing equal ids)."""
-        keyed = [(i, check, totals + err.encode("utf-8", "surrogateescape"))
+        keyed = [(i, check + totals + err.encode("utf-8", "surrogateescape"))
                  for i, check, (totals, err) in items if i is not None]
         if not keyed:
             return
         now = time.time()
-        rows = [(i, check + s + rest, now) for (i, check, rest), s in zip(keyed, _sums(keyed))]
+        rows = [(i, v + s, now) for (i, v), s in zip(keyed, _sums(keyed))]
         c = self._conn
         with self._lock:
             try:
@@ -413,7 +425,7 @@ def _move_aside(path: str) -> str:
 
 def split_value(value: bytes) -> Value:
     """A stored value -> (totals bytes, error message)."""
-    return value[TOTALS_AT], value[TOTALS_AT.stop:].decode("utf-8", "surrogateescape")
+    return value[TOTALS_AT], value[TOTALS_AT.stop:-_SUM_BYTES].decode("utf-8", "surrogateescape")
 
 
 def new_values(totals: np.ndarray, errors: Sequence[str]) -> List[Value]:
@@ -426,7 +438,7 @@ def new_values(totals: np.ndarray, errors: Sequence[str]) -> List[Value]:
 def read_values(values: Sequence[bytes]) -> Tuple[np.ndarray, List[Tuple[int, str]]]:
     """Stored values -> (their totals as int64[n, len(VALUE_COLUMNS)], [(position, ModelError message)] for
     the values of models that failed). The totals may be a read-only view of the values: copy to keep."""
-    if max(map(len, values)) == _PLAIN_VALUE:   # no error messages: one array of (check, totals)
+    if max(map(len, values)) == _PLAIN_VALUE:   # no error messages: one array of (check, totals, sum)
         return np.frombuffer(b"".join(values), dtype=_VALUE_DTYPE)["totals"], []
     totals = np.frombuffer(b"".join([v[TOTALS_AT] for v in values]), dtype=TOTALS_DTYPE)
     failed = [(j, split_value(v)[1]) for j, v in enumerate(values) if len(v) > _PLAIN_VALUE]
