@@ -308,3 +308,24 @@ def test_rebuild_with_an_executor(tmp_path):
     assert table.ok.all()
     with ResultCache(db) as c:
         assert len(c) == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_is_an_error_at_once_not_a_hang(tmp_path):
+    db = tmp_path / "c.db"
+    os.mkfifo(db)
+    with pytest.raises(nf.CacheError, match="not a regular file"):
+        ResultCache(db)
+
+
+def test_rebuild_moves_a_stale_wal_aside_with_its_file(tmp_path):
+    db = tmp_path / "c.db"
+    _random_file(db)
+    wal = tmp_path / "c.db-wal"
+    wal.write_bytes(b"a journal that must never be applied to the new file")
+    with ResultCache(db, rebuild=True) as c:
+        assert len(c) == 0
+        aside = c.moved_aside
+    assert os.path.exists(aside + "-wal")
+    with open(aside + "-wal", "rb") as f:
+        assert f.read().startswith(b"a journal")
