@@ -345,7 +345,7 @@ def test_one_column_list_and_the_value_layout_round_trip():
     assert len(_core.TOTALS_DTYPES) == len(columns)
     totals = np.arange(3 * len(columns), dtype=np.int64).reshape(3, len(columns)) - 1
     values = cache_mod.new_values(totals, ["", "bad graph", ""])
-    stored = [bytes(range(8)) + blob + err.encode() for blob, err in values]
+    stored = [bytes(range(cache_mod.TOTALS_AT.start)) + blob + err.encode() + bytes(8) for blob, err in values]
     read, failed = cache_mod.read_values(stored)
     assert (read == totals).all() and failed == [(1, "bad graph")]
     read, failed = cache_mod.read_values([stored[0], stored[2]])   # no error: the one-array path

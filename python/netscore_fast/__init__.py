@@ -27,6 +27,7 @@ _LAZY = {
     "information_density": "metrics",
     "METRICS": "metrics",
     "register_metric": "metrics",
+    "CacheError": "cache",
 }
 _SUBMODULES = {"bench", "nas", "zoo", "plots", "metrics", "table", "cli"}
 

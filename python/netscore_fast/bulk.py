@@ -232,9 +232,10 @@ def _run_chunk(items: List[Item], options: _Options, threads: int, cache) -> _Ch
 
 
 class _CacheHandle:
-    def __init__(self, cache, key_fn=None):
+    def __init__(self, cache, key_fn=None, rebuild: bool = False):
         self.key_fn = key_fn
-        self.db = cache if isinstance(cache, cache_mod.ResultCache) else cache_mod.open_shared(cache)   # kept open for the next call
+        self.db = (cache if isinstance(cache, cache_mod.ResultCache)
+                   else cache_mod.open_shared(cache, rebuild))   # kept open for the next call
         self.path = self.db.path
 
     @staticmethod
@@ -356,7 +357,8 @@ def _raise_first_error(results: List[_ChunkResult], accuracy: np.ndarray) -> Non
 def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=None, batch_size: int = 1,
                  threads: Optional[int] = None, errors: str = "record", progress: Any = None, cache: Any = None,
                  executor: Optional[Executor] = None, chunk_size: Optional[int] = None,
-                 total: Optional[int] = None, cache_key: Optional[Callable[[str, Any], Any]] = None) -> ProfileTable:
+                 total: Optional[int] = None, cache_key: Optional[Callable[[str, Any], Any]] = None,
+                 cache_rebuild: bool = False) -> ProfileTable:
     """Profile many ONNX models into a ProfileTable (one row per source, in order).
 
     sources: a list or any iterable (consumed lazily, in chunks) of paths, bytes-like objects holding a
@@ -383,6 +385,9 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
     cache_key: optional fn(name, payload) -> str or bytes identifying a model for the cache instead of
         hashing its bytes (e.g. an architecture string); equal keys must mean equal models. Must be
         picklable (a module-level function or object) when used with an executor.
+    cache_rebuild: when the cache file cannot be used (not SQLite, another program's database, another
+        cache format, damaged), move it aside to <path>.corrupt-<UTC time> and start a new one, rather
+        than raise netscore_fast.CacheError (which names the file). A good cache is kept.
 
     Returns a ProfileTable; counts are those of profile() for the same model.
     """
@@ -403,18 +408,20 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
     try:
         if executor is not None:
             _run_remote(executor, sources, options, threads, cache, size, acc, accuracies, results, bar, errors,
-                        cache_key)
+                        cache_key, cache_rebuild)
         else:
-            _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors, cache_key)
+            _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors, cache_key,
+                       cache_rebuild)
     finally:
         bar.close()
     accuracy_all = np.concatenate(accuracies) if accuracies else np.zeros(0)
     return _assemble(results, accuracy_all)
 
 
-def _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors, cache_key) -> None:
+def _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors, cache_key,
+               cache_rebuild=False) -> None:
     nthreads = int(threads) if threads else _default_threads()
-    handle = _CacheHandle(cache, cache_key) if cache is not None else None
+    handle = _CacheHandle(cache, cache_key, cache_rebuild) if cache is not None else None
     if nthreads == 1 or isinstance(sources, (list, tuple)) and len(sources) <= size:
         # one thread asked for, or one chunk (nothing to overlap): everything on this thread
         done = 0
@@ -476,11 +483,13 @@ def _profile_chunk_remote(items: List[Item], shapes, batch_size: int, threads: i
 
 
 def _run_remote(executor, sources, options, threads, cache, size, acc, accuracies, results, bar, errors,
-                cache_key) -> None:
+                cache_key, cache_rebuild=False) -> None:
     nthreads = int(threads) if threads else 1
     cache_path = None
     if cache is not None:
         cache_path = getattr(cache, "path", None) or os.fspath(cache)
+        if cache_rebuild:   # checked (and rebuilt) once here, before the workers open it
+            cache_mod.open_shared(cache_path, rebuild=True)
     max_in_flight = max(4, 2 * (getattr(executor, "_max_workers", None) or _default_threads()))
     in_flight: "collections.deque" = collections.deque()
     done = 0

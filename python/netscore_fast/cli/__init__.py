@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the results table to .csv, .json or .parquet")
     p.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
     p.add_argument("--cache", help="SQLite result cache file")
+    p.add_argument("--cache-rebuild", action="store_true",
+                   help="move an unusable cache file aside (<file>.corrupt-<time>) and start a new one")
     p.set_defaults(handler="profile")
 
     r = sub.add_parser("rank", help="rank a results table by a column or metric")
@@ -56,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--out", required=True, help="results .csv, .json or .parquet")
     n.add_argument("--threads", type=int, default=None)
     n.add_argument("--cache", help="SQLite result cache file")
+    n.add_argument("--cache-rebuild", action="store_true",
+                   help="move an unusable cache file aside (<file>.corrupt-<time>) and start a new one")
     n.add_argument("--limit", type=int, default=None, help="only the first N architectures")
     n.set_defaults(handler="nas")
 

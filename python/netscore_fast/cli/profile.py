@@ -1,5 +1,5 @@
 """`netscore-fast profile MODEL... [--accuracy N|CSV] [--layers] [--format F] [--out FILE] [--threads N]
-[--cache DB]`: one model's report, or a results table of many (profile_many)."""
+[--cache DB [--cache-rebuild]]`: one model's report, or a results table of many (profile_many)."""
 from __future__ import annotations
 
 import sys
@@ -36,7 +36,8 @@ def _many(args) -> int:
     start = time.perf_counter()
     table = profile_many(paths, accuracy=[accuracy] * len(paths) if isinstance(accuracy, float) else accuracy,
                          input_shapes=list(args.input_shape or []), batch_size=args.batch_size,
-                         threads=args.threads, cache=args.cache)
+                         threads=args.threads, cache=args.cache,
+                         cache_rebuild=args.cache_rebuild)
     elapsed = time.perf_counter() - start
     bad = ~table.ok
     for msg in table["error"][bad][:20]:
