@@ -999,7 +999,15 @@ Profile profile_bytes(const uint8_t* data, size_t size, const std::string& sourc
 
 Profile profile_file(const std::string& path, const Options& options) {
   onnx::MappedFile file(path);  // its errors already name the path
-  return profile_bytes(file.data(), file.size(), path, options);
+  Profile profile;
+  try {
+    profile = profile_bytes(file.data(), file.size(), path, options);
+  } catch (...) {
+    file.check_unchanged();  // a file that shrank while read explains any error
+    throw;
+  }
+  file.check_unchanged();
+  return profile;
 }
 
 }  // namespace netscore::graph

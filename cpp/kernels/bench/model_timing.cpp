@@ -584,7 +584,14 @@ ModelTiming time_model_bytes(const uint8_t* data, size_t size, const std::string
 ModelTiming time_model_file(const std::string& path, const graph::Options& graph_options,
                             const TimingOptions& options, bool sequence) {
   onnx::MappedFile file(path);
-  return time_model_bytes(file.data(), file.size(), path, graph_options, options, sequence);
+  try {
+    ModelTiming timing = time_model_bytes(file.data(), file.size(), path, graph_options, options, sequence);
+    file.check_unchanged();
+    return timing;
+  } catch (const ModelError&) {
+    file.check_unchanged();  // a file that shrank while read explains the error
+    throw;
+  }
 }
 
 }  // namespace netscore::bench

@@ -1,0 +1,103 @@
+"""Hostile inputs of issue 11: each must end as a ModelError (or a recorded row) for that model alone --
+never a crash, a hang, an unbounded allocation or a silent wrong number. One test per item."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+import netscore_fast as nf  # noqa: E402
+from netscore_fast import _core  # noqa: E402
+
+PYTHON_DIR = str(Path(nf.__file__).resolve().parent.parent)
+
+
+def run_child(code: str, timeout: float) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter that imports this netscore_fast; kill it after `timeout` s."""
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR)
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def small_model(node_name="node_relu", op_type="Relu", domain="") -> onnx.ModelProto:
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[1, 1]),
+             helper.make_node(op_type, ["c"], ["y"], name=node_name, domain=domain)]
+    w = numpy_helper.from_array(np.ones((2, 3, 1, 1), np.float32), "w")
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=[w])
+    opsets = [helper.make_opsetid("", 17)] + ([helper.make_opsetid(domain, 1)] if domain else [])
+    return helper.make_model(graph, opset_imports=opsets)
+
+
+# ---- item 1: a memory-mapped file truncated while it is read -----------------------------------------------
+
+def big_model_bytes() -> bytes:
+    """About 50 MB: 50 initializers of 1 MB, each consumed by an Add, so reading touches the whole file."""
+    n = 1 << 18
+    inits = [numpy_helper.from_array(np.full(n, i, np.float32), f"w{i}") for i in range(50)]
+    nodes, prev = [], "x"
+    for i in range(50):
+        nodes.append(helper.make_node("Add", [prev, f"w{i}"], [f"a{i}"], name=f"add{i}"))
+        prev = f"a{i}"
+    graph = helper.make_graph(nodes, "big", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n])],
+                              [helper.make_tensor_value_info(prev, TensorProto.FLOAT, [n])], initializer=inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+
+
+def test_item1_file_truncated_while_read_is_a_model_error(tmp_path):
+    data = big_model_bytes()
+    path = tmp_path / "big.onnx"
+    path.write_bytes(data)
+    others = []
+    for i in range(8):
+        p = tmp_path / f"ok{i}.onnx"
+        p.write_bytes(small_model().SerializeToString())
+        others.append(str(p))
+    stop = tmp_path / "stop"
+    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import os, sys
+        import netscore_fast as nf
+        from netscore_fast import _core
+        path, stop, others = {str(path)!r}, {str(stop)!r}, {others!r}
+        cache = {str(tmp_path / "cache.sqlite")!r}
+        counts = {{"ok": 0, "error": 0, "changed": 0, "bulk": 0}}
+        while not os.path.exists(stop):
+            for call in (lambda: nf.profile(path),
+                         lambda: _core.content_digests([path], b"salt", 1)):
+                try:
+                    call()
+                    counts["ok"] += 1
+                except nf.ModelError as e:
+                    assert "changed size while being read" in str(e) or path in str(e), str(e)
+                    counts["error"] += 1
+                    counts["changed"] += "changed size while being read" in str(e)
+            t = nf.profile_many(others[:4] + [path] + others[4:], threads=2, cache=cache)
+            assert len(t) == 9 and list(t.ok[:4]) == [True] * 4 and list(t.ok[5:]) == [True] * 4, t["error"]
+            counts["bulk"] += 1
+        print(counts)
+        """)], env=dict(os.environ, PYTHONPATH=PYTHON_DIR), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    try:
+        deadline = time.monotonic() + 6
+        rng = np.random.default_rng(0)
+        while time.monotonic() < deadline and child.poll() is None:
+            with open(path, "r+b") as f:   # the same inode the child maps: rewrite, then cut to 1 KB
+                f.write(data)
+                f.flush()
+                time.sleep(float(rng.uniform(0.0, 0.02)))
+                f.truncate(1024)
+            time.sleep(0.002)
+    finally:
+        stop.write_bytes(b"")
+        out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, f"child died with {child.returncode}: {err[-2000:]}"
+    assert "'ok'" in out, out
