@@ -101,3 +101,32 @@ def test_item1_file_truncated_while_read_is_a_model_error(tmp_path):
         out, err = child.communicate(timeout=120)
     assert child.returncode == 0, f"child died with {child.returncode}: {err[-2000:]}"
     assert "'ok'" in out, out
+
+
+# ---- item 2: a FIFO (or other non-regular file) as a model path ---------------------------------------------
+
+def test_item2_fifo_is_a_model_error_at_once(tmp_path):
+    fifo = tmp_path / "pipe.onnx"
+    os.mkfifo(fifo)
+    good = tmp_path / "good.onnx"
+    good.write_bytes(small_model().SerializeToString())
+    code = f"""
+        import netscore_fast as nf
+        from netscore_fast.profile import _expand
+        fifo, good = {str(fifo)!r}, {str(good)!r}
+        for path in (fifo, "/dev/null"):
+            try:
+                nf.profile(path)
+                raise SystemExit("no error for " + path)
+            except nf.ModelError as e:
+                assert "not a regular file" in str(e), str(e)
+        t = nf.profile_many([fifo, good])
+        assert list(t.ok) == [False, True], t["error"]
+        assert _expand([{str(tmp_path)!r}]) == [good], _expand([{str(tmp_path)!r}])
+        print("done")
+        """
+    try:
+        r = run_child(code, timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("profiling a FIFO hangs")
+    assert r.returncode == 0 and "done" in r.stdout, r.stderr[-2000:]

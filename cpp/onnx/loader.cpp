@@ -99,7 +99,7 @@ void release(const uint8_t* data, size_t size, int fd, int slot) {
 MappedFile::MappedFile(const std::string& path) {
   int fd;
   do {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);  // a FIFO must not block: fstat refuses it
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) throw FileError("cannot open " + quoted(path) + ": " + std::strerror(errno));
 
