@@ -130,3 +130,33 @@ def test_item2_fifo_is_a_model_error_at_once(tmp_path):
     except subprocess.TimeoutExpired:
         pytest.fail("profiling a FIFO hangs")
     assert r.returncode == 0 and "done" in r.stdout, r.stderr[-2000:]
+
+
+# ---- item 3: names that are not valid UTF-8 ----------------------------------------------------------------
+
+def test_item3_names_not_utf8_never_raise_unicode_errors():
+    data = small_model(node_name="nodeXname", op_type="MyOpX", domain="custom").SerializeToString()
+    assert data.count(b"nodeXname") == 1 and data.count(b"MyOpX") == 1
+    bad = data.replace(b"nodeXname", b"node\xffname").replace(b"MyOpX", b"MyOp\xff")
+    p = nf.profile(bad)
+    assert isinstance(p.summary(), str)
+    names = list(p.layers["name"])
+    assert "node\\xffname" in names, names
+    assert list(p.unsupported_ops) == ["custom::MyOp\\xff"] or "MyOp\\xff" in "".join(p.unsupported_ops), \
+        p.unsupported_ops
+    assert isinstance(p.unknown_cost_nodes, list)
+    good = small_model().SerializeToString()
+    t = nf.profile_many([good] * 2000 + [bad], threads=2)
+    assert len(t) == 2001
+    assert t.ok.all(), [e for e in t["error"] if e]
+    # an error message carrying a non-UTF-8 name is a ModelError too
+    conv = helper.make_node("Conv", ["x", "w"], ["y"], name="convXname", kernel_shape=[1, 1])
+    w = numpy_helper.from_array(np.ones((2, 5, 1, 1), np.float32), "w")   # 5 channels: contradicts x
+    graph = helper.make_graph([conv], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=[w])
+    wrong = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    wrong = wrong.replace(b"convXname", b"conv\xffname")
+    with pytest.raises(nf.ModelError, match=r"conv\\xffname"):
+        nf.profile(wrong)
+    t = nf.profile_many([good] * 10 + [wrong], errors="record")
+    assert not t.ok[-1] and "conv\\xffname" in t["error"][-1], t["error"][-1]

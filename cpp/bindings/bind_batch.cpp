@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bindings/bind.h"
+#include "bindings/pystr.h"
 #include "graph/batch.h"
 
 namespace py = pybind11;
@@ -122,7 +123,7 @@ py::tuple profile_batch(const py::list& items, const std::vector<std::string>& n
                                                        r.bn_stat_params, r.unsupported};
     for (int k = 0; k < graph::kBatchTotalsFields; ++k) t(i, k) = values[k];
     s(i) = static_cast<int32_t>(r.status);
-    errors[i] = r.status == graph::BatchStatus::kOk ? py::str("") : py::str(r.error);
+    errors[i] = r.status == graph::BatchStatus::kOk ? py::str("") : to_pystr(r.error);
   }
   return py::make_tuple(totals, status, errors);
 }
