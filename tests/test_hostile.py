@@ -160,3 +160,55 @@ def test_item3_names_not_utf8_never_raise_unicode_errors():
         nf.profile(wrong)
     t = nf.profile_many([good] * 10 + [wrong], errors="record")
     assert not t.ok[-1] and "conv\\xffname" in t["error"][-1], t["error"][-1]
+
+
+# ---- item 4: nested model-local functions that expand without bound ----------------------------------------
+
+def function_bomb(levels=16, calls=8) -> onnx.ModelProto:
+    """f0 = Relu; f_k calls f_{k-1} `calls` times in a chain: calls**(levels-1) nodes after inlining."""
+    funcs = [helper.make_function("local", "f0", ["a"], ["b"], [helper.make_node("Relu", ["a"], ["b"])],
+                                  [helper.make_opsetid("", 17)])]
+    for k in range(1, levels):
+        nodes, prev = [], "a"
+        for j in range(calls):
+            out = "b" if j == calls - 1 else f"t{j}"
+            nodes.append(helper.make_node(f"f{k - 1}", [prev], [out], domain="local"))
+            prev = out
+        funcs.append(helper.make_function("local", f"f{k}", ["a"], ["b"], nodes,
+                                          [helper.make_opsetid("", 17), helper.make_opsetid("local", 1)]))
+    call = helper.make_node(f"f{levels - 1}", ["x"], ["y"], domain="local", name="top")
+    graph = helper.make_graph([call], "bomb", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    return helper.make_model(graph, functions=funcs,
+                             opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("local", 1)])
+
+
+def test_item4_function_bomb_is_a_model_error_quickly():
+    data = function_bomb().SerializeToString()
+    assert len(data) < 4000
+    code = f"""
+        import resource, time
+        import netscore_fast as nf
+        data = {data!r}
+        t0 = time.perf_counter()
+        try:
+            nf.profile(data)
+            raise SystemExit("no error")
+        except nf.ModelError as e:
+            msg = str(e)
+        elapsed = time.perf_counter() - t0
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(elapsed, rss_mb, msg)
+        """
+    try:
+        r = run_child(code, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the function bomb was expanded for 30 s")
+    assert r.returncode == 0, r.stderr[-2000:] + r.stdout
+    elapsed, rss_mb, msg = r.stdout.split(" ", 2)
+    assert float(elapsed) < 0.5, r.stdout
+    assert float(rss_mb) < 400, r.stdout
+    assert "1000000" in msg and "nodes" in msg, msg
+    # a modest nesting stays fine: 4**5 = 1024 nodes
+    p = nf.profile(function_bomb(levels=6, calls=4))
+    assert p.num_layers == 4 ** 5

@@ -239,6 +239,9 @@ class Walker {
   // inner nodes keep the function's opset imports. Layers of inlined nodes are named "<call node>/<inner
   // node>" and carry the call's node_index. Nested calls are expanded up to kMaxFunctionDepth.
   static constexpr int kMaxFunctionDepth = 16;
+  // At most this many nodes come out of inlining (docs/limits.md): nested calls of a 1.5 KB model could
+  // otherwise expand to billions. Checked before anything is expanded.
+  static constexpr int64_t kMaxInlinedNodes = 1000000;
 
   const std::vector<onnx::Node>& nodes() const { return *nodes_; }
 
@@ -268,6 +271,12 @@ class Walker {
         break;
       }
     if (!any) return;
+    int64_t inlined = 0;
+    for (const onnx::Node& n : graph_.nodes)
+      if (inlinable(n)) inlined = std::min(inlined + inlined_size(*find_function(n), 1), kSaturated);
+    if (inlined > kMaxInlinedNodes)
+      throw ModelError("model-local functions expand to " + std::to_string(inlined) + " nodes, more than the limit of " +
+                       std::to_string(kMaxInlinedNodes) + " nodes after inlining");
     expanded_.reserve(graph_.nodes.size());
     for (size_t i = 0; i < graph_.nodes.size(); ++i) {
       const onnx::Node& n = graph_.nodes[i];
@@ -281,6 +290,22 @@ class Walker {
       }
     }
     nodes_ = &expanded_;
+  }
+
+  // Nodes a call of f at nesting `depth` expands to (saturating), memoized per function: linear in the
+  // size of the functions however deep they nest.
+  static constexpr int64_t kSaturated = int64_t(1) << 61;   // a sum of two stays below INT64_MAX
+  int64_t inlined_size(const onnx::Function& f, int depth) {
+    if (depth > kMaxFunctionDepth)  // the error expand_call would raise on the same path
+      throw ModelError("function '" + std::string(f.name) + "' nests deeper than " + std::to_string(kMaxFunctionDepth) +
+                       " calls (recursive?)");
+    auto it = inlined_size_.find(&f);
+    if (it != inlined_size_.end()) return it->second;
+    int64_t total = 0;
+    for (const onnx::Node& inner : f.nodes)
+      total = std::min(total + (inlinable(inner) ? inlined_size(*find_function(inner), depth + 1) : 1), kSaturated);
+    inlined_size_.emplace(&f, total);
+    return total;
   }
 
   void expand_call(const onnx::Node& call, const onnx::Function& f, uint32_t origin, const std::string& prefix, int depth) {
@@ -953,7 +978,8 @@ class Walker {
   const std::vector<onnx::Node>* nodes_ = nullptr;     // graph_.nodes, or expanded_ when functions were inlined
   std::vector<onnx::Node> expanded_;
   std::vector<uint32_t> origin_;                       // expanded node -> index in graph_.nodes
-  std::vector<const onnx::Function*> node_function_;   // expanded node -> function whose body it came from
+  std::vector<const onnx::Function*> node_function_;
+  std::unordered_map<const onnx::Function*, int64_t> inlined_size_;   // nodes a call expands to   // expanded node -> function whose body it came from
   std::deque<std::string> owned_names_;                // storage for renamed tensors and nodes (stable)
   const Options& options_;
   const OpRegistry& registry_;
