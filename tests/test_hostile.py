@@ -212,3 +212,29 @@ def test_item4_function_bomb_is_a_model_error_quickly():
     # a modest nesting stays fine: 4**5 = 1024 nodes
     p = nf.profile(function_bomb(levels=6, calls=4))
     assert p.num_layers == 4 ** 5
+
+
+# ---- item 5: time linear in the number of distinct op types and functions ----------------------------------
+
+def test_item5_many_distinct_op_types_and_functions_are_linear():
+    n = 100_000
+    nodes = [helper.make_node(f"Op{i}", ["x"], [f"y{i}"], domain="custom") for i in range(n)]
+    graph = helper.make_graph(nodes, "types", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y0", TensorProto.FLOAT, None)])
+    types = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("custom", 1)])
+    t0 = time.perf_counter()
+    p = nf.profile(types.SerializeToString())
+    assert time.perf_counter() - t0 < 5.0
+    assert len(p.unsupported_ops) == n
+
+    funcs = [helper.make_function("local", f"f{i}", ["a"], ["b"], [helper.make_node("Relu", ["a"], ["b"])],
+                                  [helper.make_opsetid("", 17)]) for i in range(n)]
+    nodes = [helper.make_node(f"f{i}", ["x"], [f"y{i}"], domain="local") for i in range(n)]
+    graph = helper.make_graph(nodes, "funcs", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y0", TensorProto.FLOAT, None)])
+    many = helper.make_model(graph, functions=funcs,
+                             opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("local", 1)])
+    t0 = time.perf_counter()
+    p = nf.profile(many.SerializeToString())
+    assert time.perf_counter() - t0 < 5.0
+    assert p.num_layers == n and not p.unsupported_ops

@@ -183,6 +183,15 @@ class NameMap {
   size_t mask_ = 0, size_ = 0;
 };
 
+// (domain, name) of an op type or a function, as a hash-map key.
+using NamePair = std::pair<std::string_view, std::string_view>;
+struct NamePairHash {
+  size_t operator()(const NamePair& p) const noexcept {
+    const size_t h = std::hash<std::string_view>()(p.first);
+    return h ^ (std::hash<std::string_view>()(p.second) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
+  }
+};
+
 class Walker {
   struct OpCacheEntry {
     std::string_view domain, op_type;
@@ -245,14 +254,15 @@ class Walker {
 
   const std::vector<onnx::Node>& nodes() const { return *nodes_; }
 
-  const onnx::Function* find_function(const onnx::Node& n) const {
-    const std::string_view domain = is_default_domain(n.domain) ? std::string_view() : n.domain;
-    for (const onnx::Function& f : model_.functions)
-      if (f.name == n.op_type && (is_default_domain(f.domain) ? std::string_view() : f.domain) == domain) return &f;
-    return nullptr;
+  const onnx::Function* find_function(const onnx::Node& n) {
+    const auto domain_of = [](std::string_view d) { return is_default_domain(d) ? std::string_view() : d; };
+    if (functions_.empty())  // the first of equal (domain, name) wins
+      for (const onnx::Function& f : model_.functions) functions_.emplace(NamePair{domain_of(f.domain), f.name}, &f);
+    auto it = functions_.find({domain_of(n.domain), n.op_type});
+    return it == functions_.end() ? nullptr : it->second;
   }
 
-  bool inlinable(const onnx::Node& n) const {
+  bool inlinable(const onnx::Node& n) {
     return !is_subgraph_op(n) && find_function(n) != nullptr && registry_.find(n.domain, n.op_type) == nullptr;
   }
 
@@ -637,21 +647,16 @@ class Walker {
 
   // What the walk needs to know of a node's op type, looked up once per distinct (domain, op type).
   OpCacheEntry find_op(const onnx::Node& n, size_t index) {
-    for (const OpCacheEntry& e : op_cache_)
-      if (same_name(e.op_type, n.op_type) && same_name(e.domain, n.domain)) return e;
+    auto it = op_cache_.find({n.domain, n.op_type});
+    if (it != op_cache_.end()) return it->second;
     OpCacheEntry e;
     e.domain = n.domain;
     e.op_type = n.op_type;
     e.opset = opset_for(n, index);  // throws for a domain the model does not import
     e.def = is_subgraph_op(n) ? nullptr : registry_.find(n.domain, n.op_type);
     e.makes_root = is_default_domain(n.domain) && (n.op_type == "Constant" || n.op_type == "ConstantOfShape");
-    op_cache_.push_back(e);
+    op_cache_.emplace(NamePair{n.domain, n.op_type}, e);
     return e;
-  }
-
-  // Equality of short names, the first byte checked inline before the library compare.
-  static bool same_name(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
   }
 
   // ---- the walk --------------------------------------------------------------------------------------
@@ -979,7 +984,8 @@ class Walker {
   std::vector<onnx::Node> expanded_;
   std::vector<uint32_t> origin_;                       // expanded node -> index in graph_.nodes
   std::vector<const onnx::Function*> node_function_;
-  std::unordered_map<const onnx::Function*, int64_t> inlined_size_;   // nodes a call expands to   // expanded node -> function whose body it came from
+  std::unordered_map<const onnx::Function*, int64_t> inlined_size_;   // nodes a call expands to
+  std::unordered_map<NamePair, const onnx::Function*, NamePairHash> functions_;   // by (domain, name)   // expanded node -> function whose body it came from
   std::deque<std::string> owned_names_;                // storage for renamed tensors and nodes (stable)
   const Options& options_;
   const OpRegistry& registry_;
@@ -993,7 +999,7 @@ class Walker {
   // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
   std::vector<uint32_t> roots_begin_, roots_count_, root_pool_, scratch_roots_;
   NameMap index_;
-  std::vector<OpCacheEntry> op_cache_;  // registry look-ups by distinct (domain, op type)
+  std::unordered_map<NamePair, OpCacheEntry, NamePairHash> op_cache_;  // registry look-ups by (domain, op type)
   std::vector<uint32_t> graph_input_ids_;
   std::vector<const onnx::ValueInfo*> graph_input_infos_;
   std::vector<size_t> in_begin_, out_begin_;
