@@ -190,13 +190,13 @@ def test_item4_function_bomb_is_a_model_error_quickly():
         import resource, time
         import netscore_fast as nf
         data = {data!r}
-        t0 = time.perf_counter()
+        t0 = time.process_time()   # CPU time: the machine may be busy with other work
         try:
             nf.profile(data)
             raise SystemExit("no error")
         except nf.ModelError as e:
             msg = str(e)
-        elapsed = time.perf_counter() - t0
+        elapsed = time.process_time() - t0
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(elapsed, rss_mb, msg)
         """
@@ -206,7 +206,7 @@ def test_item4_function_bomb_is_a_model_error_quickly():
         pytest.fail("the function bomb was expanded for 30 s")
     assert r.returncode == 0, r.stderr[-2000:] + r.stdout
     elapsed, rss_mb, msg = r.stdout.split(" ", 2)
-    assert float(elapsed) < 0.5, r.stdout
+    assert float(elapsed) < 1.0, r.stdout
     assert float(rss_mb) < 400, r.stdout
     assert "1000000" in msg and "nodes" in msg, msg
     # a modest nesting stays fine: 4**5 = 1024 nodes
