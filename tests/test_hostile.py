@@ -306,3 +306,39 @@ def test_item7_range_extreme_deltas_match_onnxruntime(start, limit, delta):
     except Exception as e:  # noqa: BLE001 -- onnxruntime refuses the case itself: nothing to compare
         pytest.skip(f"onnxruntime: {e}")
     assert nf.profile(model).layer_shapes()[0][1] == [expected]
+
+
+# ---- item 8: measurement buffers sized from declared dims are bounded --------------------------------------
+
+def test_item8_measure_refuses_layers_that_need_more_memory_than_the_limit():
+    conv = helper.make_node("Conv", ["x", "w"], ["y"], name="conv", kernel_shape=[3, 3], strides=[1 << 20, 1 << 20])
+    w = numpy_helper.from_array(np.ones((4, 4, 3, 3), np.float32), "w")
+    graph = helper.make_graph([conv], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=[w])
+    data = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    code = f"""
+        from netscore_fast import bench
+        t = bench.measure({data!r}, min_time=0.001)
+        row = t.rows[0] if hasattr(t, "rows") else list(t)[0]
+        rss_mb = peak_rss_mb()
+        print(row["status"], "|", row["note"], "|", rss_mb)
+        """
+    env_limit = dict(NETSCORE_MEASURE_MAX_BYTES=str(256 << 20))
+    os.environ.update(env_limit)
+    try:
+        r = run_child(code, timeout=60)
+    finally:
+        for k in env_limit:
+            os.environ.pop(k)
+    assert r.returncode == 0, r.stderr[-2000:]
+    status, note, rss_mb = r.stdout.strip().split(" | ")
+    assert status == "unmeasured" and "needs" in note and "GB" in note, r.stdout
+    assert float(rss_mb) < 400, r.stdout
+    # an ordinary layer stays measured under the same limit
+    os.environ.update(env_limit)
+    try:
+        t = nf.bench.measure(small_model(), min_time=0.001)
+    finally:
+        for k in env_limit:
+            os.environ.pop(k)
+    assert [row["status"] for row in t][0] in ("measured", "fused"), list(t)

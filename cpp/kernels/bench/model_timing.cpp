@@ -524,6 +524,10 @@ ModelTiming time_model(const onnx::Model& model, const graph::Profile& profile, 
         OpTiming t = time_op(m.spec, options, pool.get());
         it = cache.emplace(key, std::make_pair(int64_t(cache.size()), std::move(t))).first;
         row.timed = true;
+      } catch (const BufferLimitError& e) {   // too big for this machine's memory (docs/limits.md)
+        row.status = LayerStatus::unmeasured;
+        row.note = e.what();
+        continue;
       } catch (const std::exception& e) {
         row.status = LayerStatus::unmeasured;
         row.note = std::string("kernel rejected the configuration: ") + e.what();
