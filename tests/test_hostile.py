@@ -342,3 +342,25 @@ def test_item8_measure_refuses_layers_that_need_more_memory_than_the_limit():
         for k in env_limit:
             os.environ.pop(k)
     assert [row["status"] for row in t][0] in ("measured", "fused"), list(t)
+
+
+def test_item8_kernel_api_refuses_buffers_above_the_limit():
+    code = """
+        import numpy as np
+        from netscore_fast import _core
+        x, w = np.ones((1, 4, 8, 8), np.float32), np.ones((4, 4, 3, 3), np.float32)
+        for stride in (1 << 20, 1 << 62):
+            for call in (lambda: _core.kernels.conv2d(x, w, strides=[stride, stride]),
+                         lambda: _core.kernels.pool(x, "max", [3, 3], [stride, stride], [0, 0, 0, 0], [1, 1], False,
+                                                    False)):
+                try:
+                    call()
+                    raise SystemExit("no error for stride %d" % stride)
+                except ValueError as e:
+                    assert "needs" in str(e) and "GB" in str(e), str(e)
+        assert _core.kernels.conv2d(x, w).shape == (1, 4, 6, 6)
+        print("done", peak_rss_mb())
+        """
+    r = run_child(code, timeout=60)
+    assert r.returncode == 0 and "done" in r.stdout, (r.returncode, r.stderr[-2000:])
+    assert float(r.stdout.split()[-1]) < 400, r.stdout
