@@ -250,6 +250,19 @@ def test_item5_many_distinct_op_types_and_functions_are_linear():
     assert p.num_layers == n and not p.unsupported_ops
 
 
+def test_item5_many_imported_domains_are_linear():
+    n = 30_000
+    nodes = [helper.make_node("Op", ["x"], [f"y{i}"], domain=f"d{i}") for i in range(n)]
+    graph = helper.make_graph(nodes, "domains", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y0", TensorProto.FLOAT, None)])
+    opsets = [helper.make_opsetid("", 17)] + [helper.make_opsetid(f"d{i}", 1) for i in range(n)]
+    data = helper.make_model(graph, opset_imports=opsets).SerializeToString()
+    t0 = time.perf_counter()
+    p = nf.profile(data)
+    assert time.perf_counter() - t0 < 5.0
+    assert len(p.unsupported_ops) == n
+
+
 # ---- item 7: Slice and Range with extreme steps, against onnxruntime ---------------------------------------
 
 INT64_MAX, INT64_MIN = 2 ** 63 - 1, -2 ** 63

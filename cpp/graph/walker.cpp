@@ -667,12 +667,15 @@ class Walker {
       for (const onnx::OpsetId& o : fn->opsets)
         if ((is_default_domain(o.domain) ? std::string_view() : o.domain) == domain && o.version > 0) return o.version;
     }
-    for (const auto& [d, v] : opset_cache_)
-      if (d == domain) return v;
-    int64_t v = model_.opset(domain);
+    if (opset_cache_.empty())  // the highest version imported per domain, as Model::opset, in one pass
+      for (const onnx::OpsetId& o : model_.opsets) {
+        int64_t& best = opset_cache_[is_default_domain(o.domain) ? std::string_view() : o.domain];
+        best = std::max(best, o.version);
+      }
+    const auto it = opset_cache_.find(domain);
+    int64_t v = it == opset_cache_.end() ? 0 : it->second;
     if (v <= 0 && domain.empty() && model_.opsets.empty()) v = 1;  // IR < 3 models predate opset_import
     if (v <= 0) node_error(n, index, "its domain '" + std::string(n.domain) + "' is not imported by the model");
-    opset_cache_.emplace_back(domain, v);
     return v;
   }
 
@@ -1008,7 +1011,7 @@ class Walker {
   std::unordered_map<std::string_view, int64_t> symbols_;
   NameMap info_;
   std::vector<const onnx::ValueInfo*> infos_;
-  std::vector<std::pair<std::string_view, int64_t>> opset_cache_;
+  std::unordered_map<std::string_view, int64_t> opset_cache_;   // domain ("" for the default) -> version
   std::unordered_map<std::string, size_t> unsupported_index_;
   std::vector<char> counted_;
   std::vector<char> integer_admitted_;           // integer root that passed a folded integer-weight op
