@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bindings/common.h"
+#include "bindings/pystr.h"
 #include "bulk/batch.h"
 
 namespace py = pybind11;
@@ -92,7 +93,7 @@ py::tuple profile_batch(const py::list& items, const std::vector<std::string>& n
     int k = 0;
     graph::for_each_total(r, [&](const char*, int64_t value) { t(i, k++) = value; });
     s(i) = static_cast<int32_t>(r.status);
-    errors[i] = r.status == graph::BatchStatus::kOk ? py::str("") : py::str(r.error);
+    errors[i] = r.status == graph::BatchStatus::kOk ? py::str("") : to_pystr(r.error);
   }
   return py::make_tuple(totals, status, errors);
 }

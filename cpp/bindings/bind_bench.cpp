@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bindings/bind.h"
+#include "bindings/pystr.h"
 #include "graph/analysis.h"
 #include "kernels/bench/cpu_info.h"
 #include "kernels/bench/harness.h"
@@ -143,22 +144,22 @@ void put_timing(py::dict& r, const bench::Timing& t, bool measured) {
 py::dict cpu_info_dict() {
   const bench::CpuInfo& c = bench::cpu_info();
   py::dict d;
-  d["arch"] = c.arch;
-  d["model"] = c.model;
-  d["vendor"] = c.vendor;
+  d["arch"] = to_pystr(c.arch);
+  d["model"] = to_pystr(c.model);
+  d["vendor"] = to_pystr(c.vendor);
   d["logical_cores"] = c.logical_cores;
   d["llc_bytes"] = c.llc_bytes;
   d["nominal_mhz"] = c.nominal_mhz;
   d["measured_mhz"] = c.measured_mhz;
   d["clock_mhz"] = c.clock_mhz;
-  d["clock_source"] = c.clock_source;
-  d["isa_supported"] = c.isa_supported;
-  d["isa_active"] = c.isa_active;
+  d["clock_source"] = to_pystr(c.clock_source);
+  d["isa_supported"] = to_pystr_list(c.isa_supported);
+  d["isa_active"] = to_pystr(c.isa_active);
   d["fma_units"] = c.fma_units;
   d["vector_bits"] = c.vector_bits;
   d["peak_gflops_per_core"] = c.peak_gflops_per_core;
-  d["peak_assumption"] = c.peak_assumption;
-  d["compiler"] = c.compiler;
+  d["peak_assumption"] = to_pystr(c.peak_assumption);
+  d["compiler"] = to_pystr(c.compiler);
   return d;
 }
 
@@ -187,12 +188,12 @@ py::list model_rows(const bench::ModelTiming& mt) {
   py::list rows;
   for (const bench::LayerTiming& l : mt.layers) {
     py::dict r;
-    r["name"] = l.name;
-    r["op_type"] = l.op_type;
-    r["kernel"] = l.kernel;
+    r["name"] = to_pystr(l.name);
+    r["op_type"] = to_pystr(l.op_type);
+    r["kernel"] = to_pystr(l.kernel);
     r["status"] = bench::status_name(l.status);
-    r["shape"] = l.shape;
-    r["note"] = l.note;
+    r["shape"] = to_pystr(l.shape);
+    r["note"] = to_pystr(l.note);
     r["node_index"] = l.node_index;
     r["config_id"] = l.config_id;
     r["timed"] = l.timed;
@@ -257,7 +258,9 @@ void bind_bench(py::module_& m) {
       "bench_quantile", [](std::vector<double> samples, double q) { return bench::quantile(std::move(samples), q); },
       py::arg("samples"), py::arg("q"),
       "The harness's quantile (linear interpolation between order statistics); 0 for no samples.");
-  m.def("bench_cpu_model_from_cpuinfo", &bench::cpu_model_from_cpuinfo, py::arg("proc_cpuinfo_text"),
+  m.def("bench_cpu_model_from_cpuinfo", [](const std::string& cpuinfo, const std::string& device_tree_model) {
+          return to_pystr(bench::cpu_model_from_cpuinfo(cpuinfo, device_tree_model));
+        }, py::arg("proc_cpuinfo_text"),
         py::arg("device_tree_model") = "", "The CPU model a /proc/cpuinfo text names (x86 or ARM).");
   m.def("bench_cpu_info", &cpu_info_dict,
         "This machine: model, cores, caches, clock, ISA tiers, FMA assumption and FP32 peak per core.");

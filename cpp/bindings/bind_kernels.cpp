@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bindings/bind.h"
+#include "kernels/bench/op_timing.h"
 #include "kernels/kernels.h"
 
 namespace py = pybind11;
@@ -50,6 +51,15 @@ std::unique_ptr<k::ThreadPool> pool_arg(int threads) {
   return threads > 1 ? std::make_unique<k::ThreadPool>(threads) : nullptr;
 }
 
+// Refuses a shape whose buffers would pass the measurement memory limit (docs/limits.md) before a kernel
+// sizes its scratch from it: a huge stride otherwise allocates gigabytes, or overflows and crashes.
+void check_buffers(const netscore::bench::OpSpec& spec, const char* what) {
+  const double need = netscore::bench::spec_buffer_bytes(spec), limit = netscore::bench::measure_buffer_limit();
+  if (need > limit)
+    throw py::value_error(std::string(what) + ": needs " + std::to_string(need / 1e9) + " GB of buffers, above the limit of " +
+                          std::to_string(limit / 1e9) + " GB");
+}
+
 k::Conv2dShape conv_shape(const Ints& xd, const Ints& wd, const Ints& strides, const Ints& pads, const Ints& dil,
                           int64_t group) {
   if (xd.size() != 4 || wd.size() != 4) throw py::value_error("conv2d: x and w must be 4-d (NCHW, OIHW)");
@@ -64,6 +74,9 @@ k::Conv2dShape conv_shape(const Ints& xd, const Ints& wd, const Ints& strides, c
   s.group = group;
   if (group < 1 || s.c_in % group || wd[1] * group != s.c_in)
     throw py::value_error("conv2d: w must be [c_out, c_in / group, kh, kw]");
+  netscore::bench::OpSpec spec;
+  spec.conv = s;
+  check_buffers(spec, "conv2d");
   return s;
 }
 
@@ -171,6 +184,10 @@ void bind_kernels(py::module_& m) {
         s.dil_h = dilations[0]; s.dil_w = dilations[1];
         s.ceil_mode = ceil_mode;
         s.count_include_pad = count_include_pad;
+        netscore::bench::OpSpec spec;
+        spec.kind = netscore::bench::OpSpec::Kind::maxpool;
+        spec.pool = s;
+        check_buffers(spec, "pool");
         k::Pool2d op(kind == "max" ? k::PoolKind::max : k::PoolKind::average, s, isa_arg(isa));
         F32 y({s.n, s.c, s.out_h(), s.out_w()});
         {

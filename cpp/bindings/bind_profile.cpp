@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bindings/common.h"
+#include "bindings/pystr.h"
 #include "graph/analysis.h"
 #include "graph/op_registry.h"
 
@@ -42,7 +43,7 @@ py::bytes int64_column(const std::vector<graph::Layer>& layers, Get get) {
 template <typename Get>
 py::list string_column(const std::vector<graph::Layer>& layers, Get get) {
   py::list out(layers.size());
-  for (size_t i = 0; i < layers.size(); ++i) out[i] = py::str(get(layers[i]));
+  for (size_t i = 0; i < layers.size(); ++i) out[i] = to_pystr(get(layers[i]));
   return out;
 }
 
@@ -85,14 +86,14 @@ void bind_profile(py::module_& m) {
       .def_readonly("weight_bytes", &graph::Profile::weight_bytes)
       .def_readonly("activation_bytes", &graph::Profile::activation_bytes)
       .def_readonly("peak_activation_bytes", &graph::Profile::peak_activation_bytes)
-      .def_readonly("unknown_cost_nodes", &graph::Profile::unknown_cost_nodes)
+      .def_property_readonly("unknown_cost_nodes", [](const graph::Profile& p) { return to_pystr_list(p.unknown_cost_nodes); })
       .def_readonly("num_layers", &graph::Profile::num_nodes)
       .def_property_readonly("has_layers", [](const graph::Profile& p) { return p.num_nodes == 0 || !p.layers.empty(); })
       .def(
           "unsupported_ops",
           [](const graph::Profile& p) {
             py::dict d;
-            for (const graph::UnsupportedOp& u : p.unsupported_ops) d[py::str(u.op_type)] = py::cast(u.node_names);
+            for (const graph::UnsupportedOp& u : p.unsupported_ops) d[to_pystr(u.op_type)] = to_pystr_list(u.node_names);
             return d;
           },
           "op type -> names of the nodes using it, for ops the registry does not know")
@@ -131,7 +132,7 @@ void bind_profile(py::module_& m) {
       "layers=False skips per-node rows.");
 
   m.def(
-      "supported_ops", []() { return graph::default_registry().op_types(); },
+      "supported_ops", []() { return to_pystr_list(graph::default_registry().op_types()); },
       "Op types the analysis knows: \"Op\" for the default domain, \"domain::Op\" otherwise; sorted.");
 }
 

@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "bindings/common.h"
+#include "bindings/pystr.h"
 #include "netscore/errors.h"
 
 namespace py = pybind11;
@@ -13,7 +14,7 @@ PYBIND11_MODULE(_core, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const netscore::ModelError& e) {
-      py::set_error(model_error, e.what());
+      py::set_error(model_error, netscore::bindings::to_pystr(e.what()));  // names may not be UTF-8
     }
   });
   netscore::bindings::bind_profile(m);

@@ -161,6 +161,7 @@ void digest_one(const BatchSource& s, uint64_t seed, BatchDigest& out) {
     try {
       onnx::MappedFile file(s.path);
       h = XXH3_128bits_withSeed(file.data(), file.size(), seed);
+      file.check_unchanged();
     } catch (const std::exception& e) {
       out.ok = false;
       out.error = e.what();

@@ -1,6 +1,7 @@
 // Model-local functions inlined before the walk (see inline_functions.h).
 #include "graph/inline_functions.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "graph/walk_util.h"
@@ -8,15 +9,35 @@
 
 namespace netscore::graph::walk {
 
-const onnx::Function* InlinedNodes::find_function(const onnx::Node& n) const {
-  const std::string_view domain = is_default_domain(n.domain) ? std::string_view() : n.domain;
-  for (const onnx::Function& f : model_.functions)
-    if (f.name == n.op_type && (is_default_domain(f.domain) ? std::string_view() : f.domain) == domain) return &f;
-  return nullptr;
+const onnx::Function* InlinedNodes::find_function(const onnx::Node& n) {
+  const auto domain_of = [](std::string_view d) { return is_default_domain(d) ? std::string_view() : d; };
+  if (functions_.empty())  // the first of equal (domain, name) wins
+    for (const onnx::Function& f : model_.functions) functions_.emplace(NamePair{domain_of(f.domain), f.name}, &f);
+  auto it = functions_.find({domain_of(n.domain), n.op_type});
+  return it == functions_.end() ? nullptr : it->second;
 }
 
-bool InlinedNodes::inlinable(const onnx::Node& n) const {
+bool InlinedNodes::inlinable(const onnx::Node& n) {
   return !is_subgraph_op(n) && find_function(n) != nullptr && registry_.find(n.domain, n.op_type) == nullptr;
+}
+
+namespace {
+constexpr int64_t kSaturated = int64_t(1) << 61;   // a sum of two stays below INT64_MAX
+}  // namespace
+
+// Nodes a call of f at nesting `depth` expands to (saturating), memoized per function: linear in the size
+// of the functions however deep they nest.
+int64_t InlinedNodes::inlined_size(const onnx::Function& f, int depth) {
+  if (depth > kMaxFunctionDepth)  // the error expand_call would raise on the same path
+    throw ModelError("function '" + std::string(f.name) + "' nests deeper than " + std::to_string(kMaxFunctionDepth) +
+                     " calls (recursive?)");
+  auto it = inlined_size_.find(&f);
+  if (it != inlined_size_.end()) return it->second;
+  int64_t total = 0;
+  for (const onnx::Node& inner : f.nodes)
+    total = std::min(total + (inlinable(inner) ? inlined_size(*find_function(inner), depth + 1) : 1), kSaturated);
+  inlined_size_.emplace(&f, total);
+  return total;
 }
 
 std::string_view InlinedNodes::own(std::string s) {
@@ -34,6 +55,12 @@ void InlinedNodes::build() {
       break;
     }
   if (!any) return;
+  int64_t inlined = 0;
+  for (const onnx::Node& n : model_.graph.nodes)
+    if (inlinable(n)) inlined = std::min(inlined + inlined_size(*find_function(n), 1), kSaturated);
+  if (inlined > kMaxInlinedNodes)
+    throw ModelError("model-local functions expand to " + std::to_string(inlined) + " nodes, more than the limit of " +
+                     std::to_string(kMaxInlinedNodes) + " nodes after inlining");
   expanded_.reserve(model_.graph.nodes.size());
   for (size_t i = 0; i < model_.graph.nodes.size(); ++i) {
     const onnx::Node& n = model_.graph.nodes[i];

@@ -5,8 +5,10 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "graph/name_map.h"
 #include "graph/op_registry.h"
 #include "onnx/ir.h"
 
@@ -19,6 +21,9 @@ namespace netscore::graph::walk {
 class InlinedNodes {
  public:
   static constexpr int kMaxFunctionDepth = 16;
+  // At most this many nodes come out of inlining (docs/limits.md): nested calls of a 1.5 KB model could
+  // otherwise expand to billions. Checked before anything is expanded.
+  static constexpr int64_t kMaxInlinedNodes = 1000000;
 
   InlinedNodes(const onnx::Model& model, const OpRegistry& registry) : model_(model), registry_(registry) {}
 
@@ -32,8 +37,9 @@ class InlinedNodes {
   const std::vector<const onnx::Function*>& node_function() const { return node_function_; }
 
  private:
-  const onnx::Function* find_function(const onnx::Node& n) const;
-  bool inlinable(const onnx::Node& n) const;
+  const onnx::Function* find_function(const onnx::Node& n);
+  bool inlinable(const onnx::Node& n);
+  int64_t inlined_size(const onnx::Function& f, int depth);
   std::string_view own(std::string s);
   void expand_call(const onnx::Node& call, const onnx::Function& f, uint32_t origin, const std::string& prefix,
                    int depth);
@@ -45,6 +51,8 @@ class InlinedNodes {
   std::vector<uint32_t> origin_;                       // expanded node -> index in the graph's nodes
   std::vector<const onnx::Function*> node_function_;   // expanded node -> function whose body it came from
   std::deque<std::string> owned_names_;                // storage for renamed tensors and nodes (stable)
+  std::unordered_map<const onnx::Function*, int64_t> inlined_size_;              // nodes a call expands to
+  std::unordered_map<NamePair, const onnx::Function*, NamePairHash> functions_;  // by (domain, name)
 };
 
 }  // namespace netscore::graph::walk

@@ -3,7 +3,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace netscore::graph::walk {
@@ -93,6 +95,15 @@ class NameMap {
   }
   std::vector<Slot> slots_;
   size_t mask_ = 0, size_ = 0;
+};
+
+// (domain, name) of an op type or a function, as a hash-map key.
+using NamePair = std::pair<std::string_view, std::string_view>;
+struct NamePairHash {
+  size_t operator()(const NamePair& p) const noexcept {
+    const size_t h = std::hash<std::string_view>()(p.first);
+    return h ^ (std::hash<std::string_view>()(p.second) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
+  }
 };
 
 }  // namespace netscore::graph::walk

@@ -316,21 +316,16 @@ class Walker {
 
   // What the walk needs to know of a node's op type, looked up once per distinct (domain, op type).
   OpCacheEntry find_op(const onnx::Node& n, size_t index) {
-    for (const OpCacheEntry& e : op_cache_)
-      if (same_name(e.op_type, n.op_type) && same_name(e.domain, n.domain)) return e;
+    auto it = op_cache_.find({n.domain, n.op_type});
+    if (it != op_cache_.end()) return it->second;
     OpCacheEntry e;
     e.domain = n.domain;
     e.op_type = n.op_type;
     e.opset = opset_for(n, index);  // throws for a domain the model does not import
     e.def = is_subgraph_op(n) ? nullptr : registry_.find(n.domain, n.op_type);
     e.makes_root = is_default_domain(n.domain) && (n.op_type == "Constant" || n.op_type == "ConstantOfShape");
-    op_cache_.push_back(e);
+    op_cache_.emplace(NamePair{n.domain, n.op_type}, e);
     return e;
-  }
-
-  // Equality of short names, the first byte checked inline before the library compare.
-  static bool same_name(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
   }
 
   // ---- the walk --------------------------------------------------------------------------------------
@@ -341,12 +336,15 @@ class Walker {
       for (const onnx::OpsetId& o : fn->opsets)
         if ((is_default_domain(o.domain) ? std::string_view() : o.domain) == domain && o.version > 0) return o.version;
     }
-    for (const auto& [d, v] : opset_cache_)
-      if (d == domain) return v;
-    int64_t v = model_.opset(domain);
+    if (opset_cache_.empty())  // the highest version imported per domain, as Model::opset, in one pass
+      for (const onnx::OpsetId& o : model_.opsets) {
+        int64_t& best = opset_cache_[is_default_domain(o.domain) ? std::string_view() : o.domain];
+        best = std::max(best, o.version);
+      }
+    const auto it = opset_cache_.find(domain);
+    int64_t v = it == opset_cache_.end() ? 0 : it->second;
     if (v <= 0 && domain.empty() && model_.opsets.empty()) v = 1;  // IR < 3 models predate opset_import
     if (v <= 0) node_error(n, index, "its domain '" + std::string(n.domain) + "' is not imported by the model");
-    opset_cache_.emplace_back(domain, v);
     return v;
   }
 
@@ -620,7 +618,7 @@ class Walker {
   ParamCounter params_;
   std::vector<uint32_t> scratch_roots_;  // the roots of a folded node's outputs
   NameMap index_;
-  std::vector<OpCacheEntry> op_cache_;  // registry look-ups by distinct (domain, op type)
+  std::unordered_map<NamePair, OpCacheEntry, NamePairHash> op_cache_;  // registry look-ups by (domain, op type)
   std::vector<uint32_t> graph_input_ids_;
   std::vector<const onnx::ValueInfo*> graph_input_infos_;
   std::vector<size_t> in_begin_, out_begin_;
@@ -629,7 +627,7 @@ class Walker {
   std::unordered_map<std::string_view, int64_t> symbols_;
   NameMap info_;
   std::vector<const onnx::ValueInfo*> infos_;
-  std::vector<std::pair<std::string_view, int64_t>> opset_cache_;
+  std::unordered_map<std::string_view, int64_t> opset_cache_;   // domain ("" for the default) -> version
   std::unordered_map<std::string, size_t> unsupported_index_;
   std::vector<int64_t> first_use_, last_use_, act_bytes_;
   Profile profile_;
@@ -650,7 +648,15 @@ Profile profile_bytes(const uint8_t* data, size_t size, const std::string& sourc
 
 Profile profile_file(const std::string& path, const Options& options) {
   onnx::MappedFile file(path);  // its errors already name the path
-  return profile_bytes(file.data(), file.size(), path, options);
+  Profile profile;
+  try {
+    profile = profile_bytes(file.data(), file.size(), path, options);
+  } catch (...) {
+    file.check_unchanged();  // a file that shrank while read explains any error
+    throw;
+  }
+  file.check_unchanged();
+  return profile;
 }
 
 }  // namespace netscore::graph

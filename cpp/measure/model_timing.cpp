@@ -44,6 +44,10 @@ ModelTiming time_model(const onnx::Model& model, const graph::Profile& profile, 
         OpTiming t = time_op(p.spec, options, pool.get());
         it = cache.emplace(key, std::make_pair(int64_t(cache.size()), std::move(t))).first;
         row.timed = true;
+      } catch (const BufferLimitError& e) {   // too big for this machine's memory (docs/limits.md)
+        row.status = LayerStatus::unmeasured;
+        row.note = e.what();
+        continue;
       } catch (const std::exception& e) {
         row.status = LayerStatus::unmeasured;
         row.note = std::string("kernel rejected the configuration: ") + e.what();
@@ -113,7 +117,14 @@ std::vector<PlannedLayer> plan_model_bytes(const uint8_t* data, size_t size, con
 ModelTiming time_model_file(const std::string& path, const graph::Options& graph_options,
                             const TimingOptions& options, bool sequence) {
   onnx::MappedFile file(path);
-  return time_model_bytes(file.data(), file.size(), path, graph_options, options, sequence);
+  try {
+    ModelTiming timing = time_model_bytes(file.data(), file.size(), path, graph_options, options, sequence);
+    file.check_unchanged();
+    return timing;
+  } catch (const ModelError&) {
+    file.check_unchanged();  // a file that shrank while read explains the error
+    throw;
+  }
 }
 
 }  // namespace netscore::bench

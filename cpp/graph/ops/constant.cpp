@@ -130,16 +130,28 @@ void infer_range(OpContext& c) {
   };
   const double s = scalar(start), l = scalar(limit), d = scalar(delta);
   if (d == 0.0) c.fail("delta must not be 0");
-  const double count = std::ceil((l - s) / d);  // number_of_elements = max(ceil((limit - start) / delta), 0)
+  double count = std::ceil((l - s) / d);  // number_of_elements = max(ceil((limit - start) / delta), 0)
+  const bool exact = int_storage(start->dtype) && int_storage(limit->dtype) && int_storage(delta->dtype);
+  int64_t si = 0, di = 0;
+  if (exact) {  // in integers: doubles round values near INT64_MAX (and casting 2^63 back is undefined)
+    si = start->ints[0], di = delta->ints[0];
+    const int64_t li = limit->ints[0];
+    const uint64_t span = di > 0 ? static_cast<uint64_t>(li) - static_cast<uint64_t>(si)
+                                 : static_cast<uint64_t>(si) - static_cast<uint64_t>(li);
+    const uint64_t step = di > 0 ? static_cast<uint64_t>(di) : uint64_t(0) - static_cast<uint64_t>(di);
+    count = (di > 0 ? li > si : si > li) ? static_cast<double>((span - 1) / step + 1) : 0.0;
+  }
   if (!std::isfinite(count) || count > 1e12) c.fail("range is too long");
   const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
   set_out(o, dtype, {n});
   if (o && keep_values(dtype, n)) {
     o->values_known = true;
     if (int_storage(dtype)) {
-      const int64_t si = static_cast<int64_t>(s), di = static_cast<int64_t>(d);
+      if (!exact) si = static_cast<int64_t>(s), di = static_cast<int64_t>(d);
       o->ints.resize(static_cast<size_t>(n));
-      for (int64_t i = 0; i < n; ++i) o->ints[static_cast<size_t>(i)] = si + i * di;
+      for (int64_t i = 0; i < n; ++i)  // every element lies in [start, limit): wrapping arithmetic is exact
+        o->ints[static_cast<size_t>(i)] =
+            static_cast<int64_t>(static_cast<uint64_t>(si) + static_cast<uint64_t>(i) * static_cast<uint64_t>(di));
     } else {
       o->floats.resize(static_cast<size_t>(n));
       for (int64_t i = 0; i < n; ++i) o->floats[static_cast<size_t>(i)] = s + static_cast<double>(i) * d;

@@ -158,11 +158,12 @@ void infer_slice(OpContext& c) {
     if (s > 0) {
       st = std::clamp<int64_t>(st, 0, dim);
       en = std::clamp<int64_t>(en, 0, dim);
-      out[a] = en > st ? (en - st + s - 1) / s : 0;
+      out[a] = en > st ? (en - st - 1) / s + 1 : 0;   // ceil((en - st) / s) without overflow for huge steps
     } else {
       st = std::clamp<int64_t>(st, 0, dim - 1);
       en = std::clamp<int64_t>(en, -1, dim - 1);
-      out[a] = st > en ? (st - en + (-s) - 1) / (-s) : 0;
+      const uint64_t magnitude = uint64_t(0) - static_cast<uint64_t>(s);   // -s, also for INT64_MIN
+      out[a] = st > en ? static_cast<int64_t>(static_cast<uint64_t>(st - en - 1) / magnitude) + 1 : 0;
     }
     begin[a] = st;
     step[a] = s;

@@ -1,8 +1,13 @@
 // Timing one op spec: random data in, prepared kernel built outside the timed loop, run() timed.
 #include "kernels/bench/op_timing.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -217,7 +222,82 @@ void PreparedOp::run_on(const void* in, void* out, kernels::ThreadPool* pool) {
     k.run_any(static_cast<const char*>(in) + r * in_elems_ * es, static_cast<char*>(out) + r * out_elems_ * es, pool);
 }
 
+double spec_buffer_bytes(const OpSpec& spec) {
+  using K = OpSpec::Kind;
+  const auto d = [](int64_t v) { return static_cast<double>(std::max<int64_t>(v, 1)); };
+  // Rows x columns of input a strided window pass spans (padded), per channel: the kernels build such planes.
+  const auto window = [&](int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,
+                          int64_t dw, int64_t pad_h, int64_t pad_w) {
+    const double oh = std::max(1.0, std::floor((d(h) + double(pad_h) - d(dh) * (d(kh) - 1) - 1) / d(sh)) + 1);
+    const double ow = std::max(1.0, std::floor((d(w) + double(pad_w) - d(dw) * (d(kw) - 1) - 1) / d(sw)) + 1);
+    const double rows = (std::ceil(oh / 8) * 8) * d(sh) + d(dh) * d(kh);
+    const double cols = (ow + std::ceil(d(dw) * d(kw) / d(sw)) + 1) * d(sw);
+    return std::make_pair(oh * ow, rows * cols);
+  };
+  double elems = 0;
+  switch (spec.kind) {
+    case K::conv:
+    case K::qconv: {
+      const kernels::Conv2dShape& s = spec.conv;
+      const auto [out_plane, padded] = window(s.h, s.w, s.kh, s.kw, s.stride_h, s.stride_w, s.dil_h, s.dil_w,
+                                              s.pad_top + s.pad_bottom, s.pad_left + s.pad_right);
+      const double cin_g = d(s.c_in) / d(s.group);
+      elems = d(s.n) * d(s.c_in) * d(s.h) * d(s.w) + d(s.n) * d(s.c_out) * out_plane * 2 +
+              d(s.c_out) * cin_g * d(s.kh) * d(s.kw) + cin_g * padded + cin_g * d(s.kh) * d(s.kw) * out_plane;
+      break;
+    }
+    case K::gemm:
+    case K::qgemm:
+      elems = (d(spec.gemm.m) * d(spec.gemm.k) + d(spec.gemm.k) * d(spec.gemm.n) + d(spec.gemm.m) * d(spec.gemm.n)) *
+              d(spec.repeat);
+      break;
+    case K::maxpool:
+    case K::avgpool:
+    case K::globalavgpool: {
+      const kernels::Pool2dShape& p = spec.pool;
+      const auto [out_plane, padded] = window(p.h, p.w, p.kh, p.kw, p.stride_h, p.stride_w, p.dil_h, p.dil_w,
+                                              p.pad_top + p.pad_bottom, p.pad_left + p.pad_right);
+      elems = d(p.n) * d(p.c) * (d(p.h) * d(p.w) + out_plane) + d(p.c) * padded;
+      break;
+    }
+    case K::add:
+    case K::mul: {
+      double a = 1, b = 1;
+      for (int64_t v : spec.a_dims) a *= d(v);
+      for (int64_t v : spec.b_dims) b *= d(v);
+      elems = a + b + std::max(a, b);
+      break;
+    }
+    case K::unary:
+      elems = 2 * d(spec.count);
+      break;
+  }
+  return elems * sizeof(float);
+}
+
+double measure_buffer_limit() {
+  if (const char* text = std::getenv("NETSCORE_MEASURE_MAX_BYTES")) {
+    const double v = std::strtod(text, nullptr);
+    if (v > 0) return v;
+  }
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kb = 0;
+  while (meminfo >> key >> kb)
+    if (key == "MemAvailable:") return kb * 1024 / 2;
+    else meminfo.ignore(256, '\n');
+  const double pages = static_cast<double>(::sysconf(_SC_AVPHYS_PAGES));
+  const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
+  return pages > 0 && page > 0 ? pages * page / 2 : 1e30;
+}
+
 OpTiming time_op(const OpSpec& spec, const TimingOptions& options, kernels::ThreadPool* pool) {
+  const double need = spec_buffer_bytes(spec), limit = measure_buffer_limit();
+  if (need > limit) {
+    char text[160];
+    std::snprintf(text, sizeof text, "needs %.1f GB of buffers, above the limit of %.1f GB", need / 1e9, limit / 1e9);
+    throw BufferLimitError(text);
+  }
   int copies = 1;
   if (options.cold_cache) {
     PreparedOp probe(spec, 1);

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -61,9 +62,23 @@ struct OpTiming {
   Timing timing;
 };
 
+// Bytes the buffers of `spec` may take (inputs, outputs, weights and the kernels' padded or unrolled
+// copies of the input; an upper estimate computed in doubles, so hostile dims cannot overflow it).
+double spec_buffer_bytes(const OpSpec& spec);
+
+// The most bytes one measured op may allocate: NETSCORE_MEASURE_MAX_BYTES if set, else half of the memory
+// available now (MemAvailable in /proc/meminfo, else free physical pages). See docs/limits.md.
+double measure_buffer_limit();
+
+// Thrown by time_op for a spec whose buffers would exceed measure_buffer_limit(); what() is
+// "needs N GB of buffers, above the limit of M GB".
+struct BufferLimitError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // Build the kernel for `spec` (seeded random weights and inputs) and time it. `pool` may be nullptr (one
 // thread). With options.cold_cache, several kernel instances and buffers are rotated (see harness.h).
-// Throws std::invalid_argument for a spec the kernels reject.
+// Throws std::invalid_argument for a spec the kernels reject, BufferLimitError for one too big to build.
 OpTiming time_op(const OpSpec& spec, const TimingOptions& options, kernels::ThreadPool* pool);
 
 }  // namespace netscore::bench

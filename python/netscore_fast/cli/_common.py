@@ -26,9 +26,10 @@ def expand_models(models: Sequence[str]) -> List[str]:
     paths: List[str] = []
     for m in models:
         if os.path.isdir(m):
-            paths += sorted(os.path.join(m, f) for f in os.listdir(m) if f.endswith(".onnx"))
+            names = (os.path.join(m, f) for f in os.listdir(m) if f.endswith(".onnx"))
+            paths += sorted(p for p in names if os.path.isfile(p))   # regular files only: a FIFO would block
         elif not os.path.exists(m) and _GLOB_CHARS & set(m):
-            found = sorted(glob.glob(m, recursive=True))
+            found = sorted(p for p in glob.glob(m, recursive=True) if os.path.isfile(p))
             if not found:
                 raise FileNotFoundError(f"no file matches {m!r}")
             paths += found
