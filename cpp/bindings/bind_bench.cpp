@@ -12,10 +12,10 @@
 
 #include "bindings/bind.h"
 #include "graph/analysis.h"
-#include "kernels/bench/cpu_info.h"
-#include "kernels/bench/harness.h"
-#include "kernels/bench/model_timing.h"
-#include "kernels/bench/op_timing.h"
+#include "measure/cpu_info.h"
+#include "measure/harness.h"
+#include "measure/model_timing.h"
+#include "measure/op_timing.h"
 #include "kernels/kernels.h"
 
 namespace py = pybind11;

@@ -1,5 +1,5 @@
 // Machine description for benchmark results: /proc and /sys on Linux, a clock loop, and the kernel tiers.
-#include "kernels/bench/cpu_info.h"
+#include "measure/cpu_info.h"
 
 #include <algorithm>
 #include <chrono>
