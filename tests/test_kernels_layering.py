@@ -25,3 +25,8 @@ def test_kernels_include_no_decoder_or_graph_header():
             if re.match(r'\s*#\s*include\s*"(onnx|graph|measure|bulk|bindings)/', line):
                 bad.append(f"{p.relative_to(CPP)}:{n}: {line.strip()}")
     assert not bad, "cpp/kernels must not include the layers above it:\n" + "\n".join(bad)
+
+
+def test_threads_start_in_one_place():
+    users = sorted({str(p.relative_to(CPP)) for p in _sources(CPP) if re.search(r"std::thread\b", p.read_text())})
+    assert users == ["include/netscore/parallel.h"], users

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "netscore/parallel.h"
+
 namespace netscore::kernels {
 
 // ---------------------------------------------------------------- ISA tiers and dispatch
@@ -46,22 +48,7 @@ bool parse_activation(std::string_view name, Activation::Kind* out);
 float apply_activation(Activation act, float x);
 
 // ---------------------------------------------------------------- threads
-// Persistent workers; the calling thread takes part, so ThreadPool(1) runs everything inline.
-class ThreadPool {
- public:
-  explicit ThreadPool(int num_threads);
-  ~ThreadPool();
-  ThreadPool(const ThreadPool&) = delete;
-  ThreadPool& operator=(const ThreadPool&) = delete;
-  int num_threads() const;
-  // Calls fn(i) once for every i in [0, n), spread over the threads (dynamic, in index order per grab);
-  // returns when all calls are done. fn(i) receives the worker number in [0, num_threads()) via `thread`.
-  void parallel_for(int64_t n, const std::function<void(int64_t i, int thread)>& fn);
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
+using netscore::ThreadPool;  // netscore/parallel.h: the one thread pool
 
 // ---------------------------------------------------------------- shapes
 struct Conv2dShape {

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <thread>
+#include "netscore/parallel.h"
 
 #include "kernels/kernels.h"
 
@@ -223,7 +223,7 @@ CpuInfo detect() {
   c.model = model_from_proc(proc, read_text("/proc/device-tree/model"));
   c.vendor = lookup(proc, "vendor_id");
   if (c.vendor.empty()) c.vendor = lookup(proc, "CPU implementer");
-  c.logical_cores = int(std::thread::hardware_concurrency());
+  c.logical_cores = hardware_threads();
   c.llc_bytes = last_level_cache_bytes();
 
   const std::string khz = read_text("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq");
