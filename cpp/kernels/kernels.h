@@ -23,7 +23,13 @@ namespace netscore::kernels {
 //   avx512  AVX-512 F, BW, DQ, VL (x86-64), OS saves ZMM/opmask state
 //   neon    AArch64 Advanced SIMD
 //   neondot AArch64 Advanced SIMD + dot product (SDOT; HWCAP_ASIMDDP)
-enum class Isa : int { scalar = 0, avx2 = 1, avx512 = 2, neon = 3, neondot = 4 };
+// The tiers in enum order (add a tier here, in cpp/kernels/CMakeLists.txt and in cpu_features.cpp).
+#define NS_ISA_TIERS(X) X(scalar) X(avx2) X(avx512) X(neon) X(neondot)
+enum class Isa : int {
+#define NS_ISA_TIER(name) name,
+  NS_ISA_TIERS(NS_ISA_TIER)
+#undef NS_ISA_TIER
+};
 
 const char* isa_name(Isa isa);                    // "scalar", "avx2", ...
 bool parse_isa(std::string_view name, Isa* out);  // inverse of isa_name; false for an unknown name

@@ -3,10 +3,15 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/kernels.h"
 
 namespace netscore::kernels {
+
+// A family's function type, from its pointer type: declares each list line's micro-kernel.
+template <class Fn>
+using Signature = std::remove_pointer_t<Fn>;
 
 // ---- f32-gemm: C[mr x nc] (+)= A[mr x kc] * B[kc x nc] on packed panels.
 // a: kc groups of MR floats (row r of group k is A[r][k]); b: kc groups of NR floats.
@@ -134,6 +139,7 @@ Table<Qs8GemmUkernel> qs8_gemm_ukernels();
 Table<Qs8DwconvUkernel> qs8_dwconv_ukernels();
 Table<Qs8RequantUkernel> qs8_requant_ukernels();
 
+// ---- tables: ukernel_tables.cpp; tiers: cpu_features.cpp
 // ---- selection (dispatch.cpp): the one place that maps (tier, shape) to a micro-kernel. Throws
 // std::invalid_argument if `isa` cannot run here.
 void check_isa_supported(Isa isa);

@@ -55,7 +55,7 @@ inline void f32_gavgpool(size_t planes, size_t hw, const float* x, float* y) {
   void ns_f32_pool_ukernel_##variant##__##isa(const PoolArgs* p) {                          \
     impl::f32_pool<simd::Vec, NS_POOL_KIND_IS_MAX_##kind, kh, kw, sh, sw>(p);                \
   }
-#define NS_F32_GAVGPOOL_DEFINE(isa)                                                          \
+#define NS_F32_GAVGPOOL_DEFINE(isa, ...)                                                     \
   void ns_f32_gavgpool_ukernel__##isa(size_t planes, size_t hw, const float* x, float* y) { \
     impl::f32_gavgpool<simd::Vec>(planes, hw, x, y);                                         \
   }
