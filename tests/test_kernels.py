@@ -1,7 +1,8 @@
 """Micro-kernels through netscore_fast._core._testing (tiers: _core.kernels), on every ISA tier this CPU
-supports, against independent references: numpy (convolution by explicit tap loops + einsum, pooling by window loops, int8 by exact integer
-arithmetic) and the onnx package's own backend node cases (inputs and expected outputs shipped with onnx).
-Also runs the C++ reference test executable when it has been built (NETSCORE_BUILD_TESTS=ON)."""
+supports, against independent references: numpy (convolution by explicit tap loops + einsum, pooling by
+window loops, int8 by exact integer arithmetic) and the onnx package's own backend node cases (inputs and
+expected outputs shipped with onnx). Also runs the C++ reference test executable when it has been built
+(NETSCORE_BUILD_TESTS=ON)."""
 from __future__ import annotations
 
 import math
