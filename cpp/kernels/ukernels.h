@@ -182,6 +182,16 @@ void build_phase_planes_window(const float* src, size_t h, size_t w, size_t pad_
 inline size_t phase_row_stride(size_t out_w, size_t kw, size_t sw, size_t dw) {
   return round_up(round_up(out_w, 16) + ((kw - 1) * dw) / sw + 1, 16);
 }
+// The window fields (kh, kw, sh, sw, dh, dw) of DirectConvArgs / PoolArgs from a conv or pool shape.
+template <class Args, class Shape>
+inline void set_window(Args& a, const Shape& s) {
+  a.kh = s.kh;
+  a.kw = s.kw;
+  a.sh = s.stride_h;
+  a.sw = s.stride_w;
+  a.dh = s.dil_h;
+  a.dw = s.dil_w;
+}
 // Clamp bounds that fuse an activation into an epilogue; `rest` is true if a vact pass must follow.
 void activation_clamp(Activation act, float* lo, float* hi, bool* rest);
 
