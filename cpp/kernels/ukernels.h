@@ -25,6 +25,15 @@ struct GemmEpilogue {
   const float* residual = nullptr;  // f32-gemm / f32-igemm: the tile's first residual value, or nullptr
   size_t ld_residual = 0;           // floats between residual rows
 };
+// The epilogue of one tile: bias (per row, or per column with bias_per_col) and the clamp [lo, hi].
+inline GemmEpilogue clamp_epilogue(const float* bias, float lo, float hi, int bias_per_col = 0) {
+  GemmEpilogue ep;
+  ep.bias = bias;
+  ep.bias_per_col = bias_per_col;
+  ep.min = lo;
+  ep.max = hi;
+  return ep;
+}
 using F32GemmFn = void (*)(size_t mr, size_t nc, size_t kc, const float* a, const float* b, float* c, size_t ldc,
                            int flags, const GemmEpilogue* ep);
 
