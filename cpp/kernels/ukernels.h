@@ -201,6 +201,17 @@ inline void set_window(Args& a, const Shape& s) {
   a.dh = s.dil_h;
   a.dw = s.dil_w;
 }
+// The window a direct-conv or pool kernel runs: fixed by its template (KH != 0: kh x kw, stride sh x sw,
+// undilated) or, for the general kernel (KH == 0), read from its arguments. A template over the tier's
+// traits T, so each tier keeps its own copy (see simd/vec-*.h).
+struct TapWindow {
+  size_t kh, kw, sh, sw, dh, dw;
+};
+template <class T, int KH, int KW, int SH, int SW, class Args>
+inline TapWindow tap_window(const Args* p) {
+  if (KH) return TapWindow{size_t(KH), size_t(KW), size_t(SH), size_t(SW), 1, 1};
+  return TapWindow{p->kh, p->kw, p->sh, p->sw, p->dh, p->dw};
+}
 // Clamp bounds that fuse an activation into an epilogue; `rest` is true if a vact pass must follow.
 void activation_clamp(Activation act, float* lo, float* hi, bool* rest);
 
