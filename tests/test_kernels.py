@@ -163,8 +163,12 @@ CONV_CASES = [
 ]
 
 
+def conv_case_id(c):
+    return "n{}c{}x{}x{}o{}k{}s{}p{}d{}g{}".format(*c)
+
+
 @pytest.mark.parametrize("isa", ISAS)
-@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "n{}c{}x{}x{}o{}k{}s{}p{}d{}g{}".format(*c))
+@pytest.mark.parametrize("case", CONV_CASES, ids=conv_case_id)
 def test_conv2d_matches_numpy(isa, case):
     n, c, h, w, co, k, s, pads, d, g = case
     rng = rng_for("conv", case)
@@ -287,19 +291,12 @@ def qconv_ref(x, w, b, x_scale, x_zp, w_scale, y_scale, y_zp, strides, pads, dil
     return requant_ref(acc, x_scale, w_scale, y_scale, y_zp, lo, hi)
 
 
-QCONV_CASES = [
-    (1, 3, 9, 11, 5, 3, 1, (1, 1, 1, 1), 1, 1),
-    (2, 7, 13, 10, 33, 3, 2, (1, 1, 1, 1), 1, 1),
-    (1, 16, 10, 10, 20, 1, 1, (0, 0, 0, 0), 1, 1),
-    (1, 6, 12, 12, 9, 3, 1, (2, 2, 2, 2), 2, 1),
-    (1, 24, 11, 11, 24, 3, 1, (1, 1, 1, 1), 1, 6),
-    (1, 9, 17, 19, 9, 3, 1, (1, 1, 1, 1), 1, 9),
-    (2, 5, 18, 21, 5, 3, 2, (1, 1, 1, 1), 1, 5),
-]
+# int8 convolution: a subset of the fp32 cases (plain, strided, pointwise, dilated, grouped, depthwise).
+QCONV_CASES = [CONV_CASES[i] for i in (0, 1, 2, 7, 10, 12, 13)]
 
 
 @pytest.mark.parametrize("isa", ISAS)
-@pytest.mark.parametrize("case", QCONV_CASES, ids=lambda c: "n{}c{}x{}x{}o{}k{}s{}p{}d{}g{}".format(*c))
+@pytest.mark.parametrize("case", QCONV_CASES, ids=conv_case_id)
 def test_qconv2d_exact(isa, case):
     n, c, h, w, co, k, s, pads, d, g = case
     rng = rng_for("qconv", case)
