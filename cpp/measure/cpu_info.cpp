@@ -7,9 +7,9 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include "netscore/parallel.h"
 
 #include "kernels/kernels.h"
+#include "netscore/parallel.h"
 
 namespace netscore::bench {
 namespace {
