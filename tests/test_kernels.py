@@ -1,7 +1,8 @@
-"""Micro-kernels through netscore_fast._core.kernels, on every ISA tier this CPU supports, against independent
-references: numpy (convolution by explicit tap loops + einsum, pooling by window loops, int8 by exact integer
-arithmetic) and the onnx package's own backend node cases (inputs and expected outputs shipped with onnx).
-Also runs the C++ reference test executable when it has been built (NETSCORE_BUILD_TESTS=ON)."""
+"""Micro-kernels through netscore_fast._core._testing (tiers: _core.kernels), on every ISA tier this CPU
+supports, against independent references: numpy (convolution by explicit tap loops + einsum, pooling by
+window loops, int8 by exact integer arithmetic) and the onnx package's own backend node cases (inputs and
+expected outputs shipped with onnx). Also runs the C++ reference test executable when it has been built
+(NETSCORE_BUILD_TESTS=ON)."""
 from __future__ import annotations
 
 import math
@@ -14,8 +15,11 @@ import numpy as np
 import pytest
 
 core = pytest.importorskip("netscore_fast._core")
-K = core.kernels
-ISAS = K.supported_isas()
+DISPATCH = core.kernels
+K = getattr(core, "_testing", None)
+if K is None:
+    pytest.skip("built without NETSCORE_TEST_BINDINGS (no _core._testing)", allow_module_level=True)
+ISAS = DISPATCH.supported_isas()
 ACTIVATIONS = ["none", "relu", "relu6", "clip", "sigmoid", "hardswish", "silu", "gelu"]
 SEED = 1234
 
@@ -122,8 +126,8 @@ def close(got, want, rtol=2e-4, atol=2e-4):
 # ------------------------------------------------------------------ dispatch
 def test_isa_tiers_are_consistent():
     assert ISAS[0] == "scalar"
-    assert K.best_isa() == ISAS[-1]
-    assert K.active_isa() in ISAS
+    assert DISPATCH.best_isa() == ISAS[-1]
+    assert DISPATCH.active_isa() in ISAS
     with pytest.raises(ValueError):
         K.conv2d(np.ones((1, 1, 3, 3), np.float32), np.ones((1, 1, 1, 1), np.float32), isa="no-such-tier")
 
@@ -159,8 +163,12 @@ CONV_CASES = [
 ]
 
 
+def conv_case_id(c):
+    return "n{}c{}x{}x{}o{}k{}s{}p{}d{}g{}".format(*c)
+
+
 @pytest.mark.parametrize("isa", ISAS)
-@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "n{}c{}x{}x{}o{}k{}s{}p{}d{}g{}".format(*c))
+@pytest.mark.parametrize("case", CONV_CASES, ids=conv_case_id)
 def test_conv2d_matches_numpy(isa, case):
     n, c, h, w, co, k, s, pads, d, g = case
     rng = rng_for("conv", case)
@@ -283,19 +291,12 @@ def qconv_ref(x, w, b, x_scale, x_zp, w_scale, y_scale, y_zp, strides, pads, dil
     return requant_ref(acc, x_scale, w_scale, y_scale, y_zp, lo, hi)
 
 
-QCONV_CASES = [
-    (1, 3, 9, 11, 5, 3, 1, (1, 1, 1, 1), 1, 1),
-    (2, 7, 13, 10, 33, 3, 2, (1, 1, 1, 1), 1, 1),
-    (1, 16, 10, 10, 20, 1, 1, (0, 0, 0, 0), 1, 1),
-    (1, 6, 12, 12, 9, 3, 1, (2, 2, 2, 2), 2, 1),
-    (1, 24, 11, 11, 24, 3, 1, (1, 1, 1, 1), 1, 6),
-    (1, 9, 17, 19, 9, 3, 1, (1, 1, 1, 1), 1, 9),
-    (2, 5, 18, 21, 5, 3, 2, (1, 1, 1, 1), 1, 5),
-]
+# int8 convolution: a subset of the fp32 cases (plain, strided, pointwise, dilated, grouped, depthwise).
+QCONV_CASES = [CONV_CASES[i] for i in (0, 1, 2, 7, 10, 12, 13)]
 
 
 @pytest.mark.parametrize("isa", ISAS)
-@pytest.mark.parametrize("case", QCONV_CASES, ids=lambda c: "n{}c{}x{}x{}o{}k{}s{}p{}d{}g{}".format(*c))
+@pytest.mark.parametrize("case", QCONV_CASES, ids=conv_case_id)
 def test_qconv2d_exact(isa, case):
     n, c, h, w, co, k, s, pads, d, g = case
     rng = rng_for("qconv", case)

@@ -10,13 +10,15 @@
 #include <utility>
 #include <vector>
 
-#include "bindings/bind.h"
+#include "bindings/common.h"
 #include "bindings/pystr.h"
+#include "bindings/testing.h"
 #include "graph/analysis.h"
-#include "kernels/bench/cpu_info.h"
-#include "kernels/bench/harness.h"
+#include "measure/cpu_info.h"
+#include "measure/harness.h"
 #include "measure/model_timing.h"
-#include "kernels/bench/op_timing.h"
+#include "measure/op_spec.h"
+#include "measure/op_timing.h"
 #include "kernels/kernels.h"
 
 namespace py = pybind11;
@@ -26,102 +28,23 @@ namespace {
 
 using InputShapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;
 
-std::vector<int64_t> ints(const py::dict& d, const char* key, std::vector<int64_t> def = {}) {
-  if (!d.contains(key)) return def;
-  return d[key].cast<std::vector<int64_t>>();
-}
+// A Python dict as the op spec's key source: values converted with pybind11's casts (a wrong type raises
+// its cast error); the keys, defaults and spec errors live in measure/op_spec.cpp.
+class DictSpec final : public bench::SpecSource {
+ public:
+  explicit DictSpec(const py::dict& d) : d_(d) {}
+  bool has(const char* key) const override { return d_.contains(key); }
+  std::string text(const char* key) const override { return d_[key].cast<std::string>(); }
+  std::vector<int64_t> ints(const char* key) const override { return d_[key].cast<std::vector<int64_t>>(); }
+  int64_t integer(const char* key) const override { return d_[key].cast<int64_t>(); }
+  bool flag(const char* key) const override { return d_[key].cast<bool>(); }
+  float real(const char* key) const override { return d_[key].cast<float>(); }
 
-int64_t int_or(const py::dict& d, const char* key, int64_t def) {
-  return d.contains(key) ? d[key].cast<int64_t>() : def;
-}
+ private:
+  const py::dict& d_;
+};
 
-std::vector<int64_t> sized(std::vector<int64_t> v, size_t n, const char* what) {
-  if (v.size() != n) throw py::value_error(std::string(what) + " must have " + std::to_string(n) + " values");
-  return v;
-}
-
-kernels::Activation parse_act(const py::dict& d, const std::string& name) {
-  kernels::Activation act;
-  if (name.empty() || name == "none") return act;
-  if (!kernels::parse_activation(name, &act.kind)) throw py::value_error("unknown activation '" + name + "'");
-  if (act.kind == kernels::Activation::relu6) {
-    act.min = 0.0f;
-    act.max = 6.0f;
-  } else if (act.kind == kernels::Activation::clip) {
-    act.min = d.contains("clip_min") ? d["clip_min"].cast<float>() : -INFINITY;
-    act.max = d.contains("clip_max") ? d["clip_max"].cast<float>() : INFINITY;
-  }
-  return act;
-}
-
-// The dict form of an op spec (see netscore_fast.bench.SUITE) -> OpSpec.
-bench::OpSpec parse_spec(const py::dict& d) {
-  if (!d.contains("op")) throw py::value_error("op spec needs an 'op' key");
-  const std::string op = d["op"].cast<std::string>();
-  bench::OpSpec s;
-  const std::string activation = d.contains("activation") ? d["activation"].cast<std::string>() : "";
-  if (op == "conv" || op == "qconv") {
-    const auto x = sized(ints(d, "input"), 4, "conv input");
-    const auto k = sized(ints(d, "kernel", {1, 1}), 2, "conv kernel");
-    const auto st = sized(ints(d, "strides", {1, 1}), 2, "conv strides");
-    const auto p = sized(ints(d, "pads", {0, 0, 0, 0}), 4, "conv pads");
-    const auto dl = sized(ints(d, "dilations", {1, 1}), 2, "conv dilations");
-    s.kind = op == "conv" ? bench::OpSpec::Kind::conv : bench::OpSpec::Kind::qconv;
-    auto& c = s.conv;
-    c.n = x[0]; c.c_in = x[1]; c.h = x[2]; c.w = x[3];
-    c.c_out = int_or(d, "out_channels", c.c_in);
-    c.kh = k[0]; c.kw = k[1]; c.stride_h = st[0]; c.stride_w = st[1];
-    c.pad_top = p[0]; c.pad_left = p[1]; c.pad_bottom = p[2]; c.pad_right = p[3];
-    c.dil_h = dl[0]; c.dil_w = dl[1];
-    c.group = int_or(d, "group", 1);
-    if (c.group < 1 || c.c_in % c.group || c.c_out % c.group)
-      throw py::value_error("conv group must divide input and output channels");
-    s.bias = d.contains("bias") ? d["bias"].cast<bool>() : true;
-    s.residual = op == "conv" && d.contains("residual") && d["residual"].cast<bool>();
-    s.act = parse_act(d, activation);
-  } else if (op == "gemm" || op == "qgemm") {
-    s.kind = op == "gemm" ? bench::OpSpec::Kind::gemm : bench::OpSpec::Kind::qgemm;
-    s.gemm.m = int_or(d, "m", 1);
-    s.gemm.k = int_or(d, "k", 1);
-    s.gemm.n = int_or(d, "n", 1);
-    s.gemm.trans_b = d.contains("trans_b") ? d["trans_b"].cast<bool>() : true;
-    s.repeat = int_or(d, "batch", 1);
-    s.bias = d.contains("bias") ? d["bias"].cast<bool>() : true;
-    s.act = parse_act(d, activation);
-  } else if (op == "maxpool" || op == "avgpool" || op == "globalavgpool") {
-    const auto x = sized(ints(d, "input"), 4, "pool input");
-    auto& p = s.pool;
-    p.n = x[0]; p.c = x[1]; p.h = x[2]; p.w = x[3];
-    if (op == "globalavgpool") {
-      s.kind = bench::OpSpec::Kind::globalavgpool;
-    } else {
-      s.kind = op == "maxpool" ? bench::OpSpec::Kind::maxpool : bench::OpSpec::Kind::avgpool;
-      const auto k = sized(ints(d, "kernel"), 2, "pool kernel");
-      const auto st = sized(ints(d, "strides", {1, 1}), 2, "pool strides");
-      const auto pd = sized(ints(d, "pads", {0, 0, 0, 0}), 4, "pool pads");
-      const auto dl = sized(ints(d, "dilations", {1, 1}), 2, "pool dilations");
-      p.kh = k[0]; p.kw = k[1]; p.stride_h = st[0]; p.stride_w = st[1];
-      p.pad_top = pd[0]; p.pad_left = pd[1]; p.pad_bottom = pd[2]; p.pad_right = pd[3];
-      p.dil_h = dl[0]; p.dil_w = dl[1];
-      p.ceil_mode = int_or(d, "ceil_mode", 0) != 0;
-      p.count_include_pad = int_or(d, "count_include_pad", 0) != 0;
-    }
-  } else if (op == "add" || op == "mul") {
-    s.kind = op == "add" ? bench::OpSpec::Kind::add : bench::OpSpec::Kind::mul;
-    s.a_dims = ints(d, "a");
-    s.b_dims = ints(d, "b", s.a_dims);
-  } else {
-    kernels::Activation::Kind kind;
-    if (!kernels::parse_activation(op, &kind) || kind == kernels::Activation::none)
-      throw py::value_error("unknown op '" + op + "' in op spec");
-    s.kind = bench::OpSpec::Kind::unary;
-    s.act = parse_act(d, op);
-    int64_t count = 1;
-    for (int64_t v : ints(d, "input")) count *= v;
-    s.count = count;
-  }
-  return s;
-}
+bench::OpSpec parse_spec(const py::dict& d) { return bench::parse_op_spec(DictSpec(d)); }
 
 void put_timing(py::dict& r, const bench::Timing& t, bool measured) {
   const double nan = std::nan("");
@@ -174,12 +97,9 @@ bench::TimingOptions timing_options(int threads, double min_time, bool cold_cach
   return o;
 }
 
+// Timing needs the per-node rows (its plan is built from them).
 graph::Options graph_options(InputShapes shapes, int64_t batch_size) {
-  if (batch_size < 1) throw py::value_error("batch_size must be >= 1");
-  graph::Options o;
-  o.input_shapes = std::move(shapes);
-  o.batch_size = batch_size;
-  return o;
+  return profile_options_from_python(std::move(shapes), batch_size, /*layers=*/true);
 }
 
 py::dict model_result(const bench::ModelTiming& mt);
@@ -254,14 +174,6 @@ void bind_bench(py::module_& m) {
       .def_property_readonly("bytes", [](const BenchOp& b) { return b.op.bytes(); },
                              "compulsory bytes per run");
 
-  m.def(
-      "bench_quantile", [](std::vector<double> samples, double q) { return bench::quantile(std::move(samples), q); },
-      py::arg("samples"), py::arg("q"),
-      "The harness's quantile (linear interpolation between order statistics); 0 for no samples.");
-  m.def("bench_cpu_model_from_cpuinfo", [](const std::string& cpuinfo, const std::string& device_tree_model) {
-          return to_pystr(bench::cpu_model_from_cpuinfo(cpuinfo, device_tree_model));
-        }, py::arg("proc_cpuinfo_text"),
-        py::arg("device_tree_model") = "", "The CPU model a /proc/cpuinfo text names (x86 or ARM).");
   m.def("bench_cpu_info", &cpu_info_dict,
         "This machine: model, cores, caches, clock, ISA tiers, FMA assumption and FP32 peak per core.");
 
@@ -313,19 +225,15 @@ void bind_bench(py::module_& m) {
 
   m.def(
       "bench_time_model_buffer",
-      [](py::buffer buffer, const std::string& source_name, InputShapes shapes, int64_t batch_size, int threads,
+      [](py::object buffer, const std::string& source_name, InputShapes shapes, int64_t batch_size, int threads,
          double min_time, bool cold_cache, bool sequence) {
         graph::Options g = graph_options(std::move(shapes), batch_size);
         bench::TimingOptions o = timing_options(threads, min_time, cold_cache);
-        py::buffer_info info = buffer.request();
-        if (info.ndim > 1 && info.strides.back() != info.itemsize)
-          throw py::value_error(source_name + ": buffer is not contiguous; pass bytes(buffer) instead");
-        const auto* data = static_cast<const uint8_t*>(info.ptr);
-        const size_t size = size_t(info.size * info.itemsize);
+        BufferView view(buffer, source_name);
         bench::ModelTiming mt;
         {
           py::gil_scoped_release release;
-          mt = bench::time_model_bytes(data, size, source_name, g, o, sequence);
+          mt = bench::time_model_bytes(view.data(), view.size(), source_name, g, o, sequence);
         }
         return model_result(mt);
       },
@@ -335,25 +243,22 @@ void bind_bench(py::module_& m) {
 
   m.def(
       "bench_plan_model_buffer",
-      [](py::buffer buffer, const std::string& source_name, InputShapes shapes, int64_t batch_size) {
+      [](py::object buffer, const std::string& source_name, InputShapes shapes, int64_t batch_size) {
         graph::Options g = graph_options(std::move(shapes), batch_size);
-        py::buffer_info info = buffer.request();
-        if (info.ndim > 1 && info.strides.back() != info.itemsize)
-          throw py::value_error(source_name + ": buffer is not contiguous; pass bytes(buffer) instead");
+        BufferView view(buffer, source_name);
         std::vector<bench::PlannedLayer> plan;
         {
           py::gil_scoped_release release;
-          plan = bench::plan_model_bytes(static_cast<const uint8_t*>(info.ptr), size_t(info.size * info.itemsize),
-                                         source_name, g);
+          plan = bench::plan_model_bytes(view.data(), view.size(), source_name, g);
         }
         py::list rows;
         for (const bench::PlannedLayer& l : plan) {
           py::dict r;
-          r["name"] = l.name;
-          r["op_type"] = l.op_type;
+          r["name"] = to_pystr(l.name);
+          r["op_type"] = to_pystr(l.op_type);
           r["status"] = bench::status_name(l.status);
-          r["shape"] = l.shape;
-          r["note"] = l.note;
+          r["shape"] = to_pystr(l.shape);
+          r["note"] = to_pystr(l.note);
           r["node_index"] = l.node_index;
           r["config"] = l.status == bench::LayerStatus::measured ? l.spec.key() : std::string();
           rows.append(r);
@@ -364,6 +269,18 @@ void bind_bench(py::module_& m) {
       "The layer plan of a serialized ONNX model, without timing: one dict per node (name, op_type, status\n"
       "as bench_time_model_* would report it before timing, shape, note, node_index, config: the kernel\n"
       "configuration key of a measured row).");
+
+#if NETSCORE_TEST_BINDINGS
+  py::module_ tm = testing_module(m);
+  tm.def(
+      "bench_quantile", [](std::vector<double> samples, double q) { return bench::quantile(std::move(samples), q); },
+      py::arg("samples"), py::arg("q"),
+      "The harness's quantile (linear interpolation between order statistics); 0 for no samples.");
+  tm.def("bench_cpu_model_from_cpuinfo", [](const std::string& cpuinfo, const std::string& device_tree_model) {
+           return to_pystr(bench::cpu_model_from_cpuinfo(cpuinfo, device_tree_model));
+         }, py::arg("proc_cpuinfo_text"),
+         py::arg("device_tree_model") = "", "The CPU model a /proc/cpuinfo text names (x86 or ARM).");
+#endif  // NETSCORE_TEST_BINDINGS
 }
 
 }  // namespace netscore::bindings

@@ -1,5 +1,6 @@
-// Bindings for the kernels area: direct kernel calls on numpy arrays (used by the tests) and ISA dispatch.
-// Submodule netscore_fast._core.kernels; every call accepts isa=<tier name> (default: the active tier).
+// Bindings for the kernels area: ISA dispatch (submodule netscore_fast._core.kernels) and, when built with
+// NETSCORE_TEST_BINDINGS, direct kernel calls on numpy arrays for the tests (netscore_fast._core._testing;
+// every call accepts isa=<tier name>, default: the active tier).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -10,8 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "bindings/bind.h"
-#include "kernels/bench/op_timing.h"
+#include "bindings/common.h"
+#include "bindings/testing.h"
+#include "measure/op_timing.h"
 #include "kernels/kernels.h"
 
 namespace py = pybind11;
@@ -34,6 +36,7 @@ k::Isa isa_arg(const std::optional<std::string>& name) {
   throw py::value_error("ISA tier '" + *name + "' is not supported on this CPU");
 }
 
+#if NETSCORE_TEST_BINDINGS
 k::Activation act_arg(const std::string& name, float clip_min, float clip_max) {
   k::Activation act;
   if (!k::parse_activation(name, &act.kind)) throw py::value_error("unknown activation '" + name + "'");
@@ -84,6 +87,7 @@ py::object with_name(py::array y, const std::string& name, bool return_kernel) {
   if (return_kernel) return py::make_tuple(y, name);
   return std::move(y);
 }
+#endif  // NETSCORE_TEST_BINDINGS
 
 }  // namespace
 
@@ -101,7 +105,9 @@ void bind_kernels(py::module_& m) {
   km.def("set_isa", [](const std::string& name) { k::set_isa(isa_arg(name)); }, py::arg("isa"),
          "Force a tier for kernels constructed from now on (ValueError if unsupported).");
 
-  km.def(
+#if NETSCORE_TEST_BINDINGS
+  py::module_ tm = testing_module(m);
+  tm.def(
       "conv2d",
       [](F32 x, F32 w, std::optional<F32> b, Ints strides, Ints pads, Ints dilations, int64_t group,
          const std::string& activation, float clip_min, float clip_max, std::optional<std::string> isa, int threads,
@@ -127,7 +133,7 @@ void bind_kernels(py::module_& m) {
       "fp32 NCHW convolution (any kind) with fused bias and activation. pads = (top, left, bottom, right). "
       "residual (shaped like the output) is added before the activation: y = act(conv + b + residual).");
 
-  km.def(
+  tm.def(
       "dwconv",
       [](F32 x, F32 w, std::optional<F32> b, Ints strides, Ints pads, Ints dilations, const std::string& activation,
          std::optional<std::string> isa, bool return_kernel) {
@@ -146,7 +152,7 @@ void bind_kernels(py::module_& m) {
       py::arg("pads") = Ints{0, 0, 0, 0}, py::arg("dilations") = Ints{1, 1}, py::arg("activation") = "none",
       py::arg("isa") = py::none(), py::arg("return_kernel") = false, "fp32 depthwise convolution (group = channels).");
 
-  km.def(
+  tm.def(
       "gemm",
       [](F32 x, F32 w, std::optional<F32> b, bool trans_b, const std::string& activation, float clip_min,
          float clip_max, std::optional<std::string> isa, int threads, bool return_kernel) {
@@ -169,7 +175,7 @@ void bind_kernels(py::module_& m) {
       py::arg("isa") = py::none(), py::arg("threads") = 1, py::arg("return_kernel") = false,
       "Y = X @ (W.T if trans_b else W) + b with fused activation; GEMV when X has one row.");
 
-  km.def(
+  tm.def(
       "pool",
       [](F32 x, const std::string& kind, Ints kernel, Ints strides, Ints pads, Ints dilations, bool ceil_mode,
          bool count_include_pad, std::optional<std::string> isa, bool return_kernel) {
@@ -201,7 +207,7 @@ void bind_kernels(py::module_& m) {
       py::arg("count_include_pad") = false, py::arg("isa") = py::none(), py::arg("return_kernel") = false,
       "fp32 max or average pooling over NCHW.");
 
-  km.def(
+  tm.def(
       "global_avg_pool",
       [](F32 x, std::optional<std::string> isa) {
         const Ints xd = dims_of(x);
@@ -216,7 +222,7 @@ void bind_kernels(py::module_& m) {
       },
       py::arg("x"), py::arg("isa") = py::none(), "Mean over H and W: [n, c, h, w] -> [n, c, 1, 1].");
 
-  km.def(
+  tm.def(
       "binary",
       [](F32 a, F32 b, const std::string& op, std::optional<std::string> isa, int threads) {
         if (op != "add" && op != "mul") throw py::value_error("binary: op must be 'add' or 'mul'");
@@ -233,7 +239,7 @@ void bind_kernels(py::module_& m) {
       py::arg("a"), py::arg("b"), py::arg("op") = "add", py::arg("isa") = py::none(), py::arg("threads") = 1,
       "Elementwise add or multiply with NumPy broadcasting.");
 
-  km.def(
+  tm.def(
       "unary",
       [](F32 x, const std::string& activation, float clip_min, float clip_max, std::optional<std::string> isa) {
         k::Unary op(act_arg(activation, clip_min, clip_max), x.size(), isa_arg(isa));
@@ -247,7 +253,7 @@ void bind_kernels(py::module_& m) {
       py::arg("x"), py::arg("activation"), py::arg("clip_min") = 0.0f, py::arg("clip_max") = 6.0f,
       py::arg("isa") = py::none(), "An activation (relu, relu6, clip, sigmoid, hardswish, silu, gelu) elementwise.");
 
-  km.def(
+  tm.def(
       "qconv2d",
       [](I8 x, I8 w, std::optional<I32> b, float x_scale, int x_zero_point, float w_scale, float y_scale,
          int y_zero_point, Ints strides, Ints pads, Ints dilations, int64_t group, const std::string& activation,
@@ -270,7 +276,7 @@ void bind_kernels(py::module_& m) {
       py::arg("isa") = py::none(), py::arg("return_kernel") = false,
       "int8 convolution: int32 accumulation, per-tensor fp32 requantisation (round half to even), symmetric weights.");
 
-  km.def(
+  tm.def(
       "qgemm",
       [](I8 x, I8 w, std::optional<I32> b, float x_scale, int x_zero_point, float w_scale, float y_scale,
          int y_zero_point, bool trans_b, const std::string& activation, float clip_min, float clip_max,
@@ -293,6 +299,7 @@ void bind_kernels(py::module_& m) {
       py::arg("w_scale") = 1.0f, py::arg("y_scale") = 1.0f, py::arg("y_zero_point") = 0, py::arg("trans_b") = true,
       py::arg("activation") = "none", py::arg("clip_min") = 0.0f, py::arg("clip_max") = 6.0f,
       py::arg("isa") = py::none(), py::arg("return_kernel") = false, "int8 fully connected (see qconv2d).");
+#endif  // NETSCORE_TEST_BINDINGS
 }
 
 }  // namespace netscore::bindings

@@ -6,11 +6,11 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
-#include <thread>
 
 #include <sys/stat.h>
 
 #include "netscore/errors.h"
+#include "netscore/parallel.h"
 #include "onnx/loader.h"
 
 #define XXH_INLINE_ALL
@@ -89,33 +89,15 @@ BatchTotals profile_one(const BatchSource& s, const Options& options) {
   }
 }
 
-// Calls fn(i) for every i in [0, n) on `workers` threads (this one included); each claims the next index,
-// so uneven items balance. Threads are created per call: nothing survives a fork.
+// Calls fn(i) for every i in [0, n) on `workers` threads (netscore/parallel.h: started per call, so
+// nothing survives a fork).
 template <typename Fn>
 void for_each_index(size_t n, size_t workers, Fn fn) {
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next.fetch_add(1, std::memory_order_relaxed); i < n; i = next.fetch_add(1, std::memory_order_relaxed))
-      fn(i);
-  };
-  workers = std::min(workers, n);
-  if (workers <= 1) {
-    work();
-    return;
-  }
-  std::vector<std::thread> pool;
-  pool.reserve(workers - 1);
-  try {
-    for (size_t w = 1; w < workers; ++w) pool.emplace_back(work);
-  } catch (...) {
-    // could not start every thread (resource limits): the ones running and this one finish the work
-  }
-  work();
-  for (std::thread& t : pool) t.join();
+  run_on_workers(n, workers, fn);
 }
 
 size_t worker_count(int threads) {
-  return threads > 0 ? static_cast<size_t>(threads) : std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<size_t>(threads > 0 ? threads : default_threads());
 }
 
 }  // namespace

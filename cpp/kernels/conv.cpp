@@ -156,12 +156,7 @@ void Conv2d::run(const float* in, const float* residual, float* out, ThreadPool*
       a.co_valid = std::min(co, cout_g - b * co);
       a.out_h = r1 - r0;
       a.out_w = ow;
-      a.kh = s.kh;
-      a.kw = s.kw;
-      a.sh = s.stride_h;
-      a.sw = s.stride_w;
-      a.dh = s.dil_h;
-      a.dw = s.dil_w;
+      set_window(a, s);
       a.min = residual ? -__builtin_inff() : im.lo;
       a.max = residual ? __builtin_inff() : im.hi;
       uk.fn(&a);

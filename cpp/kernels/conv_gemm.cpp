@@ -137,10 +137,7 @@ void ConvGemm::run(const float* in, float* out, ThreadPool* pool, const ConvOutp
         const size_t ncj = std::min(nr, nc - j * nr);
         {
           const size_t m0 = p * mr, mrp = std::min(mr, m - m0);
-          GemmEpilogue ep;
-          ep.bias = &bias[g * m + m0];
-          ep.min = lo;
-          ep.max = hi;
+          GemmEpilogue ep = clamp_epilogue(&bias[g * m + m0], lo, hi);
           if (res) {
             ep.residual = res + m0 * n + n0 + j * nr;
             ep.ld_residual = n;
@@ -204,14 +201,9 @@ void ConvGemm::run_padded(const float* in, float* out, ThreadPool* pool, const C
         const size_t ncj = std::min(nr, nc - j * nr);
         for (size_t p = 0; p < panels; ++p) {
           const size_t m0 = p * mr, mrp = std::min(mr, m - m0);
-          GemmEpilogue ep;
-          ep.bias = &bias[g * m + m0];
-          ep.min = lo;
-          ep.max = hi;
-          if (res_pass) {
-            ep.min = -__builtin_inff();
-            ep.max = __builtin_inff();
-          }
+          // A residual pass clamps afterwards, once the residual is added.
+          GemmEpilogue ep = res_pass ? clamp_epilogue(&bias[g * m + m0], -__builtin_inff(), __builtin_inff())
+                                     : clamp_epilogue(&bias[g * m + m0], lo, hi);
           igemm->fn(mrp, ncj, kb, ap + p * k * mr + k0 * mr, xi + q0 + j * nr, koff.data() + k0,
                     ct + m0 * nc_block + j * nr, nc_block, flags, &ep);
         }

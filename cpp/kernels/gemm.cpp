@@ -70,10 +70,7 @@ void Gemm::run(const float* x, float* y, ThreadPool* pool) const {
     const size_t tasks = div_up(panels, group);
     parallel(pool, tasks, [&](int64_t t, int) {
       for (size_t j = t * group; j < std::min(panels, (t + 1) * group); ++j) {
-        GemmEpilogue ep;
-        ep.bias = im.has_bias ? &im.bias[j * nr] : nullptr;
-        ep.min = im.lo;
-        ep.max = im.hi;
+        GemmEpilogue ep = clamp_epilogue(im.has_bias ? &im.bias[j * nr] : nullptr, im.lo, im.hi);
         const size_t nc = std::min(nr, n - j * nr);
         im.gemv->fn(k, nc, x, &im.b_packed[j * k * nr], y + j * nr, &ep);
         if (im.rest) im.vact->fn(nc, y + j * nr, y + j * nr, 0.0f, &im.act);
@@ -111,11 +108,7 @@ void Gemm::run(const float* x, float* y, ThreadPool* pool) const {
         const size_t nc = std::min(nr, n - j * nr);
         for (size_t p = 0; p < mpanels; ++p) {
           const size_t mrp = std::min(mr, mc - p * mr);
-          GemmEpilogue ep;
-          ep.bias = im.has_bias ? &im.bias[j * nr] : nullptr;
-          ep.bias_per_col = 1;
-          ep.min = im.lo;
-          ep.max = im.hi;
+          GemmEpilogue ep = clamp_epilogue(im.has_bias ? &im.bias[j * nr] : nullptr, im.lo, im.hi, 1);
           float* c = y + (m0 + p * mr) * n + j * nr;
           im.tile->fn(mrp, nc, kb, ap + p * kb * mr, &im.b_packed[(j * k + k0) * nr], c, n, flags, &ep);
           if (im.rest && (flags & kGemmLast))

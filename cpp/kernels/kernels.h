@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "netscore/parallel.h"
 #include "netscore/window.h"
 
 namespace netscore::kernels {
@@ -23,7 +24,13 @@ namespace netscore::kernels {
 //   avx512  AVX-512 F, BW, DQ, VL (x86-64), OS saves ZMM/opmask state
 //   neon    AArch64 Advanced SIMD
 //   neondot AArch64 Advanced SIMD + dot product (SDOT; HWCAP_ASIMDDP)
-enum class Isa : int { scalar = 0, avx2 = 1, avx512 = 2, neon = 3, neondot = 4 };
+// The tiers in enum order (add a tier here, in cpp/kernels/CMakeLists.txt and in cpu_features.cpp).
+#define NS_ISA_TIERS(X) X(scalar) X(avx2) X(avx512) X(neon) X(neondot)
+enum class Isa : int {
+#define NS_ISA_TIER(name) name,
+  NS_ISA_TIERS(NS_ISA_TIER)
+#undef NS_ISA_TIER
+};
 
 const char* isa_name(Isa isa);                    // "scalar", "avx2", ...
 bool parse_isa(std::string_view name, Isa* out);  // inverse of isa_name; false for an unknown name
@@ -48,22 +55,7 @@ bool parse_activation(std::string_view name, Activation::Kind* out);
 float apply_activation(Activation act, float x);
 
 // ---------------------------------------------------------------- threads
-// Persistent workers; the calling thread takes part, so ThreadPool(1) runs everything inline.
-class ThreadPool {
- public:
-  explicit ThreadPool(int num_threads);
-  ~ThreadPool();
-  ThreadPool(const ThreadPool&) = delete;
-  ThreadPool& operator=(const ThreadPool&) = delete;
-  int num_threads() const;
-  // Calls fn(i) once for every i in [0, n), spread over the threads (dynamic, in index order per grab);
-  // returns when all calls are done. fn(i) receives the worker number in [0, num_threads()) via `thread`.
-  void parallel_for(int64_t n, const std::function<void(int64_t i, int thread)>& fn);
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
+using netscore::ThreadPool;  // netscore/parallel.h: the one thread pool
 
 // ---------------------------------------------------------------- shapes
 struct Conv2dShape {

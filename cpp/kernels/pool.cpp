@@ -105,12 +105,7 @@ void Pool2d::run(const float* in, float* out, ThreadPool* pool) const {
       a.out = out + pl * oh * ow;
       a.out_h = oh;
       a.out_w = ow;
-      a.kh = s.kh;
-      a.kw = s.kw;
-      a.sh = s.stride_h;
-      a.sw = s.stride_w;
-      a.dh = s.dil_h;
-      a.dw = s.dil_w;
+      set_window(a, s);
       a.inv_h = impl_->inv_h.empty() ? nullptr : impl_->inv_h.data();
       a.inv_w = impl_->inv_w.empty() ? nullptr : impl_->inv_w.data();
       impl_->uk->fn(&a);

@@ -3,10 +3,15 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/kernels.h"
 
 namespace netscore::kernels {
+
+// A family's function type, from its pointer type: declares each list line's micro-kernel.
+template <class Fn>
+using Signature = std::remove_pointer_t<Fn>;
 
 // ---- f32-gemm: C[mr x nc] (+)= A[mr x kc] * B[kc x nc] on packed panels.
 // a: kc groups of MR floats (row r of group k is A[r][k]); b: kc groups of NR floats.
@@ -20,6 +25,15 @@ struct GemmEpilogue {
   const float* residual = nullptr;  // f32-gemm / f32-igemm: the tile's first residual value, or nullptr
   size_t ld_residual = 0;           // floats between residual rows
 };
+// The epilogue of one tile: bias (per row, or per column with bias_per_col) and the clamp [lo, hi].
+inline GemmEpilogue clamp_epilogue(const float* bias, float lo, float hi, int bias_per_col = 0) {
+  GemmEpilogue ep;
+  ep.bias = bias;
+  ep.bias_per_col = bias_per_col;
+  ep.min = lo;
+  ep.max = hi;
+  return ep;
+}
 using F32GemmFn = void (*)(size_t mr, size_t nc, size_t kc, const float* a, const float* b, float* c, size_t ldc,
                            int flags, const GemmEpilogue* ep);
 
@@ -134,6 +148,7 @@ Table<Qs8GemmUkernel> qs8_gemm_ukernels();
 Table<Qs8DwconvUkernel> qs8_dwconv_ukernels();
 Table<Qs8RequantUkernel> qs8_requant_ukernels();
 
+// ---- tables: ukernel_tables.cpp; tiers: cpu_features.cpp
 // ---- selection (dispatch.cpp): the one place that maps (tier, shape) to a micro-kernel. Throws
 // std::invalid_argument if `isa` cannot run here.
 void check_isa_supported(Isa isa);
@@ -175,6 +190,27 @@ void build_phase_planes_window(const float* src, size_t h, size_t w, size_t pad_
 // Width of one phase row able to serve out_w outputs with vector loads of up to 16 lanes.
 inline size_t phase_row_stride(size_t out_w, size_t kw, size_t sw, size_t dw) {
   return round_up(round_up(out_w, 16) + ((kw - 1) * dw) / sw + 1, 16);
+}
+// The window fields (kh, kw, sh, sw, dh, dw) of DirectConvArgs / PoolArgs from a conv or pool shape.
+template <class Args, class Shape>
+inline void set_window(Args& a, const Shape& s) {
+  a.kh = s.kh;
+  a.kw = s.kw;
+  a.sh = s.stride_h;
+  a.sw = s.stride_w;
+  a.dh = s.dil_h;
+  a.dw = s.dil_w;
+}
+// The window a direct-conv or pool kernel runs: fixed by its template (KH != 0: kh x kw, stride sh x sw,
+// undilated) or, for the general kernel (KH == 0), read from its arguments. A template over the tier's
+// traits T, so each tier keeps its own copy (see simd/vec-*.h).
+struct TapWindow {
+  size_t kh, kw, sh, sw, dh, dw;
+};
+template <class T, int KH, int KW, int SH, int SW, class Args>
+inline TapWindow tap_window(const Args* p) {
+  if (KH) return TapWindow{size_t(KH), size_t(KW), size_t(SH), size_t(SW), 1, 1};
+  return TapWindow{p->kh, p->kw, p->sh, p->sw, p->dh, p->dw};
 }
 // Clamp bounds that fuse an activation into an epilogue; `rest` is true if a vact pass must follow.
 void activation_clamp(Activation act, float* lo, float* hi, bool* rest);

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "graph/analysis.h"
-#include "kernels/bench/op_timing.h"
+#include "measure/op_timing.h"
 
 namespace netscore::bench {
 

@@ -7,8 +7,8 @@
 #include <memory>
 #include <stdexcept>
 
-#include "kernels/bench/cpu_info.h"
-#include "kernels/bench/op_timing.h"
+#include "measure/cpu_info.h"
+#include "measure/op_timing.h"
 #include "netscore/errors.h"
 #include "onnx/decode.h"
 #include "onnx/loader.h"

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "graph/analysis.h"
-#include "kernels/bench/harness.h"
+#include "measure/harness.h"
 #include "measure/layer_plan.h"
 #include "onnx/ir.h"
 

@@ -55,9 +55,7 @@ template <class T, int KH, int KW, int SH, int SW, int R, int CO>
 inline void f32_direct_conv(const DirectConvArgs* p) {
   using V = typename T::V;
   constexpr int W = T::W;
-  const size_t kh = KH ? KH : p->kh, kw = KH ? KW : p->kw;
-  const size_t sh = KH ? SH : p->sh, sw = KH ? SW : p->sw;
-  const size_t dh = KH ? 1 : p->dh, dw = KH ? 1 : p->dw;
+  const auto [kh, kw, sh, sw, dh, dw] = tap_window<T, KH, KW, SH, SW>(p);
   const size_t cin = p->cin, rs = p->row_stride, ps = p->phase_stride;
   const size_t wstride = cin * kh * kw;  // floats between output channels of the block
   const V lo = T::set1(p->min), hi = T::set1(p->max);

@@ -90,7 +90,7 @@ inline void f32_im2col(const Conv2dShape& s, const float* x, size_t k0, size_t k
 
 }  // namespace netscore::kernels::impl
 
-#define NS_F32_IM2COL_DEFINE(isa)                                                                          \
+#define NS_F32_IM2COL_DEFINE(isa, ...)                                                                     \
   void ns_f32_im2col_ukernel__##isa(const Conv2dShape* s, const float* x, size_t k0, size_t kc, size_t n0,   \
                                     size_t nc, size_t nr, float* dst) {                                     \
     impl::f32_im2col<simd::Vec>(*s, x, k0, kc, n0, nc, nr, dst);                                           \

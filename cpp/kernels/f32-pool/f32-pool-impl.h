@@ -8,9 +8,7 @@ template <class T, bool MAX, int KH, int KW, int SH, int SW>
 inline void f32_pool(const PoolArgs* p) {
   using V = typename T::V;
   constexpr int W = T::W;
-  const size_t kh = KH ? KH : p->kh, kw = KH ? KW : p->kw;
-  const size_t sh = KH ? SH : p->sh, sw = KH ? SW : p->sw;
-  const size_t dh = KH ? 1 : p->dh, dw = KH ? 1 : p->dw;
+  const auto [kh, kw, sh, sw, dh, dw] = tap_window<T, KH, KW, SH, SW>(p);
   const size_t rs = p->row_stride, ps = p->phase_stride;
   for (size_t oh = 0; oh < p->out_h; ++oh) {
     for (size_t ow0 = 0; ow0 < p->out_w; ow0 += W) {
@@ -55,7 +53,7 @@ inline void f32_gavgpool(size_t planes, size_t hw, const float* x, float* y) {
   void ns_f32_pool_ukernel_##variant##__##isa(const PoolArgs* p) {                          \
     impl::f32_pool<simd::Vec, NS_POOL_KIND_IS_MAX_##kind, kh, kw, sh, sw>(p);                \
   }
-#define NS_F32_GAVGPOOL_DEFINE(isa)                                                          \
+#define NS_F32_GAVGPOOL_DEFINE(isa, ...)                                                     \
   void ns_f32_gavgpool_ukernel__##isa(size_t planes, size_t hw, const float* x, float* y) { \
     impl::f32_gavgpool<simd::Vec>(planes, hw, x, y);                                         \
   }

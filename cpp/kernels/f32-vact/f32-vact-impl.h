@@ -63,7 +63,7 @@ inline void f32_vact(size_t n, const float* x, float* y, float bias, const Activ
 
 }  // namespace netscore::kernels::impl
 
-#define NS_F32_VACT_DEFINE(isa)                                                                     \
+#define NS_F32_VACT_DEFINE(isa, ...)                                                                \
   void ns_f32_vact_ukernel__##isa(size_t n, const float* x, float* y, float bias, const Activation* act) { \
     impl::f32_vact<simd::Vec>(n, x, y, bias, act);                                                  \
   }

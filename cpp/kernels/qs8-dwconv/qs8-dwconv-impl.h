@@ -42,9 +42,9 @@ inline void qs8_requant(size_t n, const int32_t* __restrict acc, int32_t bias, f
 
 }  // namespace netscore::kernels::impl
 
-#define NS_QS8_DWCONV_DEFINE(isa) \
+#define NS_QS8_DWCONV_DEFINE(isa, ...) \
   void ns_qs8_dwconv_ukernel__##isa(const Qs8DwconvArgs* p) { impl::qs8_dwconv(p); }
-#define NS_QS8_REQUANT_DEFINE(isa)                                                                     \
+#define NS_QS8_REQUANT_DEFINE(isa, ...)                                                                \
   void ns_qs8_requant_ukernel__##isa(size_t n, const int32_t* acc, int32_t bias, float scale, int32_t zp, \
                                      int32_t lo, int32_t hi, int8_t* y) {                                 \
     impl::qs8_requant(n, acc, bias, scale, zp, lo, hi, y);                                               \

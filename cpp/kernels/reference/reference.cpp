@@ -7,29 +7,42 @@
 
 namespace netscore::kernels::reference {
 
-void conv2d(const Conv2dShape& s, const float* x, const float* w, const float* bias, Activation act, float* y,
-            const float* residual) {
+namespace {
+// Direct convolution by its definition: for each output, acc = init(oc), then tap(acc, x index, w index) for
+// every tap inside the image (padding contributes nothing), then store(acc, y index).
+template <class Init, class Tap, class Store>
+void direct_conv(const Conv2dShape& s, Init init, Tap tap, Store store) {
   const int64_t oh = s.out_h(), ow = s.out_w(), cin_g = s.c_in / s.group, cout_g = s.c_out / s.group;
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t oc = 0; oc < s.c_out; ++oc) {
       const int64_t g = oc / cout_g;
       for (int64_t i = 0; i < oh; ++i)
         for (int64_t j = 0; j < ow; ++j) {
-          double acc = bias ? bias[oc] : 0.0;
+          auto acc = init(oc);
           for (int64_t ci = 0; ci < cin_g; ++ci)
             for (int64_t ky = 0; ky < s.kh; ++ky)
               for (int64_t kx = 0; kx < s.kw; ++kx) {
                 const int64_t ih = i * s.stride_h - s.pad_top + ky * s.dil_h;
                 const int64_t iw = j * s.stride_w - s.pad_left + kx * s.dil_w;
                 if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w) continue;
-                acc += double(x[((n * s.c_in + g * cin_g + ci) * s.h + ih) * s.w + iw]) *
-                       double(w[((oc * cin_g + ci) * s.kh + ky) * s.kw + kx]);
+                tap(acc, ((n * s.c_in + g * cin_g + ci) * s.h + ih) * s.w + iw,
+                    ((oc * cin_g + ci) * s.kh + ky) * s.kw + kx);
               }
-          const int64_t at = ((n * s.c_out + oc) * oh + i) * ow + j;
-          if (residual) acc += double(residual[at]);
-          y[at] = apply_activation(act, float(acc));
+          store(acc, ((n * s.c_out + oc) * oh + i) * ow + j);
         }
     }
+}
+}  // namespace
+
+void conv2d(const Conv2dShape& s, const float* x, const float* w, const float* bias, Activation act, float* y,
+            const float* residual) {
+  direct_conv(
+      s, [&](int64_t oc) { return bias ? double(bias[oc]) : 0.0; },
+      [&](double& acc, int64_t xi, int64_t wi) { acc += double(x[xi]) * double(w[wi]); },
+      [&](double acc, int64_t at) {
+        if (residual) acc += double(residual[at]);
+        y[at] = apply_activation(act, float(acc));
+      });
 }
 
 void gemm(const GemmShape& s, const float* x, const float* b, const float* bias, Activation act, float* y) {
@@ -131,25 +144,12 @@ void qconv2d(const Conv2dShape& s, const int8_t* x, const int8_t* w, const int32
   const float scale = float(double(xq.scale) * double(wq.scale) / double(yq.scale));
   int32_t lo, hi;
   clamp_range(act, yq, &lo, &hi);
-  const int64_t oh = s.out_h(), ow = s.out_w(), cin_g = s.c_in / s.group, cout_g = s.c_out / s.group;
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t oc = 0; oc < s.c_out; ++oc) {
-      const int64_t g = oc / cout_g;
-      for (int64_t i = 0; i < oh; ++i)
-        for (int64_t j = 0; j < ow; ++j) {
-          int64_t acc = bias ? bias[oc] : 0;
-          for (int64_t ci = 0; ci < cin_g; ++ci)
-            for (int64_t ky = 0; ky < s.kh; ++ky)
-              for (int64_t kx = 0; kx < s.kw; ++kx) {
-                const int64_t ih = i * s.stride_h - s.pad_top + ky * s.dil_h;
-                const int64_t iw = j * s.stride_w - s.pad_left + kx * s.dil_w;
-                if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w) continue;  // padding is real zero
-                const int64_t xv = x[((n * s.c_in + g * cin_g + ci) * s.h + ih) * s.w + iw] - xq.zero_point;
-                acc += xv * (w[((oc * cin_g + ci) * s.kh + ky) * s.kw + kx] - wq.zero_point);
-              }
-          y[((n * s.c_out + oc) * oh + i) * ow + j] = requantize(acc, scale, yq, lo, hi);
-        }
-    }
+  direct_conv(
+      s, [&](int64_t oc) { return int64_t(bias ? bias[oc] : 0); },
+      [&](int64_t& acc, int64_t xi, int64_t wi) {
+        acc += int64_t(x[xi] - xq.zero_point) * (w[wi] - wq.zero_point);  // padding is real zero
+      },
+      [&](int64_t acc, int64_t at) { y[at] = requantize(acc, scale, yq, lo, hi); });
 }
 
 void qgemm(const GemmShape& s, const int8_t* x, const int8_t* b, const int32_t* bias, QuantParams xq,

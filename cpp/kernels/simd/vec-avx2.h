@@ -5,11 +5,6 @@
 #include <cstddef>
 #include <cstdint>
 
-#define NS_KEEP_scalar(...)
-#define NS_KEEP_avx2(...) __VA_ARGS__
-#define NS_KEEP_avx512(...)
-#define NS_KEEP_neon(...)
-#define NS_KEEP_neondot(...)
 
 namespace netscore::kernels::simd {
 // Each tier's traits live in their own inline namespace, so templates instantiated over simd::Vec in
@@ -77,6 +72,39 @@ struct Vec {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
+  }
+};
+
+// qs8-gemm: each k group of 4 int8 is widened to int16 and multiplied with vpmaddwd (pairs of k summed into
+// int32); the pair sums are folded with one horizontal add per row at the end.
+template <int NR>
+struct Qs8Gemm {
+  static_assert(NR == 8, "one ymm pair covers 8 columns");
+  struct Acc { __m256i lo, hi; };
+  struct B { __m256i lo, hi; };
+  static Acc zero() { return {_mm256_setzero_si256(), _mm256_setzero_si256()}; }
+  static B load_b(const int8_t* b) {
+    const __m256i braw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+    return {_mm256_cvtepi8_epi16(_mm256_castsi256_si128(braw)),        // columns 0..3
+            _mm256_cvtepi8_epi16(_mm256_extracti128_si256(braw, 1))};  // columns 4..7
+  }
+  static void madd(Acc& acc, const B& b, const int8_t* a) {
+    int32_t a4;
+    __builtin_memcpy(&a4, a, 4);
+    const __m256i av = _mm256_broadcastq_epi64(_mm_cvtepi8_epi16(_mm_cvtsi32_si128(a4)));
+    acc.lo = _mm256_add_epi32(acc.lo, _mm256_madd_epi16(b.lo, av));
+    acc.hi = _mm256_add_epi32(acc.hi, _mm256_madd_epi16(b.hi, av));
+  }
+  static void store(const Acc& acc, int32_t* cr, size_t nc, int accumulate) {
+    __m256i s = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc.lo, acc.hi), 0xD8);
+    if (nc == 8) {
+      if (accumulate) s = _mm256_add_epi32(s, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cr)));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(cr), s);
+    } else {
+      alignas(32) int32_t t[8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(t), s);
+      for (size_t n = 0; n < nc; ++n) cr[n] = (accumulate ? cr[n] : 0) + t[n];
+    }
   }
 };
 

@@ -5,11 +5,6 @@
 #include <cstddef>
 #include <cstdint>
 
-#define NS_KEEP_scalar(...)
-#define NS_KEEP_avx2(...)
-#define NS_KEEP_avx512(...) __VA_ARGS__
-#define NS_KEEP_neon(...)
-#define NS_KEEP_neondot(...)
 
 namespace netscore::kernels::simd {
 // Each tier's traits live in their own inline namespace, so templates instantiated over simd::Vec in
@@ -70,6 +65,37 @@ struct Vec {
     return _mm512_scalef_ps(p, n);
   }
   static float reduce_add(V v) { return _mm512_reduce_add_ps(v); }
+};
+
+// qs8-gemm: as on avx2 (int16 widening + vpmaddwd) with 16 columns per tile; pair sums folded with a
+// 64->32 narrowing.
+template <int NR>
+struct Qs8Gemm {
+  static_assert(NR == 16, "one zmm pair covers 16 columns");
+  struct Acc { __m512i lo, hi; };
+  struct B { __m512i lo, hi; };
+  static Acc zero() { return {_mm512_setzero_si512(), _mm512_setzero_si512()}; }
+  static B load_b(const int8_t* b) {
+    const __m512i braw = _mm512_loadu_si512(b);
+    return {_mm512_cvtepi8_epi16(_mm512_castsi512_si256(braw)),         // columns 0..7
+            _mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(braw, 1))};  // columns 8..15
+  }
+  static void madd(Acc& acc, const B& b, const int8_t* a) {
+    int32_t a4;
+    __builtin_memcpy(&a4, a, 4);
+    const __m128i a16 = _mm_cvtepi8_epi16(_mm_cvtsi32_si128(a4));
+    const __m512i av = _mm512_set1_epi64(_mm_cvtsi128_si64(a16));
+    acc.lo = _mm512_add_epi32(acc.lo, _mm512_madd_epi16(b.lo, av));
+    acc.hi = _mm512_add_epi32(acc.hi, _mm512_madd_epi16(b.hi, av));
+  }
+  static void store(const Acc& acc, int32_t* cr, size_t nc, int accumulate) {
+    const __m256i s0 = _mm512_cvtepi64_epi32(_mm512_add_epi32(acc.lo, _mm512_srli_epi64(acc.lo, 32)));
+    const __m256i s1 = _mm512_cvtepi64_epi32(_mm512_add_epi32(acc.hi, _mm512_srli_epi64(acc.hi, 32)));
+    __m512i s = _mm512_inserti64x4(_mm512_castsi256_si512(s0), s1, 1);
+    const __mmask16 m = nc >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nc) - 1u);
+    if (accumulate) s = _mm512_add_epi32(s, _mm512_maskz_loadu_epi32(m, cr));
+    _mm512_mask_storeu_epi32(cr, m, s);
+  }
 };
 
 }  // inline namespace avx512

@@ -5,21 +5,16 @@
 #include <cstddef>
 #include <cstdint>
 
-#define NS_KEEP_scalar(...)
-#define NS_KEEP_avx2(...)
-#define NS_KEEP_avx512(...)
-#ifdef NS_NEONDOT_FILE
-#define NS_KEEP_neon(...)
-#define NS_KEEP_neondot(...) __VA_ARGS__
-#else
-#define NS_KEEP_neon(...) __VA_ARGS__
-#define NS_KEEP_neondot(...)
-#endif
-
 namespace netscore::kernels::simd {
 // Each tier's traits live in their own inline namespace, so templates instantiated over simd::Vec in
 // different tiers' translation units get distinct symbols (no tier's code can stand in for another's).
-inline namespace neon {
+// neon and neondot files share these traits but not their symbols: each tier gets its own namespace.
+#if defined(NS_TIER_neondot)
+#define NS_NEON_TIER neondot
+#else
+#define NS_NEON_TIER neon
+#endif
+inline namespace NS_NEON_TIER {
 
 struct Vec {
   using V = float32x4_t;
@@ -80,5 +75,57 @@ struct Vec {
   static float reduce_add(V v) { return vaddvq_f32(v); }
 };
 
-}  // inline namespace neon
+#if defined(NS_TIER_neondot)
+// qs8-gemm (neondot): one vdotq_s32 sums 4 k products for 4 columns at once; no widening needed.
+template <int NR>
+struct Qs8Gemm {
+  static_assert(NR == 8, "two 16-byte groups cover 8 columns");
+  struct Acc { int32x4_t lo, hi; };
+  struct B { int8x16_t lo, hi; };
+  static Acc zero() { return {vdupq_n_s32(0), vdupq_n_s32(0)}; }
+  static B load_b(const int8_t* b) { return {vld1q_s8(b), vld1q_s8(b + 16)}; }
+  static void madd(Acc& acc, const B& b, const int8_t* a) {
+    int32_t a4;
+    __builtin_memcpy(&a4, a, 4);
+    const int8x16_t av = vreinterpretq_s8_s32(vdupq_n_s32(a4));
+    acc.lo = vdotq_s32(acc.lo, b.lo, av);
+    acc.hi = vdotq_s32(acc.hi, b.hi, av);
+  }
+  static void store(const Acc& acc, int32_t* cr, size_t nc, int accumulate) {
+    int32_t t[8];
+    vst1q_s32(t, acc.lo);
+    vst1q_s32(t + 4, acc.hi);
+    for (size_t n = 0; n < nc; ++n) cr[n] = (accumulate ? cr[n] : 0) + t[n];
+  }
+};
+#else
+// qs8-gemm (neon): int8 x int8 -> int16 with vmull_s8 (8 products: 2 columns x 4 k), pairwise-accumulated
+// into int32 (vpadal).
+template <int NR>
+struct Qs8Gemm {
+  static_assert(NR == 8, "four 8-byte halves cover 8 columns");
+  struct Acc { int32x4_t h[4]; };
+  struct B { int8x8_t h[4]; };
+  static Acc zero() { return {{vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)}}; }
+  static B load_b(const int8_t* b) {
+    B bh;
+    for (int h = 0; h < 4; ++h) bh.h[h] = vld1_s8(b + 8 * h);
+    return bh;
+  }
+  static void madd(Acc& acc, const B& b, const int8_t* a) {
+    int32_t a4;
+    __builtin_memcpy(&a4, a, 4);
+    const int8x8_t av = vreinterpret_s8_s32(vdup_n_s32(a4));
+    for (int h = 0; h < 4; ++h) acc.h[h] = vpadalq_s16(acc.h[h], vmull_s8(b.h[h], av));
+  }
+  static void store(const Acc& acc, int32_t* cr, size_t nc, int accumulate) {
+    int32_t t[8];
+    vst1q_s32(t, vpaddq_s32(acc.h[0], acc.h[1]));
+    vst1q_s32(t + 4, vpaddq_s32(acc.h[2], acc.h[3]));
+    for (size_t n = 0; n < nc; ++n) cr[n] = (accumulate ? cr[n] : 0) + t[n];
+  }
+};
+#endif
+
+}  // inline namespace NS_NEON_TIER
 }  // namespace netscore::kernels::simd

@@ -5,11 +5,6 @@
 #include <cstddef>
 #include <cstdint>
 
-#define NS_KEEP_scalar(...) __VA_ARGS__
-#define NS_KEEP_avx2(...)
-#define NS_KEEP_avx512(...)
-#define NS_KEEP_neon(...)
-#define NS_KEEP_neondot(...)
 
 namespace netscore::kernels::simd {
 // Each tier's traits live in their own inline namespace, so templates instantiated over simd::Vec in
@@ -44,6 +39,22 @@ struct Vec {
   static V exp(V x) { return std::exp(x); }
   static V select_neg(V x, V if_neg, V otherwise) { return x < 0.0f ? if_neg : otherwise; }
   static float reduce_add(V v) { return v; }
+};
+
+// qs8-gemm: int32 accumulators of one row of an NR-column tile; k in groups of 4 int8.
+template <int NR>
+struct Qs8Gemm {
+  struct Acc { int32_t v[NR]; };
+  using B = const int8_t*;
+  static Acc zero() { return Acc{}; }
+  static B load_b(const int8_t* b) { return b; }
+  static void madd(Acc& acc, B b, const int8_t* a) {
+    for (int n = 0; n < NR; ++n)
+      for (int q = 0; q < 4; ++q) acc.v[n] += int32_t(a[q]) * int32_t(b[n * 4 + q]);
+  }
+  static void store(const Acc& acc, int32_t* cr, size_t nc, int accumulate) {
+    for (size_t n = 0; n < nc; ++n) cr[n] = (accumulate ? cr[n] : 0) + acc.v[n];
+  }
 };
 
 }  // inline namespace scalar

@@ -1,11 +1,11 @@
 // Timing harness: see harness.h. Samples are timed with steady_clock; very short calls are batched.
-#include "kernels/bench/harness.h"
+#include "measure/harness.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 
-#include "kernels/bench/cpu_info.h"
+#include "measure/cpu_info.h"
 
 namespace netscore::bench {
 namespace {

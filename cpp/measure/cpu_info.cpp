@@ -1,5 +1,5 @@
 // Machine description for benchmark results: /proc and /sys on Linux, a clock loop, and the kernel tiers.
-#include "kernels/bench/cpu_info.h"
+#include "measure/cpu_info.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,9 +7,9 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <thread>
 
 #include "kernels/kernels.h"
+#include "netscore/parallel.h"
 
 namespace netscore::bench {
 namespace {
@@ -223,7 +223,7 @@ CpuInfo detect() {
   c.model = model_from_proc(proc, read_text("/proc/device-tree/model"));
   c.vendor = lookup(proc, "vendor_id");
   if (c.vendor.empty()) c.vendor = lookup(proc, "CPU implementer");
-  c.logical_cores = int(std::thread::hardware_concurrency());
+  c.logical_cores = hardware_threads();
   c.llc_bytes = last_level_cache_bytes();
 
   const std::string khz = read_text("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq");

@@ -1,5 +1,5 @@
 // Timing one op spec: random data in, prepared kernel built outside the timed loop, run() timed.
-#include "kernels/bench/op_timing.h"
+#include "measure/op_timing.h"
 
 #include <unistd.h>
 
@@ -12,7 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "kernels/bench/cpu_info.h"
+#include "measure/cpu_info.h"
 
 namespace netscore::bench {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/bench/harness.h"
+#include "measure/harness.h"
 #include "kernels/kernels.h"
 
 namespace netscore::bench {

@@ -1,9 +1,0 @@
-// f32 global average pooling for the scalar tier, instantiated from f32-gavgpool.list.
-#include "kernels/simd/vec-scalar.h"
-#include "kernels/f32-pool/f32-pool-impl.h"
-
-namespace netscore::kernels {
-#define NS_F32_GAVGPOOL(isa) NS_KEEP_##isa(NS_F32_GAVGPOOL_DEFINE(isa))
-#include "kernels/f32-gavgpool/f32-gavgpool.list"
-#undef NS_F32_GAVGPOOL
-}  // namespace netscore::kernels

@@ -1,9 +1,0 @@
-// f32 activations for the scalar tier, instantiated from f32-vact.list.
-#include "kernels/simd/vec-scalar.h"
-#include "kernels/f32-vact/f32-vact-impl.h"
-
-namespace netscore::kernels {
-#define NS_F32_VACT(isa) NS_KEEP_##isa(NS_F32_VACT_DEFINE(isa))
-#include "kernels/f32-vact/f32-vact.list"
-#undef NS_F32_VACT
-}  // namespace netscore::kernels
