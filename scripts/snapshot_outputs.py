@@ -38,6 +38,7 @@ def _profile_lines(label: str, source) -> list:
         return [f"{label}\terror\t{exc}"]
     d = p.to_dict(layers=True)
     rows = d.pop("layers")
+    d["source"] = os.path.basename(str(d.get("source", "")))   # the same file in two checkouts
     lines = [f"{label}\ttotals\t{json.dumps({k: _plain(v) for k, v in d.items()}, sort_keys=True)}"]
     for row in rows:
         lines.append(f"{label}\tlayer\t{json.dumps({k: _plain(v) for k, v in row.items()}, sort_keys=True)}")
@@ -56,8 +57,9 @@ def main(argv=None) -> int:
     light = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light")
     for path in sorted(glob.glob(os.path.join(light, "*.onnx"))):
         lines += _profile_lines(f"light:{os.path.basename(path)}", path)
-    here = os.path.dirname(os.path.abspath(__file__))
-    for path in sorted(glob.glob(os.path.join(here, "..", "tests", "fixtures", "exports", "*.onnx"))):
+    # the checkout of the build under test (python/netscore_fast -> the repository root)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(nf.__file__))))
+    for path in sorted(glob.glob(os.path.join(root, "tests", "fixtures", "exports", "*.onnx"))):
         lines += _profile_lines(f"export:{os.path.basename(path)}", path)
     # The timing plan of bench.measure (what each node is timed as), not the times themselves.
     from netscore_fast import bench
