@@ -923,14 +923,21 @@ def _main(argv: List[str]) -> int:
         print(f"{out}: {len(m.data)} bytes, {m.note}" + (f"; needs a FIFO named {m.fifo_next_to!r} next to it"
                                                           if m.fifo_next_to else ""))
         return 0
-    if argv[:1] == ["corpus"] and len(argv) in (3, 4):
+    if argv[:1] == ["corpus"] and len(argv) >= 3:
+        skip: List[str] = []
+        if "--skip" in argv:
+            k = argv.index("--skip")
+            skip = argv[k + 1].split(",")
+            argv = argv[:k] + argv[k + 2:]
         n, folder = int(argv[1]), Path(argv[2])
-        base = int(argv[3]) if len(argv) == 4 else 0
+        base = int(argv[3]) if len(argv) >= 4 else 0
         seeds = load_seeds()
-        files = write_mutants(plan(n, seeds, base), seed_map(seeds), folder)
-        print(f"{len(files)} mutants in {folder}")
+        specs = plan(n, seeds, base, [k for k in KINDS if k not in skip])
+        files = write_mutants(specs, seed_map(seeds), folder)
+        print(f"{len(files)} mutants from {len(seeds)} seed models in {folder}")
         return 0
-    print("usage: mutate.py repro KIND SEED_MODEL SEED OUT.onnx | corpus N FOLDER [BASE_SEED] | worker\n"
+    print("usage: mutate.py repro KIND SEED_MODEL SEED OUT.onnx | corpus N FOLDER [BASE_SEED] [--skip KIND,...]"
+          " | worker\n"
           "(campaigns: benchmarks/mutation_campaign.py)", file=sys.stderr)
     return 2
 
