@@ -31,6 +31,8 @@ if ! command -v clang++ >/dev/null 2>&1 || ! fuzzer_links; then
   fuzzer_links || { echo "check_sanitizers: clang cannot link -fsanitize=fuzzer" >&2; exit 1; }
 fi
 command -v cmake >/dev/null 2>&1 || { echo "check_sanitizers: cmake not found" >&2; exit 1; }
+"${PYTHON}" -c "import onnx" 2>/dev/null ||
+  { echo "check_sanitizers: ${PYTHON} cannot import onnx (needed for the mutation sample; set PYTHON)" >&2; exit 1; }
 
 GENERATOR=()
 if command -v ninja >/dev/null 2>&1; then GENERATOR=(-G Ninja); fi
