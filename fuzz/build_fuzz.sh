@@ -8,7 +8,7 @@ out="${1:-$repo/build/fuzz}"
 jobs="${JOBS:-2}"
 cxx="${CXX_FUZZ:-clang++}"
 if ! command -v "$cxx" >/dev/null; then
-  echo "build_fuzz.sh: $cxx not found (Debian/Ubuntu: apt-get install -y clang)" >&2
+  echo "build_fuzz.sh: $cxx not found (Debian bookworm: apt-get install -y clang libclang-rt-14-dev)" >&2
   exit 1
 fi
 mkdir -p "$out/obj"
