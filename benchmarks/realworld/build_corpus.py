@@ -121,7 +121,8 @@ TRANSFORMERS = {
     "whisper_encoder": ("WhisperConfig", "WhisperEncoderOnly",
                         dict(d_model=64, encoder_layers=2, encoder_attention_heads=4, encoder_ffn_dim=128,
                              decoder_layers=1, decoder_attention_heads=4, decoder_ffn_dim=128, vocab_size=1000,
-                             num_mel_bins=80, max_source_positions=1500),
+                             num_mel_bins=80, max_source_positions=1500, pad_token_id=0, bos_token_id=1,
+                             eos_token_id=2, decoder_start_token_id=1),
                         [("input_features", (1, 80, 3000), "float")]),
     "wav2vec2": ("Wav2Vec2Config", "Wav2Vec2Model", dict(_SMALL, conv_dim=[32] * 7, do_stable_layer_norm=True,
                                                          num_conv_pos_embeddings=16),
@@ -241,6 +242,7 @@ def import_torchvision():
 def build_model(source, name):
     """-> (model in eval mode, [(input name, shape, kind)])."""
     import torch
+    import_torchvision()   # first: timm and transformers import torchvision too
     if source == "torchvision":
         tv = import_torchvision()
         model = getattr(tv.models, name)(weights=None)
@@ -249,7 +251,6 @@ def build_model(source, name):
             model = tv.models.googlenet(weights=None, aux_logits=False, init_weights=True)
         return model.eval(), [("x", shape, "float")]
     if source == "timm":
-        import_torchvision()   # timm imports torchvision
         import timm
         model = timm.create_model(name, pretrained=False)
         shape = TIMM_INPUT.get(name)
@@ -264,10 +265,11 @@ def build_model(source, name):
         config = getattr(transformers, cfg_cls)(**kwargs)
         config._attn_implementation = "sdpa" if model_cls != "DistilBertModel" else "eager"
         if model_cls == "WhisperEncoderOnly":
-            model = transformers.WhisperModel(config).get_encoder()
+            from transformers.models.whisper.modeling_whisper import WhisperEncoder
+            model = WhisperEncoder(config)
         else:
             model = getattr(transformers, model_cls)(config)
-        return TupleOutputs(model.eval()).eval(), inputs
+        return TupleOutputs(model.eval(), [n for n, _s, _k in inputs]).eval(), inputs
     if source == "torchnn":
         kind, kwargs, inputs = TORCHNN[name]
         return RecurrentHead(getattr(torch.nn, kind)(**kwargs)).eval(), inputs
@@ -280,12 +282,13 @@ def _wrapper_classes():
     class TupleOutputs(torch.nn.Module):
         """transformers models return ModelOutput dicts; both exporters want plain tensors."""
 
-        def __init__(self, inner):
+        def __init__(self, inner, names):
             super().__init__()
             self.inner = inner
+            self.names = names   # the inputs are passed by keyword: positional order differs between models
 
         def forward(self, *args):
-            out = self.inner(*args, return_dict=False)
+            out = self.inner(**dict(zip(self.names, args)), return_dict=False)
             flat = []
 
             def walk(x):
