@@ -453,13 +453,24 @@ def export(model, inputs, spec, exporter, path):
     os.replace(tmp, path)
 
 
+def _versions():
+    from importlib import metadata
+    out = {}
+    for pkg in ("torch", "torchvision", "timm", "transformers", "onnx", "onnxscript"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
 def run_child(key, exporter, out_dir):
     """Build one model, compute the reference, export it; print one JSON line."""
     import torch
     torch.manual_seed(SEED)
     torch.set_num_threads(1)
     source, name = key.split("/", 1)
-    rec = dict(source=source, model=name, exporter=exporter)
+    rec = dict(source=source, model=name, exporter=exporter, versions=_versions())
     t0 = time.time()
     try:
         model, spec = build_model(source, name)
@@ -476,7 +487,7 @@ def run_child(key, exporter, out_dir):
         rec["status"] = "ok"
     except Exception as e:  # recorded, never fatal
         rec["status"] = "failed"
-        rec["error"] = f"{type(e).__name__}: {str(e)[:500]}"
+        rec["error"] = re.sub(r"\x1b\[[0-9;]*m", "", f"{type(e).__name__}: {e}")[:500]   # no terminal colours
         rec["traceback"] = traceback.format_exc()[-2000:]
     rec["seconds"] = round(time.time() - t0, 1)
     print("@@RESULT@@" + json.dumps(rec))
