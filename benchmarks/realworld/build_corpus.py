@@ -130,6 +130,8 @@ TRANSFORMERS = {
     "clip_vision": ("CLIPVisionConfig", "CLIPVisionModel", dict(_SMALL, image_size=224, patch_size=32), [IMG]),
 }
 
+ONES_MASK = {"gpt2"}   # models given an explicit all-ones attention_mask (the TorchScript exporter needs it)
+
 # torch.nn recurrent models (FlopCounterMode misses their MACs on CPU)
 TORCHNN = {
     "lstm_2x128": ("LSTM", dict(input_size=64, hidden_size=128, num_layers=2, batch_first=True),
@@ -270,7 +272,7 @@ def build_model(source, name):
             model = WhisperEncoder(config)
         else:
             model = getattr(transformers, model_cls)(config)
-        return TupleOutputs(model.eval(), [n for n, _s, _k in inputs]).eval(), inputs
+        return TupleOutputs(model.eval(), [n for n, _s, _k in inputs], name in ONES_MASK).eval(), inputs
     if source == "torchnn":
         kind, kwargs, inputs = TORCHNN[name]
         return RecurrentHead(getattr(torch.nn, kind)(**kwargs)).eval(), inputs
@@ -283,13 +285,17 @@ def _wrapper_classes():
     class TupleOutputs(torch.nn.Module):
         """transformers models return ModelOutput dicts; both exporters want plain tensors."""
 
-        def __init__(self, inner, names):
+        def __init__(self, inner, names, ones_mask=False):
             super().__init__()
             self.inner = inner
             self.names = names   # the inputs are passed by keyword: positional order differs between models
+            self.ones_mask = ones_mask
 
         def forward(self, *args):
-            out = self.inner(**dict(zip(self.names, args)), return_dict=False)
+            kwargs = dict(zip(self.names, args))
+            if "input_ids" in kwargs and self.ones_mask:   # an explicit all-ones mask: without one, GPT-2's
+                kwargs["attention_mask"] = torch.ones_like(kwargs["input_ids"])   # mask code uses aten::diff
+            out = self.inner(**kwargs, return_dict=False)
             flat = []
 
             def walk(x):
