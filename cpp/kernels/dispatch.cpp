@@ -127,10 +127,17 @@ const F32PoolUkernel& select_f32_pool(Isa isa, PoolKind kind, const Pool2dShape&
   check_isa_supported(isa);
   isa = f32_tier(isa);
   const bool undilated = s.dil_h == 1 && s.dil_w == 1;
-  const F32PoolUkernel* e = find(f32_pool_ukernels(), isa, [&](const F32PoolUkernel& k) {
-    return k.kind == kind && k.kh != 0 && undilated && k.kh == s.kh && k.kw == s.kw && k.sh == s.stride_h &&
-           k.sw == s.stride_w;
-  });
+  // A kernel reading the unpadded input (raw) is preferred where its pads fit: it reads each input row once,
+  // without first copying the plane into padded phase planes.
+  const bool raw_fits = s.pad_top <= 1 && s.pad_left <= 1;
+  const F32PoolUkernel* e = nullptr;
+  for (const int raw : {1, 0}) {
+    if (e || (raw && !raw_fits)) continue;
+    e = find(f32_pool_ukernels(), isa, [&](const F32PoolUkernel& k) {
+      return k.kind == kind && k.kh != 0 && k.raw == raw && undilated && k.kh == s.kh && k.kw == s.kw &&
+             k.sh == s.stride_h && k.sw == s.stride_w;
+    });
+  }
   if (!e) e = find(f32_pool_ukernels(), isa, [&](const F32PoolUkernel& k) { return k.kind == kind && k.kh == 0; });
   if (!e) throw std::logic_error(std::string("f32-pool: no general kernel for tier ") + isa_name(isa));
   return *e;

@@ -88,17 +88,36 @@ void Pool2d::run(const float* in, float* out, ThreadPool* pool) const {
     return;
   }
   const size_t oh = s.out_h(), ow = s.out_w();
-  const size_t rows = (oh - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
-  const size_t row_stride = phase_row_stride(ow, s.kw, s.stride_w, s.dil_w);
-  const float pad = kind_ == PoolKind::max ? -__builtin_inff() : 0.0f;
   const size_t planes = s.n * s.c;
   const size_t threads = pool ? size_t(pool->num_threads()) : 1;
   const size_t per_task = std::max<size_t>(1, std::min<size_t>(8, planes / (4 * threads)));
+  if (impl_->uk->raw) {  // reads the unpadded planes; padding is taken in registers
+    parallel(pool, div_up(planes, per_task), [&](int64_t t, int) {
+      for (size_t pl = t * per_task; pl < std::min(planes, (t + 1) * per_task); ++pl) {
+        PoolArgs a{};
+        a.in = in + pl * s.h * s.w;
+        a.row_stride = s.w;
+        a.out = out + pl * oh * ow;
+        a.out_h = oh;
+        a.out_w = ow;
+        set_window(a, s);
+        a.in_h = s.h;
+        a.in_w = s.w;
+        a.pad_top = s.pad_top;
+        a.pad_left = s.pad_left;
+        impl_->uk->fn(&a);
+      }
+    });
+    return;
+  }
+  const size_t rows = (oh - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
+  const size_t row_stride = phase_row_stride(ow, s.kw, s.stride_w, s.dil_w);
+  const float pad = kind_ == PoolKind::max ? -__builtin_inff() : 0.0f;
   parallel(pool, div_up(planes, per_task), [&](int64_t t, int) {
     float* buf = scratch_f32(rows * row_stride * s.stride_w, 0);
     for (size_t pl = t * per_task; pl < std::min(planes, (t + 1) * per_task); ++pl) {
       build_phase_planes(in + pl * s.h * s.w, s.h, s.w, s.pad_top, s.pad_left, rows, s.stride_w, row_stride, pad, buf);
-      PoolArgs a;
+      PoolArgs a{};
       a.in = buf;
       a.phase_stride = rows * row_stride;
       a.row_stride = row_stride;

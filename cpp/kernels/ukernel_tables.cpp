@@ -84,8 +84,8 @@ const F32DirectConvUkernel kF32Gconv[] = {
 #undef NS_F32_GCONV
 };
 const F32PoolUkernel kF32Pool[] = {
-#define NS_F32_POOL(isa, variant, kind, kh, kw, sh, sw) \
-  NS_BUILT_##isa({Isa::isa, "f32-pool-" #variant "-" #isa, ns_f32_pool_ukernel_##variant##__##isa, PoolKind::kind, kh, kw, sh, sw},)
+#define NS_F32_POOL(isa, variant, kind, kh, kw, sh, sw, raw) \
+  NS_BUILT_##isa({Isa::isa, "f32-pool-" #variant "-" #isa, ns_f32_pool_ukernel_##variant##__##isa, PoolKind::kind, kh, kw, sh, sw, raw},)
 #include "kernels/f32-pool/f32-pool.list"
 #undef NS_F32_POOL
 };

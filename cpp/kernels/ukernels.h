@@ -81,6 +81,9 @@ struct PoolArgs {
   size_t kh, kw, sh, sw, dh, dw;
   const float* inv_h;  // average: per output row factor; per output column factor in inv_w (padded to 16)
   const float* inv_w;
+  // Kernels listed with `raw` = 1 read the unpadded h x w plane (row_stride = in_w) and take the padding in
+  // registers; phase_stride is unused.
+  size_t in_h, in_w, pad_top, pad_left;
 };
 using F32PoolFn = void (*)(const PoolArgs* args);
 
@@ -118,7 +121,7 @@ struct F32IgemmUkernel { Isa isa; const char* name; F32IgemmFn fn; int mr, nr; }
 struct F32Im2colUkernel { Isa isa; const char* name; F32Im2colFn fn; };
 struct F32GemvUkernel { Isa isa; const char* name; F32GemvFn fn; int nr; };
 struct F32DirectConvUkernel { Isa isa; const char* name; F32DirectConvFn fn; int kh, kw, sh, sw, rows, co, raw; };
-struct F32PoolUkernel { Isa isa; const char* name; F32PoolFn fn; PoolKind kind; int kh, kw, sh, sw; };
+struct F32PoolUkernel { Isa isa; const char* name; F32PoolFn fn; PoolKind kind; int kh, kw, sh, sw, raw; };
 struct F32GavgpoolUkernel { Isa isa; const char* name; F32GavgpoolFn fn; };
 struct F32VbinaryUkernel { Isa isa; const char* name; F32VbinaryFn fn; BinaryOp op; bool scalar_b; };
 struct F32VactUkernel { Isa isa; const char* name; F32VactFn fn; };

@@ -269,7 +269,11 @@ void test_pool(Isa isa, std::mt19937& rng) {
     return s;
   };
   for (PoolKind kind : {PoolKind::max, PoolKind::average}) {
-    check_pool(kind, shape(3, 17, 19, 3, 2, 1), isa, rng);    // 3x3 s2 fast path (max)
+    check_pool(kind, shape(3, 17, 19, 3, 2, 1), isa, rng);    // 3x3 s2 fast path (max: direct, raw input)
+    check_pool(kind, shape(2, 13, 112, 3, 2, 1), isa, rng);   // stem pool width: interior and border vectors
+    check_pool(kind, shape(2, 15, 75, 3, 2, 0), isa, rng);
+    check_pool(kind, shape(1, 5, 600, 3, 2, 1), isa, rng);    // more output columns than one pass holds
+    check_pool(kind, shape(2, 11, 13, 3, 2, 2), isa, rng);    // pads > 1: 3x3 s2 over phase planes
     check_pool(kind, shape(2, 12, 12, 2, 2, 0), isa, rng);
     check_pool(kind, shape(2, 9, 35, 3, 1, 1), isa, rng);
     Pool2dShape c = shape(2, 10, 11, 3, 2, 0);

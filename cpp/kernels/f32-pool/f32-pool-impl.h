@@ -1,5 +1,8 @@
-// Max / average pooling over padded phase planes and global average pooling, over the vector traits `T`.
+// Max / average pooling over padded phase planes, the direct 3x3 stride-2 max pool, and global average
+// pooling, over the vector traits `T`.
 #pragma once
+#include <algorithm>
+
 #include "kernels/ukernels.h"
 
 namespace netscore::kernels::impl {
@@ -28,6 +31,69 @@ inline void f32_pool(const PoolArgs* p) {
   }
 }
 
+// Column geometry of one output vector of the direct 3x3 stride-2 max pool: its first input column c (outputs
+// j < W take columns c + 2j .. c + 2j + 2) and, where those columns cross the row's borders, the lanes each of
+// its six loads may read (the rest is -inf padding, never read).
+template <class T>
+struct MaxPool3x3s2Cols {
+  ptrdiff_t c;
+  bool inside;
+  typename T::Range r[6];  // loads at c, c + W, c + 1, c + 1 + W, c + 2, c + 2 + W
+};
+
+// One input row's horizontal 3-max at stride 2 for one output vector: max(row[c + 2j], row[c + 2j + 1],
+// row[c + 2j + 2]) for j < W.
+template <class T>
+inline typename T::V hmax3s2(const float* row, const MaxPool3x3s2Cols<T>& g, typename T::V ninf) {
+  constexpr int W = T::W;
+  const float* x = row + g.c;
+  if (g.inside) return T::max(T::load_even(x), T::max(T::load_even(x + 1), T::load_even(x + 2)));
+  auto even_at = [&](int k) {  // the even lanes of the 2W columns from x + k
+    return T::even_of(T::load_in_or(x + k, g.r[2 * k], ninf), T::load_in_or(x + k + W, g.r[2 * k + 1], ninf));
+  };
+  return T::max(even_at(0), T::max(even_at(1), even_at(2)));
+}
+
+// 3x3 stride-2 undilated max pooling read straight from the unpadded plane (list lines with raw = 1): each
+// input row is loaded once for its horizontal 3-max (even, odd and next-even columns), and the result of an
+// output row's last input row is kept as the first of the next output row's (rows 2oh - pt .. 2oh - pt + 2).
+template <class T>
+inline void f32_maxpool3x3s2_raw(const PoolArgs* p) {
+  using V = typename T::V;
+  constexpr int W = T::W;
+  constexpr size_t kChunk = 256;  // output columns per pass (a multiple of every W): the kept row fits in L1
+  float keep[kChunk];
+  MaxPool3x3s2Cols<T> cols[kChunk / W];
+  const ptrdiff_t in_h = ptrdiff_t(p->in_h), in_w = ptrdiff_t(p->in_w);
+  const ptrdiff_t pt = ptrdiff_t(p->pad_top), pl = ptrdiff_t(p->pad_left);
+  const size_t rs = p->row_stride, out_w = p->out_w;
+  const V ninf = T::set1(-__builtin_inff());
+  for (size_t j0 = 0; j0 < out_w; j0 += kChunk) {
+    const size_t jn = std::min(kChunk, out_w - j0), nv = (jn + W - 1) / W;
+    for (size_t v = 0; v < nv; ++v) {
+      MaxPool3x3s2Cols<T>& g = cols[v];
+      g.c = 2 * ptrdiff_t(j0 + v * W) - pl;
+      g.inside = g.c >= 0 && g.c + 2 * W + 2 <= in_w;
+      for (int k = 0; k < 6; ++k) {
+        const ptrdiff_t q = g.c + k / 2 + (k % 2) * W;
+        g.r[k] = T::range(-q, in_w - q);
+      }
+    }
+    auto hrow = [&](ptrdiff_t r, size_t v) { return r >= 0 && r < in_h ? hmax3s2<T>(p->in + r * rs, cols[v], ninf) : ninf; };
+    for (size_t v = 0; v < nv; ++v) T::store(keep + v * W, hrow(-pt, v));
+    for (size_t oh = 0; oh < p->out_h; ++oh) {
+      const ptrdiff_t r = 2 * ptrdiff_t(oh) - pt;
+      float* out = p->out + oh * out_w + j0;
+      for (size_t v = 0; v < nv; ++v) {
+        const V last = hrow(r + 2, v);
+        const V m = T::max(T::load(keep + v * W), T::max(hrow(r + 1, v), last));
+        T::store(keep + v * W, last);
+        T::store_n(out + v * W, m, ptrdiff_t(jn) - ptrdiff_t(v * W));
+      }
+    }
+  }
+}
+
 template <class T>
 inline void f32_gavgpool(size_t planes, size_t hw, const float* x, float* y) {
   using V = typename T::V;
@@ -49,9 +115,15 @@ inline void f32_gavgpool(size_t planes, size_t hw, const float* x, float* y) {
 
 #define NS_POOL_KIND_IS_MAX_max true
 #define NS_POOL_KIND_IS_MAX_average false
-#define NS_F32_POOL_DEFINE(isa, variant, kind, kh, kw, sh, sw)                               \
+#define NS_F32_POOL_DEFINE(isa, variant, kind, kh, kw, sh, sw, raw)                          \
   void ns_f32_pool_ukernel_##variant##__##isa(const PoolArgs* p) {                          \
-    impl::f32_pool<simd::Vec, NS_POOL_KIND_IS_MAX_##kind, kh, kw, sh, sw>(p);                \
+    if (raw) {                                                                               \
+      static_assert(!raw || (NS_POOL_KIND_IS_MAX_##kind && kh == 3 && kw == 3 && sh == 2 && sw == 2), \
+                    "raw pool kernels: 3x3 stride-2 max only");                             \
+      impl::f32_maxpool3x3s2_raw<simd::Vec>(p);                                              \
+    } else {                                                                                 \
+      impl::f32_pool<simd::Vec, NS_POOL_KIND_IS_MAX_##kind, kh, kw, sh, sw>(p);              \
+    }                                                                                        \
   }
 #define NS_F32_GAVGPOOL_DEFINE(isa, ...)                                                     \
   void ns_f32_gavgpool_ukernel__##isa(size_t planes, size_t hw, const float* x, float* y) { \

@@ -42,6 +42,10 @@ struct Vec {
   static V load_range(const float* p, ptrdiff_t lo, ptrdiff_t hi) {
     return _mm256_maskload_ps(p, _mm256_andnot_si256(tail_mask(lo), tail_mask(hi)));
   }
+  // The lanes of r from p, the lanes of `fill` elsewhere; lanes outside r are never read.
+  static V load_in_or(const float* p, Range r, V fill) {
+    return _mm256_blendv_ps(fill, _mm256_maskload_ps(p, r), _mm256_castsi256_ps(r));
+  }
   static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
   static V sub(V a, V b) { return _mm256_sub_ps(a, b); }

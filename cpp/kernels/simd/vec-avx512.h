@@ -38,6 +38,8 @@ struct Vec {
   static V load_range(const float* p, ptrdiff_t lo, ptrdiff_t hi) {
     return _mm512_maskz_loadu_ps(static_cast<__mmask16>(tail_mask(hi) & ~tail_mask(lo)), p);
   }
+  // The lanes of r from p, the lanes of `fill` elsewhere; lanes outside r are never read.
+  static V load_in_or(const float* p, Range r, V fill) { return _mm512_mask_loadu_ps(fill, r, p); }
   static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
   static V sub(V a, V b) { return _mm512_sub_ps(a, b); }

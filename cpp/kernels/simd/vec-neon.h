@@ -49,6 +49,14 @@ struct Vec {
     for (ptrdiff_t i = lo < 0 ? 0 : lo; i < hi && i < 4; ++i) t[i] = p[i];
     return vld1q_f32(t);
   }
+  // The lanes of r from p, the lanes of `fill` elsewhere; only the lanes of r are read.
+  static V load_in_or(const float* p, Range r, V fill) {
+    if (r.lo <= 0 && r.hi >= 4) return vld1q_f32(p);
+    float t[4];
+    vst1q_f32(t, fill);
+    for (ptrdiff_t i = r.lo < 0 ? 0 : r.lo; i < r.hi && i < 4; ++i) t[i] = p[i];
+    return vld1q_f32(t);
+  }
   static V fmadd(V a, V b, V c) { return vfmaq_f32(c, a, b); }
   static V add(V a, V b) { return vaddq_f32(a, b); }
   static V sub(V a, V b) { return vsubq_f32(a, b); }

@@ -29,6 +29,7 @@ struct Vec {
   using Range = bool;  // a prepared lane range: is the one lane inside?
   static Range range(ptrdiff_t lo, ptrdiff_t hi) { return lo <= 0 && hi > 0; }
   static V load_in(const float* p, Range r) { return r ? *p : 0.0f; }
+  static V load_in_or(const float* p, Range r, V fill) { return r ? *p : fill; }
   static V fmadd(V a, V b, V c) { return a * b + c; }
   static V add(V a, V b) { return a + b; }
   static V sub(V a, V b) { return a - b; }
