@@ -28,8 +28,11 @@ struct Layer {
   std::string name;
   std::string op_type;
   std::string domain;
+  std::string name_scopes;                        // the node's "pkg.torch.onnx.name_scopes" metadata, "" if none
   std::vector<std::vector<int64_t>> input_shapes; // one per node input; empty vector for an omitted input
   std::vector<std::vector<int64_t>> output_shapes;
+  std::vector<int8_t> input_ranks;                // per input / output: 1 rank known (an empty shape is a
+  std::vector<int8_t> output_ranks;               // scalar), 0 rank unknown, -1 omitted (optional, "")
   std::vector<int32_t> output_dtypes;
   bool supported = true;                          // op type known to the registry
   bool folded = false;                            // all inputs constant: evaluated ahead of time, costs 0

@@ -409,6 +409,7 @@ class Walker {
         set_layer_name(layer, n, ni);
         layer.op_type.assign(n.op_type);
         layer.domain.assign(n.domain);
+        layer.name_scopes.assign(n.metadata_value("pkg.torch.onnx.name_scopes"));  // module path (torch dynamo)
       }
 
       const OpCacheEntry op = find_op(n, ni);
@@ -535,11 +536,15 @@ class Walker {
 
       if (want_layers) {
         layer.input_shapes.reserve(ins.size());
-        for (const Value* v : ins) layer.input_shapes.push_back(v ? v->dims : std::vector<int64_t>());
+        for (const Value* v : ins) {
+          layer.input_shapes.push_back(v ? v->dims : std::vector<int64_t>());
+          layer.input_ranks.push_back(v ? int8_t(v->rank_known) : int8_t(-1));
+        }
         layer.output_shapes.reserve(outs.size());
         layer.output_dtypes.reserve(outs.size());
         for (const Value* v : outs) {
           layer.output_shapes.push_back(v ? v->dims : std::vector<int64_t>());
+          layer.output_ranks.push_back(v ? int8_t(v->rank_known) : int8_t(-1));
           layer.output_dtypes.push_back(v ? v->dtype : 0);
         }
       }
