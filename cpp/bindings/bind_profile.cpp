@@ -102,6 +102,18 @@ void bind_profile(py::module_& m) {
             return d;
           },
           "op type -> names of the nodes using it, for ops the registry does not know")
+      .def(
+          "open_inputs",
+          [](const graph::Profile& p) {
+            py::list out;
+            for (const graph::OpenInput& o : p.open_inputs) {
+              py::object dims = o.rank_known ? py::object(py::cast(o.dims)) : py::object(py::none());
+              out.append(py::make_tuple(to_pystr(o.name), dims, to_pystr_list(o.symbols)));
+            }
+            return out;
+          },
+          "graph inputs left with an unknown dim: (name, dims with -1 unknown or None for an unknown rank, "
+          "the model's symbol of each dim)")
       .def("layer_columns", &layer_columns,
            "per-node columns in execution order: names and shapes as lists of str, counts as packed int64 bytes")
       .def("layer_shapes", &layer_shapes, "per node: (input shapes, output shapes); -1 = unknown dim");

@@ -48,6 +48,14 @@ struct UnsupportedOp {
   std::vector<std::string> node_names;
 };
 
+// A graph input left with an unknown dim (a symbol no override or batch size bound) or an unknown rank.
+struct OpenInput {
+  std::string name;
+  bool rank_known = false;
+  std::vector<int64_t> dims;                      // -1 unknown
+  std::vector<std::string> symbols;               // per dim: the model's symbol ("seq_len"), "" none
+};
+
 struct Profile {
   int64_t params = 0;
   int64_t bn_stat_params = 0;                     // BatchNormalization running mean + variance (in params too)
@@ -60,6 +68,7 @@ struct Profile {
   std::vector<Layer> layers;                      // execution (topological) order; empty unless want_layers
   std::vector<UnsupportedOp> unsupported_ops;
   std::vector<std::string> unknown_cost_nodes;    // names of nodes whose cost could not be determined
+  std::vector<OpenInput> open_inputs;             // graph inputs with an unknown dim (for hints)
 };
 
 // Analyse a decoded model. Throws ModelError (cycle, contradiction, missing input, ...) naming the node.

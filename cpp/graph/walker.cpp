@@ -274,6 +274,14 @@ class Walker {
       }
       if (v.rank_known && product(v.dims) == std::numeric_limits<int64_t>::max())
         throw ModelError("graph input '" + std::string(vi.name) + "' has too many elements");
+      if (!v.rank_known || product(v.dims) < 0) {  // an unknown dim left: say which (a hint for the caller)
+        OpenInput& open = profile_.open_inputs.emplace_back();
+        open.name.assign(vi.name);
+        open.rank_known = v.rank_known;
+        open.dims = v.dims;
+        for (size_t a = 0; a < v.dims.size(); ++a)
+          open.symbols.emplace_back(a < vi.dims.size() ? vi.dims[a].param : std::string_view());
+      }
     }
   }
 

@@ -141,6 +141,33 @@ class Profile:
         return self._result.unsupported_ops()
 
     @property
+    def open_inputs(self) -> List[Tuple[str, Optional[List[int]], List[str]]]:
+        """Graph inputs left with an unknown dim after input_shapes and batch_size: (name, dims with -1 for
+        an unknown dim or None for an unknown rank, the model's symbol of each dim or "")."""
+        return [(n, None if d is None else list(d), list(sym)) for n, d, sym in self._result.open_inputs()]
+
+    def input_shape_hint(self) -> str:
+        """When costs are unknown and a graph input has an unknown dim: which inputs and dims, and the
+        --input-shape flag (input_shapes argument) that fixes them; "" otherwise."""
+        if not self._result.unknown_cost_nodes:
+            return ""
+        lines, flags = [], []
+        for name, dims, symbols in self.open_inputs:
+            if dims is None:
+                lines.append(f"input '{name}' has no declared rank")
+                flags.append(f"--input-shape {name}=D1,D2,...")
+                continue
+            unknown = [f"dim {a} ({symbols[a]})" if symbols[a] else f"dim {a}"
+                       for a, d in enumerate(dims) if d < 0]
+            lines.append(f"input '{name}' has unknown {', '.join(unknown)}")
+            guess = ",".join(str(d) if d >= 0 else ("128" if a else "1") for a, d in enumerate(dims))
+            flags.append(f"--input-shape {name}={guess}")
+        if not lines:
+            return ""
+        return ("  HINT: " + "; ".join(lines) + ". Give the shape, e.g.\n    " + " ".join(flags)
+                + "\n    (input_shapes={...} in Python; the values shown for the unknown dims are examples)")
+
+    @property
     def num_layers(self) -> int:
         """Number of nodes in the graph."""
         return self._result.num_layers
@@ -317,6 +344,9 @@ class Profile:
             lines.append(f"  UNKNOWN cost (not counted): {len(unknown)} nodes: {shown}")
             lines.append("  +: a lower bound: the sum of the known parts, without the nodes of unknown cost "
                          "(and their outputs)")
+            hint = self.input_shape_hint()
+            if hint:
+                lines.append(hint)
         if layers:
             lines.append("")
             lines.append(_layer_table(self.layers, sort, top))
@@ -380,7 +410,7 @@ def _layer_table(rows, sort: Optional[str] = None, top: Optional[int] = None, wi
         name = d["name"]
         if d["module"] and not name.startswith("/"):   # a flat name (dynamo): show the module it comes from
             name = f"{name} ({d['module']})"
-        note = " (unsupported)" if not d["supported"] else (" (folded)" if d["folded"] else "")
+        note = " !" if not d["supported"] else (" *" if d["folded"] else "")
         cells = [str(i), name, d["op_type"] + note, d["input_shape"], d["output_shape"], _si(d["params"]),
                  share(d["params"], total_params), _si(d["macs"]), share(d["macs"], total_macs)]
         if extra:
@@ -388,13 +418,15 @@ def _layer_table(rows, sort: Optional[str] = None, top: Optional[int] = None, wi
         body.append(cells)
     widths = [max(len(header[c]), *(len(b[c]) for b in body)) if body else len(header[c])
               for c in range(len(header))]
-    # Cut the widest of the text columns (name, inputs, output) until a row fits.
+    # Cut text columns until a row fits: the inputs first (down to 16 characters), then the name (to 24),
+    # then the widest of name, inputs and output (to 12).
     text_cols = (1, 3, 4)
-    while sum(widths) + 2 * (len(widths) - 1) > width:
-        c = max(text_cols, key=lambda k: widths[k])
-        if widths[c] <= 12:
-            break
-        widths[c] -= 1
+    for col, floor in ((3, 16), (1, 24), (None, 12)):
+        while sum(widths) + 2 * (len(widths) - 1) > width:
+            c = col if col is not None else max(text_cols, key=lambda k: widths[k])
+            if widths[c] <= floor:
+                break
+            widths[c] -= 1
     right = set(range(5, len(header))) | {0}
 
     def fmt(cells):
@@ -402,8 +434,14 @@ def _layer_table(rows, sort: Optional[str] = None, top: Optional[int] = None, wi
                          for i, (c, w) in enumerate(zip(cells, widths)))
 
     lines = [fmt(header).rstrip()] + [fmt(b).rstrip() for b in body]
+    notes = []
     if top is not None and len(order) < len(rows):
-        lines.append(f"({len(rows) - len(order)} more rows; % = share of the model's params and MACs)")
-    else:
-        lines.append("(% = share of the model's params and MACs)")
+        notes.append(f"{len(rows) - len(order)} more rows")
+    notes.append("% = share of the model's params and MACs")
+    shown = rows[order]
+    if shown["folded"].any():
+        notes.append("* folded (constant inputs only: costs 0)")
+    if (~shown["supported"]).any():
+        notes.append("! unsupported op (not counted)")
+    lines.append("(" + "; ".join(notes) + ")")
     return "\n".join(lines)
