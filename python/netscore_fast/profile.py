@@ -419,9 +419,9 @@ def _layer_table(rows, sort: Optional[str] = None, top: Optional[int] = None, wi
     widths = [max(len(header[c]), *(len(b[c]) for b in body)) if body else len(header[c])
               for c in range(len(header))]
     # Cut text columns until a row fits: the inputs first (down to 16 characters), then the name (to 24),
-    # then the widest of name, inputs and output (to 12).
-    text_cols = (1, 3, 4)
-    for col, floor in ((3, 16), (1, 24), (None, 12)):
+    # then the widest of name, op type, inputs and output (to 10).
+    text_cols = (1, 2, 3, 4)
+    for col, floor in ((3, 16), (1, 24), (None, 10)):
         while sum(widths) + 2 * (len(widths) - 1) > width:
             c = col if col is not None else max(text_cols, key=lambda k: widths[k])
             if widths[c] <= floor:
