@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from . import _core
 from ._core import ModelError
 from ._sources import InputShapes, ModelParts, resolve, shape_list
+from ._units import si as _si
 
 __all__ = ["profile", "Profile", "ModelError", "ModelParts", "supported_ops"]
 
@@ -57,16 +58,6 @@ def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: Inpu
     else:
         analyse = functools.partial(_core.profile_buffer, payload, name, shapes, batch)
     return Profile(analyse(layers=False), name, accuracy, analyse)
-
-
-def _si(value: Optional[float], unit: str = "", digits: int = 2) -> str:
-    """1234567 -> '1.23 M' (k, M, G, T); None or negative -> '?'."""
-    if value is None or value < 0:
-        return "?"
-    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if value >= scale:
-            return f"{value / scale:.{digits}f} {prefix}{unit}"
-    return f"{value:.0f} {unit}".rstrip() if float(value).is_integer() else f"{value:.{digits}f} {unit}".rstrip()
 
 
 def _finite_or_none(x: Optional[float]) -> Optional[float]:

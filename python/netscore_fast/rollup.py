@@ -102,7 +102,7 @@ class Rollup:
 
     def format(self) -> str:
         """Fixed-width text: a torchinfo-like indented tree for modules, a table for op types."""
-        from .profile import _si
+        from ._units import si as _si
 
         header = ("module" if self.by == "module" else "op_type", "nodes", "params", "%", "MACs", "%",
                   "FLOPs", "%", "act bytes", "%")
