@@ -226,3 +226,23 @@ def test_profile_many_expands_folders_and_globs(tmp_path, tiny_path):
         assert [os.path.basename(s) for s in table["source"]] == ["a.onnx", "b.onnx"]
         assert (table["params"] == TINY_PARAMS).all()
     assert len(nf.profile_many(str(tiny_path))) == 1
+
+
+def test_node_metadata_is_read_and_untrusted(tiny_model, tmp_path):
+    """metadata_props of a node (field 9) are decoded; a module is taken only from a list of names."""
+    model = onnx.ModelProto()
+    model.CopyFrom(tiny_model)
+    scopes = {"conv": "['', 'stem', 'stem.conv', 'conv2d']", "relu": "[" * 5000, "gap": "__import__('os')",
+              "flatten": "['', 'head', 'flatten']"}
+    for node in model.graph.node:
+        if node.name in scopes:
+            entry = node.metadata_props.add()
+            entry.key, entry.value = "pkg.torch.onnx.name_scopes", scopes[node.name]
+            other = node.metadata_props.add()
+            other.key, other.value = "namespace", "x" * 100
+    path = tmp_path / "meta.onnx"
+    onnx.save(model, str(path))
+    p = nf.profile(path)
+    assert p.layers["module"].tolist() == ["stem.conv", "", "", "head", ""]
+    assert (p.params, p.macs) == (TINY_PARAMS, TINY_MACS)
+    assert p.by("module", depth=1).keys() == ["stem", "head", "(no module)"]

@@ -21,6 +21,8 @@ NO_MODULE = "(no module)"
 
 def _from_scopes(scopes: str) -> Optional[str]:
     """The dynamo exporter's name_scopes text -> the dotted module name; None when it is not that form."""
+    if len(scopes) > 65536 or not scopes.startswith("["):   # metadata is untrusted text: a list of names only
+        return None
     try:
         parts = ast.literal_eval(scopes)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
