@@ -33,11 +33,11 @@ def test_table_with_layers_and_accuracy(tiny_path):
 
 
 def test_json(tiny_path):
-    d = json.loads(run("profile", tiny_path, "--format", "json", "--accuracy", "70").stdout)
+    d, = json.loads(run("profile", tiny_path, "--format", "json", "--accuracy", "70").stdout)
     assert d["params"] == TINY_PARAMS and d["macs"] == TINY_MACS
     assert d["accuracy"] == 70.0 and isinstance(d["netscore"], float)
     assert "layers" not in d
-    d = json.loads(run("profile", tiny_path, "--format", "json", "--layers").stdout)
+    d, = json.loads(run("profile", tiny_path, "--format", "json", "--layers").stdout)
     assert [row["op_type"] for row in d["layers"]] == ["Conv", "Relu", "GlobalAveragePool", "Flatten", "Gemm"]
 
 
@@ -50,7 +50,7 @@ def test_csv(tiny_path):
 
 
 def test_input_shape_and_batch_size(tiny_path):
-    d = json.loads(run("profile", tiny_path, "--format", "json", "--input-shape", "x=2,3,16,16").stdout)
+    d, = json.loads(run("profile", tiny_path, "--format", "json", "--input-shape", "x=2,3,16,16").stdout)
     # Conv 2*4*16*16 outputs * 27 + Gemm 2*10*4
     assert d["macs"] == 2 * 4 * 16 * 16 * 27 + 2 * 10 * 4
 

@@ -19,12 +19,15 @@ namespace py = pybind11;
 namespace netscore::bindings {
 namespace {
 
-// Output shapes of a layer as one string: "1x64x112x112", several outputs separated by ";", "?" unknown.
-std::string outputs_text(const graph::Layer& layer) {
+// Shapes of a layer's inputs or outputs as one string: "1x64x112x112", several separated by ";", "?" for an
+// unknown dim or an unknown rank, "scalar" for rank 0, "" for an omitted optional input.
+std::string shapes_text(const std::vector<std::vector<int64_t>>& shapes, const std::vector<int8_t>& ranks) {
   std::string text;
-  for (size_t i = 0; i < layer.output_shapes.size(); ++i) {
+  for (size_t i = 0; i < shapes.size(); ++i) {
     if (i) text += ';';
-    text += graph::dims_text(layer.output_shapes[i]);
+    const int8_t rank = i < ranks.size() ? ranks[i] : 0;
+    if (rank > 0) text += graph::dims_text(shapes[i]);
+    else if (rank == 0) text += '?';
   }
   return text;
 }
@@ -54,7 +57,9 @@ py::dict layer_columns(const graph::Profile& p) {
   d["op_type"] = string_column(L, [](const graph::Layer& l) {
     return l.domain.empty() || l.domain == "ai.onnx" ? l.op_type : l.domain + "::" + l.op_type;
   });
-  d["output_shape"] = string_column(L, [](const graph::Layer& l) { return outputs_text(l); });
+  d["name_scopes"] = string_column(L, [](const graph::Layer& l) { return l.name_scopes; });
+  d["input_shape"] = string_column(L, [](const graph::Layer& l) { return shapes_text(l.input_shapes, l.input_ranks); });
+  d["output_shape"] = string_column(L, [](const graph::Layer& l) { return shapes_text(l.output_shapes, l.output_ranks); });
   d["node_index"] = int64_column(L, [](const graph::Layer& l) { return static_cast<int64_t>(l.node_index); });
   d["params"] = int64_column(L, [](const graph::Layer& l) { return l.params; });
   d["weight_bytes"] = int64_column(L, [](const graph::Layer& l) { return l.weight_bytes; });
@@ -97,6 +102,18 @@ void bind_profile(py::module_& m) {
             return d;
           },
           "op type -> names of the nodes using it, for ops the registry does not know")
+      .def(
+          "open_inputs",
+          [](const graph::Profile& p) {
+            py::list out;
+            for (const graph::OpenInput& o : p.open_inputs) {
+              py::object dims = o.rank_known ? py::object(py::cast(o.dims)) : py::object(py::none());
+              out.append(py::make_tuple(to_pystr(o.name), dims, to_pystr_list(o.symbols)));
+            }
+            return out;
+          },
+          "graph inputs left with an unknown dim: (name, dims with -1 unknown or None for an unknown rank, "
+          "the model's symbol of each dim)")
       .def("layer_columns", &layer_columns,
            "per-node columns in execution order: names and shapes as lists of str, counts as packed int64 bytes")
       .def("layer_shapes", &layer_shapes, "per node: (input shapes, output shapes); -1 = unknown dim");

@@ -28,8 +28,11 @@ struct Layer {
   std::string name;
   std::string op_type;
   std::string domain;
+  std::string name_scopes;                        // the node's "pkg.torch.onnx.name_scopes" metadata, "" if none
   std::vector<std::vector<int64_t>> input_shapes; // one per node input; empty vector for an omitted input
   std::vector<std::vector<int64_t>> output_shapes;
+  std::vector<int8_t> input_ranks;                // per input / output: 1 rank known (an empty shape is a
+  std::vector<int8_t> output_ranks;               // scalar), 0 rank unknown, -1 omitted (optional, "")
   std::vector<int32_t> output_dtypes;
   bool supported = true;                          // op type known to the registry
   bool folded = false;                            // all inputs constant: evaluated ahead of time, costs 0
@@ -45,6 +48,14 @@ struct UnsupportedOp {
   std::vector<std::string> node_names;
 };
 
+// A graph input left with an unknown dim (a symbol no override or batch size bound) or an unknown rank.
+struct OpenInput {
+  std::string name;
+  bool rank_known = false;
+  std::vector<int64_t> dims;                      // -1 unknown
+  std::vector<std::string> symbols;               // per dim: the model's symbol ("seq_len"), "" none
+};
+
 struct Profile {
   int64_t params = 0;
   int64_t bn_stat_params = 0;                     // BatchNormalization running mean + variance (in params too)
@@ -57,6 +68,7 @@ struct Profile {
   std::vector<Layer> layers;                      // execution (topological) order; empty unless want_layers
   std::vector<UnsupportedOp> unsupported_ops;
   std::vector<std::string> unknown_cost_nodes;    // names of nodes whose cost could not be determined
+  std::vector<OpenInput> open_inputs;             // graph inputs with an unknown dim (for hints)
 };
 
 // Analyse a decoded model. Throws ModelError (cycle, contradiction, missing input, ...) naming the node.

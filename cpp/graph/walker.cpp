@@ -274,6 +274,14 @@ class Walker {
       }
       if (v.rank_known && product(v.dims) == std::numeric_limits<int64_t>::max())
         throw ModelError("graph input '" + std::string(vi.name) + "' has too many elements");
+      if (!v.rank_known || product(v.dims) < 0) {  // an unknown dim left: say which (a hint for the caller)
+        OpenInput& open = profile_.open_inputs.emplace_back();
+        open.name.assign(vi.name);
+        open.rank_known = v.rank_known;
+        open.dims = v.dims;
+        for (size_t a = 0; a < v.dims.size(); ++a)
+          open.symbols.emplace_back(a < vi.dims.size() ? vi.dims[a].param : std::string_view());
+      }
     }
   }
 
@@ -409,6 +417,7 @@ class Walker {
         set_layer_name(layer, n, ni);
         layer.op_type.assign(n.op_type);
         layer.domain.assign(n.domain);
+        layer.name_scopes.assign(n.metadata_value("pkg.torch.onnx.name_scopes"));  // module path (torch dynamo)
       }
 
       const OpCacheEntry op = find_op(n, ni);
@@ -535,11 +544,15 @@ class Walker {
 
       if (want_layers) {
         layer.input_shapes.reserve(ins.size());
-        for (const Value* v : ins) layer.input_shapes.push_back(v ? v->dims : std::vector<int64_t>());
+        for (const Value* v : ins) {
+          layer.input_shapes.push_back(v ? v->dims : std::vector<int64_t>());
+          layer.input_ranks.push_back(v ? int8_t(v->rank_known) : int8_t(-1));
+        }
         layer.output_shapes.reserve(outs.size());
         layer.output_dtypes.reserve(outs.size());
         for (const Value* v : outs) {
           layer.output_shapes.push_back(v ? v->dims : std::vector<int64_t>());
+          layer.output_ranks.push_back(v ? int8_t(v->rank_known) : int8_t(-1));
           layer.output_dtypes.push_back(v ? v->dtype : 0);
         }
       }

@@ -168,6 +168,17 @@ void decode_node(Reader r, Node& n, int graph_depth, int depth) {
         }
         break;
       }
+      case fl::kNodeMetadataProps: {
+        Reader m = r.get_message();
+        std::pair<std::string_view, std::string_view> entry;
+        while (m.next()) {
+          if (m.field() == fl::kEntryKey) entry.first = m.get_string();
+          else if (m.field() == fl::kEntryValue) entry.second = m.get_string();
+          else m.skip();
+        }
+        n.metadata.push_back(entry);
+        break;
+      }
       default: r.skip(); break;
     }
   }

@@ -104,6 +104,7 @@ inline void reset(Node& n) {
   n.domain = {};
   n.inputs.clear();
   n.outputs.clear();
+  n.metadata.clear();
 }
 
 // Scalars and flat lists only: nodes are refilled by decode_function.

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace netscore::onnx {
@@ -109,6 +110,14 @@ struct Node {
   std::vector<std::string_view> inputs;   // "" marks an omitted optional input
   std::vector<std::string_view> outputs;
   std::vector<Attribute> attributes;
+  // metadata_props (key, value): exporters put the source module here ("pkg.torch.onnx.name_scopes").
+  std::vector<std::pair<std::string_view, std::string_view>> metadata;
+
+  std::string_view metadata_value(std::string_view key) const {
+    for (const auto& [k, v] : metadata)
+      if (k == key) return v;
+    return {};
+  }
 
   const Attribute* attribute(std::string_view attr_name) const {
     for (const Attribute& a : attributes)

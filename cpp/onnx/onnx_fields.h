@@ -11,6 +11,8 @@ enum Model : uint32_t {
   kModelMetadataProps = 14, kModelTrainingInfo = 20, kModelFunctions = 25, kModelConfiguration = 26,
 };
 
+enum StringStringEntry : uint32_t { kEntryKey = 1, kEntryValue = 2 };
+
 enum OperatorSetId : uint32_t { kOpsetDomain = 1, kOpsetVersion = 2 };
 
 enum Graph : uint32_t {

@@ -25,9 +25,13 @@ class ProfileResult:
     has_layers: bool
     def unsupported_ops(self) -> Dict[str, List[str]]: ...
     def layer_columns(self) -> Dict[str, Union[List[str], bytes]]:
-        """name/op_type/output_shape as lists of str; params, weight_bytes, macs, flops, activation_bytes,
+        """name/op_type/input_shape/output_shape/name_scopes (the node's "pkg.torch.onnx.name_scopes"
+        metadata, "" if none) as lists of str; params, weight_bytes, macs, flops, activation_bytes,
         node_index, supported, folded as packed native int64 bytes."""
     def layer_shapes(self) -> List[Tuple[List[List[int]], List[List[int]]]]: ...
+    def open_inputs(self) -> List[Tuple[str, Optional[List[int]], List[str]]]:
+        """Graph inputs left with an unknown dim: (name, dims with -1 unknown or None for an unknown rank,
+        the model's symbol of each dim or "")."""
 
 def profile_file(path: str, input_shapes: InputShapes = ..., batch_size: int = 1,
                  layers: bool = True) -> ProfileResult: ...

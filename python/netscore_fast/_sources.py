@@ -8,7 +8,7 @@ import io
 import os
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-__all__ = ["ModelParts", "shape_list", "is_one_model", "resolve", "names_of", "AS_IS"]
+__all__ = ["ModelParts", "shape_list", "is_one_model", "resolve", "names_of", "AS_IS", "is_many", "expand_models"]
 
 InputShapes = Union[Mapping[str, Sequence[int]], Iterable[Tuple[str, Sequence[int]]], None]
 # What the core reads: a path (str), a bytes-like object, or ModelParts (bulk calls only).
@@ -104,3 +104,29 @@ def names_of(name: str) -> Tuple[str, str, str]:
     its extension (".onnx"), in that order."""
     base = os.path.basename(name)
     return name, base, os.path.splitext(base)[0]
+
+
+_GLOB_CHARS = set("*?[")
+
+
+def is_many(pattern: str) -> bool:
+    """True when a MODEL argument names several models: a directory or a glob that is not a file."""
+    return os.path.isdir(pattern) or (not os.path.exists(pattern) and bool(_GLOB_CHARS & set(pattern)))
+
+
+def expand_models(models: Sequence[str]) -> List[str]:
+    """MODEL arguments -> paths: a directory's *.onnx files (sorted), a glob's matches (sorted), a path."""
+    import glob
+    paths: List[str] = []
+    for m in models:
+        if os.path.isdir(m):
+            names = (os.path.join(m, f) for f in os.listdir(m) if f.endswith(".onnx"))
+            paths += sorted(p for p in names if os.path.isfile(p))   # regular files only: a FIFO would block
+        elif not os.path.exists(m) and _GLOB_CHARS & set(m):
+            found = sorted(p for p in glob.glob(m, recursive=True) if os.path.isfile(p))
+            if not found:
+                raise FileNotFoundError(f"no file matches {m!r}")
+            paths += found
+        else:
+            paths.append(m)
+    return paths

@@ -21,7 +21,7 @@ from . import _core
 from . import cache as cache_mod
 from ._core import ModelError
 from ._sources import AS_IS as _AS_IS
-from ._sources import ModelParts, is_one_model, names_of, resolve, shape_list
+from ._sources import ModelParts, expand_models, is_many, is_one_model, names_of, resolve, shape_list
 from .table import COUNT_COLUMNS, ProfileTable
 
 __all__ = ["profile_many", "ModelParts"]
@@ -361,7 +361,8 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
                  cache_rebuild: bool = False) -> ProfileTable:
     """Profile many ONNX models into a ProfileTable (one row per source, in order).
 
-    sources: a list or any iterable (consumed lazily, in chunks) of paths, bytes-like objects holding a
+    sources: a folder or a glob (a str: its .onnx files, sorted, as the CLI expands MODEL arguments), or
+        a list or any iterable (consumed lazily, in chunks) of paths, bytes-like objects holding a
         serialized ModelProto, io.BytesIO objects (their contents, e.g. from torch.onnx.export), ModelParts
         (a serialized model in pieces, joined by the workers), onnx.ModelProto objects, or (name, source)
         pairs naming the row.
@@ -393,7 +394,9 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
     """
     if errors not in ("record", "raise"):
         raise ValueError(f"errors must be 'record' or 'raise', got {errors!r}")
-    if is_one_model(sources):
+    if isinstance(sources, (str, os.PathLike)) and is_many(os.fspath(sources)):
+        sources = expand_models([os.fspath(sources)])   # a folder or a glob: its models, as the CLI takes them
+    elif is_one_model(sources):
         sources = [sources]   # one model, not an iterable of them
     options = _Options(input_shapes, batch_size)
     size = int(chunk_size or DEFAULT_CHUNK)

@@ -14,10 +14,12 @@ from typing import Any, Dict, List, Optional, Tuple
 from . import _core
 from ._core import ModelError
 from ._sources import InputShapes, ModelParts, resolve, shape_list
+from ._units import si as _si
 
 __all__ = ["profile", "Profile", "ModelError", "ModelParts", "supported_ops"]
 
 # Per-node columns of Profile.layers, in order: (name, numpy dtype or None for text).
+_TEXT_COLUMNS = ("name", "op_type", "input_shape", "output_shape", "module")
 _INT_COLUMNS = ("params", "macs", "flops", "activation_bytes", "weight_bytes")
 _BOOL_COLUMNS = ("supported", "folded")
 
@@ -56,16 +58,6 @@ def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: Inpu
     else:
         analyse = functools.partial(_core.profile_buffer, payload, name, shapes, batch)
     return Profile(analyse(layers=False), name, accuracy, analyse)
-
-
-def _si(value: Optional[float], unit: str = "", digits: int = 2) -> str:
-    """1234567 -> '1.23 M' (k, M, G, T); None or negative -> '?'."""
-    if value is None or value < 0:
-        return "?"
-    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if value >= scale:
-            return f"{value / scale:.{digits}f} {prefix}{unit}"
-    return f"{value:.0f} {unit}".rstrip() if float(value).is_integer() else f"{value:.{digits}f} {unit}".rstrip()
 
 
 def _finite_or_none(x: Optional[float]) -> Optional[float]:
@@ -140,6 +132,33 @@ class Profile:
         return self._result.unsupported_ops()
 
     @property
+    def open_inputs(self) -> List[Tuple[str, Optional[List[int]], List[str]]]:
+        """Graph inputs left with an unknown dim after input_shapes and batch_size: (name, dims with -1 for
+        an unknown dim or None for an unknown rank, the model's symbol of each dim or "")."""
+        return [(n, None if d is None else list(d), list(sym)) for n, d, sym in self._result.open_inputs()]
+
+    def input_shape_hint(self) -> str:
+        """When costs are unknown and a graph input has an unknown dim: which inputs and dims, and the
+        --input-shape flag (input_shapes argument) that fixes them; "" otherwise."""
+        if not self._result.unknown_cost_nodes:
+            return ""
+        lines, flags = [], []
+        for name, dims, symbols in self.open_inputs:
+            if dims is None:
+                lines.append(f"input '{name}' has no declared rank")
+                flags.append(f"--input-shape {name}=D1,D2,...")
+                continue
+            unknown = [f"dim {a} ({symbols[a]})" if symbols[a] else f"dim {a}"
+                       for a, d in enumerate(dims) if d < 0]
+            lines.append(f"input '{name}' has unknown {', '.join(unknown)}")
+            guess = ",".join(str(d) if d >= 0 else ("128" if a else "1") for a, d in enumerate(dims))
+            flags.append(f"--input-shape {name}={guess}")
+        if not lines:
+            return ""
+        return ("  HINT: " + "; ".join(lines) + ". Give the shape, e.g.\n    " + " ".join(flags)
+                + "\n    (input_shapes={...} in Python; the values shown for the unknown dims are examples)")
+
+    @property
     def num_layers(self) -> int:
         """Number of nodes in the graph."""
         return self._result.num_layers
@@ -172,8 +191,11 @@ class Profile:
     def layers(self):
         """numpy structured array, one row per node in execution order.
 
-        Fields: name, op_type ("domain::Op" outside the default domain), output_shape (text such as
-        "1x64x112x112"; several outputs separated by ";", "?" for an unknown dim), params, macs, flops,
+        Fields: name, op_type ("domain::Op" outside the default domain), input_shape and output_shape
+        (text such as "1x64x112x112"; several separated by ";", "?" for an unknown dim or an unknown rank,
+        "scalar" for rank 0, "" for an omitted optional input), module (the torch module that produced the
+        node, as "layer1.0.conv1", from the exporter's node metadata or node name; "" when none), params,
+        macs, flops,
         activation_bytes, weight_bytes (int64; -1 = unknown), supported, folded (bool), node_index
         (position in the model's node list; for a node inlined from a model-local function, the call's).
         """
@@ -187,10 +209,13 @@ class Profile:
         result = self._with_rows()
         cols = result.layer_columns()
         n = result.num_layers
+        from .rollup import module_of
+
+        cols["module"] = [module_of(name, scopes) for name, scopes in zip(cols["name"], cols["name_scopes"])]
         text = {}
-        for key in ("name", "op_type", "output_shape"):
+        for key in _TEXT_COLUMNS:
             text[key] = np.array(cols[key], dtype=str) if n else np.zeros(0, dtype="U1")
-        dtype = [(key, f"U{max(1, text[key].dtype.itemsize // 4)}") for key in ("name", "op_type", "output_shape")]
+        dtype = [(key, f"U{max(1, text[key].dtype.itemsize // 4)}") for key in _TEXT_COLUMNS]
         dtype += [(key, np.int64) for key in _INT_COLUMNS]
         dtype += [(key, np.bool_) for key in _BOOL_COLUMNS]
         dtype += [("node_index", np.int64)]
@@ -206,6 +231,20 @@ class Profile:
     def layer_shapes(self) -> List[Tuple[List[List[int]], List[List[int]]]]:
         """Per node, in execution order: (input shapes, output shapes); -1 marks an unknown dim."""
         return self._with_rows().layer_shapes()
+
+    def by(self, key: str, depth: Optional[int] = None):
+        """Roll the per-node costs up by "op_type" or by torch "module" (netscore_fast.rollup.Rollup).
+
+        Each row: count (nodes), params, macs, flops, activation_bytes and the share of the model's total of
+        each in percent (the rows of an op-type roll-up, and the top-level rows of a module roll-up, sum to
+        100). Modules come from the exporter (dynamo node metadata or TorchScript node names); a module
+        holds its submodules' nodes; depth limits the tree (1: top-level modules only; None: all levels).
+        Nodes outside every module are in the row "(no module)". Unknown values (-1) count as 0 here; the
+        row's `unknown` says how many of its nodes have unknown MACs.
+        """
+        from .rollup import rollup
+
+        return rollup(self.layers, key, depth, self.source)
 
     # --- export -------------------------------------------------------------------------------
     def totals(self) -> Dict[str, Any]:
@@ -248,17 +287,20 @@ class Profile:
         except ImportError as e:
             raise ImportError("Profile.to_pandas() needs pandas: pip install 'netscore-fast[pandas]'") from e
         df = pd.DataFrame(self.layers)
-        for key in ("name", "op_type", "output_shape"):
+        for key in _TEXT_COLUMNS:
             df[key] = df[key].astype(object)
         df.attrs.update(self.totals())
         return df
 
-    def summary(self, layers: bool = False) -> str:
+    def summary(self, layers: bool = False, sort: Optional[str] = None, top: Optional[int] = None) -> str:
         """A readable text report: totals in k/M/G units, metrics, unsupported ops, unknown-cost nodes.
 
         A total that misses a part (see UNKNOWN_COST_LEAVES_OPEN) is marked "+": it is the sum of the known
         parts, a lower bound, and says how many nodes are left out; a footer line explains the marker.
-        layers=True appends one row per node.
+        layers=True appends one row per node (input and output shapes, counts, share of the model's params
+        and MACs), in execution order or sorted by `sort` ("macs", "params", "flops", "activation_bytes";
+        largest first), the first `top` rows only when given. When costs are unknown because a graph input
+        has a symbolic dim, a hint names the inputs and dims and the --input-shape flag that fixes it.
         """
         lines = [f"Profile of {self.source}: {self.num_layers} nodes"]
         unknown = self._result.unknown_cost_nodes
@@ -293,9 +335,12 @@ class Profile:
             lines.append(f"  UNKNOWN cost (not counted): {len(unknown)} nodes: {shown}")
             lines.append("  +: a lower bound: the sum of the known parts, without the nodes of unknown cost "
                          "(and their outputs)")
+            hint = self.input_shape_hint()
+            if hint:
+                lines.append(hint)
         if layers:
             lines.append("")
-            lines.append(_layer_table(self.layers))
+            lines.append(_layer_table(self.layers, sort, top))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -313,20 +358,81 @@ class Profile:
         return self.summary()
 
 
-def _layer_table(rows) -> str:
-    """Fixed-width text table of per-node rows."""
-    header = ("#", "name", "op_type", "output_shape", "params", "MACs", "FLOPs", "act bytes")
+LAYER_SORT_KEYS = ("macs", "params", "flops", "activation_bytes")
+TEXT_WIDTH = 100   # default text output fits this many columns
+
+
+def _fit(text: str, width: int) -> str:
+    """text cut in the middle to `width` characters ("..." marks the cut)."""
+    if len(text) <= width:
+        return text
+    if width <= 3:
+        return text[:width]
+    head = (width - 3 + 1) // 2
+    return text[:head] + "..." + text[len(text) - (width - 3 - head):]
+
+
+def _layer_table(rows, sort: Optional[str] = None, top: Optional[int] = None, width: int = TEXT_WIDTH) -> str:
+    """Fixed-width text table of per-node rows: input and output shapes, counts and the share of the model's
+    MACs and params per row; sorted by a count (descending) and cut to the first `top` rows when asked.
+    Columns of text are cut in the middle so that a row fits `width` characters."""
+    import numpy as np
+
+    if sort is not None and sort not in LAYER_SORT_KEYS:
+        raise ValueError(f"cannot sort layers by {sort!r}: expected one of {', '.join(LAYER_SORT_KEYS)}")
+    order = np.arange(len(rows))
+    if sort is not None:
+        order = np.argsort(-rows[sort], kind="stable")
+    if top is not None:
+        order = order[:max(0, int(top))]
+    total_macs = int(np.where(rows["macs"] > 0, rows["macs"], 0).sum())
+    total_params = int(np.where(rows["params"] > 0, rows["params"], 0).sum())
+
+    def share(v: int, total: int) -> str:
+        return "?" if v < 0 else (f"{100.0 * v / total:.1f}" if total else "0.0")
+
+    extra = sort if sort in ("flops", "activation_bytes") else None
+    header = ["#", "name", "op_type", "inputs", "output", "params", "%", "MACs", "%"]
+    if extra:
+        header.append("FLOPs" if extra == "flops" else "act bytes")
     body = []
-    for i, r in enumerate(rows.tolist()):
-        d = dict(zip(rows.dtype.names, r))
-        note = "  (unsupported)" if not d["supported"] else ("  (folded)" if d["folded"] else "")
-        body.append((str(i), d["name"], d["op_type"], d["output_shape"], _si(d["params"]), _si(d["macs"]),
-                     _si(d["flops"]), _si(d["activation_bytes"], "B") + note))
+    for i in order.tolist():
+        d = dict(zip(rows.dtype.names, rows[i].tolist()))
+        name = d["name"]
+        if d["module"] and not name.startswith("/"):   # a flat name (dynamo): show the module it comes from
+            name = f"{name} ({d['module']})"
+        note = " !" if not d["supported"] else (" *" if d["folded"] else "")
+        cells = [str(i), name, d["op_type"] + note, d["input_shape"], d["output_shape"], _si(d["params"]),
+                 share(d["params"], total_params), _si(d["macs"]), share(d["macs"], total_macs)]
+        if extra:
+            cells.append(_si(d[extra], "B" if extra == "activation_bytes" else ""))
+        body.append(cells)
     widths = [max(len(header[c]), *(len(b[c]) for b in body)) if body else len(header[c])
               for c in range(len(header))]
-    right = {0, 4, 5, 6}
+    # Cut text columns until a row fits: the inputs first (down to 16 characters), then the name (to 24),
+    # then the widest of name, op type, inputs and output (to 10).
+    text_cols = (1, 2, 3, 4)
+    for col, floor in ((3, 16), (1, 24), (None, 10)):
+        while sum(widths) + 2 * (len(widths) - 1) > width:
+            c = col if col is not None else max(text_cols, key=lambda k: widths[k])
+            if widths[c] <= floor:
+                break
+            widths[c] -= 1
+    right = set(range(5, len(header))) | {0}
 
     def fmt(cells):
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(_fit(c, w).rjust(w) if i in right else _fit(c, w).ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths)))
 
-    return "\n".join([fmt(header)] + [fmt(b).rstrip() for b in body])
+    lines = [fmt(header).rstrip()] + [fmt(b).rstrip() for b in body]
+    notes = []
+    if top is not None and len(order) < len(rows):
+        notes.append(f"{len(rows) - len(order)} more rows")
+    notes.append("% = share of the model's params and MACs")
+    shown = rows[order]
+    if shown["folded"].any():
+        notes.append("* folded (constant inputs only: costs 0)")
+    if (~shown["supported"]).any():
+        notes.append("! unsupported op (not counted)")
+    lines.append("(" + "; ".join(notes) + ")")
+    return "\n".join(lines)

@@ -14,29 +14,48 @@ from typing import List, Optional
 
 
 def _shape_arg(text: str):
-    """NAME=1,3,224,224 -> (name, [1, 3, 224, 224])."""
+    """NAME=1,3,224,224 or NAME=1x3x224x224 -> (name, [1, 3, 224, 224])."""
     name, sep, dims = text.rpartition("=")
     if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=D1,D2,...; got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected NAME=D1,D2,... (or NAME=D1xD2x...); got {text!r}")
     try:
-        return name, [int(d) for d in dims.split(",") if d.strip()]
+        return name, [int(d) for d in dims.replace("x", ",").split(",") if d.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"dims must be integers: {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1; got {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netscore-fast",
         description="Profile ONNX networks for edge devices: params, MACs, memory, NetScore, throughput.")
+    from .. import __version__
+    parser.add_argument("--version", action="version", version=f"netscore-fast {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("profile", help="profile ONNX models (files, directories or globs)")
     p.add_argument("models", nargs="+", metavar="MODEL", help="ONNX file, directory or glob")
     p.add_argument("--accuracy", help="top-1 accuracy in %% (one model) or a CSV with columns source,accuracy")
     p.add_argument("--input-shape", action="append", type=_shape_arg, default=[], metavar="NAME=D1,D2,...",
-                   help="shape of a graph input; repeat for several inputs")
-    p.add_argument("--batch-size", type=int, default=1, help="value of a symbolic batch dim (default 1)")
+                   help="shape of a graph input (1,3,224,224 or 1x3x224x224); repeat for several inputs")
+    p.add_argument("--batch-size", type=_positive, default=None,
+                   help="value of a symbolic leading dim of the inputs not named by --input-shape (default 1)")
     p.add_argument("--layers", action="store_true", help="print one row per node")
+    p.add_argument("--sort", choices=["macs", "params", "flops", "activation_bytes"],
+                   help="with --layers: rows sorted by this count, largest first")
+    p.add_argument("--top", type=_positive, default=None, help="with --layers: only the first N rows")
+    p.add_argument("--by", choices=["op_type", "module"],
+                   help="roll the costs up by op type or by torch module (a tree)")
+    p.add_argument("--depth", type=_positive, default=None, help="with --by module: levels of the tree shown")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     p.add_argument("--out", help="write the results table to .csv, .json or .parquet")
     p.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")

@@ -10,48 +10,49 @@ import os
 import sys
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
-from .._sources import names_of
+from .._sources import expand_models, is_many, names_of  # noqa: F401  (re-exported for the commands)
 
-_GLOB_CHARS = set("*?[")
-
-
-def is_many(pattern: str) -> bool:
-    """True when a MODEL argument names several models: a directory or a glob that is not a file."""
-    return os.path.isdir(pattern) or (not os.path.exists(pattern) and bool(_GLOB_CHARS & set(pattern)))
-
-
-def expand_models(models: Sequence[str]) -> List[str]:
-    """MODEL arguments -> paths: a directory's *.onnx files (sorted), a glob's matches (sorted), a path."""
-    import glob
-    paths: List[str] = []
-    for m in models:
-        if os.path.isdir(m):
-            names = (os.path.join(m, f) for f in os.listdir(m) if f.endswith(".onnx"))
-            paths += sorted(p for p in names if os.path.isfile(p))   # regular files only: a FIFO would block
-        elif not os.path.exists(m) and _GLOB_CHARS & set(m):
-            found = sorted(p for p in glob.glob(m, recursive=True) if os.path.isfile(p))
-            if not found:
-                raise FileNotFoundError(f"no file matches {m!r}")
-            paths += found
-        else:
-            paths.append(m)
-    return paths
-
-
-def read_accuracy(text: Optional[str]) -> Union[None, float, Dict[str, float]]:
+def read_accuracy(text: Optional[str], models: Sequence[str] = ()) -> Union[None, float, Dict[str, float]]:
     """--accuracy: None, a number (every model), or a CSV with the columns source,accuracy read into
-    {source: accuracy %} (rows with an empty accuracy left out). ValueError when a column is missing."""
+    {source: accuracy %} (rows with an empty accuracy left out).
+
+    ValueError naming the file when a column is missing, a value is not a number, the values look like
+    fractions (all <= 1: give percent), or the CSV names none of `models` (when given)."""
     if text is None:
         return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         pass
+    else:
+        _check_percent({text: value}, f"--accuracy {text}")
+        return value
     with open(text, newline="") as f:
         reader = csv.DictReader(f)
         if not reader.fieldnames or "source" not in reader.fieldnames or "accuracy" not in reader.fieldnames:
-            raise ValueError(f"{text}: the accuracy CSV needs the columns source,accuracy")
-        return {row["source"]: float(row["accuracy"]) for row in reader if row.get("accuracy") not in (None, "")}
+            raise ValueError(f"{text}: the accuracy CSV needs the columns source,accuracy (found: "
+                             f"{','.join(reader.fieldnames or []) or 'none'})")
+        table = {}
+        for line, row in enumerate(reader, start=2):
+            if row.get("accuracy") in (None, ""):
+                continue
+            try:
+                table[row["source"]] = float(row["accuracy"])
+            except ValueError:
+                raise ValueError(f"{text}, line {line}: accuracy {row['accuracy']!r} is not a number") from None
+    _check_percent(table, text)
+    if models and table and not any(accuracy_of(table, m) is not None for m in models):
+        raise ValueError(f"{text}: the accuracy CSV names none of the models profiled (its sources: "
+                         f"{', '.join(list(table)[:3])}{', ...' if len(table) > 3 else ''}); a row matches a "
+                         "model by path, file name or file name without .onnx")
+    return table
+
+
+def _check_percent(values: Mapping[str, float], where: str) -> None:
+    """Accuracies are top-1 in percent: values that all look like fractions (<= 1) are refused."""
+    if values and all(0 <= v <= 1.0 for v in values.values()) and any(v > 0 for v in values.values()):
+        raise ValueError(f"{where}: accuracies look like fractions (all <= 1, e.g. "
+                         f"{next(iter(values.values()))}); give top-1 accuracy in percent (76.1, not 0.761)")
 
 
 def accuracy_of(accuracy: Union[None, float, Mapping[str, float]], path: str) -> Optional[float]:

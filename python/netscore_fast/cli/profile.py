@@ -1,5 +1,10 @@
-"""`netscore-fast profile MODEL... [--accuracy N|CSV] [--layers] [--format F] [--out FILE] [--threads N]
-[--cache DB [--cache-rebuild]]`: one model's report, or a results table of many (profile_many)."""
+"""`netscore-fast profile MODEL... [--accuracy N|CSV] [--layers [--sort KEY] [--top N]] [--by op_type|module
+[--depth N]] [--format F] [--out FILE] [--threads N] [--cache DB [--cache-rebuild]]`: one model's report,
+or a results table of many (profile_many).
+
+JSON (`--format json` and `--out x.json`) is one schema: a list with one object per model whose keys are
+the results table's columns (netscore_fast.table.ProfileTable); one model with --layers adds "layers".
+"""
 from __future__ import annotations
 
 import sys
@@ -8,34 +13,64 @@ import time
 from ._common import accuracy_of, expand_models, is_many, print_rows, read_accuracy, unknown_note
 
 
+def _batch_size(args) -> int:
+    """--batch-size applies to the inputs not named by --input-shape; a named input whose leading dim
+    differs from it is refused rather than the batch size dropped."""
+    if args.batch_size is None:
+        return 1
+    for name, dims in args.input_shape or []:
+        if dims and dims[0] != args.batch_size:
+            raise ValueError(f"--batch-size {args.batch_size} disagrees with --input-shape {name}="
+                             f"{','.join(map(str, dims))} (leading dim {dims[0]}); --batch-size applies to the "
+                             f"inputs not named by --input-shape: give {name}={args.batch_size},"
+                             f"{','.join(map(str, dims[1:]))} or drop --batch-size")
+    return args.batch_size
+
+
 def run(args) -> int:
+    if (args.sort or args.top) and not args.layers:
+        raise ValueError("--sort and --top apply to the per-layer table: add --layers")
+    if args.depth is not None and args.by != "module":
+        raise ValueError("--depth applies to --by module")
+    batch = _batch_size(args)
     if len(args.models) > 1 or args.out or args.threads is not None or args.cache or is_many(args.models[0]):
-        return _many(args)
+        if args.by or args.layers:
+            raise ValueError("--by and --layers report one model; give one MODEL (without --out)")
+        return _many(args, batch)
     from ..profile import profile
+    from ..table import COLUMNS, ProfileTable
 
     path = args.models[0]
-    result = profile(path, accuracy=accuracy_of(read_accuracy(args.accuracy), path),
-                     input_shapes=list(args.input_shape or []), batch_size=args.batch_size)
-    if args.format == "json":
-        import json
-        print(json.dumps(result.to_dict(layers=args.layers), indent=2))
+    result = profile(path, accuracy=accuracy_of(read_accuracy(args.accuracy, [path]), path),
+                     input_shapes=list(args.input_shape or []), batch_size=batch)
+    if args.by:
+        rollup = result.by(args.by, args.depth)
+        if args.format == "table":
+            print(f"Profile of {result.source} by {args.by}\n{rollup.format()}")
+        else:
+            print_rows(rollup.rows, args.format)
+    elif args.format == "json":
+        row = {k: v for k, v in ProfileTable.from_rows([result.totals()]).rows()[0].items() if k in COLUMNS}
+        if args.layers:
+            row["layers"] = result.to_dict(layers=True)["layers"]
+        print_rows([row], "json")
     elif args.format == "csv":
         print_rows(result.to_dict(layers=True)["layers"] if args.layers else [result.totals()], "csv")
     else:
-        print(result.summary(layers=args.layers))
+        print(result.summary(layers=args.layers, sort=args.sort, top=args.top))
     return 0
 
 
-def _many(args) -> int:
+def _many(args, batch: int) -> int:
     from ..bulk import profile_many
 
     paths = expand_models(args.models)
     if not paths:
         raise FileNotFoundError("no ONNX models found in " + ", ".join(args.models))
-    accuracy = read_accuracy(args.accuracy)
+    accuracy = read_accuracy(args.accuracy, paths)
     start = time.perf_counter()
     table = profile_many(paths, accuracy=[accuracy] * len(paths) if isinstance(accuracy, float) else accuracy,
-                         input_shapes=list(args.input_shape or []), batch_size=args.batch_size,
+                         input_shapes=list(args.input_shape or []), batch_size=batch,
                          threads=args.threads, cache=args.cache,
                          cache_rebuild=args.cache_rebuild)
     elapsed = time.perf_counter() - start
@@ -44,8 +79,9 @@ def _many(args) -> int:
         print(f"netscore-fast: error: {msg}", file=sys.stderr)
     if args.out:
         table.write(args.out)
-        print(f"profiled {len(table)} models in {elapsed:.2f} s ({int(bad.sum())} errors); wrote {args.out}",
-              file=sys.stderr)
+        n, errors = len(table), int(bad.sum())
+        print(f"profiled {n} model{'s' if n != 1 else ''} in {elapsed:.2f} s ({errors} "
+              f"error{'s' if errors != 1 else ''}); wrote {args.out}", file=sys.stderr)
     else:
         rows = list(table.rows()) if args.format != "table" else []
         text = None
