@@ -113,16 +113,37 @@ inline void on_sigint(int sig, siginfo_t* info, void* context) {
 }
 #endif
 
-// True on the main thread while Python's SIGINT handler is signal.default_int_handler (GIL held).
+// True on the main thread while Python's SIGINT handler is signal.default_int_handler (GIL held). Runs on
+// every call of a binding that uses Interruptible: the Python objects are looked up once.
 inline bool python_raises_keyboard_interrupt_here() {
-  try {
-    const pybind11::module_ threading = pybind11::module_::import("threading");
-    if (!threading.attr("current_thread")().is(threading.attr("main_thread")())) return false;
-    const pybind11::module_ signal = pybind11::module_::import("signal");
-    return signal.attr("getsignal")(static_cast<int>(SIGINT)).is(signal.attr("default_int_handler"));
-  } catch (const pybind11::error_already_set&) {
+  struct Lookups {
+    unsigned long main_thread = 0;
+    PyObject* getsignal = nullptr;
+    PyObject* default_handler = nullptr;
+    PyObject* sigint = nullptr;
+  };
+  static const Lookups lookups = [] {   // (kept for the life of the process: no destruction at exit)
+    Lookups l;
+    try {
+      l.main_thread = pybind11::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
+      const pybind11::module_ signal = pybind11::module_::import("signal");
+      l.getsignal = pybind11::object(signal.attr("getsignal")).release().ptr();
+      l.default_handler = pybind11::object(signal.attr("default_int_handler")).release().ptr();
+      l.sigint = pybind11::int_(static_cast<int>(SIGINT)).release().ptr();
+    } catch (const pybind11::error_already_set&) {
+      l.getsignal = nullptr;
+    }
+    return l;
+  }();
+  if (lookups.getsignal == nullptr || PyThread_get_thread_ident() != lookups.main_thread) return false;
+  PyObject* handler = PyObject_CallOneArg(lookups.getsignal, lookups.sigint);
+  if (handler == nullptr) {
+    PyErr_Clear();
     return false;
   }
+  const bool is_default = handler == lookups.default_handler;
+  Py_DECREF(handler);
+  return is_default;
 }
 }  // namespace interrupt_detail
 
@@ -138,13 +159,9 @@ class Interruptible {
     struct sigaction ours {};
     ours.sa_sigaction = &d::on_sigint;
     sigemptyset(&ours.sa_mask);
+    ours.sa_flags = SA_SIGINFO | SA_ONSTACK;   // as Python installs its own
     d::seen = 0;
-    if (sigaction(SIGINT, nullptr, &d::previous) != 0) return;
-    if (!(d::previous.sa_flags & SA_SIGINFO) &&
-        (d::previous.sa_handler == SIG_DFL || d::previous.sa_handler == SIG_IGN))
-      return;   // nothing of Python's to chain to
-    ours.sa_flags = SA_SIGINFO | (d::previous.sa_flags & (SA_ONSTACK | SA_RESTART));
-    if (sigaction(SIGINT, &ours, nullptr) != 0) return;
+    if (sigaction(SIGINT, &ours, &d::previous) != 0) return;
     d::active = installed_ = true;
 #endif
   }
