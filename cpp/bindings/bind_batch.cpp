@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -79,10 +80,17 @@ py::tuple profile_batch(const py::list& items, const std::vector<std::string>& n
 
   std::vector<graph::BatchTotals> results;
   {
+    Interruptible interruptible;   // Ctrl-C: the finished rows come back on the KeyboardInterrupt
     py::gil_scoped_release release;
     results = graph::profile_batch(sources, options, threads);
   }
 
+  std::optional<PendingInterrupt> interrupted;   // Ctrl-C: taken before any Python code runs
+  for (const graph::BatchTotals& r : results)
+    if (r.status == graph::BatchStatus::kCancelled) {
+      interrupted.emplace();
+      break;
+    }
   py::array_t<int64_t> totals({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(graph::kBatchTotalsFields)});
   py::array_t<int32_t> status(static_cast<py::ssize_t>(n));
   auto t = totals.mutable_unchecked<2>();
@@ -95,7 +103,9 @@ py::tuple profile_batch(const py::list& items, const std::vector<std::string>& n
     s(i) = static_cast<int32_t>(r.status);
     errors[i] = r.status == graph::BatchStatus::kOk ? py::str("") : to_pystr(r.error);
   }
-  return py::make_tuple(totals, status, errors);
+  py::tuple result = py::make_tuple(totals, status, errors);
+  if (interrupted) interrupted->raise(result);
+  return result;
 }
 
 // (ids, checks): the digest's first 8 bytes (big-endian canonical form) as a signed 64-bit int, id None
@@ -129,6 +139,7 @@ py::tuple stat_digests(const std::vector<std::string>& paths, const py::bytes& s
   const std::string salt_bytes = salt;
   std::vector<graph::BatchDigest> digests;
   {
+    Interruptible interruptible;
     py::gil_scoped_release release;
     digests = graph::stat_digest_batch(paths, salt_bytes);
   }
@@ -141,6 +152,7 @@ py::tuple content_digests(const py::list& items, const py::bytes& salt, int thre
   const std::string salt_bytes = salt;
   std::vector<graph::BatchDigest> digests;
   {
+    Interruptible interruptible;
     py::gil_scoped_release release;
     digests = graph::digest_batch(sources, salt_bytes, threads);
   }
@@ -167,7 +179,9 @@ names: one per item, used in error messages.
 input_shapes: [(name, dims)]; batch_size: value of a symbolic leading dim; threads: workers (0 = all cores).
 Returns (totals int64[n, len(TOTALS_COLUMNS)] in TOTALS_COLUMNS order, status int32[n] (0 ok, 1 ModelError, 2 other error,
 3 the file could not be opened or mapped), errors list[str] ("" when ok). One bad model never stops the
-others.)doc");
+others.
+Ctrl-C (or cancel()) stops the workers within a few nodes and raises KeyboardInterrupt whose .partial is
+that same tuple, status 4 (cancelled) in every row that did not finish.)doc");
   m.def("content_digests", &content_digests, py::arg("items"), py::arg("salt"), py::arg("threads") = 1,
         R"doc(128-bit XXH3 digests of many paths' file contents, buffers or tuples of bytes parts, seeded
 by salt; the GIL is released while hashing.

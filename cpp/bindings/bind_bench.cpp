@@ -163,8 +163,12 @@ void bind_bench(py::module_& m) {
       .def(
           "run",
           [](BenchOp& b, int64_t times) {
+            Interruptible interruptible;
             py::gil_scoped_release release;
-            for (int64_t i = 0; i < times; ++i) b.op.run(0, b.pool.get());
+            for (int64_t i = 0; i < times; ++i) {
+              check_cancelled();
+              b.op.run(0, b.pool.get());
+            }
           },
           py::arg("times") = 1, "Run the op `times` times (GIL released).")
       .def_property_readonly("kernel", [](const BenchOp& b) { return b.op.kernel().kernel_name(); })
@@ -184,6 +188,7 @@ void bind_bench(py::module_& m) {
         bench::TimingOptions o = timing_options(threads, min_time, cold_cache);
         bench::OpTiming t;
         {
+          Interruptible interruptible;   // Ctrl-C stops the timing (KeyboardInterrupt)
           py::gil_scoped_release release;
           std::unique_ptr<kernels::ThreadPool> pool;
           if (threads > 1) pool = std::make_unique<kernels::ThreadPool>(threads);
@@ -213,6 +218,7 @@ void bind_bench(py::module_& m) {
         bench::TimingOptions o = timing_options(threads, min_time, cold_cache);
         bench::ModelTiming mt;
         {
+          Interruptible interruptible;   // Ctrl-C stops the timing (KeyboardInterrupt)
           py::gil_scoped_release release;
           mt = bench::time_model_file(path, g, o, sequence);
         }
@@ -232,6 +238,7 @@ void bind_bench(py::module_& m) {
         BufferView view(buffer, source_name);
         bench::ModelTiming mt;
         {
+          Interruptible interruptible;   // Ctrl-C stops the timing (KeyboardInterrupt)
           py::gil_scoped_release release;
           mt = bench::time_model_bytes(view.data(), view.size(), source_name, g, o, sequence);
         }
@@ -248,6 +255,7 @@ void bind_bench(py::module_& m) {
         BufferView view(buffer, source_name);
         std::vector<bench::PlannedLayer> plan;
         {
+          Interruptible interruptible;   // Ctrl-C stops the timing (KeyboardInterrupt)
           py::gil_scoped_release release;
           plan = bench::plan_model_bytes(view.data(), view.size(), source_name, g);
         }

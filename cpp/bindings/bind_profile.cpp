@@ -122,6 +122,7 @@ void bind_profile(py::module_& m) {
       "profile_file",
       [](const std::string& path, InputShapes input_shapes, int64_t batch_size, bool layers) {
         graph::Options options = profile_options_from_python(std::move(input_shapes), batch_size, layers);
+        Interruptible interruptible;   // Ctrl-C stops the analysis (KeyboardInterrupt)
         py::gil_scoped_release release;
         return graph::profile_file(path, options);
       },
@@ -137,6 +138,7 @@ void bind_profile(py::module_& m) {
         BufferView view(buffer, source_name);  // keeps the buffer alive and pinned while C++ reads it
         std::unique_ptr<graph::Profile> result;
         {
+          Interruptible interruptible;
           py::gil_scoped_release release;
           result = std::make_unique<graph::Profile>(
               graph::profile_bytes(view.data(), view.size(), source_name, options));

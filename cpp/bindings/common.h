@@ -1,14 +1,20 @@
 // What the binding files share: one bind_<area>() per file (module.cpp calls each), the analysis options
-// built from Python arguments, and the readers of Python buffers: one set of rules for every binding.
+// built from Python arguments, the readers of Python buffers and Ctrl-C during long calls: one set of
+// rules for every binding.
 #pragma once
 #include <pybind11/pybind11.h>
 
+#include <csignal>
+#ifndef _WIN32
+#include <signal.h>
+#endif
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "graph/analysis.h"
+#include "netscore/cancel.h"
 
 namespace netscore::bindings {
 
@@ -80,6 +86,131 @@ class HeldBuffers {
 
  private:
   std::vector<Py_buffer> views_;
+};
+
+// ---- Ctrl-C during a call that runs with the GIL released ---------------------------------------------
+// Python only notes a SIGINT (its C handler sets a flag) and raises KeyboardInterrupt once the main thread
+// runs Python again, i.e. after the C++ call. So while a long call runs, Interruptible puts a C handler in
+// front of Python's that also sets the cancellation flag (netscore/cancel.h); the loops of every layer
+// poll it and unwind with Cancelled, which the module turns into the KeyboardInterrupt Python raises.
+// Only the main thread receives SIGINT handlers, and only when Python's handler is the default one (a
+// program with a handler of its own gets it called after the call, as before); elsewhere the flag can
+// still be set with _core.cancel().
+namespace interrupt_detail {
+#ifndef _WIN32
+inline struct sigaction previous{};          // Python's handler, called after ours
+inline volatile std::sig_atomic_t seen = 0;  // a SIGINT arrived while ours was installed
+inline bool active = false;                  // ours is installed (changed with the GIL held only)
+
+inline void on_sigint(int sig, siginfo_t* info, void* context) {
+  request_cancel();
+  seen = 1;
+  if (previous.sa_flags & SA_SIGINFO) {
+    if (previous.sa_sigaction != nullptr) previous.sa_sigaction(sig, info, context);
+  } else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
+    previous.sa_handler(sig);
+  }
+}
+#endif
+
+// True on the main thread while Python's SIGINT handler is signal.default_int_handler (GIL held). Runs on
+// every call of a binding that uses Interruptible: the Python objects are looked up once.
+inline bool python_raises_keyboard_interrupt_here() {
+  struct Lookups {
+    unsigned long main_thread = 0;
+    PyObject* getsignal = nullptr;
+    PyObject* default_handler = nullptr;
+    PyObject* sigint = nullptr;
+  };
+  static const Lookups lookups = [] {   // (kept for the life of the process: no destruction at exit)
+    Lookups l;
+    try {
+      l.main_thread = pybind11::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
+      const pybind11::module_ signal = pybind11::module_::import("signal");
+      l.getsignal = pybind11::object(signal.attr("getsignal")).release().ptr();
+      l.default_handler = pybind11::object(signal.attr("default_int_handler")).release().ptr();
+      l.sigint = pybind11::int_(static_cast<int>(SIGINT)).release().ptr();
+    } catch (const pybind11::error_already_set&) {
+      l.getsignal = nullptr;
+    }
+    return l;
+  }();
+  if (lookups.getsignal == nullptr || PyThread_get_thread_ident() != lookups.main_thread) return false;
+  PyObject* handler = PyObject_CallOneArg(lookups.getsignal, lookups.sigint);
+  if (handler == nullptr) {
+    PyErr_Clear();
+    return false;
+  }
+  const bool is_default = handler == lookups.default_handler;
+  Py_DECREF(handler);
+  return is_default;
+}
+}  // namespace interrupt_detail
+
+// Scope of a long call: construct with the GIL held, before releasing it; destroyed (GIL held again), it
+// restores Python's handler and, when a SIGINT arrived, clears the flag (Python has noted the signal and
+// raises KeyboardInterrupt: at once when the call ended with Cancelled, see module.cpp, else on return).
+class Interruptible {
+ public:
+  Interruptible() {
+#ifndef _WIN32
+    namespace d = interrupt_detail;
+    if (d::active || !d::python_raises_keyboard_interrupt_here()) return;
+    struct sigaction ours {};
+    ours.sa_sigaction = &d::on_sigint;
+    sigemptyset(&ours.sa_mask);
+    ours.sa_flags = SA_SIGINFO | SA_ONSTACK;   // as Python installs its own
+    d::seen = 0;
+    if (sigaction(SIGINT, &ours, &d::previous) != 0) return;
+    d::active = installed_ = true;
+#endif
+  }
+  ~Interruptible() {
+#ifndef _WIN32
+    namespace d = interrupt_detail;
+    if (!installed_) return;
+    sigaction(SIGINT, &d::previous, nullptr);
+    d::active = false;
+    if (d::seen) clear_cancel();
+#endif
+  }
+  Interruptible(const Interruptible&) = delete;
+  Interruptible& operator=(const Interruptible&) = delete;
+
+ private:
+  bool installed_ = false;
+};
+
+// The KeyboardInterrupt of a cancelled call that returns what it finished: taken at construction (the one
+// Python's handler raises for the pending SIGINT, or a new one), so that building the partial result runs
+// no signal handler (any Python code, even numpy's, would raise it there and lose the result); raise()
+// raises it with the result as its attribute .partial. GIL held.
+class PendingInterrupt {
+ public:
+  PendingInterrupt() {
+    if (PyErr_CheckSignals() == 0) PyErr_SetNone(PyExc_KeyboardInterrupt);
+    PyErr_Fetch(&type_, &value_, &traceback_);
+    PyErr_NormalizeException(&type_, &value_, &traceback_);
+  }
+  ~PendingInterrupt() {
+    Py_XDECREF(type_);
+    Py_XDECREF(value_);
+    Py_XDECREF(traceback_);
+  }
+  PendingInterrupt(const PendingInterrupt&) = delete;
+  PendingInterrupt& operator=(const PendingInterrupt&) = delete;
+
+  [[noreturn]] void raise(pybind11::handle partial) {
+    if (value_ != nullptr && PyObject_SetAttrString(value_, "partial", partial.ptr()) != 0) PyErr_Clear();
+    PyErr_Restore(type_, value_, traceback_);   // steals the references
+    type_ = value_ = traceback_ = nullptr;
+    throw pybind11::error_already_set();
+  }
+
+ private:
+  PyObject* type_ = nullptr;
+  PyObject* value_ = nullptr;
+  PyObject* traceback_ = nullptr;
 };
 
 }  // namespace netscore::bindings

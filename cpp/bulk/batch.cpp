@@ -9,6 +9,7 @@
 
 #include <sys/stat.h>
 
+#include "netscore/cancel.h"
 #include "netscore/errors.h"
 #include "netscore/parallel.h"
 #include "onnx/loader.h"
@@ -64,8 +65,14 @@ Profile profile_source(const BatchSource& s, const Options& options) {
 
 BatchTotals profile_one(const BatchSource& s, const Options& options) {
   try {
+    check_cancelled();   // after Ctrl-C the remaining models are marked cancelled without work
     Profile p = profile_source(s, options);
     return totals_of(p);
+  } catch (const Cancelled&) {
+    BatchTotals t;
+    t.status = BatchStatus::kCancelled;
+    t.error = s.name + ": cancelled";
+    return t;
   } catch (const FileError& e) {
     BatchTotals t;
     t.status = BatchStatus::kFileError;
@@ -124,6 +131,10 @@ void set_digest(XXH128_hash_t h, BatchDigest& out) {
 constexpr size_t kJoinToHash = 1u << 20;
 
 void digest_one(const BatchSource& s, uint64_t seed, BatchDigest& out) {
+  if (cancel_requested()) {   // Ctrl-C: the call throws Cancelled once the workers are back
+    out.ok = false;
+    return;
+  }
   XXH128_hash_t h;
   if (!s.parts.empty()) {   // the digest of their concatenation
     size_t size = 0;
@@ -170,6 +181,7 @@ std::vector<BatchDigest> digest_batch(const std::vector<BatchSource>& sources, s
   const size_t useful = files + bytes / (1u << 20);
   for_each_index(sources.size(), std::min(worker_count(threads), std::max<size_t>(1, useful)),
                  [&](size_t i) { digest_one(sources[i], seed, digests[i]); });
+  check_cancelled();   // some digests were skipped: no partial answer
   return digests;
 }
 
@@ -178,6 +190,7 @@ std::vector<BatchDigest> stat_digest_batch(const std::vector<std::string>& paths
   const uint64_t seed = XXH3_64bits(salt.data(), salt.size());
   std::string identity;
   for (size_t i = 0; i < paths.size(); ++i) {
+    check_cancelled();
     struct stat st {};
     std::error_code ec;
     const std::filesystem::path absolute = std::filesystem::absolute(paths[i], ec);

@@ -42,7 +42,8 @@ struct BatchSource {
 };
 
 // kFileError: the file could not be opened or mapped (a state of the file system, not of the model).
-enum class BatchStatus : int32_t { kOk = 0, kModelError = 1, kOtherError = 2, kFileError = 3 };
+// kCancelled: not analysed (or not to the end) because cancellation was requested (Ctrl-C).
+enum class BatchStatus : int32_t { kOk = 0, kModelError = 1, kOtherError = 2, kFileError = 3, kCancelled = 4 };
 
 // The totals of Profile that a results table keeps, without the per-node layers: one int64 per column of
 // NETSCORE_TOTALS_COLUMNS (bulk/columns.h), -1 when unknown.
@@ -71,6 +72,8 @@ BatchTotals totals_of(const Profile& profile);
 // Each worker takes the next unclaimed index, so uneven models balance. A ModelError or any other
 // exception in one model becomes that model's error; the others are unaffected. Results are in
 // source order. Thread-safe and re-entrant; creates its threads per call (nothing survives a fork).
+// Once cancellation is requested (netscore/cancel.h), the model in work on each thread stops within a few
+// nodes and every model not finished gets status kCancelled; the call still returns the finished rows.
 std::vector<BatchTotals> profile_batch(const std::vector<BatchSource>& sources, const Options& options,
                                        int threads);
 

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "graph/walk_util.h"
+#include "netscore/cancel.h"
 #include "netscore/errors.h"
 
 namespace netscore::graph::walk {
@@ -63,6 +64,7 @@ void InlinedNodes::build() {
                      std::to_string(kMaxInlinedNodes) + " nodes after inlining");
   expanded_.reserve(model_.graph.nodes.size());
   for (size_t i = 0; i < model_.graph.nodes.size(); ++i) {
+    check_cancelled();
     const onnx::Node& n = model_.graph.nodes[i];
     if (inlinable(n)) {
       const std::string prefix = (n.name.empty() ? std::string(n.op_type) + "_" + std::to_string(i) : std::string(n.name)) + "/";
@@ -95,6 +97,7 @@ void InlinedNodes::expand_call(const onnx::Node& call, const onnx::Function& f, 
     return renamed;
   };
   for (size_t j = 0; j < f.nodes.size(); ++j) {
+    check_cancelled();   // up to kMaxInlinedNodes copies: Ctrl-C must not wait for all of them
     const onnx::Node& inner = f.nodes[j];
     onnx::Node copy;
     copy.op_type = inner.op_type;

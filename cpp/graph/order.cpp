@@ -6,6 +6,7 @@
 
 #include "graph/name_map.h"
 #include "graph/walk_util.h"
+#include "netscore/cancel.h"
 
 namespace netscore::graph::walk {
 
@@ -46,6 +47,7 @@ void topological_order(const std::vector<onnx::Node>& nodes, const std::vector<s
     if (indegree[i] == 0) ready.push(static_cast<uint32_t>(i));
   size_t emitted = 0;
   while (!ready.empty()) {
+    check_cancelled();
     const uint32_t i = ready.top();
     ready.pop();
     order[emitted++] = i;

@@ -28,6 +28,7 @@
 #include "graph/inline_functions.h"
 #include "graph/memory.h"
 #include "graph/name_map.h"
+#include "netscore/cancel.h"
 #include "graph/op_registry.h"
 #include "graph/ops/shape_util.h"
 #include "graph/order.h"
@@ -90,12 +91,15 @@ class Walker {
       }
     } trim{values_};
     inlined_.build();
+    check_cancelled();   // Ctrl-C: each phase is linear in the nodes; the long loops check per node too
     index_values();
     resolve_node_edges();
+    check_cancelled();
     topological_order(nodes(), in_begin_, in_ids_, producer_, order_);
     bind_inputs();
     index_value_info();
     walk();
+    check_cancelled();
     finish_memory();
     return std::move(profile_);
   }
@@ -161,6 +165,7 @@ class Walker {
     out_ids_.clear();  // node outputs' ids, flattened in node order (kNone for an omitted output)
     out_ids_.reserve(total_outputs);
     for (size_t ni = 0; ni < nodes().size(); ++ni) {
+      check_cancelled();
       const onnx::Node& n = nodes()[ni];
       for (std::string_view out : n.outputs) {
         if (out.empty()) {
@@ -197,6 +202,7 @@ class Walker {
     out_begin_[nn] = no_total;
     in_ids_.resize(ni_total);  // out_ids_ was filled by index_values()
     for (size_t i = 0; i < nn; ++i) {
+      check_cancelled();
       const onnx::Node& n = nodes()[i];
       for (size_t k = 0; k < n.inputs.size(); ++k) {
         std::string_view name = n.inputs[k];
@@ -405,6 +411,7 @@ class Walker {
     std::vector<const Value*> ins;
     std::vector<Value*> outs;
     for (size_t step = 0; step < nn; ++step) {
+      check_cancelled();
       const size_t ni = order_[step];
       const onnx::Node& n = nodes()[ni];
       // Without layer rows, one scratch row collects the node's counts; its name is built only when a list

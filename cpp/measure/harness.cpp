@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "measure/cpu_info.h"
+#include "netscore/cancel.h"
 
 namespace netscore::bench {
 namespace {
@@ -47,6 +48,7 @@ Timing time_calls(const std::function<void(int copy)>& fn, int buffer_copies, in
   t.buffer_copies = std::max(1, buffer_copies);
   int copy = 0;
   auto call = [&] {
+    check_cancelled();   // Ctrl-C: between calls (one kernel call is short)
     fn(copy);
     if (++copy == t.buffer_copies) copy = 0;
   };

@@ -9,6 +9,7 @@
 
 #include "measure/cpu_info.h"
 #include "measure/op_timing.h"
+#include "netscore/cancel.h"
 #include "netscore/errors.h"
 #include "onnx/decode.h"
 #include "onnx/loader.h"
@@ -37,6 +38,7 @@ ModelTiming time_model(const onnx::Model& model, const graph::Profile& profile, 
     row.status = p.status;
     row.note = std::move(p.note);
     if (p.status != LayerStatus::measured) continue;
+    check_cancelled();
     const std::string key = p.spec.key();
     auto it = cache.find(key);
     if (it == cache.end()) {
@@ -68,6 +70,7 @@ ModelTiming time_model(const onnx::Model& model, const graph::Profile& profile, 
     std::vector<std::unique_ptr<PreparedOp>> ops;
     int64_t flops = 0, bytes = 0, io_bytes = 0;
     for (const OpSpec& spec : measured_specs) {
+      check_cancelled();
       ops.push_back(std::make_unique<PreparedOp>(spec, 1, false));
       flops += int64_t(ops.back()->flops());
       bytes += int64_t(ops.back()->bytes());
@@ -84,8 +87,10 @@ ModelTiming time_model(const onnx::Model& model, const graph::Profile& profile, 
     opt.cold_cache = false;  // the sequence sets its own cache state
     result.sequence = time_calls(
         [&](int) {
-          for (size_t i = 0; i < ops.size(); ++i)
+          for (size_t i = 0; i < ops.size(); ++i) {
+            if (i != 0) check_cancelled();   // (time_calls checks before the first)
             ops[i]->run_on(i % 2 ? pong.data() : ping.data(), i % 2 ? ping.data() : pong.data(), pool.get());
+          }
         },
         1, flops, bytes, opt, ctx);
   }

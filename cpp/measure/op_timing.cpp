@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "measure/cpu_info.h"
+#include "netscore/cancel.h"
 
 namespace netscore::bench {
 namespace {
@@ -167,7 +168,10 @@ PreparedOp::PreparedOp(const OpSpec& spec, int copies, bool own_buffers) {
   binary_ = spec.kind == OpSpec::Kind::add || spec.kind == OpSpec::Kind::mul;
   residual_ = spec.kind == OpSpec::Kind::conv && spec.residual;
   copies = std::max(1, copies);
-  for (int c = 0; c < copies; ++c) kernels_.push_back(make_kernel(spec, uint64_t(c) * 7 + 1));
+  for (int c = 0; c < copies; ++c) {
+    check_cancelled();   // cold cache: up to thousands of copies, each packed
+    kernels_.push_back(make_kernel(spec, uint64_t(c) * 7 + 1));
+  }
   repeat_ = spec.kind == OpSpec::Kind::gemm ? std::max<int64_t>(1, spec.repeat) : 1;
   in_elems_ = kernels_[0]->input_elements();
   out_elems_ = kernels_[0]->output_elements();
@@ -187,6 +191,7 @@ PreparedOp::PreparedOp(const OpSpec& spec, int copies, bool own_buffers) {
   out_.resize(size_t(copies));
   b_.resize(size_t(copies));
   for (int c = 0; c < copies; ++c) {
+    check_cancelled();
     in_[c] = random_vector(in_elems, 1000 + c);
     out_[c].assign(size_t(std::max<int64_t>(out_elems, 1)), 0.0f);
     if (binary_ || residual_) b_[c] = random_vector(b_elems, 2000 + c);

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "netscore/cancel.h"
 #include "netscore/errors.h"
 #include "onnx/decode_internal.h"
 #include "onnx/onnx_fields.h"
@@ -234,6 +235,7 @@ void decode_graph(Reader r, Graph& g, bool append, int graph_depth, int depth) {
   while (r.next()) {
     switch (r.field()) {
       case fl::kGraphNode: {
+        check_cancelled();   // Ctrl-C during a graph of millions of nodes
         Reader m = r.get_message();
         Node& n = nodes.next();
         try {
@@ -368,6 +370,7 @@ void decode_model_fields(const uint8_t* data, size_t size, Model& model) {
         break;
       }
       case fl::kModelFunctions: {
+        check_cancelled();
         expect_model_field(r, pb::kLengthDelimited, "functions");
         Reader m = r.get_message();
         Function& fn = functions.next();

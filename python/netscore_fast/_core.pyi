@@ -39,6 +39,13 @@ def profile_buffer(buffer: Buffer, source_name: str = "<bytes>", input_shapes: I
                    batch_size: int = 1, layers: bool = True) -> ProfileResult: ...
 def supported_ops() -> List[str]: ...
 
+# --- cancellation (module.cpp; Ctrl-C sets the same request while a long call runs on the main thread) --
+def cancel() -> None:
+    """Ask every running analysis, bulk and timing call of this process to stop: each raises
+    KeyboardInterrupt within a fraction of a second. The request stays until clear_cancel()."""
+def clear_cancel() -> None:
+    """Withdraw a cancel() request: later calls run normally."""
+
 # --- many models on a thread pool (bind_batch.cpp) -------------------------------------------------
 TOTALS_COLUMNS: Tuple[str, ...]
 """The per-model totals columns, in the order of profile_batch's totals (defined once, in
@@ -52,7 +59,8 @@ def profile_batch(items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: Lis
                   batch_size: int = 1, threads: int = 0) -> Tuple["_np.ndarray", "_np.ndarray", List[str]]:
     """Totals int64[n, len(TOTALS_COLUMNS)], status int32[n] (0 ok, 1 ModelError, 2 other error, 3 the file
     could not be opened or mapped), and error messages ("" when ok); the GIL is released while the workers
-    run."""
+    run. Ctrl-C (or cancel()) raises KeyboardInterrupt whose .partial is that tuple, status 4 in every row
+    that did not finish."""
 
 def content_digests(items: List[Union[str, Buffer, Tuple[bytes, ...]]], salt: bytes,
                     threads: int = 1) -> Tuple[List[Optional[int]], List[bytes]]:

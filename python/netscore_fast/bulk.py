@@ -127,6 +127,7 @@ class _Chunk:
         self.content: Dict[int, Tuple[Optional[int], bytes]] = {}   # content keys of files missed by path key
         self.new_entries: List[Tuple[Optional[int], bytes, Any]] = []
         self.analysed = None
+        self.result: Optional[_ChunkResult] = None   # set by finish()
         if cache is not None:
             self._lookup()
 
@@ -188,9 +189,13 @@ class _Chunk:
         if self.todo:
             todo = self.todo
             whole = len(todo) == len(self.payloads)
-            self.analysed = _core.profile_batch(self.payloads if whole else [self.payloads[i] for i in todo],
-                                                self.names if whole else [self.names[i] for i in todo],
-                                                self.options.shapes, self.options.batch_size, self.threads)
+            try:
+                self.analysed = _core.profile_batch(self.payloads if whole else [self.payloads[i] for i in todo],
+                                                    self.names if whole else [self.names[i] for i in todo],
+                                                    self.options.shapes, self.options.batch_size, self.threads)
+            except KeyboardInterrupt as exc:   # Ctrl-C: the rows finished come with it (status 4: not finished)
+                self.analysed = getattr(exc, "partial", None)
+                raise
 
     def finish(self) -> _ChunkResult:
         """Rows of the chunk; new results stored in the cache (one transaction)."""
@@ -214,7 +219,60 @@ class _Chunk:
                         self.new_entries.append((*self.content[i], value))
         if self.cache is not None:
             self.cache.db.put_many(self.new_entries)
-        return _ChunkResult(self.names, self.totals, self.errors, self.status)
+        self.result = _ChunkResult(self.names, self.totals, self.errors, self.status)
+        return self.result
+
+    def finished_part(self) -> Tuple[_ChunkResult, bool]:
+        """After Ctrl-C: the leading rows of the chunk that finished (stored in the cache as usual; rows
+        after the first unfinished one are left out, so a table stays a prefix of the sources), and whether
+        that is the whole chunk."""
+        if self.result is not None:
+            return self.result, True
+        n = len(self.payloads)
+        if self.todo and self.analysed is None:   # its analysis never ran (or returned nothing)
+            stop = self.todo[0]
+        else:
+            todo_status = self.analysed[1] if self.analysed is not None else np.zeros(0, np.int32)
+            unfinished = np.nonzero(todo_status == CANCELLED)[0]
+            stop = self.todo[int(unfinished[0])] if len(unfinished) else n
+        r = self.finish()   # (status 4 rows are never stored: only status < 2 are)
+        if stop == n:
+            return r, True
+        return _ChunkResult(r.names[:stop], r.totals[:stop], r.errors[:stop], r.status[:stop]), False
+
+
+CANCELLED = 4   # profile_batch status of a model not finished when Ctrl-C came
+
+
+def _keep_finished(in_flight, results: List[_ChunkResult]) -> None:
+    """After Ctrl-C: append to `results` the finished rows of the chunks not yet collected, in order, up to
+    the first row that did not finish (its chunk's later rows and later chunks are dropped)."""
+    for chunk, _ in in_flight:
+        if chunk.result is not None and any(r is chunk.result for r in results):
+            continue   # collected just before the signal
+        part, complete = chunk.finished_part()
+        if len(part.names):
+            results.append(part)
+        if not complete:
+            return
+
+
+def _stop_helper(in_flight) -> None:
+    """After Ctrl-C on the calling thread: stop the analysis on the helper thread (a process-wide request,
+    see _core.cancel) and wait for it, so the finished rows are known and no thread outlives the call."""
+    _core.cancel()
+    try:
+        for _, future in in_flight:
+            if future is not None:
+                future.cancel()   # not started: never will be
+        for _, future in in_flight:
+            if future is not None and not future.cancelled():
+                try:
+                    future.result()
+                except (Exception, KeyboardInterrupt):
+                    pass   # its KeyboardInterrupt: the chunk holds what finished
+    finally:
+        _core.clear_cancel()
 
 
 def _problem(message: str, name: str) -> str:
@@ -391,6 +449,10 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
         than raise netscore_fast.CacheError (which names the file). A good cache is kept.
 
     Returns a ProfileTable; counts are those of profile() for the same model.
+    Ctrl-C stops the analysis within a fraction of a second, also in the middle of a chunk, and raises
+    KeyboardInterrupt with `exc.table`: the rows finished before it, a prefix of the sources (the finished
+    leading rows of the chunk in flight are kept, and stored in the cache; its unfinished rows and later
+    chunks are dropped). With an executor, only the chunks collected back from it are kept.
     """
     if errors not in ("record", "raise"):
         raise ValueError(f"errors must be 'record' or 'raise', got {errors!r}")
@@ -415,6 +477,10 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
         else:
             _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors, cache_key,
                        cache_rebuild)
+    except KeyboardInterrupt as exc:   # Ctrl-C: the rows finished so far go with it
+        n = sum(len(r.names) for r in results)
+        exc.table = _assemble(results, np.concatenate(accuracies)[:n] if accuracies else np.zeros(0))
+        raise
     finally:
         bar.close()
     accuracy_all = np.concatenate(accuracies) if accuracies else np.zeros(0)
@@ -425,38 +491,50 @@ def _run_local(sources, options, threads, cache, size, acc, accuracies, results,
                cache_rebuild=False) -> None:
     nthreads = int(threads) if threads else _default_threads()
     handle = _CacheHandle(cache, cache_key, cache_rebuild) if cache is not None else None
-    if nthreads == 1 or isinstance(sources, (list, tuple)) and len(sources) <= size:
-        # one thread asked for, or one chunk (nothing to overlap): everything on this thread
+    # Ctrl-C: profile_batch stops within a few nodes and hands back the rows it finished; the chunks not
+    # yet collected (in_flight, in order) then give their finished leading rows to `results`.
+    in_flight: "collections.deque" = collections.deque()   # (chunk, future of its analysis or None)
+    try:
+        if nthreads == 1 or isinstance(sources, (list, tuple)) and len(sources) <= size:
+            # one thread asked for, or one chunk (nothing to overlap): everything on this thread
+            done = 0
+            for items in _chunks(sources, size):
+                chunk = _Chunk(items, options, nthreads, handle)
+                accuracies.append(acc.values(chunk.names, done))
+                done += len(items)
+                in_flight.append((chunk, None))
+                chunk.analyse()
+                _finish(in_flight, results, bar, errors, accuracies)
+            return
+        # cache lookups and storing run here; the analysis of a chunk's misses runs on the helper thread
+        # (GIL released) while the next chunk is prepared
         done = 0
-        for items in _chunks(sources, size):
-            chunk = _Chunk(items, options, nthreads, handle)
-            accuracies.append(acc.values(chunk.names, done))
-            done += len(items)
-            chunk.analyse()
-            _collect(chunk.finish(), results, bar, errors, accuracies)
-        return
-    # cache lookups and storing run here; the analysis of a chunk's misses runs on the helper thread
-    # (GIL released) while the next chunk is prepared
-    done = 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="netscore-batch") as pool:
-        pending = None   # (chunk, future of its analysis or None)
-        for items in _chunks(sources, size):
-            chunk = _Chunk(items, options, nthreads, handle)
-            accuracies.append(acc.values(chunk.names, done))
-            done += len(items)
-            future = pool.submit(chunk.analyse) if chunk.todo else None
-            if pending is not None:
-                _finish(pending, results, bar, errors, accuracies)
-            pending = (chunk, future)
-        if pending is not None:
-            _finish(pending, results, bar, errors, accuracies)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="netscore-batch") as pool:
+            try:
+                for items in _chunks(sources, size):
+                    chunk = _Chunk(items, options, nthreads, handle)
+                    accuracies.append(acc.values(chunk.names, done))
+                    done += len(items)
+                    in_flight.append((chunk, pool.submit(chunk.analyse) if chunk.todo else None))
+                    if len(in_flight) > 1:
+                        _finish(in_flight, results, bar, errors, accuracies)
+                while in_flight:
+                    _finish(in_flight, results, bar, errors, accuracies)
+            except KeyboardInterrupt:
+                _stop_helper(in_flight)   # here: leaving the `with` waits for the helper thread
+                raise
+    except KeyboardInterrupt:
+        _keep_finished(in_flight, results)
+        raise
 
 
-def _finish(pending, results, bar, errors, accuracies) -> None:
-    chunk, future = pending
+def _finish(in_flight, results, bar, errors, accuracies) -> None:
+    """Collects the oldest chunk in flight (waits for its analysis)."""
+    chunk, future = in_flight[0]
     if future is not None:
         future.result()
     _collect(chunk.finish(), results, bar, errors, accuracies)
+    in_flight.popleft()   # (after: a Ctrl-C in between finds the chunk collected, see _keep_finished)
 
 
 def _collect(result: _ChunkResult, results, bar, errors, accuracies) -> None:
