@@ -386,14 +386,14 @@ class Walker {
   }
 
   void mark_unsupported(const onnx::Node& n, const std::string& layer_name) {
-    std::string label = op_label(n);
-    auto it = unsupported_index_.find(label);
-    if (it == unsupported_index_.end()) {
-      unsupported_index_.emplace(label, profile_.unsupported_ops.size());
-      profile_.unsupported_ops.push_back(UnsupportedOp{std::move(label), {layer_name}});
-    } else {
+    // Keyed by views into the model (the label's parts, "ai.onnx" as ""): one hash of two views per node
+    // and no string built for a type seen before; a model of a million distinct types stays linear.
+    const NamePair key{is_default_domain(n.domain) ? std::string_view() : n.domain, n.op_type};
+    const auto [it, added] = unsupported_index_.try_emplace(key, profile_.unsupported_ops.size());
+    if (added)
+      profile_.unsupported_ops.push_back(UnsupportedOp{op_label(n), {layer_name}});
+    else
       profile_.unsupported_ops[it->second].node_names.push_back(layer_name);
-    }
   }
 
 
@@ -648,7 +648,7 @@ class Walker {
   NameMap info_;
   std::vector<const onnx::ValueInfo*> infos_;
   std::unordered_map<std::string_view, int64_t> opset_cache_;   // domain ("" for the default) -> version
-  std::unordered_map<std::string, size_t> unsupported_index_;
+  std::unordered_map<NamePair, size_t, NamePairHash> unsupported_index_;  // (domain, op type) -> row
   std::vector<int64_t> first_use_, last_use_, act_bytes_;
   Profile profile_;
 };
