@@ -24,6 +24,17 @@ def _shape_arg(text: str):
         raise argparse.ArgumentTypeError(f"dims must be integers: {text!r}") from None
 
 
+def _value_arg(text: str):
+    """NAME=16000 or NAME=1,2.5 -> (name, [16000.0]) / (name, [1.0, 2.5])."""
+    name, sep, values = text.rpartition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=V or NAME=V1,V2,...; got {text!r}")
+    try:
+        return name, [float(v) for v in values.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"values must be numbers: {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netscore-fast",
@@ -35,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accuracy", help="top-1 accuracy in %% (one model) or a CSV with columns source,accuracy")
     p.add_argument("--input-shape", action="append", type=_shape_arg, default=[], metavar="NAME=D1,D2,...",
                    help="shape of a graph input; repeat for several inputs")
+    p.add_argument("--input-value", action="append", type=_value_arg, default=[], metavar="NAME=V[,V...]",
+                   help="value of a graph input that control flow depends on (e.g. sr=16000); repeatable")
     p.add_argument("--batch-size", type=int, default=1, help="value of a symbolic batch dim (default 1)")
     p.add_argument("--layers", action="store_true", help="print one row per node")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")

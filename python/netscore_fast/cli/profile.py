@@ -1,4 +1,4 @@
-"""`netscore-fast profile MODEL... [--accuracy N|CSV] [--layers] [--format F] [--out FILE] [--threads N]
+"""`netscore-fast profile MODEL... [--accuracy N|CSV] [--input-value NAME=V] [--layers] [--format F] [--out FILE] [--threads N]
 [--cache DB [--cache-rebuild]]`: one model's report, or a results table of many (profile_many)."""
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ def run(args) -> int:
 
     path = args.models[0]
     result = profile(path, accuracy=accuracy_of(read_accuracy(args.accuracy), path),
-                     input_shapes=list(args.input_shape or []), batch_size=args.batch_size)
+                     input_shapes=list(args.input_shape or []), batch_size=args.batch_size,
+                     input_values=list(getattr(args, "input_value", None) or []))
     if args.format == "json":
         import json
         print(json.dumps(result.to_dict(layers=args.layers), indent=2))
@@ -36,6 +37,7 @@ def _many(args) -> int:
     start = time.perf_counter()
     table = profile_many(paths, accuracy=[accuracy] * len(paths) if isinstance(accuracy, float) else accuracy,
                          input_shapes=list(args.input_shape or []), batch_size=args.batch_size,
+                         input_values=list(getattr(args, "input_value", None) or []),
                          threads=args.threads, cache=args.cache,
                          cache_rebuild=args.cache_rebuild)
     elapsed = time.perf_counter() - start
