@@ -254,3 +254,19 @@ def test_silero_vad_16k_branch():
     assert not p.upper_bound_nodes and not p.unsupported_ops and not p.unknown_cost_nodes
     p = netscore_fast.profile(data, input_shapes=shapes)
     assert "'sr'" in p.upper_bound_nodes["If_0"]
+
+
+def test_if_listed_before_the_producer_of_a_value_its_branch_reads():
+    """The walk orders a control-flow node after the producers of the outer values its subgraphs read."""
+    then_g = helper.make_graph([helper.make_node("Conv", ["xr", "W"], ["t"], pads=[1, 1, 1, 1], name="conv")], "then",
+                               [], [helper.make_tensor_value_info("t", TensorProto.FLOAT, None)])
+    else_g = helper.make_graph([helper.make_node("Identity", ["xr"], ["e"])], "else", [],
+                               [helper.make_tensor_value_info("e", TensorProto.FLOAT, None)])
+    nodes = [helper.make_node("If", ["cond"], ["y"], then_branch=then_g, else_branch=else_g, name="if"),
+             helper.make_node("Relu", ["x"], ["xr"], name="relu")]
+    model = _model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                   [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                   [_weights("W", [4, 3, 3, 3]), numpy_helper.from_array(np.array(True), "cond")])
+    p = netscore_fast.profile(model)
+    assert list(p.layers["name"]) == ["relu", "if", "if/conv"]
+    assert p.macs == _then_macs(8, 8) and _our_output_shapes(p, model) == [[1, 4, 8, 8]]

@@ -90,6 +90,7 @@ struct SubgraphResult {
   Profile profile;
   std::vector<Value> outputs;             // the graph's outputs, in order
   std::vector<uint32_t> counted_outer;    // outer constants (ids in the outer walk) whose weights it counted
+  std::vector<uint32_t> read_outer;       // every outer value it reads (ids in the outer walk)
 };
 
 class Walker {
@@ -152,7 +153,7 @@ class Walker {
     inlined_.build();
     index_values();
     resolve_node_edges();
-    topological_order(nodes(), in_begin_, in_ids_, producer_, order_);
+    order_nodes();
     bind_inputs();
     bind_input_values();
     index_value_info();
@@ -165,7 +166,7 @@ class Walker {
     inlined_.build(graph_);
     index_values();
     resolve_node_edges();
-    topological_order(nodes(), in_begin_, in_ids_, producer_, order_);
+    order_nodes();
     index_value_info();
     bind_formals();
     walk();
@@ -173,8 +174,10 @@ class Walker {
     SubgraphResult r;
     r.outputs.reserve(graph_.outputs.size());
     for (const onnx::ValueInfo& o : graph_.outputs) r.outputs.push_back(values_[index_.find(o.name)]);  // checked by finish_memory
-    for (const auto& [id, outer] : imports_)
+    for (const auto& [id, outer] : imports_) {
+      r.read_outer.push_back(outer);
       if (params_.counted(id)) r.counted_outer.push_back(outer);
+    }
     r.profile = std::move(profile_);
     return r;
   }
@@ -302,6 +305,33 @@ class Walker {
         in_ids_[in_begin_[i] + k] = id;
       }
     }
+  }
+
+  // The walk's order. A control-flow node also reads what its subgraphs read from this graph: it comes after
+  // those values' producers too.
+  void order_nodes() {
+    const size_t nn = nodes().size();
+    bool any = false;
+    for (size_t i = 0; i < nn && !any; ++i) any = is_control_flow(nodes()[i]);
+    if (!any) return topological_order(nodes(), in_begin_, in_ids_, producer_, order_);
+    std::vector<size_t> begin(nn + 1);
+    std::vector<uint32_t> ids;
+    ids.reserve(in_ids_.size());
+    std::vector<std::string_view> outer;
+    for (size_t i = 0; i < nn; ++i) {
+      begin[i] = ids.size();
+      ids.insert(ids.end(), in_ids_.begin() + static_cast<long>(in_begin_[i]), in_ids_.begin() + static_cast<long>(in_begin_[i + 1]));
+      if (!is_control_flow(nodes()[i])) continue;
+      for (const onnx::Attribute& a : nodes()[i].attributes)
+        for (const onnx::Graph& g : a.graphs) {
+          outer.clear();
+          free_names(g, outer, depth_ + 1);
+          for (std::string_view name : outer)
+            if (const uint32_t id = index_.find(name); id != kNone) ids.push_back(id);
+        }
+    }
+    begin[nn] = ids.size();
+    topological_order(nodes(), begin, ids, producer_, order_);
   }
 
   // ---- graph inputs, symbolic dims --------------------------------------------------------------------
@@ -699,8 +729,11 @@ class Walker {
           if (out_ids_[k] != kNone && act_bytes_[out_ids_[k]] > 0)
             profile_.activation_bytes = add_sat(profile_.activation_bytes, act_bytes_[out_ids_[k]]);
       }
-      if (control) merge_subgraph(std::string(set_layer_name(layer, n, ni)), layer.node_index, sub);  // appends layers:
-      // `layer` is not used after this
+      if (control) {  // appends layers: `layer` is not used after this
+        for (uint32_t id : sub.read_outer)  // outer activations a subgraph reads live until its node
+          if (!values_[id].is_const) last_use_[id] = std::max<int64_t>(last_use_[id], static_cast<int64_t>(step));
+        merge_subgraph(std::string(set_layer_name(layer, n, ni)), layer.node_index, sub);
+      }
     }
   }
 
