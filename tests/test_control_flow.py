@@ -270,3 +270,13 @@ def test_if_listed_before_the_producer_of_a_value_its_branch_reads():
     p = netscore_fast.profile(model)
     assert list(p.layers["name"]) == ["relu", "if", "if/conv"]
     assert p.macs == _then_macs(8, 8) and _our_output_shapes(p, model) == [[1, 4, 8, 8]]
+
+
+def test_loop_written_as_a_while_loop_is_a_lower_bound():
+    """torch exports `while` as Loop(M = INT64_MAX, cond): not a trip count."""
+    model = _loop_model(False)
+    for t in model.graph.initializer:
+        if t.name == "M":
+            t.CopyFrom(numpy_helper.from_array(np.array(np.iinfo(np.int64).max, np.int64), "M"))
+    p = netscore_fast.profile(model)
+    assert p.macs == 16 * 16 and list(p.lower_bound_nodes) == ["loop"]

@@ -889,7 +889,9 @@ class Walker {
       for (size_t k = 0; k < carried; ++k) formals.push_back(ins[2 + k] ? plain(*ins[2 + k]) : Value());
       sub = walk_subgraph(*body, std::move(formals));
       int64_t trips = -1;
-      if (m && m->values_known && !m->ints.empty()) trips = std::max<int64_t>(m->ints[0], 0);
+      // Exporters write a while loop as M = INT64_MAX (or INT32_MAX) with a condition: no trip count.
+      if (m && m->values_known && !m->ints.empty() && m->ints[0] < std::numeric_limits<int32_t>::max())
+        trips = std::max<int64_t>(m->ints[0], 0);
       // With the first condition true, a body condition that stays known true keeps the loop to M iterations.
       bool stays_true = false;
       const bool runs_all = (!cond || cond_true) && (sub.outputs.empty() ? false : known_truth(&sub.outputs[0], stays_true)) && stays_true;
