@@ -195,14 +195,15 @@ def test_unsupported_op_listed_with_value_info_shape_and_float_constants_counted
     assert p.params == 6
 
 
-def test_subgraph_ops_are_unsupported():
+def test_if_with_an_unknown_condition_counts_the_more_expensive_branch():
     then_g = helper.make_graph([helper.make_node("Identity", ["X"], ["t"])], "then", [], [_vi("t", F, [2])])
-    else_g = helper.make_graph([helper.make_node("Neg", ["X"], ["e"])], "else", [], [_vi("e", F, [2])])
+    else_g = helper.make_graph([helper.make_node("Neg", ["X"], ["e"], name="neg")], "else", [], [_vi("e", F, [2])])
     nodes = [helper.make_node("If", ["c"], ["Y"], name="branch", then_branch=then_g, else_branch=else_g)]
     p = netscore_fast.profile(_model(nodes, [_vi("c", TensorProto.BOOL, []), _vi("X", F, [2])],
                                      [_vi("Y", F, [2])]))
-    assert p.unsupported_ops == {"If": ["branch"]}
-    assert _layer(p, "branch")["macs"] == -1
+    assert not p.unsupported_ops and not p.unknown_cost_nodes
+    assert list(p.upper_bound_nodes) == ["branch"] and "'c'" in p.upper_bound_nodes["branch"]
+    assert _layer(p, "branch")["macs"] == 0 and _layer(p, "branch/neg")["flops"] == p.flops > 0
 
 
 # ---- shape inference and folding ----------------------------------------------------------------------

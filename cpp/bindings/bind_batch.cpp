@@ -69,11 +69,12 @@ std::vector<graph::BatchSource> collect_sources(const py::list& items, const std
 }
 
 py::tuple profile_batch(const py::list& items, const std::vector<std::string>& names, InputShapes input_shapes,
-                        int64_t batch_size, int threads) {
+                        int64_t batch_size, int threads, InputValues input_values) {
   if (names.size() != items.size()) throw py::value_error("profile_batch: names and items differ in length");
   const size_t n = items.size();
   // totals only: profile_batch skips per-node rows itself
-  const graph::Options options = profile_options_from_python(std::move(input_shapes), batch_size, true);
+  const graph::Options options =
+      profile_options_from_python(std::move(input_shapes), batch_size, true, std::move(input_values));
 
   HeldSources held;
   std::vector<graph::BatchSource> sources = collect_sources(items, &names, held);
@@ -170,13 +171,14 @@ void bind_batch(py::module_& m) {
   m.attr("TOTALS_COLUMNS") = py::tuple(names);
   m.attr("TOTALS_DTYPES") = py::tuple(dtypes);
   m.def("profile_batch", &profile_batch, py::arg("items"), py::arg("names"), py::arg("input_shapes"),
-        py::arg("batch_size") = 1, py::arg("threads") = 0,
+        py::arg("batch_size") = 1, py::arg("threads") = 0, py::arg("input_values") = InputValues{},
         R"doc(Profile many models on a C++ thread pool with the GIL released; per-model totals only.
 
 items: list of paths (str; memory-mapped by the workers), contiguous bytes-like objects (read in place;
     kept alive by the caller's list) or tuples of bytes (a model in parts, joined by the worker).
 names: one per item, used in error messages.
 input_shapes: [(name, dims)]; batch_size: value of a symbolic leading dim; threads: workers (0 = all cores).
+input_values: [(name, values)]: known data of graph inputs (control-flow conditions).
 Returns (totals int64[n, len(TOTALS_COLUMNS)] in TOTALS_COLUMNS order, status int32[n] (0 ok, 1 ModelError, 2 other error,
 3 the file could not be opened or mapped), errors list[str] ("" when ok). One bad model never stops the
 others.

@@ -71,6 +71,13 @@ py::dict layer_columns(const graph::Profile& p) {
   return d;
 }
 
+// node name -> reason, in the walk's order.
+py::dict bound_dict(const std::vector<graph::BoundNode>& nodes) {
+  py::dict d;
+  for (const graph::BoundNode& b : nodes) d[to_pystr(b.node)] = to_pystr(b.reason);
+  return d;
+}
+
 std::vector<std::pair<std::vector<std::vector<int64_t>>, std::vector<std::vector<int64_t>>>> layer_shapes(
     const graph::Profile& p) {
   std::vector<std::pair<std::vector<std::vector<int64_t>>, std::vector<std::vector<int64_t>>>> out;
@@ -92,6 +99,8 @@ void bind_profile(py::module_& m) {
       .def_readonly("activation_bytes", &graph::Profile::activation_bytes)
       .def_readonly("peak_activation_bytes", &graph::Profile::peak_activation_bytes)
       .def_property_readonly("unknown_cost_nodes", [](const graph::Profile& p) { return to_pystr_list(p.unknown_cost_nodes); })
+      .def_property_readonly("upper_bound_nodes", [](const graph::Profile& p) { return bound_dict(p.upper_bound_nodes); })
+      .def_property_readonly("lower_bound_nodes", [](const graph::Profile& p) { return bound_dict(p.lower_bound_nodes); })
       .def_readonly("num_layers", &graph::Profile::num_nodes)
       .def_property_readonly("has_layers", [](const graph::Profile& p) { return p.num_nodes == 0 || !p.layers.empty(); })
       .def(
@@ -120,21 +129,24 @@ void bind_profile(py::module_& m) {
 
   m.def(
       "profile_file",
-      [](const std::string& path, InputShapes input_shapes, int64_t batch_size, bool layers) {
-        graph::Options options = profile_options_from_python(std::move(input_shapes), batch_size, layers);
+      [](const std::string& path, InputShapes input_shapes, int64_t batch_size, bool layers, InputValues input_values) {
+        graph::Options options =
+            profile_options_from_python(std::move(input_shapes), batch_size, layers, std::move(input_values));
         Interruptible interruptible;   // Ctrl-C stops the analysis (KeyboardInterrupt)
         py::gil_scoped_release release;
         return graph::profile_file(path, options);
       },
       py::arg("path"), py::arg("input_shapes") = InputShapes{}, py::arg("batch_size") = 1, py::arg("layers") = true,
+      py::arg("input_values") = InputValues{},
       "Profile an ONNX file (memory-mapped; weights never read). layers=False skips per-node rows.\n"
       "Raises ModelError naming the path.");
 
   m.def(
       "profile_buffer",
       [](const py::object& buffer, const std::string& source_name, InputShapes input_shapes, int64_t batch_size,
-         bool layers) {
-        graph::Options options = profile_options_from_python(std::move(input_shapes), batch_size, layers);
+         bool layers, InputValues input_values) {
+        graph::Options options =
+            profile_options_from_python(std::move(input_shapes), batch_size, layers, std::move(input_values));
         BufferView view(buffer, source_name);  // keeps the buffer alive and pinned while C++ reads it
         std::unique_ptr<graph::Profile> result;
         {
@@ -146,7 +158,7 @@ void bind_profile(py::module_& m) {
         return result;
       },
       py::arg("buffer"), py::arg("source_name") = "<bytes>", py::arg("input_shapes") = InputShapes{},
-      py::arg("batch_size") = 1, py::arg("layers") = true,
+      py::arg("batch_size") = 1, py::arg("layers") = true, py::arg("input_values") = InputValues{},
       "Profile a serialized ModelProto held by any contiguous bytes-like object, without copying it.\n"
       "layers=False skips per-node rows.");
 

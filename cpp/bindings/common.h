@@ -26,14 +26,19 @@ void bind_bench(pybind11::module_& m);     // bind_bench.cpp: timing harness, pe
 // input_shapes as Python passes them: [(input name, dims)].
 using InputShapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;
 
+// input_values as Python passes them: [(input name, values)] (a scalar is a one-element list).
+using InputValues = std::vector<std::pair<std::string, std::vector<double>>>;
+
 // Analysis options from the Python arguments every profiling entry point takes (ValueError when
 // batch_size < 1). layers=false skips building per-node rows.
-inline graph::Options profile_options_from_python(InputShapes input_shapes, int64_t batch_size, bool layers) {
+inline graph::Options profile_options_from_python(InputShapes input_shapes, int64_t batch_size, bool layers,
+                                                  InputValues input_values = {}) {
   if (batch_size < 1) throw pybind11::value_error("batch_size must be >= 1, got " + std::to_string(batch_size));
   graph::Options options;
   options.input_shapes = std::move(input_shapes);
   options.batch_size = batch_size;
   options.want_layers = layers;
+  options.input_values = std::move(input_values);
   return options;
 }
 

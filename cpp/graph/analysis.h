@@ -20,6 +20,10 @@ struct Options {
   // false: compute totals, memory and the unsupported/unknown lists only; Profile::layers stays empty
   // (bulk profiling keeps totals, and building one row per node is most of the walk's allocations).
   bool want_layers = true;
+  // Values of graph inputs by name (scalars or small 1-D lists), for conditions that depend on an input's
+  // value rather than its shape (silero-vad picks its If branch from the sample rate `sr`). The input stays
+  // a computed (non-constant) value whose data is known.
+  std::vector<std::pair<std::string, std::vector<double>>> input_values;
 };
 
 // -1 marks an unknown dim or an unknown count throughout.
@@ -56,6 +60,12 @@ struct OpenInput {
   std::vector<std::string> symbols;               // per dim: the model's symbol ("seq_len"), "" none
 };
 
+// An If, Loop or Scan counted as a bound, not exactly (docs/counting.md, "Control flow").
+struct BoundNode {
+  std::string node;                               // layer name of the If / Loop / Scan
+  std::string reason;                             // why, e.g. "condition depends on input 'sr'"
+};
+
 struct Profile {
   int64_t params = 0;
   int64_t bn_stat_params = 0;                     // BatchNormalization running mean + variance (in params too)
@@ -69,6 +79,11 @@ struct Profile {
   std::vector<UnsupportedOp> unsupported_ops;
   std::vector<std::string> unknown_cost_nodes;    // names of nodes whose cost could not be determined
   std::vector<OpenInput> open_inputs;             // graph inputs with an unknown dim (for hints)
+  // If with a condition unknown at analysis time (the more expensive branch is counted), Loop that may stop
+  // before its trip count: the totals are at most the true cost.
+  std::vector<BoundNode> upper_bound_nodes;
+  // Loop / Scan with a trip count unknown at analysis time (one iteration is counted): at least the true cost.
+  std::vector<BoundNode> lower_bound_nodes;
 };
 
 // Analyse a decoded model. Throws ModelError (cycle, contradiction, missing input, ...) naming the node.

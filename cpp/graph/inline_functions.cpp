@@ -46,26 +46,26 @@ std::string_view InlinedNodes::own(std::string s) {
   return owned_names_.back();
 }
 
-void InlinedNodes::build() {
-  nodes_ = &model_.graph.nodes;
+void InlinedNodes::build(const onnx::Graph& graph) {
+  nodes_ = &graph.nodes;
   if (model_.functions.empty()) return;
   bool any = false;
-  for (const onnx::Node& n : model_.graph.nodes)
+  for (const onnx::Node& n : graph.nodes)
     if (inlinable(n)) {
       any = true;
       break;
     }
   if (!any) return;
   int64_t inlined = 0;
-  for (const onnx::Node& n : model_.graph.nodes)
+  for (const onnx::Node& n : graph.nodes)
     if (inlinable(n)) inlined = std::min(inlined + inlined_size(*find_function(n), 1), kSaturated);
   if (inlined > kMaxInlinedNodes)
     throw ModelError("model-local functions expand to " + std::to_string(inlined) + " nodes, more than the limit of " +
                      std::to_string(kMaxInlinedNodes) + " nodes after inlining");
-  expanded_.reserve(model_.graph.nodes.size());
-  for (size_t i = 0; i < model_.graph.nodes.size(); ++i) {
+  expanded_.reserve(graph.nodes.size());
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
     check_cancelled();
-    const onnx::Node& n = model_.graph.nodes[i];
+    const onnx::Node& n = graph.nodes[i];
     if (inlinable(n)) {
       const std::string prefix = (n.name.empty() ? std::string(n.op_type) + "_" + std::to_string(i) : std::string(n.name)) + "/";
       expand_call(n, *find_function(n), static_cast<uint32_t>(i), prefix, 1);

@@ -28,7 +28,9 @@ class InlinedNodes {
   InlinedNodes(const onnx::Model& model, const OpRegistry& registry) : model_(model), registry_(registry) {}
 
   // Expands the calls of the model's main graph (nothing to do, and no copy, when there are none).
-  void build();
+  void build() { build(model_.graph); }
+  // The same for `graph`, a subgraph (If branch, Loop / Scan body) of the model.
+  void build(const onnx::Graph& graph);
 
   const std::vector<onnx::Node>& nodes() const { return *nodes_; }
   // Per expanded node (both empty when nothing was inlined): its index in the graph's nodes, and the

@@ -41,6 +41,20 @@ class ParamCounter {
     for (size_t i = 0; i < count; ++i) root_pool_.push_back(roots[i]);  // mostly 0 or 1 roots
   }
 
+  // Subgraphs (If branches, Loop / Scan bodies) import outer constants as roots of their own: an outer
+  // constant whose roots were all counted is counted in the subgraph already; one the subgraph counted has
+  // its roots counted here, so each weight counts once across the graph and its subgraphs.
+  bool roots_counted(uint32_t id) const {
+    for (uint32_t j = 0; j < roots_count_[id]; ++j)
+      if (!counted_[root_pool_[roots_begin_[id] + j]]) return false;
+    return true;
+  }
+  void mark_roots_counted(uint32_t id) {
+    for (uint32_t j = 0; j < roots_count_[id]; ++j) counted_[root_pool_[roots_begin_[id] + j]] = 1;
+  }
+  bool counted(uint32_t root) const { return counted_[root] != 0; }
+  void mark_counted(uint32_t root) { counted_[root] = 1; }
+
   // Roots that flow from a constant input at a param position into a folded node's outputs (appended to
   // `out` once each). `in_ids`: the node's input value ids (kNone for an omitted input).
   void propagate_roots(const OpDef* def, const uint32_t* in_ids, size_t num_inputs, const std::vector<Value>& values,

@@ -11,8 +11,13 @@
 // - Params (constant weights, counted where first read): see params.h.
 // - Model-local functions (FunctionProto) the registry does not know are inlined before the walk (see
 //   inline_functions.h); their inner layers are named "<call>/<inner>".
-// - Unsupported ops (not registered, If/Loop/Scan, or an op that reports a construct it does not handle)
+// - Unsupported ops (not registered, SequenceMap, or an op that reports a construct it does not handle)
 //   are listed by op type with node names, get macs/flops -1 and take output shapes from value_info.
+// - Control flow (If, Loop, Scan; docs/counting.md "Control flow"): a subgraph is walked by a child walker
+//   that sees the outer scope (outer values keep their shapes, outer weights read inside count once). If
+//   walks the branch its known condition takes, else both and counts the more expensive one (an upper
+//   bound). Loop and Scan count their body times a trip count known at analysis time, else one iteration
+//   (a lower bound). Inner layers follow the control-flow node, named "<node>/<inner node>".
 // - Activation bytes: non-constant outputs of compute nodes; -1 when a size is unknown (totals sum the
 //   known ones). Peak: see memory.h; graph inputs live from the start, graph outputs to the end,
 //   constants are weights (never activations), unknown sizes are skipped.
@@ -23,6 +28,7 @@
 #include <limits>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "graph/analysis.h"
 #include "graph/inline_functions.h"
@@ -48,6 +54,46 @@ using namespace walk;
 // shape arithmetic never needs the values of a large float weight, and copying them would dominate the walk.
 constexpr int64_t kMaxFloatValues = 64;
 
+// Subgraphs nest at most this deep (each level is a walker on the stack).
+constexpr int kMaxSubgraphDepth = 32;
+
+bool is_control_flow(const onnx::Node& n) {
+  return is_default_domain(n.domain) && (n.op_type == "If" || n.op_type == "Loop" || n.op_type == "Scan");
+}
+
+// Names a graph reads from its outer scope: read by its nodes (or by their own subgraphs) or listed as
+// outputs, and defined by none of its inputs, initializers or nodes. In first-read order.
+void free_names(const onnx::Graph& g, std::vector<std::string_view>& out, int depth) {
+  if (depth > kMaxSubgraphDepth) throw ModelError("subgraphs nest deeper than " + std::to_string(kMaxSubgraphDepth));
+  std::unordered_set<std::string_view> defined, seen;
+  for (const onnx::Tensor& t : g.initializers) defined.insert(t.name);
+  for (const onnx::ValueInfo& in : g.inputs) defined.insert(in.name);
+  for (const onnx::Node& n : g.nodes)
+    for (std::string_view o : n.outputs) defined.insert(o);
+  auto read = [&](std::string_view name) {
+    if (!name.empty() && !defined.count(name) && seen.insert(name).second) out.push_back(name);
+  };
+  std::vector<std::string_view> inner;
+  for (const onnx::Node& n : g.nodes) {
+    for (std::string_view in : n.inputs) read(in);
+    for (const onnx::Attribute& a : n.attributes)
+      for (const onnx::Graph& sub : a.graphs) {
+        inner.clear();
+        free_names(sub, inner, depth + 1);
+        for (std::string_view name : inner) read(name);
+      }
+  }
+  for (const onnx::ValueInfo& o : g.outputs) read(o.name);
+}
+
+// What a walked subgraph gives the node that holds it.
+struct SubgraphResult {
+  Profile profile;
+  std::vector<Value> outputs;             // the graph's outputs, in order
+  std::vector<uint32_t> counted_outer;    // outer constants (ids in the outer walk) whose weights it counted
+  std::vector<uint32_t> read_outer;       // every outer value it reads (ids in the outer walk)
+};
+
 class Walker {
   struct OpCacheEntry {
     std::string_view domain, op_type;
@@ -63,6 +109,21 @@ class Walker {
         options_(options),
         registry_(default_registry()),
         inlined_(model, registry_) {}
+
+  // A walker for `graph`, a subgraph of a node `parent` is walking; `formals` bind the graph's inputs
+  // (nullptr, or fewer: taken from the graph's declarations).
+  Walker(Walker& parent, const onnx::Graph& graph, std::vector<Value> formals)
+      : model_(parent.model_),
+        graph_(graph),
+        options_(parent.options_),
+        registry_(parent.registry_),
+        inlined_(parent.model_, parent.registry_),
+        parent_(&parent),
+        depth_(parent.depth_ + 1),
+        formals_(std::move(formals)),
+        values_(owned_values_) {
+    if (depth_ > kMaxSubgraphDepth) throw ModelError("subgraphs nest deeper than " + std::to_string(kMaxSubgraphDepth));
+  }
 
   static constexpr size_t kMaxKeptValues = 1 << 16;
 
@@ -95,13 +156,34 @@ class Walker {
     index_values();
     resolve_node_edges();
     check_cancelled();
-    topological_order(nodes(), in_begin_, in_ids_, producer_, order_);
+    order_nodes();
     bind_inputs();
+    bind_input_values();
     index_value_info();
     walk();
     check_cancelled();
     finish_memory();
     return std::move(profile_);
+  }
+
+  SubgraphResult run_subgraph() {
+    inlined_.build(graph_);
+    index_values();
+    resolve_node_edges();
+    order_nodes();
+    index_value_info();
+    bind_formals();
+    walk();
+    finish_memory();
+    SubgraphResult r;
+    r.outputs.reserve(graph_.outputs.size());
+    for (const onnx::ValueInfo& o : graph_.outputs) r.outputs.push_back(values_[index_.find(o.name)]);  // checked by finish_memory
+    for (const auto& [id, outer] : imports_) {
+      r.read_outer.push_back(outer);
+      if (params_.counted(id)) r.counted_outer.push_back(outer);
+    }
+    r.profile = std::move(profile_);
+    return r;
   }
 
  private:
@@ -121,7 +203,9 @@ class Walker {
   void index_values() {
     size_t total_outputs = 0;
     for (const onnx::Node& n : nodes()) total_outputs += n.outputs.size();
-    const size_t cap = graph_.initializers.size() + graph_.inputs.size() + total_outputs;
+    std::vector<std::string_view> outer;  // a subgraph's reads of the outer scope
+    if (parent_) free_names(graph_, outer, depth_);
+    const size_t cap = graph_.initializers.size() + graph_.inputs.size() + total_outputs + outer.size();
     values_.reserve(cap);
     producer_.assign(cap, -1);
     params_.reserve(cap, graph_.initializers.size() + nodes().size());
@@ -184,6 +268,17 @@ class Walker {
         producer_[id] = static_cast<int32_t>(ni);
       }
     }
+    // Outer values a subgraph reads: copied in with what the outer walk knows of them; an outer constant is
+    // a root here, counted once across both walks (see ParamCounter::roots_counted).
+    for (std::string_view name : outer) {
+      const uint32_t from = parent_->index_.find(name);
+      if (from == kNone) continue;  // left to resolve_node_edges' "not produced" error
+      const uint32_t id = add_value(name);
+      if (id == kNone) continue;
+      values_[id] = parent_->values_[from];
+      imports_.emplace_back(id, from);
+      if (values_[id].is_const) params_.set_roots(id, &id, 1);
+    }
   }
 
   // Input value ids per node, flattened (output ids come from index_values); a missing input is an error.
@@ -216,6 +311,33 @@ class Walker {
         in_ids_[in_begin_[i] + k] = id;
       }
     }
+  }
+
+  // The walk's order. A control-flow node also reads what its subgraphs read from this graph: it comes after
+  // those values' producers too.
+  void order_nodes() {
+    const size_t nn = nodes().size();
+    bool any = false;
+    for (size_t i = 0; i < nn && !any; ++i) any = is_control_flow(nodes()[i]);
+    if (!any) return topological_order(nodes(), in_begin_, in_ids_, producer_, order_);
+    std::vector<size_t> begin(nn + 1);
+    std::vector<uint32_t> ids;
+    ids.reserve(in_ids_.size());
+    std::vector<std::string_view> outer;
+    for (size_t i = 0; i < nn; ++i) {
+      begin[i] = ids.size();
+      ids.insert(ids.end(), in_ids_.begin() + static_cast<long>(in_begin_[i]), in_ids_.begin() + static_cast<long>(in_begin_[i + 1]));
+      if (!is_control_flow(nodes()[i])) continue;
+      for (const onnx::Attribute& a : nodes()[i].attributes)
+        for (const onnx::Graph& g : a.graphs) {
+          outer.clear();
+          free_names(g, outer, depth_ + 1);
+          for (std::string_view name : outer)
+            if (const uint32_t id = index_.find(name); id != kNone) ids.push_back(id);
+        }
+    }
+    begin[nn] = ids.size();
+    topological_order(nodes(), begin, ids, producer_, order_);
   }
 
   // ---- graph inputs, symbolic dims --------------------------------------------------------------------
@@ -287,6 +409,47 @@ class Walker {
         open.dims = v.dims;
         for (size_t a = 0; a < v.dims.size(); ++a)
           open.symbols.emplace_back(a < vi.dims.size() ? vi.dims[a].param : std::string_view());
+      }
+    }
+  }
+
+  // A subgraph's inputs: the values its node passes (Loop / Scan), else the graph's declarations.
+  void bind_formals() {
+    for (size_t k = 0; k < graph_input_ids_.size(); ++k) {
+      Value& v = values_[graph_input_ids_[k]];
+      if (k < formals_.size() && (formals_[k].dtype != 0 || formals_[k].rank_known)) v = formals_[k];
+      fill_unknown_from_value_info(graph_input_infos_[k]->name, v);
+    }
+  }
+
+  // options.input_values: known data of (non-constant) graph inputs.
+  void bind_input_values() {
+    for (const auto& [name, data] : options_.input_values) {
+      size_t k = 0;
+      while (k < graph_input_ids_.size() && graph_input_infos_[k]->name != name) ++k;
+      if (k == graph_input_ids_.size())
+        throw ModelError("input_values names '" + name + "', which is not a graph input");
+      Value& v = values_[graph_input_ids_[k]];
+      const int64_t n = static_cast<int64_t>(data.size());
+      if (n == 0 || n > kMaxFloatValues) throw ModelError("input_values gives '" + name + "' " + std::to_string(n) +
+                                                           " values (1 to " + std::to_string(kMaxFloatValues) + ")");
+      if (!v.rank_known) {
+        v.rank_known = true;
+        v.dims.assign(n == 1 ? 0 : 1, n);
+      } else if (!v.shape_known()) {
+        for (int64_t& d : v.dims)
+          if (d < 0) d = v.dims.size() == 1 ? n : 1;
+      }
+      if (v.numel() != n)
+        throw ModelError("input_values gives '" + name + "' " + std::to_string(n) + " values for shape " +
+                         dims_text(v.dims));
+      v.values_known = true;
+      v.ints.clear();
+      v.floats.clear();
+      if (onnx::is_integer_type(v.dtype)) {
+        for (double x : data) v.ints.push_back(static_cast<int64_t>(x));
+      } else {
+        v.floats = data;
       }
     }
   }
@@ -385,15 +548,30 @@ class Walker {
     return layer.name;
   }
 
+  // Unsupported op types of the walked nodes are keyed by views into the model (the label's parts, "ai.onnx"
+  // as ""): one hash of two views per node, and the label is built once per distinct type, so a model of a
+  // million distinct types stays linear. Types merged from subgraphs arrive as labels; both maps lead to the
+  // same rows.
   void mark_unsupported(const onnx::Node& n, const std::string& layer_name) {
-    // Keyed by views into the model (the label's parts, "ai.onnx" as ""): one hash of two views per node
-    // and no string built for a type seen before; a model of a million distinct types stays linear.
     const NamePair key{is_default_domain(n.domain) ? std::string_view() : n.domain, n.op_type};
-    const auto [it, added] = unsupported_index_.try_emplace(key, profile_.unsupported_ops.size());
-    if (added)
-      profile_.unsupported_ops.push_back(UnsupportedOp{op_label(n), {layer_name}});
-    else
+    auto it = unsupported_index_.find(key);
+    if (it != unsupported_index_.end()) {
       profile_.unsupported_ops[it->second].node_names.push_back(layer_name);
+      return;
+    }
+    const size_t row = mark_unsupported(op_label(n), layer_name);
+    unsupported_index_.emplace(key, row);
+  }
+  size_t mark_unsupported(std::string label, const std::string& layer_name) {
+    auto it = unsupported_label_index_.find(label);
+    if (it != unsupported_label_index_.end()) {
+      profile_.unsupported_ops[it->second].node_names.push_back(layer_name);
+      return it->second;
+    }
+    const size_t row = profile_.unsupported_ops.size();
+    unsupported_label_index_.emplace(label, row);
+    profile_.unsupported_ops.push_back(UnsupportedOp{std::move(label), {layer_name}});
+    return row;
   }
 
 
@@ -401,6 +579,8 @@ class Walker {
     const size_t nn = nodes().size();
     const size_t nv = num_values_;
     params_.start(nv);
+    for (const auto& [id, outer] : imports_)  // outer weights the outer walk counted already
+      if (values_[id].is_const && parent_->params_.roots_counted(outer)) params_.mark_counted(id);
     last_use_.assign(nv, -1);
     first_use_.assign(nv, -1);
     act_bytes_.assign(nv, -1);
@@ -408,6 +588,7 @@ class Walker {
     if (want_layers) profile_.layers.reserve(nn);
     profile_.num_nodes = static_cast<int64_t>(nn);
     Layer scratch_layer;
+    SubgraphResult sub;
     std::vector<const Value*> ins;
     std::vector<Value*> outs;
     for (size_t step = 0; step < nn; ++step) {
@@ -454,8 +635,9 @@ class Walker {
       }
 
       OpContext ctx(n, opset, ins, outs, std::string_view(), def);
-      bool supported = def != nullptr;
-      if (supported) {
+      const bool control = def == nullptr && is_control_flow(n) && walk_control_flow(n, ni, set_layer_name(layer, n, ni), ins, outs, sub);
+      bool supported = def != nullptr || control;
+      if (def) {
         try {
           def->infer(ctx);
         } catch (const UnsupportedConstruct&) {
@@ -467,7 +649,11 @@ class Walker {
         }
       }
       bool folded = false;
-      if (supported) {
+      if (control) {  // outputs from the subgraph; costs are its layers'
+        validate_outputs(ctx, outs);
+        for (size_t k = 0; k < outs.size(); ++k)
+          if (outs[k]) fill_from_value_info(n.outputs[k], *outs[k]);
+      } else if (supported) {
         validate_outputs(ctx, outs);
         bool outputs_const = true, any_output = false;
         for (Value* v : outs)
@@ -504,10 +690,13 @@ class Walker {
           else params_.set_roots(id, scratch_roots_.data(), scratch_roots_.size());
         }
       } else {
-        params_.count_params(supported ? def : nullptr, &in_ids_[in_begin_[ni]], in_begin_[ni + 1] - in_begin_[ni], values_, layer,
-                             profile_.bn_stat_params);
+        if (!control)
+          params_.count_params(supported ? def : nullptr, &in_ids_[in_begin_[ni]], in_begin_[ni + 1] - in_begin_[ni], values_,
+                               layer, profile_.bn_stat_params);
         // costs
-        if (!supported) {
+        if (control) {
+          layer.macs = layer.flops = 0;
+        } else if (!supported) {
           layer.macs = layer.flops = -1;
           profile_.unknown_cost_nodes.push_back(set_layer_name(layer, n, ni));
         } else if (def->cost) {
@@ -535,7 +724,7 @@ class Walker {
         int64_t act = 0;
         for (size_t k = out_begin_[ni]; k < out_begin_[ni + 1]; ++k) {
           const uint32_t id = out_ids_[k];
-          if (id == kNone) continue;
+          if (id == kNone || values_[id].is_const) continue;  // a constant a subgraph gave
           const int64_t b = bytes_of(values_[id].numel(), values_[id].dtype);
           act_bytes_[id] = b;
           first_use_[id] = static_cast<int64_t>(step);
@@ -575,7 +764,299 @@ class Walker {
           if (out_ids_[k] != kNone && act_bytes_[out_ids_[k]] > 0)
             profile_.activation_bytes = add_sat(profile_.activation_bytes, act_bytes_[out_ids_[k]]);
       }
+      if (control) {  // appends layers: `layer` is not used after this
+        for (uint32_t id : sub.read_outer)  // outer activations a subgraph reads live until its node
+          if (!values_[id].is_const) last_use_[id] = std::max<int64_t>(last_use_[id], static_cast<int64_t>(step));
+        merge_subgraph(std::string(set_layer_name(layer, n, ni)), layer.node_index, sub);
+      }
     }
+  }
+
+  // ---- control flow ----------------------------------------------------------------------------------
+  SubgraphResult walk_subgraph(const onnx::Graph& g, std::vector<Value> formals) {
+    Walker child(*this, g, std::move(formals));
+    return child.run_subgraph();
+  }
+
+  static const onnx::Graph* graph_attr(const onnx::Node& n, std::string_view name) {
+    const onnx::Attribute* a = n.attribute(name);
+    return a && !a->graphs.empty() ? &a->graphs[0] : nullptr;
+  }
+
+  static bool known_truth(const Value* v, bool& truth) {
+    if (!v || !v->values_known) return false;
+    if (!v->ints.empty()) truth = v->ints[0] != 0;
+    else if (!v->floats.empty()) truth = v->floats[0] != 0;
+    else return false;
+    return true;
+  }
+
+  static Value plain(const Value& v) {  // shape and type only: not a constant, data unknown
+    Value c;
+    c.dtype = v.dtype;
+    c.rank_known = v.rank_known;
+    c.dims = v.dims;
+    return c;
+  }
+
+  static Value scalar_of(int32_t dtype) {
+    Value c;
+    c.dtype = dtype;
+    c.rank_known = true;
+    return c;
+  }
+
+  // The shapes both branches agree on.
+  static Value merge_values(const Value& a, const Value& b) {
+    Value m;
+    m.dtype = a.dtype == b.dtype ? a.dtype : 0;
+    if (a.rank_known && b.rank_known && a.dims.size() == b.dims.size()) {
+      m.rank_known = true;
+      m.dims = a.dims;
+      for (size_t i = 0; i < m.dims.size(); ++i)
+        if (a.dims[i] != b.dims[i]) m.dims[i] = -1;
+    }
+    return m;
+  }
+
+  // Graph inputs (of the model) behind value `id` whose data is not known, quoted and comma-separated.
+  void unknown_inputs_behind(uint32_t id, std::string& names) const {
+    std::vector<char> seen(num_values_, 0);
+    std::vector<uint32_t> stack{id};
+    while (!stack.empty()) {
+      const uint32_t v = stack.back();
+      stack.pop_back();
+      if (v == kNone || v >= num_values_ || seen[v] || values_[v].is_const) continue;
+      seen[v] = 1;
+      if (producer_[v] >= 0) {
+        const size_t p = static_cast<size_t>(producer_[v]);
+        for (size_t k = in_begin_[p]; k < in_begin_[p + 1]; ++k) stack.push_back(in_ids_[k]);
+        continue;
+      }
+      for (const auto& [inner, outer] : imports_)
+        if (inner == v) parent_->unknown_inputs_behind(outer, names);
+      if (parent_ || values_[v].values_known) continue;
+      for (size_t k = 0; k < graph_input_ids_.size(); ++k)
+        if (graph_input_ids_[k] == v) {
+          const std::string quoted = "'" + std::string(graph_input_infos_[k]->name) + "'";
+          if (names.find(quoted) != std::string::npos) break;
+          if (!names.empty()) names += ", ";
+          names += quoted;
+        }
+    }
+  }
+
+  static void scale_costs(Profile& p, int64_t times) {
+    if (times == 1) return;
+    p.macs = mul_sat(p.macs, times);
+    p.flops = mul_sat(p.flops, times);
+    for (Layer& l : p.layers) {
+      if (l.macs > 0) l.macs = mul_sat(l.macs, times);
+      if (l.flops > 0) l.flops = mul_sat(l.flops, times);
+    }
+  }
+
+  // If / Loop / Scan: walks the subgraph(s) into `sub` and sets the node's outputs. false: not handled
+  // (a missing subgraph): the node is listed as unsupported.
+  bool walk_control_flow(const onnx::Node& n, size_t ni, const std::string& name, const std::vector<const Value*>& ins,
+                         const std::vector<Value*>& outs, SubgraphResult& sub) {
+    const int64_t opset = opset_for(n, ni);
+    std::vector<Value> results;  // the node's outputs, in order
+    if (n.op_type == "If") {
+      const onnx::Graph* then_g = graph_attr(n, "then_branch");
+      const onnx::Graph* else_g = graph_attr(n, "else_branch");
+      if (!then_g || !else_g) return false;
+      bool truth = false;
+      if (known_truth(ins.empty() ? nullptr : ins[0], truth)) {
+        sub = walk_subgraph(truth ? *then_g : *else_g, {});
+        results = std::move(sub.outputs);
+      } else {
+        // A branch that cannot run with these shapes (a contradiction in it) is not the one taken.
+        SubgraphResult a, b;
+        bool a_ok = true, b_ok = true;
+        try {
+          a = walk_subgraph(*then_g, {});
+        } catch (const ModelError&) {
+          a_ok = false;
+        }
+        try {
+          b = walk_subgraph(*else_g, {});
+        } catch (const ModelError&) {
+          if (!a_ok) throw;
+          b_ok = false;
+        }
+        bool take_b;
+        if (a_ok && b_ok) {
+          if (a.outputs.size() != b.outputs.size()) node_error(n, ni, "its branches have different numbers of outputs");
+          for (size_t k = 0; k < a.outputs.size(); ++k) results.push_back(merge_values(a.outputs[k], b.outputs[k]));
+          take_b = b.profile.macs > a.profile.macs || (b.profile.macs == a.profile.macs && b.profile.flops > a.profile.flops);
+        } else {
+          take_b = b_ok;
+          results = std::move(take_b ? b.outputs : a.outputs);
+        }
+        sub = std::move(take_b ? b : a);
+        std::string inputs;
+        if (!in_ids_.empty() && in_begin_[ni] < in_begin_[ni + 1]) unknown_inputs_behind(in_ids_[in_begin_[ni]], inputs);
+        const std::string counted = a_ok && b_ok ? std::string("the more expensive branch (") + (take_b ? "else" : "then") +
+                                                       ") is counted"
+                                                 : std::string("the ") + (take_b ? "else" : "then") +
+                                                       " branch is counted (the other cannot run with these shapes)";
+        profile_.upper_bound_nodes.push_back(
+            {name, inputs.empty() ? "condition unknown at analysis time: " + counted
+                                  : "condition depends on input " + inputs +
+                                        " (unknown at analysis time; give input_values): " + counted});
+      }
+    } else if (n.op_type == "Loop") {
+      const onnx::Graph* body = graph_attr(n, "body");
+      if (!body) return false;
+      const Value* m = ins.size() > 0 ? ins[0] : nullptr;
+      const Value* cond = ins.size() > 1 ? ins[1] : nullptr;
+      std::vector<Value> formals;
+      formals.push_back(scalar_of(onnx::DataType::kInt64));
+      Value c = scalar_of(onnx::DataType::kBool);
+      bool cond_true = false;
+      if (!cond || (known_truth(cond, cond_true) && cond_true)) {  // the first iteration runs: the body sees true
+        c.values_known = true;
+        c.ints.assign(1, 1);
+      }
+      formals.push_back(std::move(c));
+      const size_t carried = ins.size() > 2 ? ins.size() - 2 : 0;
+      for (size_t k = 0; k < carried; ++k) formals.push_back(ins[2 + k] ? plain(*ins[2 + k]) : Value());
+      sub = walk_subgraph(*body, std::move(formals));
+      int64_t trips = -1;
+      // Exporters write a while loop as M = INT64_MAX (or INT32_MAX) with a condition: no trip count.
+      if (m && m->values_known && !m->ints.empty() && m->ints[0] < std::numeric_limits<int32_t>::max())
+        trips = std::max<int64_t>(m->ints[0], 0);
+      // With the first condition true, a body condition that stays known true keeps the loop to M iterations.
+      bool stays_true = false;
+      const bool runs_all = (!cond || cond_true) && (sub.outputs.empty() ? false : known_truth(&sub.outputs[0], stays_true)) && stays_true;
+      if (trips < 0) {
+        profile_.lower_bound_nodes.push_back({name, "trip count unknown at analysis time: one iteration is counted"});
+      } else {
+        scale_costs(sub.profile, trips);
+        if (!runs_all)
+          profile_.upper_bound_nodes.push_back({name, "may stop before its trip count of " + std::to_string(trips) +
+                                                          " (a condition unknown at analysis time)"});
+      }
+      for (size_t k = 0; k + 1 < sub.outputs.size() && k < outs.size(); ++k) {
+        if (k < carried) {
+          results.push_back(plain(sub.outputs[k + 1]));
+        } else {  // scan outputs: one slice per iteration, stacked on a new first axis
+          Value v = plain(sub.outputs[k + 1]);
+          if (v.rank_known) v.dims.insert(v.dims.begin(), trips);
+          results.push_back(std::move(v));
+        }
+      }
+    } else if (opset < 9) {  // Scan-8: a leading batch axis on every input, sequence_lens first
+      const onnx::Graph* body = graph_attr(n, "body");
+      if (!body) return false;
+      const int64_t num_scan = n.attribute("num_scan_inputs") ? n.attribute("num_scan_inputs")->i : 0;
+      if (ins.empty() || num_scan < 0 || static_cast<size_t>(num_scan) > ins.size() - 1)
+        node_error(n, ni, "num_scan_inputs exceeds its inputs");
+      const size_t states = ins.size() - 1 - static_cast<size_t>(num_scan);
+      int64_t batch = -1, steps = -1;
+      std::vector<Value> formals;
+      for (size_t k = 1; k < ins.size(); ++k) {
+        Value v = ins[k] ? plain(*ins[k]) : Value();
+        const size_t drop = k <= states ? 1 : 2;  // batch (and sequence) axes
+        if (v.rank_known && v.dims.size() >= drop) {
+          if (batch < 0) batch = v.dims[0];
+          if (drop == 2 && steps < 0) steps = v.dims[1];
+          v.dims.erase(v.dims.begin(), v.dims.begin() + static_cast<long>(drop));
+        } else {
+          v.rank_known = false;
+          v.dims.clear();
+        }
+        formals.push_back(std::move(v));
+      }
+      sub = walk_subgraph(*body, std::move(formals));
+      const int64_t trips = batch >= 0 && steps >= 0 ? mul_sat(batch, steps) : -1;
+      if (trips < 0) profile_.lower_bound_nodes.push_back({name, "sequence length unknown at analysis time: one iteration is counted"});
+      else scale_costs(sub.profile, trips);
+      for (size_t k = 0; k < sub.outputs.size() && k < outs.size(); ++k) {
+        Value v = plain(sub.outputs[k]);
+        if (v.rank_known) {
+          if (k >= states) v.dims.insert(v.dims.begin(), steps);
+          v.dims.insert(v.dims.begin(), batch);
+        }
+        results.push_back(std::move(v));
+      }
+    } else {  // Scan
+      const onnx::Graph* body = graph_attr(n, "body");
+      if (!body) return false;
+      const int64_t num_scan = n.attribute("num_scan_inputs") ? n.attribute("num_scan_inputs")->i : 0;
+      if (num_scan < 0 || static_cast<size_t>(num_scan) > ins.size()) node_error(n, ni, "num_scan_inputs exceeds its inputs");
+      const size_t states = ins.size() - static_cast<size_t>(num_scan);
+      std::vector<int64_t> in_axes, out_axes;
+      if (const onnx::Attribute* a = n.attribute("scan_input_axes")) in_axes = a->ints;
+      if (const onnx::Attribute* a = n.attribute("scan_output_axes")) out_axes = a->ints;
+      std::vector<Value> formals;
+      for (size_t k = 0; k < states; ++k) formals.push_back(ins[k] ? plain(*ins[k]) : Value());
+      int64_t trips = -1;
+      bool first = true;
+      for (size_t j = 0; j < static_cast<size_t>(num_scan); ++j) {
+        const Value* in = ins[states + j];
+        Value slice = in ? plain(*in) : Value();
+        if (slice.rank_known && !slice.dims.empty()) {
+          const int64_t rank = static_cast<int64_t>(slice.dims.size());
+          int64_t axis = j < in_axes.size() ? in_axes[j] : 0;
+          if (axis < 0) axis += rank;
+          if (axis < 0 || axis >= rank) node_error(n, ni, "scan_input_axes is out of range");
+          if (first) trips = slice.dims[static_cast<size_t>(axis)];
+          slice.dims.erase(slice.dims.begin() + axis);
+        } else if (first) {
+          slice.rank_known = false;
+        }
+        first = false;
+        formals.push_back(std::move(slice));
+      }
+      sub = walk_subgraph(*body, std::move(formals));
+      if (trips < 0) profile_.lower_bound_nodes.push_back({name, "sequence length unknown at analysis time: one iteration is counted"});
+      else scale_costs(sub.profile, trips);
+      for (size_t k = 0; k < sub.outputs.size() && k < outs.size(); ++k) {
+        Value v = plain(sub.outputs[k]);
+        if (k >= states && v.rank_known) {
+          const int64_t rank = static_cast<int64_t>(v.dims.size()) + 1;
+          const size_t j = k - states;
+          int64_t axis = j < out_axes.size() ? out_axes[j] : 0;
+          if (axis < 0) axis += rank;
+          if (axis < 0 || axis >= rank) node_error(n, ni, "scan_output_axes is out of range");
+          v.dims.insert(v.dims.begin() + axis, trips);
+        }
+        results.push_back(std::move(v));
+      }
+    }
+    for (size_t k = 0; k < outs.size(); ++k)
+      if (outs[k]) {
+        if (k < results.size()) *outs[k] = std::move(results[k]);
+        else reset_value(*outs[k]);
+      }
+    return true;
+  }
+
+  // The subgraph's layers and totals join this walk's, after the node that holds it.
+  void merge_subgraph(const std::string& node_name, size_t node_index, SubgraphResult& sub) {
+    Profile& p = sub.profile;
+    const std::string prefix = node_name + "/";
+    profile_.params = add_sat(profile_.params, p.params);
+    profile_.bn_stat_params = add_sat(profile_.bn_stat_params, p.bn_stat_params);
+    profile_.weight_bytes = add_sat(profile_.weight_bytes, p.weight_bytes);
+    profile_.macs = add_sat(profile_.macs, p.macs);
+    profile_.flops = add_sat(profile_.flops, p.flops);
+    profile_.activation_bytes = add_sat(profile_.activation_bytes, p.activation_bytes);
+    profile_.num_nodes = add_sat(profile_.num_nodes, p.num_nodes);
+    for (Layer& l : p.layers) {
+      l.name.insert(0, prefix);
+      l.node_index = node_index;
+      profile_.layers.push_back(std::move(l));
+    }
+    for (UnsupportedOp& u : p.unsupported_ops)
+      for (const std::string& inner : u.node_names) mark_unsupported(u.op_type, prefix + inner);
+    for (const std::string& inner : p.unknown_cost_nodes) profile_.unknown_cost_nodes.push_back(prefix + inner);
+    for (BoundNode& b : p.upper_bound_nodes) profile_.upper_bound_nodes.push_back({prefix + b.node, std::move(b.reason)});
+    for (BoundNode& b : p.lower_bound_nodes) profile_.lower_bound_nodes.push_back({prefix + b.node, std::move(b.reason)});
+    for (uint32_t id : sub.counted_outer) params_.mark_roots_counted(id);
+    sub = SubgraphResult();
   }
 
   // Every dim an op infers must be -1 or within bounds, and the element count must not overflow.
@@ -632,6 +1113,11 @@ class Walker {
   // The value table lives in a per-thread workspace that the next walk on the thread reuses: its Values
   // keep the capacity of their dims/ints/floats, so steady-state (bulk) profiling allocates far less.
   // Entries [0, num_values_) belong to this walk.
+  Walker* parent_ = nullptr;             // the walk of the graph that holds this subgraph
+  int depth_ = 0;                        // subgraph nesting
+  std::vector<Value> formals_;           // a subgraph's inputs as its node passes them
+  std::vector<std::pair<uint32_t, uint32_t>> imports_;  // outer values a subgraph reads: (id here, id in parent_)
+  std::vector<Value> owned_values_;      // a subgraph's value table (the per-thread workspace is the main walk's)
   std::vector<Value>& values_ = thread_values();
   size_t num_values_ = 0;
   std::vector<int32_t> producer_;               // node index, -1 for initializers and graph inputs
@@ -649,6 +1135,7 @@ class Walker {
   std::vector<const onnx::ValueInfo*> infos_;
   std::unordered_map<std::string_view, int64_t> opset_cache_;   // domain ("" for the default) -> version
   std::unordered_map<NamePair, size_t, NamePairHash> unsupported_index_;  // (domain, op type) -> row
+  std::unordered_map<std::string, size_t> unsupported_label_index_;       // "domain::Op" label -> row
   std::vector<int64_t> first_use_, last_use_, act_bytes_;
   Profile profile_;
 };

@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 from typing_extensions import Buffer
 
 InputShapes = Sequence[Tuple[str, Sequence[int]]]
+InputValues = Sequence[Tuple[str, Sequence[float]]]
 
 class ModelError(ValueError):
     """A model is malformed, inconsistent or unsupported in a way that stops analysis."""
@@ -21,6 +22,8 @@ class ProfileResult:
     activation_bytes: int
     peak_activation_bytes: int
     unknown_cost_nodes: List[str]
+    upper_bound_nodes: Dict[str, str]
+    lower_bound_nodes: Dict[str, str]
     num_layers: int
     has_layers: bool
     def unsupported_ops(self) -> Dict[str, List[str]]: ...
@@ -34,9 +37,9 @@ class ProfileResult:
         the model's symbol of each dim or "")."""
 
 def profile_file(path: str, input_shapes: InputShapes = ..., batch_size: int = 1,
-                 layers: bool = True) -> ProfileResult: ...
+                 layers: bool = True, input_values: InputValues = ...) -> ProfileResult: ...
 def profile_buffer(buffer: Buffer, source_name: str = "<bytes>", input_shapes: InputShapes = ...,
-                   batch_size: int = 1, layers: bool = True) -> ProfileResult: ...
+                   batch_size: int = 1, layers: bool = True, input_values: InputValues = ...) -> ProfileResult: ...
 def supported_ops() -> List[str]: ...
 
 # --- cancellation (module.cpp; Ctrl-C sets the same request while a long call runs on the main thread) --
@@ -56,7 +59,8 @@ TOTALS_DTYPES: Tuple[str, ...]
 """numpy dtype of each of TOTALS_COLUMNS ("<i8": int64, -1 when the model failed)."""
 
 def profile_batch(items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: List[str], input_shapes: InputShapes,
-                  batch_size: int = 1, threads: int = 0) -> Tuple["_np.ndarray", "_np.ndarray", List[str]]:
+                  batch_size: int = 1, threads: int = 0,
+                  input_values: InputValues = ...) -> Tuple["_np.ndarray", "_np.ndarray", List[str]]:
     """Totals int64[n, len(TOTALS_COLUMNS)], status int32[n] (0 ok, 1 ModelError, 2 other error, 3 the file
     could not be opened or mapped), and error messages ("" when ok); the GIL is released while the workers
     run. Ctrl-C (or cancel()) raises KeyboardInterrupt whose .partial is that tuple, status 4 in every row

@@ -41,6 +41,22 @@ def shape_list(input_shapes: InputShapes) -> List[Tuple[str, List[int]]]:
     return [(str(name), [int(d) for d in dims]) for name, dims in items]
 
 
+def value_list(input_values: Any) -> List[Tuple[str, List[float]]]:
+    """{input name: scalar or 1-D list} (or (name, values) pairs) -> [(name, [float values])] as the core
+    takes them (an integer input gets the values as integers)."""
+    if not input_values:
+        return []
+    items = input_values.items() if hasattr(input_values, "items") else input_values
+    out = []
+    for name, values in items:
+        if hasattr(values, "tolist"):          # numpy scalars and arrays
+            values = values.tolist()
+        if isinstance(values, (int, float)):  # bool is an int
+            values = [values]
+        out.append((str(name), [float(v) for v in values]))
+    return out
+
+
 def is_one_model(source: Any) -> bool:
     """True when `source` is a single model rather than an iterable of them."""
     return isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview, ModelParts, io.BytesIO)) or \

@@ -21,7 +21,7 @@ from . import _core
 from . import cache as cache_mod
 from ._core import ModelError
 from ._sources import AS_IS as _AS_IS
-from ._sources import ModelParts, expand_models, is_many, is_one_model, names_of, resolve, shape_list
+from ._sources import ModelParts, expand_models, is_many, is_one_model, names_of, resolve, shape_list, value_list
 from .table import COUNT_COLUMNS, ProfileTable
 
 __all__ = ["profile_many", "ModelParts"]
@@ -94,8 +94,9 @@ def _lookup(mapping: Mapping, name: str):
 
 
 class _Options:
-    def __init__(self, input_shapes, batch_size: int):
+    def __init__(self, input_shapes, batch_size: int, input_values=None):
         self.shapes = shape_list(input_shapes)
+        self.values = value_list(input_values)
         self.batch_size = int(batch_size)
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -192,7 +193,8 @@ class _Chunk:
             try:
                 self.analysed = _core.profile_batch(self.payloads if whole else [self.payloads[i] for i in todo],
                                                     self.names if whole else [self.names[i] for i in todo],
-                                                    self.options.shapes, self.options.batch_size, self.threads)
+                                                    self.options.shapes, self.options.batch_size, self.threads,
+                                                    input_values=self.options.values)
             except KeyboardInterrupt as exc:   # Ctrl-C: the rows finished come with it (status 4: not finished)
                 self.analysed = getattr(exc, "partial", None)
                 raise
@@ -298,14 +300,14 @@ class _CacheHandle:
 
     @staticmethod
     def tag(options: _Options) -> bytes:
-        key = (repr(options.shapes), options.batch_size)
+        key = (repr(options.shapes), options.batch_size, repr(options.values))
         tag = _TAGS.get(key)
         if tag is None:
-            tag = _TAGS[key] = cache_mod.options_tag(options.shapes, options.batch_size)
+            tag = _TAGS[key] = cache_mod.options_tag(options.shapes, options.batch_size, options.values)
         return tag
 
 
-_TAGS: Dict[Tuple[str, int], bytes] = {}   # options -> key seed, per process (the core build is fixed once loaded)
+_TAGS: Dict[Tuple[str, int, str], bytes] = {}   # options -> key seed, per process (the core build is fixed once loaded)
 
 
 class _Progress:
@@ -413,6 +415,7 @@ def _raise_first_error(results: List[_ChunkResult], accuracy: np.ndarray) -> Non
 
 
 def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=None, batch_size: int = 1,
+                 input_values=None,
                  threads: Optional[int] = None, errors: str = "record", progress: Any = None, cache: Any = None,
                  executor: Optional[Executor] = None, chunk_size: Optional[int] = None,
                  total: Optional[int] = None, cache_key: Optional[Callable[[str, Any], Any]] = None,
@@ -428,6 +431,7 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
         source name (path, file name or file name without .onnx) to accuracy. Enables netscore and
         information_density.
     input_shapes: {input name: dims} for every model; batch_size: value of a symbolic leading dim.
+    input_values: {input name: scalar or small 1-D list} for every model, as in profile().
     threads: threads to work on (default: all cores; with an executor, per task, default 1). With 1,
         everything runs on the calling thread; with more, that many C++ workers analyse a chunk while the
         calling thread prepares the next (draws it from `sources`, looks it up in the cache).
@@ -460,7 +464,7 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
         sources = expand_models([os.fspath(sources)])   # a folder or a glob: its models, as the CLI takes them
     elif is_one_model(sources):
         sources = [sources]   # one model, not an iterable of them
-    options = _Options(input_shapes, batch_size)
+    options = _Options(input_shapes, batch_size, input_values)
     size = int(chunk_size or DEFAULT_CHUNK)
     if size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
@@ -555,9 +559,9 @@ def _portable(item: Item) -> Item:
 
 
 def _profile_chunk_remote(items: List[Item], shapes, batch_size: int, threads: int, cache_path,
-                          cache_key=None) -> Dict[str, Any]:
+                          cache_key=None, values=None) -> Dict[str, Any]:
     """Executor task: profile one chunk where it runs; returns plain arrays (picklable, compact)."""
-    options = _Options(shapes, batch_size)
+    options = _Options(shapes, batch_size, values)
     handle = _CacheHandle(cache_path, cache_key) if cache_path is not None else None
     r = _run_chunk(items, options, threads, handle)
     return {"names": r.names, "totals": r.totals, "errors": r.errors, "status": r.status}
@@ -591,7 +595,7 @@ def _run_remote(executor, sources, options, threads, cache, size, acc, accuracie
             done += len(chunk)
             chunk = [_portable(item) for item in chunk]
             in_flight.append(executor.submit(_profile_chunk_remote, chunk, options.shapes, options.batch_size,
-                                             nthreads, cache_path, cache_key))
+                                             nthreads, cache_path, cache_key, options.values))
             if len(in_flight) >= max_in_flight:
                 collect_one()
         while in_flight:

@@ -112,12 +112,16 @@ def _core_build() -> str:
         return ""
 
 
-def options_tag(input_shapes=None, batch_size: int = 1) -> bytes:
+def options_tag(input_shapes=None, batch_size: int = 1, input_values=None) -> bytes:
     """The analysis options, library version and core build as bytes: the seed of every key."""
     shapes = sorted((str(k), [int(d) for d in v]) for k, v in
                     (input_shapes.items() if hasattr(input_shapes, "items") else (input_shapes or [])))
-    return json.dumps({"v": __version__, "build": _core_build(), "schema": _SCHEMA_VERSION, "shapes": shapes,
-                       "batch": int(batch_size), "columns": list(VALUE_COLUMNS)}, sort_keys=True, separators=(",", ":")).encode()
+    options = {"v": __version__, "build": _core_build(), "schema": _SCHEMA_VERSION, "shapes": shapes,
+               "batch": int(batch_size), "columns": list(VALUE_COLUMNS)}
+    if input_values:   # only when given: keys without input values stay as they were
+        options["values"] = sorted((str(k), [float(x) for x in v]) for k, v in
+                                   (input_values.items() if hasattr(input_values, "items") else input_values))
+    return json.dumps(options, sort_keys=True, separators=(",", ":")).encode()
 
 
 _QUERY_IDS = 500   # ids per SELECT: under SQLite's bound-variable limit (999 before 3.32)

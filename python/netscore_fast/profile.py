@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import _core
 from ._core import ModelError
-from ._sources import InputShapes, ModelParts, resolve, shape_list
+from ._sources import InputShapes, ModelParts, resolve, shape_list, value_list
 from ._units import si as _si
 
 __all__ = ["profile", "Profile", "ModelError", "ModelParts", "supported_ops"]
@@ -36,7 +36,7 @@ def supported_ops() -> List[str]:
 
 
 def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: InputShapes = None,
-            batch_size: int = 1) -> "Profile":
+            batch_size: int = 1, input_values: Optional[Dict[str, Any]] = None) -> "Profile":
     """Profile one ONNX model without reading its weights.
 
     source: a path (str or os.PathLike; the file is memory-mapped), a bytes-like object holding a
@@ -46,17 +46,20 @@ def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: Inpu
     accuracy: top-1 accuracy in percent; enables `netscore` and `information_density`.
     input_shapes: {input name: dims} (or (name, dims) pairs) overriding the shapes stored in the model.
     batch_size: value given to a symbolic leading dim of an input not named in input_shapes.
+    input_values: {input name: int/float scalar or small 1-D list}: the data of graph inputs that control
+        flow depends on (silero-vad picks its If branch from `sr`: {"sr": 16000}). See `upper_bound_nodes`.
 
     Returns a Profile (counts as integers: params in elements, MACs, FLOPs, bytes).
     Raises ModelError (a ValueError) naming the source and the problem.
     """
     shapes = shape_list(input_shapes)
+    values = value_list(input_values)
     batch = int(batch_size)
     name, payload = resolve(source)
     if isinstance(payload, str):
-        analyse = functools.partial(_core.profile_file, payload, shapes, batch)
+        analyse = functools.partial(_core.profile_file, payload, shapes, batch, input_values=values)
     else:
-        analyse = functools.partial(_core.profile_buffer, payload, name, shapes, batch)
+        analyse = functools.partial(_core.profile_buffer, payload, name, shapes, batch, input_values=values)
     return Profile(analyse(layers=False), name, accuracy, analyse)
 
 
@@ -125,6 +128,19 @@ class Profile:
     def unknown_cost_nodes(self) -> List[str]:
         """Names of nodes whose cost could not be determined (not counted in the totals)."""
         return list(self._result.unknown_cost_nodes)
+
+    @property
+    def upper_bound_nodes(self) -> Dict[str, str]:
+        """Control-flow nodes counted as an upper bound, name -> reason: an If whose condition is unknown at
+        analysis time (its more expensive branch is counted; the reason names the inputs it depends on,
+        which `input_values` can give), a Loop that may stop before its trip count."""
+        return dict(self._result.upper_bound_nodes)
+
+    @property
+    def lower_bound_nodes(self) -> Dict[str, str]:
+        """Loop / Scan nodes whose trip count is unknown at analysis time, name -> reason: one iteration of
+        the body is counted."""
+        return dict(self._result.lower_bound_nodes)
 
     @property
     def unsupported_ops(self) -> Dict[str, List[str]]:
@@ -274,6 +290,8 @@ class Profile:
         d = self.totals()
         d["unsupported_ops"] = self.unsupported_ops
         d["unknown_cost_nodes"] = self.unknown_cost_nodes
+        d["upper_bound_nodes"] = self.upper_bound_nodes
+        d["lower_bound_nodes"] = self.lower_bound_nodes
         if layers:
             rows = self.layers
             names = rows.dtype.names
@@ -338,6 +356,12 @@ class Profile:
             hint = self.input_shape_hint()
             if hint:
                 lines.append(hint)
+        for title, bounds in (("UPPER BOUND", self.upper_bound_nodes), ("LOWER BOUND", self.lower_bound_nodes)):
+            if bounds:
+                lines.append(f"  {title} (control flow): {len(bounds)} node{'s' if len(bounds) != 1 else ''}:")
+                lines += [f"    {node}: {reason}" for node, reason in list(bounds.items())[:8]]
+                if len(bounds) > 8:
+                    lines.append("    ...")
         if layers:
             lines.append("")
             lines.append(_layer_table(self.layers, sort, top))

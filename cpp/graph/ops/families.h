@@ -35,6 +35,8 @@ void register_rnn(OpRegistry& r);
 void register_quantized(OpRegistry& r);
 // Attention (ai.onnx) and com.microsoft Attention/MultiHeadAttention (attention.cpp)
 void register_attention(OpRegistry& r);
+// If, Loop, Scan: their subgraphs are walked by the walker (control_flow.cpp)
+void register_control_flow(OpRegistry& r);
 }  // namespace netscore::graph
 
 // Shape and cost helpers shared between compute families (quantized and contrib ops reuse the float ones);

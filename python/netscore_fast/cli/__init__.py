@@ -34,6 +34,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _value_arg(text: str):
+    """NAME=16000 or NAME=1,2.5 -> (name, [16000.0]) / (name, [1.0, 2.5])."""
+    name, sep, values = text.rpartition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=V or NAME=V1,V2,...; got {text!r}")
+    try:
+        return name, [float(v) for v in values.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"values must be numbers: {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netscore-fast",
@@ -47,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accuracy", help="top-1 accuracy in %% (one model) or a CSV with columns source,accuracy")
     p.add_argument("--input-shape", action="append", type=_shape_arg, default=[], metavar="NAME=D1,D2,...",
                    help="shape of a graph input (1,3,224,224 or 1x3x224x224); repeat for several inputs")
+    p.add_argument("--input-value", action="append", type=_value_arg, default=[], metavar="NAME=V[,V...]",
+                   help="value of a graph input that control flow depends on (e.g. sr=16000); repeatable")
     p.add_argument("--batch-size", type=_positive, default=None,
                    help="value of a symbolic leading dim of the inputs not named by --input-shape (default 1)")
     p.add_argument("--layers", action="store_true", help="print one row per node")

@@ -1,4 +1,4 @@
-"""`netscore-fast profile MODEL... [--accuracy N|CSV] [--layers [--sort KEY] [--top N]] [--by op_type|module
+"""`netscore-fast profile MODEL... [--accuracy N|CSV] [--input-value NAME=V] [--layers [--sort KEY] [--top N]] [--by op_type|module
 [--depth N]] [--format F] [--out FILE] [--threads N] [--cache DB [--cache-rebuild]]`: one model's report,
 or a results table of many (profile_many).
 
@@ -42,7 +42,8 @@ def run(args) -> int:
 
     path = args.models[0]
     result = profile(path, accuracy=accuracy_of(read_accuracy(args.accuracy, [path]), path),
-                     input_shapes=list(args.input_shape or []), batch_size=batch)
+                     input_shapes=list(args.input_shape or []), batch_size=batch,
+                     input_values=list(getattr(args, "input_value", None) or []))
     if args.by:
         rollup = result.by(args.by, args.depth)
         if args.format == "table":
@@ -71,6 +72,7 @@ def _many(args, batch: int) -> int:
     start = time.perf_counter()
     table = profile_many(paths, accuracy=[accuracy] * len(paths) if isinstance(accuracy, float) else accuracy,
                          input_shapes=list(args.input_shape or []), batch_size=batch,
+                         input_values=list(getattr(args, "input_value", None) or []),
                          threads=args.threads, cache=args.cache,
                          cache_rebuild=args.cache_rebuild)
     elapsed = time.perf_counter() - start
