@@ -174,8 +174,10 @@ def test_measure_runtime_two_tiny_models(monkeypatch, tmp_path):
     pytest.importorskip("onnxruntime")
     monkeypatch.setattr(device._Rapl, "ROOT", str(tmp_path / "no-powercap"))
     small, large = conv_model(4, 4, 1, 1, hw=4), conv_model(16, 32, 3, 1, hw=32)
+    calls = []
     r = device.measure_runtime([("small", small), ("large", large), ("bad", b"junk")], min_runs=3,
-                               min_time=0.01, warmup=1, progress=False)
+                               min_time=0.01, warmup=1, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
     assert r.names == ["small", "large", "bad"] and len(r) == 3
     assert np.all(r.latency_ms[:2] > 0) and np.isnan(r.latency_ms[2]) and "bad" in r.errors
     assert np.isnan(r.energy_mj).all() and "no energy counter" in r.energy_note

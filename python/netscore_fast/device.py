@@ -152,6 +152,24 @@ def _time_runs(run, min_runs: int, min_time: float, warmup: int, rapl: _Rapl) ->
     return statistics.median(samples), q[2] - q[0], energy
 
 
+def _progress(progress, total: int):
+    """report(done) after each model, report(None) at the end: a tqdm bar (progress True, or None with a
+    terminal and tqdm installed), a callable progress(done, total), or nothing."""
+    import sys
+    if callable(progress) and not isinstance(progress, bool):
+        return lambda done: None if done is None else progress(done, total)
+    if progress is False or (progress is None and not sys.stderr.isatty()):
+        return lambda done: None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        if progress:
+            raise ImportError("progress bars need tqdm: pip install 'netscore-fast[progress]'") from None
+        return lambda done: None
+    bar = tqdm(total=total, unit="model", desc="runtime", dynamic_ncols=True)
+    return lambda done: bar.close() if done is None else bar.update(done - bar.n)
+
+
 def _model_bytes(payload) -> bytes:
     if isinstance(payload, str):
         with open(payload, "rb") as f:
@@ -181,7 +199,6 @@ def measure_runtime(sources, runtime: str = "onnxruntime", *, threads: int = 1, 
     except ImportError:
         raise ImportError("measure_runtime needs onnxruntime: pip install \"netscore-fast[device]\"") from None
     from ._sources import is_one_model, resolve
-    from .bulk import _Progress
 
     if is_one_model(sources):
         sources = [sources]
@@ -192,7 +209,7 @@ def measure_runtime(sources, runtime: str = "onnxruntime", *, threads: int = 1, 
     n = len(items)
     lat, iqr, energy = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     errors: Dict[str, str] = {}
-    bar = _Progress(progress, n)
+    bar = _progress(progress, n)
     for i, (name, payload) in enumerate(items):
         try:
             session = _ort_session(_model_bytes(payload), threads)
@@ -204,9 +221,9 @@ def measure_runtime(sources, runtime: str = "onnxruntime", *, threads: int = 1, 
             errors[name] = f"{type(exc).__name__}: {exc}"
             continue
         finally:
-            bar.update(1)
+            bar(i + 1)
         lat[i], iqr[i], energy[i] = med * 1e3, spread * 1e3, joules * 1e3
-    bar.close()
+    bar(None)
     return RuntimeResult([name for name, _ in items], lat, iqr, energy, rapl.note, runtime, threads, errors)
 
 
