@@ -184,3 +184,21 @@ def test_measure_runtime_two_tiny_models(monkeypatch, tmp_path):
     assert r.threads == 1 and r.runtime == "onnxruntime"
     with pytest.raises(ValueError, match="runtime"):
         device.measure_runtime([small], runtime="tflite")
+
+
+def test_cli_device_column(tmp_path):
+    from netscore_fast.cli import main
+    from netscore_fast.table import ProfileTable
+    train = nas_sources(12)
+    model = device.fit(train, synthetic_latency(train))
+    model.save(tmp_path / "m.json")
+    out = tmp_path / "nas.csv"
+    assert main(["nas", "nasbench201", "--limit", "4", "--out", str(out), "--device", str(tmp_path / "m.json")]) == 0
+    table = ProfileTable.read(out)
+    expected = model.predict([parts for _, parts in nas.nasbench201_models(limit=4)])
+    assert np.allclose(table["latency_ms"], expected)
+    path = tmp_path / "one.onnx"
+    path.write_bytes(nas.nasbench201(3))
+    out = tmp_path / "one.csv"
+    assert main(["profile", str(path), "--device", str(tmp_path / "m.json"), "--out", str(out)]) == 0
+    assert np.allclose(ProfileTable.read(out)["latency_ms"], model.predict([str(path)]))

@@ -1,5 +1,5 @@
 """`netscore-fast profile MODEL... [--accuracy N|CSV] [--layers] [--format F] [--out FILE] [--threads N]
-[--cache DB [--cache-rebuild]]`: one model's report, or a results table of many (profile_many)."""
+[--cache DB [--cache-rebuild]] [--device MODEL.json]`: one model's report, or a results table of many (profile_many)."""
 from __future__ import annotations
 
 import sys
@@ -9,7 +9,8 @@ from ._common import accuracy_of, expand_models, is_many, print_rows, read_accur
 
 
 def run(args) -> int:
-    if len(args.models) > 1 or args.out or args.threads is not None or args.cache or is_many(args.models[0]):
+    if len(args.models) > 1 or args.out or args.threads is not None or args.cache or args.device or \
+            is_many(args.models[0]):
         return _many(args)
     from ..profile import profile
 
@@ -37,7 +38,7 @@ def _many(args) -> int:
     table = profile_many(paths, accuracy=[accuracy] * len(paths) if isinstance(accuracy, float) else accuracy,
                          input_shapes=list(args.input_shape or []), batch_size=args.batch_size,
                          threads=args.threads, cache=args.cache,
-                         cache_rebuild=args.cache_rebuild)
+                         cache_rebuild=args.cache_rebuild, device=args.device)
     elapsed = time.perf_counter() - start
     bad = ~table.ok
     for msg in table["error"][bad][:20]:
