@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,6 +110,37 @@ py::tuple profile_batch(const py::list& items, const std::vector<std::string>& n
   return result;
 }
 
+py::tuple features_batch(const py::list& items, const std::vector<std::string>& names, InputShapes input_shapes,
+                         int64_t batch_size, int threads) {
+  if (names.size() != items.size()) throw py::value_error("features_batch: names and items differ in length");
+  const size_t n = items.size();
+  const graph::Options options = profile_options_from_python(std::move(input_shapes), batch_size, true);
+  HeldSources held;
+  std::vector<graph::BatchSource> sources = collect_sources(items, &names, held);
+  std::vector<graph::BatchFeatures> results;
+  {
+    py::gil_scoped_release release;
+    results = graph::features_batch(sources, options, threads);
+  }
+  constexpr int per_set = graph::kNumOpClasses * graph::kClassCostFields;
+  py::array_t<double> features({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(2 * per_set)});
+  py::array_t<int32_t> status(static_cast<py::ssize_t>(n));
+  auto f = features.mutable_unchecked<2>();
+  auto s = status.mutable_unchecked<1>();
+  py::list errors(n);
+  for (size_t i = 0; i < n; ++i) {
+    const graph::BatchFeatures& r = results[i];
+    int k = 0;
+    for (const auto* set : {&r.features.full, &r.features.live})
+      for (const graph::ClassCosts& c : *set)
+        for (double v : {c.macs, c.flops, c.bytes, c.layers})
+          f(i, k++) = r.status == graph::BatchStatus::kOk ? v : std::numeric_limits<double>::quiet_NaN();
+    s(i) = static_cast<int32_t>(r.status);
+    errors[i] = r.status == graph::BatchStatus::kOk ? py::str("") : to_pystr(r.error);
+  }
+  return py::make_tuple(features, status, errors);
+}
+
 // (ids, checks): the digest's first 8 bytes (big-endian canonical form) as a signed 64-bit int, id None
 // where the digest failed, and its last 8 bytes as bytes.
 // Built with the C API: on a cache hit this loop is a fair share of the cost of the whole lookup.
@@ -184,6 +216,18 @@ Returns (totals int64[n, len(TOTALS_COLUMNS)] in TOTALS_COLUMNS order, status in
 others.
 Ctrl-C (or cancel()) stops the workers within a few nodes and raises KeyboardInterrupt whose .partial is
 that same tuple, status 4 (cancelled) in every row that did not finish.)doc");
+  py::list classes, fields;
+  for (int c = 0; c < graph::kNumOpClasses; ++c) classes.append(graph::op_class_name(static_cast<graph::OpClass>(c)));
+  for (const char* field : graph::kClassCostNames) fields.append(field);
+  m.attr("OP_CLASSES") = py::tuple(classes);
+  m.attr("CLASS_COST_FIELDS") = py::tuple(fields);
+  m.def("features_batch", &features_batch, py::arg("items"), py::arg("names"), py::arg("input_shapes"),
+        py::arg("batch_size") = 1, py::arg("threads") = 0,
+        R"doc(Per-op-class features of many models (items and names as for profile_batch), GIL released.
+
+Returns (features float64[n, 2 * len(OP_CLASSES) * len(CLASS_COST_FIELDS)], status int32[n], errors
+list[str]): the whole graph's sums, then the live part's; within each, per class in OP_CLASSES order its
+CLASS_COST_FIELDS (MACs, FLOPs, bytes moved, layers). NaN rows for models that failed.)doc");
   m.def("content_digests", &content_digests, py::arg("items"), py::arg("salt"), py::arg("threads") = 1,
         R"doc(128-bit XXH3 digests of many paths' file contents, buffers or tuples of bytes parts, seeded
 by salt; the GIL is released while hashing.

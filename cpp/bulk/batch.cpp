@@ -12,6 +12,7 @@
 #include "netscore/cancel.h"
 #include "netscore/errors.h"
 #include "netscore/parallel.h"
+#include "onnx/decode.h"
 #include "onnx/loader.h"
 
 #define XXH_INLINE_ALL
@@ -63,37 +64,74 @@ Profile profile_source(const BatchSource& s, const Options& options) {
                                              : profile_file(s.path, options);
 }
 
-BatchTotals profile_one(const BatchSource& s, const Options& options) {
+// fn() for source `s`, its exceptions turned into R's status and error (R: BatchTotals, BatchFeatures).
+template <typename R, typename Fn>
+R guarded(const BatchSource& s, Fn fn) {
   try {
     check_cancelled();   // after Ctrl-C the remaining models are marked cancelled without work
-    Profile p = profile_source(s, options);
-    return totals_of(p);
+    return fn();
   } catch (const Cancelled&) {
-    BatchTotals t;
+    R t;
     t.status = BatchStatus::kCancelled;
     t.error = s.name + ": cancelled";
     return t;
   } catch (const FileError& e) {
-    BatchTotals t;
+    R t;
     t.status = BatchStatus::kFileError;
     t.error = e.what();
     return t;
   } catch (const ModelError& e) {
-    BatchTotals t;
+    R t;
     t.status = BatchStatus::kModelError;
     t.error = e.what();
     return t;
   } catch (const std::exception& e) {
-    BatchTotals t;
+    R t;
     t.status = BatchStatus::kOtherError;
     t.error = s.name + ": internal error: " + e.what();
     return t;
   } catch (...) {
-    BatchTotals t;
+    R t;
     t.status = BatchStatus::kOtherError;
     t.error = s.name + ": internal error (unknown exception)";
     return t;
   }
+}
+
+BatchTotals profile_one(const BatchSource& s, const Options& options) {
+  return guarded<BatchTotals>(s, [&] { return totals_of(profile_source(s, options)); });
+}
+
+ClassFeatures features_of_bytes(const uint8_t* data, size_t size, const std::string& name, const Options& options) {
+  try {
+    const onnx::ThreadModel model(data, size);
+    const Profile profile = analyze(model.model(), options);
+    return class_features(model.model(), profile);
+  } catch (const ModelError& e) {
+    throw ModelError(name + ": " + e.what());
+  }
+}
+
+BatchFeatures features_one(const BatchSource& s, const Options& options) {
+  return guarded<BatchFeatures>(s, [&] {
+    BatchFeatures r;
+    if (!s.parts.empty()) {
+      const std::vector<uint8_t>& joined = joined_parts(s);
+      r.features = features_of_bytes(joined.data(), joined.size(), s.name, options);
+    } else if (s.data != nullptr || s.path.empty()) {
+      r.features = features_of_bytes(s.data, s.size, s.name, options);
+    } else {
+      onnx::MappedFile file(s.path);
+      try {
+        r.features = features_of_bytes(file.data(), file.size(), s.path, options);
+      } catch (...) {
+        file.check_unchanged();  // a file that shrank while read explains any error
+        throw;
+      }
+      file.check_unchanged();
+    }
+    return r;
+  });
 }
 
 // Calls fn(i) for every i in [0, n) on `workers` threads (netscore/parallel.h: started per call, so
@@ -116,6 +154,16 @@ std::vector<BatchTotals> profile_batch(const std::vector<BatchSource>& sources, 
   totals_only.want_layers = false;
   for_each_index(sources.size(), worker_count(threads),
                  [&](size_t i) { results[i] = profile_one(sources[i], totals_only); });
+  return results;
+}
+
+std::vector<BatchFeatures> features_batch(const std::vector<BatchSource>& sources, const Options& options,
+                                          int threads) {
+  std::vector<BatchFeatures> results(sources.size());
+  Options with_layers = options;
+  with_layers.want_layers = true;
+  for_each_index(sources.size(), worker_count(threads),
+                 [&](size_t i) { results[i] = features_one(sources[i], with_layers); });
   return results;
 }
 

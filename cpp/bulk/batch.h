@@ -11,6 +11,7 @@
 
 #include "bulk/columns.h"
 #include "graph/analysis.h"
+#include "graph/class_features.h"
 
 namespace netscore::graph {
 
@@ -76,6 +77,17 @@ BatchTotals totals_of(const Profile& profile);
 // nodes and every model not finished gets status kCancelled; the call still returns the finished rows.
 std::vector<BatchTotals> profile_batch(const std::vector<BatchSource>& sources, const Options& options,
                                        int threads);
+
+// The per-op-class features of each source (graph/class_features.h), on `threads` workers like
+// profile_batch: a failed model gets its status and error, the others are unaffected. Analyses with
+// per-node layers (slower than profile_batch, which keeps totals only).
+struct BatchFeatures {
+  ClassFeatures features;
+  BatchStatus status = BatchStatus::kOk;
+  std::string error;          // message when status != kOk
+};
+std::vector<BatchFeatures> features_batch(const std::vector<BatchSource>& sources, const Options& options,
+                                          int threads);
 
 // A 128-bit content digest (XXH3-128) of each source's bytes, seeded by `salt` (callers mix their analysis
 // options into it, so equal bytes under other options digest differently). Files are memory-mapped and

@@ -1,5 +1,6 @@
 // Analysed nodes for timing: each analysed layer with its node's typed attributes (the op families' own
 // parsers) and the fold / fuse decisions inference runtimes make after a conv or GEMM.
+#include <initializer_list>
 #include <string_view>
 #include <unordered_map>
 
@@ -113,6 +114,76 @@ NodeAttrs parse_attrs(const onnx::Node& node, int64_t opset, const GraphFacts& f
   return std::monostate{};
 }
 
+// Op type -> class for the default domain (conv_dense stands for the whole conv family, refined by
+// conv_class); op types not listed are OpClass::other.
+const std::unordered_map<std::string_view, OpClass>& op_class_table() {
+  static const std::unordered_map<std::string_view, OpClass> table = [] {
+    std::unordered_map<std::string_view, OpClass> t;
+    auto add = [&t](OpClass c, std::initializer_list<std::string_view> ops) {
+      for (std::string_view op : ops) t.emplace(op, c);
+    };
+    add(OpClass::conv_dense, {"Conv", "ConvTranspose", "QLinearConv", "ConvInteger"});
+    add(OpClass::gemm, {"Gemm", "MatMul", "MatMulInteger", "QLinearMatMul", "Einsum"});
+    add(OpClass::pool, {"MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool",
+                        "MaxRoiPool", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ReduceProd",
+                        "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax",
+                        "ArgMin"});
+    add(OpClass::data_movement,
+        {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Concat", "Split", "Slice", "Transpose", "Gather",
+         "GatherElements", "GatherND", "Pad", "Expand", "Tile", "Identity", "Resize", "Upsample", "DepthToSpace",
+         "SpaceToDepth", "Shape", "Size", "ConstantOfShape", "Range", "ScatterND", "ScatterElements", "Compress",
+         "NonZero", "TopK", "Trilu", "CumSum", "OneHot", "ReverseSequence", "Constant", "Dropout", "Cast",
+         "CastLike"});
+    add(OpClass::elementwise,
+        {"Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Clip", "Elu", "Selu",
+         "Celu", "Gelu", "Mish", "Softplus", "Softsign", "ThresholdedRelu", "Erf", "Exp", "Log", "Sqrt",
+         "Reciprocal", "Neg", "Abs", "Pow", "Sin", "Cos", "Floor", "Ceil", "Round", "Sign", "Not", "Add", "Sub",
+         "Mul", "Div", "Sum", "Mean", "Max", "Min", "Mod", "And", "Or", "Xor", "Equal", "Greater",
+         "GreaterOrEqual", "Less", "LessOrEqual", "Where", "BatchNormalization", "LayerNormalization",
+         "InstanceNormalization", "GroupNormalization", "LpNormalization", "MeanVarianceNormalization", "LRN",
+         "Softmax", "LogSoftmax", "Hardmax", "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear",
+         "IsNaN", "IsInf", "BitShift", "Shrink"});
+    return t;
+  }();
+  return table;
+}
+
+// A conv's kind from its group and weight [M, C/group, k...] and input [N, C, ...]; unknown dims count as
+// "not 1".
+OpClass conv_class(const Layer& l, int64_t group) {
+  const std::string_view op = l.op_type;
+  if (op == "ConvTranspose") return group > 1 ? OpClass::conv_grouped : OpClass::conv_dense;
+  const size_t w_index = op == "QLinearConv" ? 3 : 1;
+  const std::vector<int64_t>* w = l.input_shapes.size() > w_index ? &l.input_shapes[w_index] : nullptr;
+  const int64_t channels = !l.input_shapes.empty() && l.input_shapes[0].size() > 1 ? l.input_shapes[0][1] : -1;
+  if (group > 1) {
+    const bool one_per_group = w && w->size() > 1 && (*w)[1] == 1;
+    return one_per_group && channels == group ? OpClass::conv_depthwise : OpClass::conv_grouped;
+  }
+  bool one_by_one = w && w->size() > 2;
+  for (size_t i = 2; one_by_one && i < w->size(); ++i) one_by_one = (*w)[i] == 1;
+  return one_by_one ? OpClass::conv_pointwise : OpClass::conv_dense;
+}
+
+}  // namespace
+
+OpClass op_class(const Layer& l, const onnx::Node* node, int64_t opset) {
+  if (!l.supported || !(l.domain.empty() || l.domain == "ai.onnx")) return OpClass::other;
+  const auto& table = op_class_table();
+  const auto it = table.find(std::string_view(l.op_type));
+  if (it == table.end()) return OpClass::other;
+  if (it->second != OpClass::conv_dense) return it->second;
+  int64_t group = 1;  // the conv family: its kind from the weight
+  if (node && node->op_type == l.op_type) {  // the layer's own node, not the call node of an inlined function
+    static const std::vector<const Value*> no_inputs;
+    static const std::vector<Value*> no_outputs;
+    group = parse_conv_attrs(OpContext(*node, opset, no_inputs, no_outputs, std::string_view())).group;
+  }
+  return conv_class(l, group);
+}
+
+namespace {
+
 bool known(const std::vector<int64_t>& dims) {
   for (int64_t d : dims)
     if (d < 0) return false;
@@ -197,6 +268,9 @@ std::vector<AnalysedNode> analysed_nodes(const onnx::Model& model, const Profile
     a.node = &nodes[layer.node_index];
     a.default_domain = default_domain(*a.node);
     a.attrs = parse_attrs(*a.node, opset, facts);
+    const ConvAttrs* conv = std::get_if<ConvAttrs>(&a.attrs);
+    a.op_class = conv && a.node->op_type == layer.op_type ? conv_class(layer, conv->group)
+                                                          : op_class(layer, a.node, opset);
   }
   const FusionFinder finder{model, profile, facts, layer_of, out};
   for (AnalysedNode& a : out) {
@@ -212,6 +286,14 @@ std::vector<AnalysedNode> analysed_nodes(const onnx::Model& model, const Profile
     }
   }
   return out;
+}
+
+const char* op_class_name(OpClass c) {
+  static constexpr const char* kNames[kNumOpClasses] = {"conv_dense", "conv_depthwise", "conv_pointwise",
+                                                        "conv_grouped", "gemm", "pool", "elementwise",
+                                                        "data_movement", "other"};
+  const auto i = static_cast<size_t>(c);
+  return i < size_t(kNumOpClasses) ? kNames[i] : "other";
 }
 
 std::string dims_text(const std::vector<int64_t>& dims) {

@@ -121,6 +121,20 @@ struct Fusion {
   long activation = -1;    // Conv, Gemm, MatMul: a following activation (ActivationAttrs)
 };
 
+// The kind of kernel a runtime runs a layer with, for device models (docs/counting.md, "Op classes"):
+// convolutions by their weight (depthwise: one input channel per group and as many groups as input
+// channels; pointwise: 1x1 kernel, one group; grouped: any other group > 1), GEMM (Gemm, MatMul), pooling
+// (and reductions), elementwise (activations, arithmetic, normalisations), data movement (reshapes, copies,
+// gathers), and everything else.
+enum class OpClass : uint8_t {
+  conv_dense, conv_depthwise, conv_pointwise, conv_grouped, gemm, pool, elementwise, data_movement, other
+};
+constexpr int kNumOpClasses = 9;
+const char* op_class_name(OpClass c);  // "conv_dense", ... as in the enum
+// The class of `layer`; `node` is its node (the call node for a layer of an inlined function), or null.
+// analysed_nodes() sets AnalysedNode::op_class with it; callers that need the class alone use it directly.
+OpClass op_class(const Layer& layer, const onnx::Node* node, int64_t opset);
+
 // One analysed layer with its node, typed attributes and fusion decisions.
 struct AnalysedNode {
   const Layer* layer = nullptr;      // the counted row: name, op type, shapes, params, folded, supported
@@ -128,6 +142,7 @@ struct AnalysedNode {
   bool default_domain = true;        // node's domain is "" or "ai.onnx"
   NodeAttrs attrs;
   Fusion fusion;                     // Conv, Gemm, and MatMul with a 2-D second input only
+  OpClass op_class = OpClass::other;
 };
 
 // The analysed layers of `profile` (analysed with want_layers) in its order, each with the same attribute

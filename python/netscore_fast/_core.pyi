@@ -66,6 +66,17 @@ def profile_batch(items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: Lis
     run. Ctrl-C (or cancel()) raises KeyboardInterrupt whose .partial is that tuple, status 4 in every row
     that did not finish."""
 
+OP_CLASSES: Tuple[str, ...]
+"""Op classes of device models (graph::OpClass): conv_dense, conv_depthwise, conv_pointwise, conv_grouped,
+gemm, pool, elementwise, data_movement, other."""
+CLASS_COST_FIELDS: Tuple[str, ...]
+"""Per-class sums of features_batch: macs, flops, bytes (moved), layers."""
+
+def features_batch(items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: List[str], input_shapes: InputShapes,
+                   batch_size: int = 1, threads: int = 0) -> Tuple["_np.ndarray", "_np.ndarray", List[str]]:
+    """Features float64[n, 2 * len(OP_CLASSES) * len(CLASS_COST_FIELDS)] (whole graph, then live part; per
+    class its CLASS_COST_FIELDS; NaN rows where a model failed), status and errors as for profile_batch."""
+
 def content_digests(items: List[Union[str, Buffer, Tuple[bytes, ...]]], salt: bytes,
                     threads: int = 1) -> Tuple[List[Optional[int]], List[bytes]]:
     """XXH3-128 digest (seeded by salt) of each buffer, tuple of bytes parts or file's contents, as (ids,

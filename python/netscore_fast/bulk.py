@@ -419,7 +419,7 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
                  threads: Optional[int] = None, errors: str = "record", progress: Any = None, cache: Any = None,
                  executor: Optional[Executor] = None, chunk_size: Optional[int] = None,
                  total: Optional[int] = None, cache_key: Optional[Callable[[str, Any], Any]] = None,
-                 cache_rebuild: bool = False) -> ProfileTable:
+                 cache_rebuild: bool = False, device: Any = None) -> ProfileTable:
     """Profile many ONNX models into a ProfileTable (one row per source, in order).
 
     sources: a folder or a glob (a str: its .onnx files, sorted, as the CLI expands MODEL arguments), or
@@ -451,6 +451,9 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
     cache_rebuild: when the cache file cannot be used (not SQLite, another program's database, another
         cache format, damaged), move it aside to <path>.corrupt-<UTC time> and start a new one, rather
         than raise netscore_fast.CacheError (which names the file). A good cache is kept.
+    device: a calibrated device model (netscore_fast.device.fit / load, or the path of a saved one): adds
+        its column, `latency_ms` (ms per inference) or `energy_mj` (mJ per inference), predicted for
+        every row (NaN for failed rows). An iterator of sources is then held in memory.
 
     Returns a ProfileTable; counts are those of profile() for the same model.
     Ctrl-C stops the analysis within a fraction of a second, also in the middle of a chunk, and raises
@@ -464,6 +467,12 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
         sources = expand_models([os.fspath(sources)])   # a folder or a glob: its models, as the CLI takes them
     elif is_one_model(sources):
         sources = [sources]   # one model, not an iterable of them
+    if device is not None:
+        from . import device as device_mod
+        if isinstance(device, (str, os.PathLike)):
+            device = device_mod.load(device)
+        if not hasattr(sources, "__len__"):
+            sources = list(sources)   # read twice: profiled, then predicted
     options = _Options(input_shapes, batch_size, input_values)
     size = int(chunk_size or DEFAULT_CHUNK)
     if size < 1:
@@ -488,7 +497,11 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
     finally:
         bar.close()
     accuracy_all = np.concatenate(accuracies) if accuracies else np.zeros(0)
-    return _assemble(results, accuracy_all)
+    table = _assemble(results, accuracy_all)
+    if device is not None:
+        predicted = np.asarray(device.predict(sources, threads=threads), dtype=np.float64)
+        table.add_metric(device.quantity, lambda columns: predicted)
+    return table
 
 
 def _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors, cache_key,

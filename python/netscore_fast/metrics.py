@@ -11,6 +11,10 @@ to its paper's units internally.
   a / p, top-1 % per million parameters.
 - Accuracy per G-MAC: a / m, top-1 % per billion multiply-accumulates.
 - Accuracy per MB of weights: a / (weight_bytes / 1e6), top-1 % per megabyte.
+- Latency-aware NetScore: Wong's form with latency t in ms in place of m,
+  20 * log10(a**alpha / (p**beta * t**gamma)), alpha = 2, beta = gamma = 0.5 (needs a `latency_ms`
+  column: profile_many(..., device=model)).
+- Accuracy per ms: a / t, top-1 % per millisecond of latency.
 
 User metrics are vectorised functions of a table's columns registered with `register_metric`.
 """
@@ -43,6 +47,20 @@ def netscore(accuracy, params, macs, alpha: float = 2.0, beta: float = 0.5, gamm
     return value.item() if value.ndim == 0 else value
 
 
+def netscore_latency(accuracy, params, latency_ms, alpha: float = 2.0, beta: float = 0.5, gamma: float = 0.5):
+    """Latency-aware NetScore: 20*log10(a**alpha / ((params/1e6)**beta * t**gamma)), t in ms per inference.
+
+    NaN where accuracy is missing or params / latency are not positive.
+    """
+    a = _as_float(accuracy)
+    p = _as_float(params) / 1e6
+    t = _as_float(latency_ms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = 20.0 * (alpha * np.log10(a) - beta * np.log10(p) - gamma * np.log10(t))
+    value = np.where((a > 0) & (p > 0) & (t > 0), value, np.nan)
+    return value.item() if value.ndim == 0 else value
+
+
 def _accuracy_per(accuracy, amount, unit: float):
     """Accuracy per `unit` of `amount` (a count), NaN where the amount is not positive."""
     a = _as_float(accuracy)
@@ -67,12 +85,26 @@ def accuracy_per_weight_mb(accuracy, weight_bytes):
     return _accuracy_per(accuracy, weight_bytes, 1e6)
 
 
+def accuracy_per_ms(accuracy, latency_ms):
+    """Top-1 accuracy (%) per millisecond of latency. NaN where undefined."""
+    return _accuracy_per(accuracy, latency_ms, 1.0)
+
+
+def _latency(columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    if "latency_ms" not in columns:
+        raise KeyError("this metric needs a latency_ms column: profile_many(..., device=model) with a latency "
+                       "model from netscore_fast.device")
+    return columns["latency_ms"]
+
+
 # name -> function of a mapping of column arrays (a ProfileTable or dict), returning one array
 METRICS: Dict[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]] = {
     "netscore": lambda c: netscore(c["accuracy"], c["params"], c["macs"]),
     "information_density": lambda c: information_density(c["accuracy"], c["params"]),
     "accuracy_per_gmac": lambda c: accuracy_per_gmac(c["accuracy"], c["macs"]),
     "accuracy_per_weight_mb": lambda c: accuracy_per_weight_mb(c["accuracy"], c["weight_bytes"]),
+    "netscore_latency": lambda c: netscore_latency(c["accuracy"], c["params"], _latency(c)),
+    "accuracy_per_ms": lambda c: accuracy_per_ms(c["accuracy"], _latency(c)),
 }
 # the built-in metrics: NaN wherever accuracy is, so a table without any accuracy need not compute them
 OF_ACCURACY = frozenset(METRICS.values())

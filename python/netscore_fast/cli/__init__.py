@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", help="SQLite result cache file")
     p.add_argument("--cache-rebuild", action="store_true",
                    help="move an unusable cache file aside (<file>.corrupt-<time>) and start a new one")
+    p.add_argument("--device", metavar="MODEL.json",
+                   help="a calibrated device model (netscore_fast.device): adds latency_ms or energy_mj")
     p.set_defaults(handler="profile")
 
     r = sub.add_parser("rank", help="rank a results table by a column or metric")
@@ -93,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--cache-rebuild", action="store_true",
                    help="move an unusable cache file aside (<file>.corrupt-<time>) and start a new one")
     n.add_argument("--limit", type=int, default=None, help="only the first N architectures")
+    n.add_argument("--device", metavar="MODEL.json",
+                   help="a calibrated device model (netscore_fast.device): adds latency_ms or energy_mj")
     n.set_defaults(handler="nas")
 
     b = sub.add_parser("bench", help="measure op throughput on this machine, or time a model's layers")

@@ -1,4 +1,5 @@
-"""`netscore-fast nas nasbench201 --out FILE [--dataset D] [--threads N] [--cache DB [--cache-rebuild]] [--limit N]`."""
+"""`netscore-fast nas nasbench201 --out FILE [--dataset D] [--threads N] [--cache DB [--cache-rebuild]] [--limit N]
+[--device MODEL.json]`."""
 from __future__ import annotations
 
 import sys
@@ -14,7 +15,7 @@ def run(args) -> int:
     start = time.perf_counter()
     table = profile_many(nasbench201_models(args.dataset, limit=args.limit), threads=args.threads,
                          cache=args.cache, total=min(args.limit, _SPACE_SIZE) if args.limit else _SPACE_SIZE,
-                         cache_key=CacheKey(args.dataset), cache_rebuild=args.cache_rebuild)
+                         cache_key=CacheKey(args.dataset), cache_rebuild=args.cache_rebuild, device=args.device)
     table.write(args.out)
     elapsed = time.perf_counter() - start
     bad = int((table["error"] != "").sum())

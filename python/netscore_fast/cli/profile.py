@@ -1,5 +1,5 @@
 """`netscore-fast profile MODEL... [--accuracy N|CSV] [--input-value NAME=V] [--layers [--sort KEY] [--top N]] [--by op_type|module
-[--depth N]] [--format F] [--out FILE] [--threads N] [--cache DB [--cache-rebuild]]`: one model's report,
+[--depth N]] [--format F] [--out FILE] [--threads N] [--cache DB [--cache-rebuild]] [--device MODEL.json]`: one model's report,
 or a results table of many (profile_many).
 
 JSON (`--format json` and `--out x.json`) is one schema: a list with one object per model whose keys are
@@ -33,7 +33,8 @@ def run(args) -> int:
     if args.depth is not None and args.by != "module":
         raise ValueError("--depth applies to --by module")
     batch = _batch_size(args)
-    if len(args.models) > 1 or args.out or args.threads is not None or args.cache or is_many(args.models[0]):
+    if len(args.models) > 1 or args.out or args.threads is not None or args.cache or args.device or \
+            is_many(args.models[0]):
         if args.by or args.layers:
             raise ValueError("--by and --layers report one model; give one MODEL (without --out)")
         return _many(args, batch)
@@ -74,7 +75,7 @@ def _many(args, batch: int) -> int:
                          input_shapes=list(args.input_shape or []), batch_size=batch,
                          input_values=list(getattr(args, "input_value", None) or []),
                          threads=args.threads, cache=args.cache,
-                         cache_rebuild=args.cache_rebuild)
+                         cache_rebuild=args.cache_rebuild, device=args.device)
     elapsed = time.perf_counter() - start
     bad = ~table.ok
     for msg in table["error"][bad][:20]:
