@@ -40,7 +40,7 @@ _SEVERITY = {o: i for i, o in enumerate(OUTCOMES)}
 
 TIME_LIMIT = 5.0           # seconds per step (profile with its accessors; profile_many)
 MEMORY_LIMIT = 4 << 30     # RLIMIT_AS of the worker
-STARVED_WAIT = 6           # a runnable worker starved of CPU gets up to this many time limits of wall time
+STARVED_WAIT = 12          # a runnable worker starved of CPU gets up to this many time limits of wall time
 
 # ---------------------------------------------------------------------------------------------------------
 # Protobuf wire format
