@@ -8,10 +8,12 @@
 
 #include "graph/analysis.h"
 #include "netscore/errors.h"
+#include "netscore/text.h"
 
 namespace {
 
-// Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing above U+10FFFF.
+// Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing above U+10FFFF. Written apart from
+// netscore/text.h on purpose: it checks that header's conversion.
 bool valid_utf8(const std::string& s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t n = s.size(), i = 0;
@@ -35,29 +37,14 @@ bool valid_utf8(const std::string& s) {
   return true;
 }
 
-// TODO(lead): replace this stand-in by the bindings' one conversion of C++ strings to Python text
-// (cpp/bindings/pystr.h, issue 11 item 3) once it is merged, so the fuzzer checks the real helper. Until
-// then: invalid bytes become \xNN escapes, which is what the check below expects of any such helper.
-std::string to_python_text(const std::string& s) {
-  if (valid_utf8(s)) return s;
-  std::string out;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (p[i] < 0x80) {
-      out += char(p[i]);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", p[i]);
-      out += buf;
-    }
-  }
-  return out;
-}
-
+// The bindings' one conversion of C++ text to Python str (cpp/bindings/pystr.h) escapes with
+// netscore::utf8_backslashreplace and then decodes strictly: its result must pass the independent check
+// above, and valid text must come through unchanged.
 void check_text(const std::string& s, const char* what) {
-  std::string t = to_python_text(s);
-  if (!valid_utf8(t)) {
-    std::fprintf(stderr, "netscore-fuzz FINDING: %s is not valid UTF-8 after the text conversion\n", what);
+  const std::string t = netscore::utf8_backslashreplace(s);
+  const bool valid = valid_utf8(s);
+  if (!valid_utf8(t) || valid != netscore::valid_utf8(s) || (valid && t != s)) {
+    std::fprintf(stderr, "netscore-fuzz FINDING: the text conversion of a %s is not valid UTF-8 or changes valid text\n", what);
     std::abort();
   }
 }

@@ -38,8 +38,9 @@ REPO = Path(__file__).resolve().parents[1]
 OUTCOMES = ("crash", "hang", "memory", "exception", "mismatch", "model_error", "ok")
 _SEVERITY = {o: i for i, o in enumerate(OUTCOMES)}
 
-TIME_LIMIT = 5.0           # seconds per step (profile with its accessors; profile_many)
+TIME_LIMIT = 5.0           # seconds per step (profile; reading its parts into Python; profile_many)
 MEMORY_LIMIT = 4 << 30     # RLIMIT_AS of the worker
+STARVED_WAIT = 12          # a runnable worker starved of CPU gets up to this many time limits of wall time
 
 # ---------------------------------------------------------------------------------------------------------
 # Protobuf wire format
@@ -567,13 +568,16 @@ def _classify(exc: BaseException) -> Tuple[str, str]:
 def _touch_profile(p) -> None:
     """Read every part of a Profile that crosses from C++ to Python."""
     rows = p.layers
-    for r in (rows if isinstance(rows, list) else list(rows)):
-        str(r)
+    # tolist() makes every field of every row a Python object (str() of each numpy record costs 85 us a row,
+    # 45 s for the 531,441 layers of a function bomb, all of it numpy's formatting)
+    rows.tolist() if hasattr(rows, "tolist") else [str(r) for r in rows]
     p.unsupported_ops
     p.unknown_cost_nodes
     p.summary()
-    p.summary(layers=True)
-    p.to_dict(layers=True)
+    p.to_dict()
+    if len(rows) <= 100_000:  # every layer as text and dicts: Python work over the rows read above
+        p.summary(layers=True)
+        p.to_dict(layers=True)
 
 
 def _touch_table(t) -> None:
@@ -585,9 +589,7 @@ def _touch_table(t) -> None:
 
 def _step_profile(path: str):
     import netscore_fast as nf
-    p = nf.profile(path)
-    _touch_profile(p)
-    return p
+    return nf.profile(path)
 
 
 def _step_many(path: str, data: Optional[bytes], threads: int):
@@ -627,6 +629,16 @@ def worker_main() -> None:
         except BaseException as e:   # noqa: BLE001  (every exception is a finding to classify)
             outcome, detail = _classify(e)
         emit(ev="step", i=i, step="profile", outcome=outcome, detail=detail, seconds=time.perf_counter() - t0)
+        if p is not None:  # its own step: the rows of a 531,441-node model take 3.4 s to reach Python
+            emit(ev="start", i=i, step="accessors")
+            t0 = time.perf_counter()
+            try:
+                _touch_profile(p)
+                outcome, detail = "ok", ""
+            except BaseException as e:   # noqa: BLE001
+                outcome, detail = _classify(e)
+            emit(ev="step", i=i, step="accessors", outcome=outcome, detail=detail,
+                 seconds=time.perf_counter() - t0)
 
         emit(ev="start", i=i, step="many")
         t0 = time.perf_counter()
@@ -778,9 +790,11 @@ def run(specs: Sequence[Spec], seeds: Dict[str, Seed], *, time_limit: float = TI
         on_result: Optional[Callable[[Result], None]] = None, workdir: Optional[str] = None) -> List[Result]:
     """Profile every mutant of `specs` in worker children; one Result per spec, in order.
 
-    A step (profile with its accessors, or profile_many) that takes longer than time_limit is a hang; when
-    the worker was runnable but got under 80% of that time on a CPU (a busy machine), a fresh worker tries
-    the mutant once more and only a second timeout counts (confirm_hangs).
+    A step (profile, reading its parts, or profile_many) that takes longer than time_limit is a hang. While
+    the worker is runnable but got under 80% of that time on a CPU (a busy machine), the wait goes on until
+    it has had time_limit of CPU, up to STARVED_WAIT times time_limit; a worker that is still starved then
+    gets one more try in a fresh worker, and only a second timeout counts (confirm_hangs). A worker that is
+    blocked (a FIFO, a lock) is a hang after time_limit.
     """
     env = dict(os.environ)
     env["NETSCORE_MUTATE_MEMORY"] = str(memory_limit)
@@ -807,12 +821,18 @@ def run(specs: Sequence[Spec], seeds: Dict[str, Seed], *, time_limit: float = TI
             worker.send({"i": spec.index, "path": path, "with_bytes": with_bytes, "threads": threads})
             res = Result(spec, "ok")
             step, step_cpu = "", 0.0
-            t_start = time.perf_counter()
+            t_start = t_step = time.perf_counter()
+            wait = 60.0
             while True:
-                ev = worker.event(time_limit if step else 60.0)
+                ev = worker.event(wait)
                 if ev is None:
                     elapsed = time.perf_counter() - t_start
                     state, cpu = _proc_cpu(worker.proc.pid)
+                    used = cpu - step_cpu
+                    if (step and state == "R" and used < time_limit
+                            and time.perf_counter() - t_step < STARVED_WAIT * time_limit):
+                        wait = max(0.5, time_limit - used)  # starved of CPU by a busy machine: wait for it
+                        continue
                     worker.kill()
                     worker = None
                     cpu -= step_cpu
@@ -831,12 +851,13 @@ def run(specs: Sequence[Spec], seeds: Dict[str, Seed], *, time_limit: float = TI
                 if ev["ev"] == "start":
                     step = ev["step"]
                     step_cpu = _proc_cpu(worker.proc.pid)[1]
+                    t_step, wait = time.perf_counter(), time_limit
                 elif ev["ev"] == "step":
                     res.steps[ev["step"]] = (ev["outcome"], ev["detail"])
                     res.seconds += ev["seconds"]
                     if _SEVERITY[ev["outcome"]] < _SEVERITY[res.outcome]:
                         res.outcome, res.step, res.detail = ev["outcome"], ev["step"], ev["detail"]
-                    step = ""
+                    step, wait = "", 60.0
                 elif ev["ev"] == "done":
                     return res
 

@@ -172,6 +172,53 @@ def test_item3_names_not_utf8_never_raise_unicode_errors():
     assert not t.ok[-1] and "conv\\xffname" in t["error"][-1], t["error"][-1]
 
 
+def random_name_bytes(rng) -> bytes:
+    """Bytes that are mostly near-UTF-8: valid characters of every length, truncated and overlong sequences,
+    encoded surrogates, code points above U+10FFFF, stray continuation bytes, random bytes."""
+    parts = []
+    for _ in range(int(rng.integers(1, 8))):
+        kind = int(rng.integers(0, 7))
+        if kind == 0:
+            parts.append(bytes(rng.integers(0, 256, int(rng.integers(1, 5))).tolist()))
+        elif kind == 1:   # a valid character, whole or cut short
+            cp = int(rng.choice([rng.integers(0x80, 0x800), rng.integers(0x800, 0xD800), rng.integers(0xE000, 0x10000),
+                                 rng.integers(0x10000, 0x110000)]))
+            enc = chr(cp).encode()
+            parts.append(enc if rng.random() < 0.5 else enc[:int(rng.integers(1, len(enc)))])
+        elif kind == 2:   # an encoded surrogate (CESU) or a code point above U+10FFFF
+            parts.append(bytes([0xED, int(rng.integers(0xA0, 0xC0)), int(rng.integers(0x80, 0xC0))]) if rng.random() < 0.5
+                         else bytes([0xF4, int(rng.integers(0x90, 0xC0)), 0x80, 0x80]))
+        elif kind == 3:   # overlong forms
+            parts.append([b"\xc0\xaf", b"\xc1\xbf", b"\xe0\x80\xaf", b"\xe0\x9f\xbf", b"\xf0\x80\x80\xaf",
+                          b"\xf0\x8f\xbf\xbf"][int(rng.integers(0, 6))])
+        elif kind == 4:
+            parts.append(bytes([int(rng.integers(0x80, 0xC0))]))
+        elif kind == 5:
+            parts.append(bytes([int(rng.integers(0xF5, 0x100))]))
+        else:
+            parts.append(b"ab")
+    return b"".join(parts)
+
+
+def test_item3_text_conversion_matches_python_backslashreplace():
+    """The bindings' conversion (netscore/text.h through to_pystr) against Python's own decoder, on node names
+    that are random byte strings."""
+    rng = np.random.default_rng(20261204)
+    names = [random_name_bytes(rng).ljust(6, b"z") for _ in range(400)]
+    placeholders = [f"@{i:04d}@".encode().ljust(len(b), b"#") for i, b in enumerate(names)]
+    nodes = [helper.make_node("Relu", ["x" if i == 0 else f"t{i - 1}"], [f"t{i}"], name=p.decode())
+             for i, p in enumerate(placeholders)]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info(f"t{len(nodes) - 1}", TensorProto.FLOAT, None)])
+    data = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    for p, b in zip(placeholders, names):
+        assert len(p) == len(b) and data.count(p) == 1
+        data = data.replace(p, b)
+    got = list(nf.profile(data).layers["name"])
+    assert got == [b.decode("utf-8", "backslashreplace") for b in names]
+    assert sum("\ufffd" in n.decode("utf-8", "replace") for n in names) > 200  # mostly not UTF-8
+
+
 # ---- item 4: nested model-local functions that expand without bound ----------------------------------------
 
 def function_bomb(levels=16, calls=8) -> onnx.ModelProto:
@@ -377,3 +424,69 @@ def test_item8_kernel_api_refuses_buffers_above_the_limit():
     r = run_child(code, timeout=60)
     assert r.returncode == 0 and "done" in r.stdout, (r.returncode, r.stderr[-2000:])
     assert float(r.stdout.split()[-1]) < 400, r.stdout
+
+
+# ---- ranks read from the model are bounded (docs/limits.md) -------------------------------------------------
+
+def lying_shape_tensor(name: str, length: int, values=(1, 2, 3, 4)) -> TensorProto:
+    """An int64 initializer whose dims ([length]) disagree with the values it stores (a hostile file)."""
+    t = TensorProto(name=name, data_type=TensorProto.INT64, dims=[length])
+    t.int64_data.extend(values)
+    return t
+
+
+def shape_consumer(op_type: str, shape: TensorProto, x_rank: int = 2) -> onnx.ModelProto:
+    """`op_type` reading the shape tensor `shape`, named node_<op_type>."""
+    inputs = {"ConstantOfShape": ["s"], "Reshape": ["x", "s"], "Expand": ["x", "s"],
+              "MaxUnpool": ["x", "i", "s"], "Col2Im": ["x", "s", "b"]}[op_type]
+    attrs = {"MaxUnpool": {"kernel_shape": [2, 2]}}.get(op_type, {})
+    node = helper.make_node(op_type, inputs, ["y"], name=f"node_{op_type}", **attrs)
+    inits = [shape]
+    if op_type == "MaxUnpool":
+        inits.append(numpy_helper.from_array(np.zeros((1, 1, 2, 2), np.int64), "i"))
+    if op_type == "Col2Im":
+        inits.append(numpy_helper.from_array(np.array([1, 1], np.int64), "b"))
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1] * x_rank)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+
+
+@pytest.mark.parametrize("length", [65, 1 << 20, 1 << 32, 1 << 40])
+@pytest.mark.parametrize("op_type", ["ConstantOfShape", "Reshape", "Expand", "MaxUnpool", "Col2Im"])
+def test_rank_from_a_lying_shape_tensor_is_a_model_error(op_type, length):
+    model = shape_consumer(op_type, lying_shape_tensor("s", length), x_rank=3 if op_type == "Col2Im" else 4)
+    t0 = time.perf_counter()
+    rank = length + 2 if op_type == "Col2Im" else length   # Col2Im: N, C and one dim per image_shape entry
+    with pytest.raises(nf.ModelError, match=rf"node 'node_{op_type}'.*rank {rank} is above the limit of 64"):
+        p = nf.profile(model)
+        p.layers  # noqa: B018 -- before the limit, building this table took 15 s or 8 GB
+    assert time.perf_counter() - t0 < 1.0
+    t = nf.profile_many([model.SerializeToString()] * 3, errors="record")
+    assert not t.ok.any() and all("above the limit of 64" in e for e in t["error"]), list(t["error"])
+
+
+def test_rank_limit_keeps_legitimate_shapes():
+    # a dims-only initializer (type and dims, no payload: netscore_fast.nas writes them) is still a shape of
+    # known length; 64 dims is allowed
+    dims_only = TensorProto(name="s", data_type=TensorProto.INT64, dims=[64])
+    p = nf.profile(shape_consumer("ConstantOfShape", dims_only))
+    assert p.layer_shapes()[0][1] == [[-1] * 64]
+    p = nf.profile(shape_consumer("Reshape", TensorProto(name="s", data_type=TensorProto.INT64, dims=[3])))
+    assert len(p.layer_shapes()[0][1][0]) == 3
+
+
+def test_rank_above_the_limit_in_inputs_initializers_and_outputs():
+    def model(x_dims, w_dims, axes):
+        nodes = [helper.make_node("Unsqueeze", ["x", "axes"], ["y"], name="unsq")]
+        inits = [numpy_helper.from_array(np.array(axes, np.int64), "axes"),
+                 TensorProto(name="w", data_type=TensorProto.FLOAT, dims=w_dims)]
+        graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_dims)],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=inits)
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    assert len(nf.profile(model([1] * 63, [1] * 64, [0])).layer_shapes()[0][1][0]) == 64
+    with pytest.raises(nf.ModelError, match=r"node 'unsq'.*output rank 65, above the limit of 64"):
+        nf.profile(model([1] * 64, [1], [0]))
+    with pytest.raises(nf.ModelError, match=r"graph input 'x' has rank 65, above the limit of 64"):
+        nf.profile(model([1] * 65, [1], [0]))
+    with pytest.raises(nf.ModelError, match=r"initializer 'w' has rank 100000, above the limit of 64"):
+        nf.profile(model([1], [1] * 100000, [0]))

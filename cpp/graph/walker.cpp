@@ -218,6 +218,9 @@ class Walker {
       Value& v = values_[id];
       v.dtype = t.data_type;
       v.rank_known = true;
+      if (t.dims.size() > static_cast<size_t>(kMaxRank))
+        throw ModelError("initializer '" + std::string(t.name) + "' has rank " + std::to_string(t.dims.size()) +
+                         ", above the limit of " + std::to_string(kMaxRank) + " dims");
       v.dims.assign(t.dims.begin(), t.dims.end());
       int64_t numel = 1;  // product(), in the same pass as the bounds check (every dim is >= 0 here)
       for (int64_t d : v.dims) {
@@ -391,6 +394,9 @@ class Walker {
         v.rank_known = true;
         v.dims = *override_of[k];
       } else if (vi.has_shape) {
+        if (vi.dims.size() > static_cast<size_t>(kMaxRank))
+          throw ModelError("graph input '" + std::string(vi.name) + "' has rank " + std::to_string(vi.dims.size()) +
+                           ", above the limit of " + std::to_string(kMaxRank) + " dims");
         v.rank_known = true;
         v.dims.resize(vi.dims.size());
         for (size_t a = 0; a < vi.dims.size(); ++a) {
@@ -477,7 +483,7 @@ class Walker {
     if (at == kNone) return;
     const onnx::ValueInfo& vi = *infos_[at];
     if (v.dtype == 0) v.dtype = vi.elem_type;
-    if (!vi.has_shape) return;
+    if (!vi.has_shape || vi.dims.size() > static_cast<size_t>(kMaxRank)) return;  // no use for a hostile rank
     if (!v.rank_known) {
       v.rank_known = true;
       v.dims.assign(vi.dims.size(), -1);
@@ -1067,6 +1073,9 @@ class Walker {
         v->dims.clear();
         continue;
       }
+      if (v->dims.size() > static_cast<size_t>(kMaxRank))
+        ctx.fail("inferred output rank " + std::to_string(v->dims.size()) + ", above the limit of " +
+                 std::to_string(kMaxRank) + " dims");
       int64_t numel = 1;  // product(), in the same pass as the bounds check
       for (int64_t d : v->dims) {
         if (d < -1 || d > kMaxDim) ctx.fail("inferred an invalid output dim " + std::to_string(d));

@@ -85,7 +85,9 @@ void ConvGemm::pack_weights(const float* weights, const float* b, size_t width) 
         for (size_t kk = 0; kk < k; ++kk) d[kk * width + j] = w[kk];
       }
     }
-  bias.assign(s.c_out, 0.0f);
+  // `width` zeros past the end: the pixel-major tile loads a whole NR-wide row of biases, also for the last,
+  // partial panel of the last group (lanes past the real channels are never stored).
+  bias.assign(s.c_out + width, 0.0f);
   if (b) std::copy(b, b + s.c_out, bias.begin());
 }
 

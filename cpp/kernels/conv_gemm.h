@@ -34,7 +34,7 @@ struct ConvGemm {
   size_t m = 0, k = 0, n = 0;    // per group: c_out/group, c_in/group*kh*kw, out_h*out_w
   size_t kc = 0;                 // K block
   std::vector<float> a_packed;   // [group][m panels][k][MR]; pixel-major: [group][m panels][k][NR]
-  std::vector<float> bias;       // c_out values (zeros when absent)
+  std::vector<float> bias;       // c_out values (zeros when absent), then one panel width of zeros
   float lo = 0, hi = 0;
   bool uses_igemm() const {
     const bool pointwise = s.kh == 1 && s.kw == 1 && s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 &&
@@ -43,7 +43,7 @@ struct ConvGemm {
   }
   void init(const Conv2dShape& shape, const float* weights, const float* bias, Isa isa, float lo, float hi);
   // a_packed: the weights as panels of `width` output channels, k-major inside a panel (zero-padded);
-  // bias: the biases (zeros when absent).
+  // bias: the biases (zeros when absent), padded so a whole tile's load stays inside.
   void pack_weights(const float* weights, const float* bias, size_t width);
   void run(const float* in, float* out, ThreadPool* pool, const ConvOutput& o) const;
   // Stride-1 convolutions: GEMM over a padded copy of the input, whose im2col rows are contiguous slices.

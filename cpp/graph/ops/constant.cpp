@@ -98,7 +98,8 @@ void infer_constant_of_shape(OpContext& c) {
   Dims converted;
   const Dims* shape_ptr = &s->ints;  // the usual int64 shape is read in place
   if (!s->values_known || (!int_storage(s->dtype) && !read_ints(s, converted))) {
-    if (s->rank_known && s->dims.size() == 1 && s->dims[0] >= 0) return set_out(o, dtype, Dims(s->dims[0], -1));
+    if (s->rank_known && s->dims.size() == 1 && s->dims[0] >= 0)
+      return set_out(o, dtype, Dims(checked_rank(c, s->dims[0]), -1));
     if (o) o->dtype = dtype;
     return;
   }

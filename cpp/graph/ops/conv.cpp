@@ -263,6 +263,7 @@ void infer_col2im(OpContext& ctx) {
   if (image->values_known) n_spatial = static_cast<int64_t>(image->ints.size());
   else if (image->shape_known() && image->dims.size() == 1) n_spatial = image->dims[0];
   if (n_spatial < 0) return;
+  checked_rank(ctx, n_spatial + 2);
   int64_t c = -1;
   if (x->rank_known) {
     if (x->dims.size() != 3) ctx.fail("input must be 3-D (N, C x prod(block_shape), L), got " + dims_str(x->dims));

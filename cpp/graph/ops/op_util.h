@@ -58,6 +58,14 @@ inline void set_output(OpContext& ctx, size_t i, int32_t dtype, const std::vecto
   set_output(ctx, i, dtype, true, dims);
 }
 
+// A rank read from the model (the length of a shape input, of image_shape): fails above kMaxRank, so
+// nothing is allocated from an untrusted count.
+inline size_t checked_rank(const OpContext& ctx, int64_t rank) {
+  if (rank > kMaxRank)
+    ctx.fail("output rank " + std::to_string(rank) + " is above the limit of " + std::to_string(kMaxRank) + " dims");
+  return static_cast<size_t>(rank);
+}
+
 // Output `o` (when present) := dtype and dims, rank known.
 inline void set_out(Value* o, int32_t dtype, const std::vector<int64_t>& dims) {
   if (!o) return;

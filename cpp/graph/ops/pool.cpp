@@ -99,7 +99,7 @@ void infer_max_unpool(OpContext& ctx) {
   if (shape) {
     if (shape->values_known) set_output(ctx, 0, x.dtype, shape->ints);
     else if (shape->shape_known() && shape->dims.size() == 1)
-      set_output(ctx, 0, x.dtype, std::vector<int64_t>(shape->dims[0], -1));
+      set_output(ctx, 0, x.dtype, std::vector<int64_t>(checked_rank(ctx, shape->dims[0]), -1));
     return;
   }
   if (!x.rank_known) return;

@@ -60,7 +60,8 @@ void infer_reshape(OpContext& c) {
   } else {
     const Value& s = need(c, 1, "shape");
     if (!read_ints(&s, shape)) {
-      if (s.rank_known && s.dims.size() == 1 && s.dims[0] >= 0) return set_out_rank_only(o, x.dtype, s.dims[0]);
+      if (s.rank_known && s.dims.size() == 1 && s.dims[0] >= 0)
+        return set_out_rank_only(o, x.dtype, checked_rank(c, s.dims[0]));
       if (o) o->dtype = x.dtype;
       return;
     }
@@ -265,7 +266,7 @@ void infer_expand(OpContext& c) {
   Dims shape;
   if (!read_ints(&s, shape)) {
     if (s.rank_known && s.dims.size() == 1 && s.dims[0] >= 0 && x.rank_known)
-      return set_out_rank_only(o, x.dtype, std::max<size_t>(x.dims.size(), static_cast<size_t>(s.dims[0])));
+      return set_out_rank_only(o, x.dtype, std::max<size_t>(x.dims.size(), checked_rank(c, s.dims[0])));
     if (o) o->dtype = x.dtype;
     return;
   }

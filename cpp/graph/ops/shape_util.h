@@ -10,6 +10,11 @@
 
 namespace netscore::graph {
 
+// The most dims a value may have (docs/limits.md): numpy's limit (NPY_MAXDIMS, 64 since numpy 2), so every
+// tensor onnx's reference runtime can hold fits. A rank read from a model (the length of a shape input) is
+// checked against it before anything is sized by it.
+constexpr int64_t kMaxRank = 64;
+
 // Numpy-style multidirectional broadcast; -1 (unknown) dims stay unknown unless the other side fixes them.
 // Returns std::nullopt when two known dims are incompatible.
 std::optional<std::vector<int64_t>> broadcast_shapes(const std::vector<int64_t>& a, const std::vector<int64_t>& b);
