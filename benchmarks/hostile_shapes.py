@@ -30,17 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 # ---- a minimal protobuf writer ------------------------------------------------------------------------------
 
-def varint(v: int) -> bytes:
-    v &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+sys.path.insert(0, str(REPO / "fuzz"))
+from mutate import varint  # noqa: E402  (the protobuf varint, written once)
 
 
 def vfield(num: int, v: int) -> bytes:

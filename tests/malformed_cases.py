@@ -13,23 +13,9 @@ import textwrap
 from pathlib import Path
 from typing import List, Sequence, Tuple
 
-# Wire types
-VARINT, FIXED64, LEN, START_GROUP, END_GROUP, FIXED32 = 0, 1, 2, 3, 4, 5
-
-
-def varint(n: int) -> bytes:
-    """Protobuf base-128 varint; negative numbers as their 64-bit two's complement (10 bytes)."""
-    if n < 0:
-        n += 1 << 64
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+# The protobuf wire format, written once for the tests, the mutation harness and the benchmarks (fuzz/mutate.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))
+from mutate import END_GROUP, FIXED32, FIXED64, LEN, START_GROUP, VARINT, varint  # noqa: E402,F401
 
 
 def tag(field: int, wire: int) -> bytes:
@@ -157,3 +143,24 @@ def profile_isolated(items: Sequence[bytes], as_path: bool, workdir: Path, timeo
         f"child exited with {proc.returncode} while profiling {current!r} "
         f"({len(results)}/{len(cases)} done)\nstderr:\n{proc.stderr[-3000:]}")
     return results
+
+
+def function_bomb(levels=16, calls=8):
+    """A model-local function bomb (an onnx.ModelProto): f0 = Relu; f_k calls f_{k-1} `calls` times in a
+    chain: calls**(levels-1) nodes after inlining."""
+    from onnx import TensorProto, helper
+    funcs = [helper.make_function("local", "f0", ["a"], ["b"], [helper.make_node("Relu", ["a"], ["b"])],
+                                  [helper.make_opsetid("", 17)])]
+    for k in range(1, levels):
+        nodes, prev = [], "a"
+        for j in range(calls):
+            out = "b" if j == calls - 1 else f"t{j}"
+            nodes.append(helper.make_node(f"f{k - 1}", [prev], [out], domain="local"))
+            prev = out
+        funcs.append(helper.make_function("local", f"f{k}", ["a"], ["b"], nodes,
+                                          [helper.make_opsetid("", 17), helper.make_opsetid("local", 1)]))
+    call = helper.make_node(f"f{levels - 1}", ["x"], ["y"], domain="local", name="top")
+    graph = helper.make_graph([call], "bomb", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    return helper.make_model(graph, functions=funcs,
+                             opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("local", 1)])

@@ -31,26 +31,8 @@ import json, sys, time
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 import netscore_fast as nf
-
-
-def function_bomb(levels, calls):
-    """f0 = Relu; f_k calls f_{k-1} `calls` times in a chain: calls**(levels-1) nodes after inlining."""
-    funcs = [helper.make_function("local", "f0", ["a"], ["b"], [helper.make_node("Relu", ["a"], ["b"])],
-                                  [helper.make_opsetid("", 17)])]
-    for k in range(1, levels):
-        nodes, prev = [], "a"
-        for j in range(calls):
-            out = "b" if j == calls - 1 else f"t{j}"
-            nodes.append(helper.make_node(f"f{k - 1}", [prev], [out], domain="local"))
-            prev = out
-        funcs.append(helper.make_function("local", f"f{k}", ["a"], ["b"], nodes,
-                                          [helper.make_opsetid("", 17), helper.make_opsetid("local", 1)]))
-    call = helper.make_node(f"f{levels - 1}", ["x"], ["y"], domain="local", name="top")
-    graph = helper.make_graph([call], "bomb", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
-    return helper.make_model(graph, functions=funcs, opset_imports=[helper.make_opsetid("", 17),
-                                                                    helper.make_opsetid("local", 1)]
-                             ).SerializeToString()
+sys.path.insert(0, sys.argv[2])   # the tests folder
+from malformed_cases import function_bomb
 
 
 def wide_model(width, depth):
@@ -110,12 +92,12 @@ try:
         else:                               # chunks of 5: analysed on a helper thread, next chunk prepared here
             nf.profile_many(items, threads=2, chunk_size=5)
     elif case == "bomb_profile":            # just under the node cap after inlining
-        data = function_bomb(4, 99)         # 99**3 = 970,299 nodes
+        data = function_bomb(4, 99).SerializeToString()       # 99**3 = 970,299 nodes
         print("started", flush=True)
         for _ in range(5):
             nf.profile(data)
     elif case == "bomb_many":
-        data = function_bomb(4, 99)
+        data = function_bomb(4, 99).SerializeToString()
         print("started", flush=True)
         nf.profile_many([data] * 20, threads=1)
     elif case == "op_types_many":           # 100k distinct op types per model
@@ -157,7 +139,7 @@ def interrupt_child(tmp_path: Path, case: str, delay: float = 0.3, setup_timeout
     script = tmp_path / "cancel_child.py"
     script.write_text(CHILD)
     env = dict(os.environ, PYTHONPATH=PYTHON_DIR)
-    child = subprocess.Popen([sys.executable, str(script), case], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    child = subprocess.Popen([sys.executable, str(script), case, str(Path(__file__).resolve().parent)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, env=env)
     lines = []
     try:

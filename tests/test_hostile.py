@@ -16,6 +16,7 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 import netscore_fast as nf  # noqa: E402
+from malformed_cases import function_bomb  # noqa: E402
 from netscore_fast import _core  # noqa: E402
 
 PYTHON_DIR = str(Path(nf.__file__).resolve().parent.parent)
@@ -220,25 +221,6 @@ def test_item3_text_conversion_matches_python_backslashreplace():
 
 
 # ---- item 4: nested model-local functions that expand without bound ----------------------------------------
-
-def function_bomb(levels=16, calls=8) -> onnx.ModelProto:
-    """f0 = Relu; f_k calls f_{k-1} `calls` times in a chain: calls**(levels-1) nodes after inlining."""
-    funcs = [helper.make_function("local", "f0", ["a"], ["b"], [helper.make_node("Relu", ["a"], ["b"])],
-                                  [helper.make_opsetid("", 17)])]
-    for k in range(1, levels):
-        nodes, prev = [], "a"
-        for j in range(calls):
-            out = "b" if j == calls - 1 else f"t{j}"
-            nodes.append(helper.make_node(f"f{k - 1}", [prev], [out], domain="local"))
-            prev = out
-        funcs.append(helper.make_function("local", f"f{k}", ["a"], ["b"], nodes,
-                                          [helper.make_opsetid("", 17), helper.make_opsetid("local", 1)]))
-    call = helper.make_node(f"f{levels - 1}", ["x"], ["y"], domain="local", name="top")
-    graph = helper.make_graph([call], "bomb", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
-    return helper.make_model(graph, functions=funcs,
-                             opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("local", 1)])
-
 
 def test_item4_function_bomb_is_a_model_error_quickly():
     data = function_bomb().SerializeToString()
