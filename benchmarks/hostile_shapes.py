@@ -265,7 +265,9 @@ print(json.dumps(out))
 
 
 def measure(path: str, how: str, memory_gb: float, timeout: float) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(REPO / "python") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    import netscore_fast   # the children import the same build as this process (installed or a checkout's)
+    package_root = str(Path(netscore_fast.__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=package_root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
         r = subprocess.run([sys.executable, "-c", CHILD, path, how, str(memory_gb)], capture_output=True,
                            text=True, timeout=timeout, env=env)

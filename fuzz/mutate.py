@@ -798,7 +798,10 @@ def run(specs: Sequence[Spec], seeds: Dict[str, Seed], *, time_limit: float = TI
     """
     env = dict(os.environ)
     env["NETSCORE_MUTATE_MEMORY"] = str(memory_limit)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "python")] + [p for p in sys.path if p])
+    # the workers import the same netscore_fast as this process (installed, or a checkout's python/ folder)
+    import netscore_fast
+    package_root = str(Path(netscore_fast.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in sys.path if p])
     env.setdefault("OMP_NUM_THREADS", "1")
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     results: List[Result] = []
