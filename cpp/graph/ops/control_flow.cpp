@@ -1,5 +1,5 @@
 // If, Loop and Scan: listed in the registry so that supported_ops() names them; the walker walks their
-// subgraphs itself (walker.cpp, "control flow"), so these functions only guard a stray direct call.
+// subgraphs itself (control_flow_walk.cpp), so these functions only guard a stray direct call.
 #include "graph/ops/families.h"
 
 namespace netscore::graph {
