@@ -113,7 +113,7 @@ void infer_conv_like(OpContext& ctx, size_t x_index, size_t w_index, size_t b_in
   Value* y = ctx.output(0);
   ConvInputs ci;
   const bool rank_known = read_conv_inputs(ctx, x_index, w_index, ci);
-  if (ci.x_channels >= 0 && ci.w1 >= 0 && ci.w1 * ci.attrs.group != ci.x_channels)
+  if (ci.x_channels >= 0 && ci.w1 >= 0 && mul_sat(ci.w1, ci.attrs.group) != ci.x_channels)
     ctx.fail("weight input channels " + std::to_string(ci.w1) + " x group " + std::to_string(ci.attrs.group) +
              " != input channels " + std::to_string(ci.x_channels));
   if (ci.w0 >= 0 && ci.w0 % ci.attrs.group != 0)
@@ -170,7 +170,9 @@ void infer_conv_transpose(OpContext& ctx) {
     ctx.fail("weight dim 0 (" + std::to_string(ci.w0) + ") != input channels " + std::to_string(ci.x_channels));
   if (ci.w0 >= 0 && ci.w0 % ci.attrs.group != 0)
     ctx.fail("input channels " + std::to_string(ci.w0) + " not divisible by group " + std::to_string(ci.attrs.group));
-  const int64_t c_out = ci.w1 >= 0 ? ci.w1 * ci.attrs.group : -1;
+  const int64_t c_out = ci.w1 >= 0 ? mul_sat(ci.w1, ci.attrs.group) : -1;
+  if (c_out == std::numeric_limits<int64_t>::max()) ctx.fail("output channels " + std::to_string(ci.w1) + " x group " + std::to_string(ci.attrs.group) +
+                                " overflow");
   check_bias(ctx, 2, c_out);
   if (!y) return;
   y->dtype = data_type(ctx, 0, 1);
