@@ -81,3 +81,18 @@ def pytest_terminal_summary(terminalreporter):
     if line:
         terminalreporter.write_sep("-", "conformance")
         terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def count_analyses(monkeypatch):
+    """Counts models handed to the C++ core by profile_many (cache tests: a hit analyses nothing)."""
+    from netscore_fast import _core, bulk
+    calls = {"models": 0}
+    real = _core.profile_batch
+
+    def counting(items, names, *args, **kwargs):
+        calls["models"] += len(items)
+        return real(items, names, *args, **kwargs)
+
+    monkeypatch.setattr(bulk._core, "profile_batch", counting)
+    return calls

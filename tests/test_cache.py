@@ -21,20 +21,6 @@ from netscore_fast.cache import ResultCache
 from netscore_fast.table import INT_COLUMNS
 
 
-@pytest.fixture
-def count_analyses(monkeypatch):
-    """Counts models handed to the C++ core."""
-    calls = {"models": 0}
-    real = _core.profile_batch
-
-    def counting(items, names, *args, **kwargs):
-        calls["models"] += len(items)
-        return real(items, names, *args, **kwargs)
-
-    monkeypatch.setattr(bulk._core, "profile_batch", counting)
-    return calls
-
-
 def _equal(a, b):
     for c in INT_COLUMNS:
         np.testing.assert_array_equal(a[c], b[c], err_msg=c)

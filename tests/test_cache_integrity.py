@@ -11,24 +11,10 @@ import numpy as np
 import pytest
 
 import netscore_fast as nf
-from netscore_fast import _core, bulk, nas
+from netscore_fast import nas
 from netscore_fast import cache as cache_mod
 from netscore_fast.cache import ResultCache
 from netscore_fast.table import INT_COLUMNS
-
-
-@pytest.fixture
-def count_analyses(monkeypatch):
-    """Counts models handed to the C++ core."""
-    calls = {"models": 0}
-    real = _core.profile_batch
-
-    def counting(items, names, *args, **kwargs):
-        calls["models"] += len(items)
-        return real(items, names, *args, **kwargs)
-
-    monkeypatch.setattr(bulk._core, "profile_batch", counting)
-    return calls
 
 
 def _equal(a, b):
