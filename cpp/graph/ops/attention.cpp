@@ -117,7 +117,7 @@ struct MsAttn {
   int64_t d_in = -1, d_qkv = -1, d_v = -1;
 };
 
-MsAttn ms_attention_dims(const OpContext& ctx) {
+MsAttn ms_attention_dims(const OpContext& ctx, size_t past_index) {
   const Value* x = ctx.input(0);
   const Value* w = ctx.input(1);
   if (!x || !w) ctx.fail("needs input and weights");
@@ -150,20 +150,23 @@ MsAttn ms_attention_dims(const OpContext& ctx) {
   m.d_v = dv;
   d.head = div_known(dq, d.q_heads);
   d.v_head = div_known(dv, d.q_heads);
-  if (const Value* past = ctx.input(4)) d.past = past->rank_known && past->dims.size() == 5 ? past->dims[3] : -1;
+  if (const Value* past = ctx.input(past_index))
+    d.past = past->rank_known && past->dims.size() == 5 ? past->dims[3] : -1;
   return m;
 }
 
-void infer_ms_attention(OpContext& ctx) {
-  const MsAttn m = ms_attention_dims(ctx);
+}  // namespace
+
+void infer_ms_attention_like(OpContext& ctx, size_t past_index, int32_t out_dtype) {
+  const MsAttn m = ms_attention_dims(ctx, past_index);
   const AttnDims& d = m.d;
-  set_output(ctx, 0, d.dtype, true, {d.batch, d.q_seq, m.d_v});
-  set_output(ctx, 1, d.dtype, true, {2, d.batch, d.q_heads, d.total(), d.head});
+  set_output(ctx, 0, out_dtype, true, {d.batch, d.q_seq, m.d_v});
+  set_output(ctx, 1, out_dtype, true, {2, d.batch, d.q_heads, d.total(), d.head});
 }
 
-Cost cost_ms_attention(const OpContext& ctx) {
-  const MsAttn m = ms_attention_dims(ctx);
-  Cost c = attention_cost(m.d, ctx.input(3) != nullptr || ctx.input(5) != nullptr);
+Cost cost_ms_attention_like(const OpContext& ctx, size_t past_index, bool masked) {
+  const MsAttn m = ms_attention_dims(ctx, past_index);
+  Cost c = attention_cost(m.d, masked);
   const int64_t tokens = mul_sat(m.d.batch, m.d.q_seq);
   const int64_t proj = mul_sat(tokens, mul_sat(m.d_in, m.d_qkv));  // input projection to Q, K, V
   if (!c.known || proj < 0) return {0, 0, false};
@@ -171,6 +174,14 @@ Cost cost_ms_attention(const OpContext& ctx) {
   c.flops = add_sat(c.flops, mul_sat(proj, cost::kFlopsPerMac));
   if (ctx.input(2)) c.flops = add_sat(c.flops, mul_sat(tokens, m.d_qkv));
   return c;
+}
+
+namespace {
+
+// input (0), weights (1), bias (2), mask_index (3), past (4), attention_bias (5)
+void infer_ms_attention(OpContext& ctx) { infer_ms_attention_like(ctx, 4, ctx.input(0) ? ctx.input(0)->dtype : 0); }
+Cost cost_ms_attention(const OpContext& ctx) {
+  return cost_ms_attention_like(ctx, 4, ctx.input(3) != nullptr || ctx.input(5) != nullptr);
 }
 
 // ---- com.microsoft MultiHeadAttention: query (B, S, D); key/value (B, L, D) or (B, N, L, H); num_heads.

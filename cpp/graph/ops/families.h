@@ -29,10 +29,12 @@ void register_norm(OpRegistry& r);
 void register_reduce(OpRegistry& r);
 // Resize, Upsample, DepthToSpace, SpaceToDepth, GridSample (resize.cpp)
 void register_resize(OpRegistry& r);
-// LSTM, GRU, RNN (rnn.cpp)
+// LSTM, GRU, RNN, com.microsoft DynamicQuantizeLSTM (rnn.cpp)
 void register_rnn(OpRegistry& r);
 // QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger, QuantizeLinear, DequantizeLinear, ... (quantized.cpp)
 void register_quantized(OpRegistry& r);
+// ai.onnx.ml: LinearClassifier/Regressor, TreeEnsemble*, Normalizer, Scaler, ZipMap, LabelEncoder, ... (ml.cpp)
+void register_ml(OpRegistry& r);
 // Attention (ai.onnx) and com.microsoft Attention/MultiHeadAttention (attention.cpp)
 void register_attention(OpRegistry& r);
 // If, Loop, Scan: their subgraphs are walked by the walker (control_flow.cpp)
@@ -48,4 +50,7 @@ void infer_matmul_like(OpContext& ctx, size_t a_index, size_t b_index, int32_t o
 Cost cost_matmul_like(const OpContext& ctx, size_t a_index, size_t b_index);                           // linear.cpp
 void infer_gemm_like(OpContext& ctx, size_t a_index, size_t b_index, size_t c_index, int32_t out_dtype);  // linear.cpp
 Cost cost_gemm_like(const OpContext& ctx, size_t a_index, size_t b_index, bool has_c);                 // linear.cpp
+// com.microsoft Attention's rule (input 0, weights 1, bias 2; past at past_index) for QAttention  // attention.cpp
+void infer_ms_attention_like(OpContext& ctx, size_t past_index, int32_t out_dtype);
+Cost cost_ms_attention_like(const OpContext& ctx, size_t past_index, bool masked);
 }  // namespace netscore::graph

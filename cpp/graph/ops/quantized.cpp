@@ -1,6 +1,7 @@
 // Quantized ops: QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger, QuantizeLinear, DequantizeLinear,
 // DynamicQuantizeLinear, and com.microsoft QLinearAdd/QLinearMul/QGemm/QLinearAveragePool/
-// QLinearGlobalAveragePool/MatMulNBits. A fused quantized op costs what the float op it implements costs (its rescaling is
+// QLinearGlobalAveragePool/MatMulNBits/DynamicQuantizeMatMul/MatMulIntegerToFloat/QAttention
+// (DynamicQuantizeLSTM is with the LSTM in rnn.cpp). A fused quantized op costs what the float op it implements costs (its rescaling is
 // not counted); explicit QuantizeLinear/DequantizeLinear nodes are counted per element.
 #include <string>
 
@@ -174,6 +175,37 @@ Cost cost_matmul_nbits(const OpContext& ctx) {
   return {macs, flops, true};
 }
 
+// com.microsoft DynamicQuantizeMatMul: A (float) x B (int8), b_scale, b_zero_point, bias (4) -> float;
+// MatMulIntegerToFloat: A, B, a_scale (2), b_scale, a_zero_point, b_zero_point, bias (6) -> a_scale's type.
+// Both are MatMul (+ bias adds), as the float graph they replace.
+constexpr size_t kDqmmBias = 4, kMmitfBias = 6;
+
+void infer_dynamic_quantize_matmul(OpContext& ctx) { infer_matmul_like(ctx, 0, 1, data_input(ctx, "A").dtype); }
+void infer_matmul_integer_to_float(OpContext& ctx) {
+  const Value* a_scale = ctx.input(2);
+  infer_matmul_like(ctx, 0, 1, a_scale && a_scale->dtype ? a_scale->dtype : onnx::kFloat);
+}
+
+Cost matmul_plus_bias(const OpContext& ctx, size_t bias_index) {
+  Cost c = cost_matmul_like(ctx, 0, 1);
+  if (c.known && ctx.input(bias_index)) c.flops = add_sat(c.flops, product(ctx.output(0)->dims));
+  return c;
+}
+Cost cost_dynamic_quantize_matmul(const OpContext& ctx) { return matmul_plus_bias(ctx, kDqmmBias); }
+Cost cost_matmul_integer_to_float(const OpContext& ctx) { return matmul_plus_bias(ctx, kMmitfBias); }
+
+// com.microsoft QAttention: input (0, uint8/int8), weight (1, int8), bias (2, float), input_scale (3),
+// weight_scale (4), mask_index (5), input_zero_point (6), weight_zero_point (7), past (8) -> float.
+// As com.microsoft Attention: the QKV projection, then attention.
+constexpr size_t kQAttentionMask = 5, kQAttentionPast = 8;
+void infer_qattention(OpContext& ctx) {
+  const Value* scale = ctx.input(3);
+  infer_ms_attention_like(ctx, kQAttentionPast, scale && scale->dtype ? scale->dtype : onnx::kFloat);
+}
+Cost cost_qattention(const OpContext& ctx) {
+  return cost_ms_attention_like(ctx, kQAttentionPast, ctx.input(kQAttentionMask) != nullptr);
+}
+
 OpDef quantized(InferFn infer, CostFn cost, uint64_t params) {
   OpDef d{infer, cost, params};
   d.integer_weights = true;  // int8/uint8 constants at weight positions are the model's weights
@@ -197,6 +229,11 @@ void register_quantized(OpRegistry& r) {
   // packed low-bit weights B and the bias; scales, zero points and g_idx are not params
   r.add("com.microsoft", "MatMulNBits", quantized(infer_matmul_nbits, cost_matmul_nbits, bit(0) | bit(1) | bit(5)));
   r.add("com.microsoft", "QGemm", quantized(infer_qgemm, cost_qgemm, bit(0) | bit(3) | bit(6)));
+  r.add("com.microsoft", "DynamicQuantizeMatMul",
+        quantized(infer_dynamic_quantize_matmul, cost_dynamic_quantize_matmul, bit(0) | bit(1) | bit(kDqmmBias)));
+  r.add("com.microsoft", "MatMulIntegerToFloat",
+        quantized(infer_matmul_integer_to_float, cost_matmul_integer_to_float, bit(0) | bit(1) | bit(kMmitfBias)));
+  r.add("com.microsoft", "QAttention", quantized(infer_qattention, cost_qattention, bit(0) | bit(1) | bit(2)));
   r.add("com.microsoft", "QLinearAveragePool", quantized(infer_qlinear_average_pool, cost_qlinear_average_pool, bit(0)));
   r.add("com.microsoft", "QLinearGlobalAveragePool",
         quantized(infer_qlinear_global_pool, cost_qlinear_global_pool, bit(0)));

@@ -1,4 +1,5 @@
-// Recurrent ops: LSTM, GRU, RNN (all outputs, both layouts, forward/reverse/bidirectional).
+// Recurrent ops: LSTM, GRU, RNN (all outputs, both layouts, forward/reverse/bidirectional) and
+// com.microsoft DynamicQuantizeLSTM, which is an LSTM with int8 weights and is counted as one.
 #include <string>
 
 #include "graph/cost.h"
@@ -10,7 +11,11 @@ namespace netscore::graph {
 
 namespace {
 
-int64_t gates_of(std::string_view op) { return op == "LSTM" ? 4 : op == "GRU" ? 3 : 1; }
+bool is_lstm(std::string_view op) { return op == "LSTM" || op == "DynamicQuantizeLSTM"; }
+int64_t gates_of(std::string_view op) { return is_lstm(op) ? 4 : op == "GRU" ? 3 : 1; }
+// DynamicQuantizeLSTM stores W and R transposed: [dirs, input, 4 x hidden] and [dirs, hidden, 4 x hidden]
+// (ai.onnx: [dirs, 4 x hidden, input] and [dirs, 4 x hidden, hidden]).
+bool weights_transposed(std::string_view op) { return op == "DynamicQuantizeLSTM"; }
 
 // The attributes both rules read, with their ONNX defaults (declared here once).
 struct RnnAttrs {
@@ -41,6 +46,8 @@ RnnDims rnn_dims(const OpContext& ctx, const RnnAttrs& a) {
   RnnDims d;
   d.gates = gates_of(ctx.node().op_type);
   d.dirs = a.dirs;
+  const bool transposed = weights_transposed(ctx.node().op_type);
+  const size_t gate_axis = transposed ? 2 : 1, other_axis = transposed ? 1 : 2;  // of W and R
   const bool batch_first = a.batch_first;
   const Value* x = ctx.input(0);
   const Value* w = ctx.input(1);
@@ -64,18 +71,19 @@ RnnDims rnn_dims(const OpContext& ctx, const RnnAttrs& a) {
   if (w->rank_known) {
     if (w->dims.size() != 3) ctx.fail("W must be 3-D, got " + dims_str(w->dims));
     agree(dirs, w->dims[0], "num_directions of W and the direction attribute");
-    agree(d.input, w->dims[2], "input sizes of X and W");
-    if (w->dims[1] >= 0) {
-      if (w->dims[1] % d.gates != 0) ctx.fail("W dim 1 is not a multiple of the gate count");
-      agree(d.hidden, w->dims[1] / d.gates, "hidden sizes of W and hidden_size");
+    agree(d.input, w->dims[other_axis], "input sizes of X and W");
+    if (const int64_t g = w->dims[gate_axis]; g >= 0) {
+      if (g % d.gates != 0) ctx.fail("W dim " + std::to_string(gate_axis) + " is not a multiple of the gate count");
+      agree(d.hidden, g / d.gates, "hidden sizes of W and hidden_size");
     }
   }
   if (r->rank_known) {
     if (r->dims.size() != 3) ctx.fail("R must be 3-D, got " + dims_str(r->dims));
     agree(dirs, r->dims[0], "num_directions of R and the direction attribute");
-    agree(d.hidden, r->dims[2], "hidden sizes of R and W / hidden_size");
-    if (r->dims[1] >= 0 && d.hidden >= 0 && r->dims[1] != d.gates * d.hidden)
-      ctx.fail("R dim 1 is " + std::to_string(r->dims[1]) + ", expected " + std::to_string(d.gates * d.hidden));
+    agree(d.hidden, r->dims[other_axis], "hidden sizes of R and W / hidden_size");
+    if (const int64_t g = r->dims[gate_axis]; g >= 0 && d.hidden >= 0 && g != d.gates * d.hidden)
+      ctx.fail("R dim " + std::to_string(gate_axis) + " is " + std::to_string(g) + ", expected " +
+               std::to_string(d.gates * d.hidden));
   }
   return d;
 }
@@ -103,14 +111,14 @@ Cost cost_rnn(const OpContext& ctx) {
   const int64_t steps = mul_sat(mul_sat(d.seq, d.batch), d.dirs);  // cell evaluations
   const int64_t per_step_macs = mul_sat(d.gates * d.hidden, add_sat(d.input, d.hidden));
   int64_t macs = mul_sat(steps, per_step_macs);
-  const bool peepholes = op == "LSTM" && ctx.input(7) != nullptr;
+  const bool peepholes = is_lstm(op) && ctx.input(7) != nullptr;
   if (peepholes) macs = add_sat(macs, mul_sat(steps, 3 * d.hidden));
   int64_t flops = mul_sat(macs, cost::kFlopsPerMac);
   if (ctx.input(3)) flops = add_sat(flops, mul_sat(steps, 2 * d.gates * d.hidden));
   const int64_t sig = cost::elementwise_flops_per_element("Sigmoid");
   const int64_t tanh = cost::elementwise_flops_per_element("Tanh");
   int64_t per_unit;  // elementwise FLOPs per hidden unit per step
-  if (op == "LSTM") per_unit = 3 * sig + 2 * tanh + 4;      // i, f, o gates; g and cell tanh; c = f*c + i*g; h = o*tanh(c)
+  if (is_lstm(op)) per_unit = 3 * sig + 2 * tanh + 4;      // i, f, o gates; g and cell tanh; c = f*c + i*g; h = o*tanh(c)
   else if (op == "GRU") per_unit = 2 * sig + tanh + 4;      // z, r gates; n; r * (Rh); h = (1 - z) * n + z * h
   else per_unit = tanh;                                     // h = tanh(...)
   flops = add_sat(flops, mul_sat(steps, per_unit * d.hidden));
@@ -124,6 +132,10 @@ void register_rnn(OpRegistry& r) {
   r.add("", "RNN", OpDef{infer_rnn, cost_rnn, bit(0) | bit(1) | bit(2) | bit(3)});
   r.add("", "GRU", OpDef{infer_rnn, cost_rnn, bit(0) | bit(1) | bit(2) | bit(3)});
   r.add("", "LSTM", OpDef{infer_rnn, cost_rnn, bit(0) | bit(1) | bit(2) | bit(3) | bit(7)});
+  // LSTM's inputs 0-7, then W_scale, W_zero_point, R_scale, R_zero_point (8-11: not params); int8 W and R
+  OpDef quantized_lstm{infer_rnn, cost_rnn, bit(0) | bit(1) | bit(2) | bit(3) | bit(7)};
+  quantized_lstm.integer_weights = true;
+  r.add("com.microsoft", "DynamicQuantizeLSTM", quantized_lstm);
 }
 
 }  // namespace netscore::graph
