@@ -20,6 +20,7 @@ OpRegistry build_registry() {
   register_rnn(r);
   register_quantized(r);
   register_attention(r);
+  register_ml(r);
   register_control_flow(r);
   return r;
 }
