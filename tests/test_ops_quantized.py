@@ -8,6 +8,10 @@ made) must give the same MACs and params.
 """
 from __future__ import annotations
 
+import glob
+import os
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -231,3 +235,30 @@ def test_dynamic_quantizer_twin_has_the_float_models_macs_and_params(tmp_path):
     assert p_float.params == params
     assert p_quant.params == params
     assert p_quant.weight_bytes < p_float.weight_bytes / 2  # int8 weights: one byte each
+
+
+# --- ddddocr, from its wheel when one is available locally (never downloaded by the tests) -------------------
+def _ddddocr_wheel():
+    env = os.environ.get("NETSCORE_DDDDOCR_WHEEL")
+    candidates = [env] if env else []
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    candidates += sorted(glob.glob(os.path.join(here, "benchmarks", "realworld", "**", "ddddocr-*.whl"), recursive=True))
+    return next((c for c in candidates if c and os.path.isfile(c)), None)
+
+
+def test_ddddocr_quantized_model_equals_its_float_twin():
+    """The issue's bar: ddddocr's quantized OCR model (ConvInteger, DynamicQuantizeLSTM, MatMulInteger) within
+    1 % of its float twin (Conv, LSTM, Gemm) in MACs; both hold the same learned weights."""
+    wheel = _ddddocr_wheel()
+    if wheel is None:
+        pytest.skip("ddddocr wheel not available locally (set NETSCORE_DDDDOCR_WHEEL)")
+    with zipfile.ZipFile(wheel) as z:
+        float_model = z.read(next(n for n in z.namelist() if n.endswith("/common.onnx")))
+        quant_model = z.read(next(n for n in z.namelist() if n.endswith("/common_old.onnx")))
+    shapes = {"input1": [1, 1, 64, 256]}
+    p_float = netscore_fast.profile(float_model, input_shapes=shapes)
+    p_quant = netscore_fast.profile(quant_model, input_shapes=shapes)
+    assert not p_quant.unsupported_ops and not p_quant.unknown_cost_nodes
+    assert abs(p_quant.macs - p_float.macs) <= 0.01 * p_float.macs
+    assert abs(p_quant.params - p_float.params) <= 0.01 * p_float.params
+    assert p_quant.weight_bytes < 0.3 * p_float.weight_bytes  # int8 weights, one byte each
