@@ -189,6 +189,39 @@ def test_qattention_counts_as_com_microsoft_attention(masked):
     assert _ort_output_shapes(model, feeds)[0] == outs[0]
 
 
+# --- QLinear activations and com.microsoft Quantize/DequantizeLinear ----------------------------------------
+QPARAMS = {"xs": np.array(0.1, np.float32), "xz": np.array(128, np.uint8),
+           "ys": np.array(0.2, np.float32), "yz": np.array(128, np.uint8)}
+
+
+# FLOPs per element of the float activation (docs/counting.md): Sigmoid 4, LeakyRelu 2, Softmax 5
+@pytest.mark.parametrize("op,attrs,per_elem", [
+    ("QLinearSigmoid", {}, 4),
+    ("QLinearLeakyRelu", dict(alpha=0.1), 2),
+    ("QLinearSoftmax", dict(opset=13, axis=-1), 5),
+])
+def test_qlinear_activations(op, attrs, per_elem):
+    shape = [2, 3, 4]
+    node = helper.make_node(op, ["X", "xs", "xz", "ys", "yz"], ["Y"], name="q", domain="com.microsoft", **attrs)
+    model = _model([node], {"X": (TensorProto.UINT8, shape)}, QPARAMS, ["Y"])
+    p = netscore_fast.profile(model)
+    row, outs = _row(p, f"com.microsoft::{op}")
+    assert outs == [shape] == _ort_output_shapes(model, {"X": np.full(shape, 130, np.uint8)})
+    assert row["macs"] == 0 and row["flops"] == 2 * 3 * 4 * per_elem
+    assert p.params == 0
+
+
+def test_com_microsoft_quantize_dequantize_count_as_the_onnx_ops():
+    nodes = [helper.make_node("QuantizeLinear", ["F", "ys", "yz"], ["q"], name="q", domain="com.microsoft"),
+             helper.make_node("DequantizeLinear", ["q", "ys", "yz"], ["Y"], name="dq", domain="com.microsoft")]
+    model = _model(nodes, {"F": (TensorProto.FLOAT, [2, 5])}, QPARAMS, ["Y"])
+    p = netscore_fast.profile(model)
+    q, q_outs = _row(p, "com.microsoft::QuantizeLinear")
+    dq, dq_outs = _row(p, "com.microsoft::DequantizeLinear")
+    assert q_outs == dq_outs == [[2, 5]] == _ort_output_shapes(model, {"F": _floats(2, 5)})
+    assert q["flops"] == 10 * 4 and dq["flops"] == 10 * 2  # 4 and 2 per element, as the ai.onnx ops
+
+
 # --- a float model and its onnxruntime-quantized twin -------------------------------------------------------
 def _float_conv_lstm_matmul():
     """Conv -> reshape to a sequence -> bidirectional LSTM -> MatMul classifier (ddddocr's structure)."""

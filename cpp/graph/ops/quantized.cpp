@@ -1,10 +1,11 @@
 // Quantized ops: QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger, QuantizeLinear, DequantizeLinear,
 // DynamicQuantizeLinear, and com.microsoft QLinearAdd/QLinearMul/QGemm/QLinearAveragePool/
-// QLinearGlobalAveragePool/MatMulNBits/DynamicQuantizeMatMul/MatMulIntegerToFloat/QAttention
-// (DynamicQuantizeLSTM is with the LSTM in rnn.cpp). A fused quantized op costs what the float op it implements costs (its rescaling is
+// QLinearGlobalAveragePool/MatMulNBits/DynamicQuantizeMatMul/MatMulIntegerToFloat/QAttention/QLinearSigmoid/
+// QLinearLeakyRelu/QLinearSoftmax/QuantizeLinear/DequantizeLinear (DynamicQuantizeLSTM is with the LSTM in rnn.cpp). A fused quantized op costs what the float op it implements costs (its rescaling is
 // not counted); explicit QuantizeLinear/DequantizeLinear nodes are counted per element.
 #include <string>
 
+#include "graph/cost.h"
 #include "graph/ops/families.h"
 #include "graph/ops/op_util.h"
 #include "graph/ops/shape_util.h"
@@ -206,6 +207,20 @@ Cost cost_qattention(const OpContext& ctx) {
   return cost_ms_attention_like(ctx, kQAttentionPast, ctx.input(kQAttentionMask) != nullptr);
 }
 
+// com.microsoft QLinearSigmoid / QLinearLeakyRelu / QLinearSoftmax: X(0) X_scale X_zp Y_scale Y_zp(4) -> X's
+// shape, Y_zp's type; the float activation's FLOPs per element.
+void infer_qlinear_unary(OpContext& ctx) {
+  const Value& x = data_input(ctx);
+  set_output(ctx, 0, zero_point_type(ctx, 4, x.dtype), x.rank_known, x.dims);
+}
+Cost cost_qlinear_sigmoid(const OpContext& ctx) {
+  return per_element(ctx.input(0), cost::elementwise_flops_per_element("Sigmoid"));
+}
+Cost cost_qlinear_leaky_relu(const OpContext& ctx) {
+  return per_element(ctx.input(0), cost::elementwise_flops_per_element("LeakyRelu"));
+}
+Cost cost_qlinear_softmax(const OpContext& ctx) { return per_element(ctx.input(0), 5); }  // as Softmax
+
 OpDef quantized(InferFn infer, CostFn cost, uint64_t params) {
   OpDef d{infer, cost, params};
   d.integer_weights = true;  // int8/uint8 constants at weight positions are the model's weights
@@ -234,6 +249,12 @@ void register_quantized(OpRegistry& r) {
   r.add("com.microsoft", "MatMulIntegerToFloat",
         quantized(infer_matmul_integer_to_float, cost_matmul_integer_to_float, bit(0) | bit(1) | bit(kMmitfBias)));
   r.add("com.microsoft", "QAttention", quantized(infer_qattention, cost_qattention, bit(0) | bit(1) | bit(2)));
+  r.add("com.microsoft", "QLinearSigmoid", quantized(infer_qlinear_unary, cost_qlinear_sigmoid, bit(0)));
+  r.add("com.microsoft", "QLinearLeakyRelu", quantized(infer_qlinear_unary, cost_qlinear_leaky_relu, bit(0)));
+  r.add("com.microsoft", "QLinearSoftmax", quantized(infer_qlinear_unary, cost_qlinear_softmax, bit(0)));
+  // onnxruntime's older QDQ models put QuantizeLinear / DequantizeLinear in com.microsoft: the same ops
+  r.add("com.microsoft", "QuantizeLinear", OpDef{infer_quantize, cost_quantize, bit(0)});
+  r.add("com.microsoft", "DequantizeLinear", quantized(infer_dequantize, cost_dequantize, bit(0)));
   r.add("com.microsoft", "QLinearAveragePool", quantized(infer_qlinear_average_pool, cost_qlinear_average_pool, bit(0)));
   r.add("com.microsoft", "QLinearGlobalAveragePool",
         quantized(infer_qlinear_global_pool, cost_qlinear_global_pool, bit(0)));
