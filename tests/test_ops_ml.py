@@ -97,6 +97,74 @@ def test_linear_coefficients_disagree_with_features_is_a_model_error():
         netscore_fast.profile(model)
 
 
+# --- SVMs ---------------------------------------------------------------------------------------------------
+# (id, classes, vectors per class, kernel, kernel FLOPs per value, with probabilities, expected scores per row)
+SVM_CASES = [
+    ("svc3_rbf", 3, [2, 3, 1], "RBF", 2, False, 3),        # 3 class pairs -> 3 scores
+    ("svc4_poly", 4, [1, 2, 1, 2], "POLY", 3, False, 6),   # 4 x 3 / 2 pairs
+    ("svc2_linear", 2, [2, 2], "LINEAR", 0, False, 2),     # binary: 2 scores
+    ("svc3_proba", 3, [2, 1, 2], "SIGMOID", 3, True, 3),   # with prob_a/prob_b: one per class
+    ("liblinear3", 3, [], "LINEAR", 0, False, 3),          # no support vectors: a linear model
+]
+
+
+@pytest.mark.parametrize("case,k,per_class,kernel,kernel_flops,proba,e", SVM_CASES, ids=[c[0] for c in SVM_CASES])
+def test_svm_classifier(case, k, per_class, kernel, kernel_flops, proba, e):
+    n, f = 4, 5
+    v = sum(per_class)
+    pairs = k * (k - 1) // 2
+    attrs = dict(classlabels_ints=list(range(k)), kernel_type=kernel, kernel_params=[0.1, 0.0, 3.0],
+                 rho=_floats(pairs if v else 1).tolist())
+    if v:
+        attrs.update(vectors_per_class=per_class, support_vectors=_floats(v * f).tolist(),
+                     coefficients=_floats((k - 1) * v).tolist())
+    else:
+        attrs.update(coefficients=_floats(k * f).tolist())
+    if proba:
+        attrs.update(prob_a=[-1.0] * pairs, prob_b=[0.1] * pairs)
+    node = helper.make_node("SVMClassifier", ["X"], ["Y", "Z"], name="svm", domain=ML, **attrs)
+    model = _model([node], {"X": (TensorProto.FLOAT, [n, f])}, ["Y", "Z"])
+    p = netscore_fast.profile(model)
+    row, outs = _rows(p, "ai.onnx.ml::SVMClassifier")
+    assert outs == [[n], [n, e]] == _ort_shapes(model, {"X": _floats(n, f)})
+    if v:
+        # N x V x F kernel dot products + N x (k - 1) x V coefficient sums over the class pairs
+        macs = n * v * f + n * (k - 1) * v
+        flops = 2 * macs + n * v * kernel_flops + n * pairs  # + the kernel function, + rho per pair
+    else:
+        macs = n * k * f
+        flops = 2 * macs + n * k
+    assert row["macs"] == macs and row["flops"] == flops
+
+
+@pytest.mark.parametrize("supports", [3, 0])
+def test_svm_regressor(supports):
+    n, f = 2, 4
+    attrs = dict(kernel_type="RBF", kernel_params=[0.1, 0.0, 3.0], rho=[0.5], post_transform="NONE")
+    if supports:
+        attrs.update(n_supports=supports, support_vectors=_floats(supports * f).tolist(),
+                     coefficients=_floats(supports).tolist())
+    else:
+        attrs.update(coefficients=_floats(f).tolist())
+    node = helper.make_node("SVMRegressor", ["X"], ["Y"], name="svr", domain=ML, **attrs)
+    model = _model([node], {"X": (TensorProto.FLOAT, [n, f])}, ["Y"])
+    p = netscore_fast.profile(model)
+    row, outs = _rows(p, "ai.onnx.ml::SVMRegressor")
+    assert outs == [[n, 1]] == _ort_shapes(model, {"X": _floats(n, f)})
+    if supports:  # RBF: gamma, exp (2) per kernel value; rho once per row
+        macs = n * supports * f + n * supports
+        assert row["macs"] == macs and row["flops"] == 2 * macs + n * supports * 2 + n
+    else:
+        assert row["macs"] == n * f and row["flops"] == 2 * n * f + n
+
+
+def test_svm_features_disagree_with_x_is_a_model_error():
+    node = helper.make_node("SVMRegressor", ["X"], ["Y"], name="svr", domain=ML, n_supports=2,
+                            support_vectors=_floats(2 * 3).tolist(), coefficients=[1.0, 1.0], rho=[0.0])
+    with pytest.raises(ModelError, match="X has 4 features, the model 3"):
+        netscore_fast.profile(_model([node], {"X": (TensorProto.FLOAT, [2, 4])}, ["Y"]))
+
+
 # --- tree ensembles -----------------------------------------------------------------------------------------
 def _two_trees():
     """Tree 0: depth 2 (root -> branch -> leaves); tree 1: depth 3 (a chain of three branches)."""

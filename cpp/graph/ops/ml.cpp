@@ -1,7 +1,7 @@
 // ai.onnx.ml ops (classical ML pipelines exported by sklearn-onnx and friends): LinearClassifier,
-// LinearRegressor, TreeEnsembleClassifier, TreeEnsembleRegressor, TreeEnsemble, Normalizer, Scaler, Binarizer,
+// LinearRegressor, SVMClassifier, SVMRegressor, TreeEnsembleClassifier, TreeEnsembleRegressor, TreeEnsemble, Normalizer, Scaler, Binarizer,
 // Imputer, LabelEncoder, OneHotEncoder, ArrayFeatureExtractor, FeatureVectorizer, ZipMap, CastMap,
-// DictVectorizer. Linear models are MACs; a tree is one compare per level of its deepest path; the rest is
+// DictVectorizer. Linear models and SVM kernels are MACs; a tree is one compare per level of its deepest path; the rest is
 // elementwise or data movement. Their learned weights live in attributes, not inputs, so they are not params.
 #include <algorithm>
 #include <string>
@@ -142,6 +142,92 @@ Cost cost_linear_regressor(const OpContext& ctx) {
   int64_t flops = mul_sat(macs, cost::kFlopsPerMac);
   if (ctx.has_attr("intercepts")) flops = add_sat(flops, outs);
   flops = add_sat(flops, mul_sat(outs, post_transform_flops(ctx)));
+  return {macs, flops, true};
+}
+
+// ---- SVMClassifier / SVMRegressor: support vectors V x F (SVC mode) or, without them, a linear model.
+struct Svm {
+  int64_t classes = 1;      // class labels (classifier), 1 (regressor)
+  int64_t vectors = 0;      // support vectors V; 0 = linear mode
+  int64_t features = -1;    // F
+  int64_t kernel_flops = 0; // per kernel value after the dot product / distance
+  int64_t scores = -1;      // E, the classifier's scores per row
+};
+
+Svm parse_svm(const OpContext& ctx, int64_t c) {
+  Svm m;
+  const bool classifier = ctx.node().op_type == "SVMClassifier";
+  if (classifier) {
+    m.classes = static_cast<int64_t>(label_count(ctx));
+    if (m.classes < 1) ctx.fail("classlabels_ints or classlabels_strings is required");
+    for (int64_t v : ctx.attr_ints("vectors_per_class")) {
+      if (v < 0) ctx.fail("vectors_per_class must be >= 0");
+      m.vectors = add_sat(m.vectors, v);
+    }
+  } else {
+    m.vectors = ctx.attr_int("n_supports", 0);
+    if (m.vectors < 0) ctx.fail("n_supports must be >= 0");
+  }
+  const int64_t coefficients = static_cast<int64_t>(attr_count(ctx, "coefficients"));
+  if (coefficients == 0) ctx.fail("coefficients are required");
+  if (m.vectors > 0) {
+    m.features = static_cast<int64_t>(attr_count(ctx, "support_vectors")) / m.vectors;
+    // kernel(x, sv) after the dot product (or squared distance): LINEAR none, POLY gamma, + coef0, pow;
+    // RBF gamma, exp; SIGMOID gamma, + coef0, tanh
+    const std::string_view k = ctx.attr_string("kernel_type", "LINEAR");
+    if (k == "LINEAR") m.kernel_flops = 0;
+    else if (k == "POLY" || k == "SIGMOID") m.kernel_flops = 3;
+    else if (k == "RBF") m.kernel_flops = 2;
+    else ctx.fail("unknown kernel_type '" + std::string(k) + "'");
+  } else {
+    m.features = coefficients / m.classes;
+  }
+  if (c >= 0 && m.features >= 0 && c != m.features)
+    ctx.fail("X has " + std::to_string(c) + " features, the model " + std::to_string(m.features));
+  // onnxruntime's Z: one score per class, except SVC mode without probabilities (prob_a): one per class pair
+  // (2 for a binary model)
+  m.scores = m.classes;
+  if (classifier && m.vectors > 0 && !ctx.has_attr("prob_a"))
+    m.scores = m.classes > 2 ? m.classes * (m.classes - 1) / 2 : 2;
+  return m;
+}
+
+void infer_svm_classifier(OpContext& ctx) {
+  const Rows r = rows_of(ctx, false);
+  const Svm m = parse_svm(ctx, r.c);
+  const bool known = data_input(ctx).rank_known;
+  set_output(ctx, 0, label_type(ctx), known, {r.n});
+  set_output(ctx, 1, onnx::kFloat, known, {r.n, m.scores});
+}
+
+void infer_svm_regressor(OpContext& ctx) {
+  const Rows r = rows_of(ctx, false);
+  parse_svm(ctx, r.c);
+  set_output(ctx, 0, onnx::kFloat, data_input(ctx).rank_known, {r.n, 1});
+}
+
+// SVC mode: MACs = N x V x F (kernel dot products or distances) + N x (classes - 1) x V (every class pair sums
+// the coefficients of its two classes' vectors; the regressor: N x V); FLOPs = 2 x MACs + the kernel function
+// per kernel value + rho per pair + post_transform per score. Linear mode: MACs = N x classes x F.
+Cost cost_svm(const OpContext& ctx) {
+  const Rows r = rows_of(ctx, false);
+  if (r.n < 0) return {0, 0, false};
+  const Svm m = parse_svm(ctx, r.c);
+  if (m.features < 0) return {0, 0, false};
+  const bool classifier = ctx.node().op_type == "SVMClassifier";
+  const int64_t pairs = classifier ? m.classes * (m.classes - 1) / 2 : 1;
+  int64_t macs, flops;
+  if (m.vectors > 0) {
+    const int64_t kernels = mul_sat(r.n, m.vectors);
+    const int64_t sums = mul_sat(kernels, classifier ? std::max<int64_t>(m.classes - 1, 1) : 1);
+    macs = add_sat(mul_sat(kernels, m.features), sums);
+    flops = add_sat(mul_sat(macs, cost::kFlopsPerMac), mul_sat(kernels, m.kernel_flops));
+    flops = add_sat(flops, mul_sat(r.n, pairs));  // rho
+  } else {
+    macs = mul_sat(mul_sat(r.n, m.classes), m.features);
+    flops = add_sat(mul_sat(macs, cost::kFlopsPerMac), mul_sat(r.n, m.classes));
+  }
+  flops = add_sat(flops, mul_sat(mul_sat(r.n, classifier ? m.scores : 1), post_transform_flops(ctx)));
   return {macs, flops, true};
 }
 
@@ -375,6 +461,8 @@ void register_ml(OpRegistry& r) {
   constexpr uint64_t kNoParams = 0;
   r.add(kMl, "LinearClassifier", OpDef{infer_linear_classifier, cost_linear_classifier, kNoParams});
   r.add(kMl, "LinearRegressor", OpDef{infer_linear_regressor, cost_linear_regressor, kNoParams});
+  r.add(kMl, "SVMClassifier", OpDef{infer_svm_classifier, cost_svm, kNoParams});
+  r.add(kMl, "SVMRegressor", OpDef{infer_svm_regressor, cost_svm, kNoParams});
   r.add(kMl, "TreeEnsembleClassifier", OpDef{infer_tree_classifier, cost_tree_ensemble, kNoParams});
   r.add(kMl, "TreeEnsembleRegressor", OpDef{infer_tree_regressor, cost_tree_ensemble, kNoParams});
   r.add(kMl, "TreeEnsemble", OpDef{infer_tree_regressor, cost_tree_ensemble, kNoParams});
