@@ -348,3 +348,42 @@ def test_classifier_pipeline_with_zipmap():
     assert p.flops == 2 * n * c + 2 * n * 2 * c + n * 2 + n * 2 * 6
     labels, probabilities = _ort(model, {"X": _floats(n, c)})
     assert labels.shape == (n,) and len(probabilities) == n
+
+
+# --- models exported by skl2onnx (when scikit-learn and skl2onnx are installed) -----------------------------
+def _skl_outputs_match_onnxruntime(onx, x):
+    name = onx.graph.input[0].name
+    p = netscore_fast.profile(onx, input_shapes={name: list(x.shape)})
+    assert not p.unsupported_ops and not p.unknown_cost_nodes
+    produced = {}
+    for idx, (_, outs) in zip(p.layers["node_index"].tolist(), p.layer_shapes()):
+        produced.update(zip(onx.graph.node[idx].output, outs))
+    for info, value in zip(onx.graph.output, _ort(onx, {name: x})):
+        if not isinstance(value, list):  # ZipMap's sequence of maps has no tensor shape
+            assert produced[info.name] == list(np.asarray(value).shape), info.name
+    return p
+
+
+def test_sklearn_exports_random_forest_and_svc():
+    pytest.importorskip("sklearn")
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.svm import SVC
+
+    x, y = make_classification(120, 6, n_informative=4, n_classes=3, random_state=0)
+    x = x.astype(np.float32)
+    n, f, k = 9, 6, 3
+    forest = RandomForestClassifier(n_estimators=4, max_depth=5, random_state=0).fit(x, y)
+    onx = skl2onnx.to_onnx(forest, x[:1], target_opset={"": 17, "ai.onnx.ml": 3})
+    p = _skl_outputs_match_onnxruntime(onx, x[:n])
+    # sklearn's own depth of each tree: N x sum of depths compares, + the label's argmax over k scores
+    depths = sum(t.tree_.max_depth for t in forest.estimators_)
+    assert p.macs == 0 and p.flops == n * depths + n * k
+
+    svc = SVC(kernel="rbf").fit(x, y)
+    onx = skl2onnx.to_onnx(svc, x[:1], options={id(svc): {"zipmap": False}}, target_opset={"": 17, "ai.onnx.ml": 3})
+    p = _skl_outputs_match_onnxruntime(onx, x[:n])
+    v = int(svc.n_support_.sum())  # sklearn's support vector count
+    row, _ = _rows(p, "ai.onnx.ml::SVMClassifier")
+    assert row["macs"] == n * v * f + n * (k - 1) * v
