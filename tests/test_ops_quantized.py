@@ -211,6 +211,26 @@ def test_qlinear_activations(op, attrs, per_elem):
     assert p.params == 0
 
 
+def test_qlinear_concat_has_concats_shape_and_weight_inputs_as_params():
+    const = _int8(2, 5, 4).astype(np.uint8)
+    inits = dict(QPARAMS, c=const)
+    node = helper.make_node("QLinearConcat", ["ys", "yz", "X", "xs", "xz", "c", "xs", "xz"], ["Y"], name="qc",
+                            domain="com.microsoft", axis=1)
+    model = _model([node], {"X": (TensorProto.UINT8, [2, 3, 4])}, inits, ["Y"])
+    p = netscore_fast.profile(model)
+    row, outs = _row(p, "com.microsoft::QLinearConcat")
+    assert outs == [[2, 3 + 5, 4]] == _ort_output_shapes(model, {"X": np.full((2, 3, 4), 7, np.uint8)})
+    assert row["macs"] == 0 and row["flops"] == 0       # as Concat; the requantization is not counted
+    assert p.params == const.size                        # the constant X; scales and zero points are not params
+
+
+def test_qlinear_concat_without_triples_is_a_model_error():
+    node = helper.make_node("QLinearConcat", ["ys", "yz", "X", "xs"], ["Y"], name="qc", domain="com.microsoft", axis=0)
+    model = _model([node], {"X": (TensorProto.UINT8, [2, 3])}, QPARAMS, ["Y"])
+    with pytest.raises(ModelError, match=r"\(X, X_scale, X_zero_point\) for each input, got 4 inputs"):
+        netscore_fast.profile(model)
+
+
 def test_com_microsoft_quantize_dequantize_count_as_the_onnx_ops():
     nodes = [helper.make_node("QuantizeLinear", ["F", "ys", "yz"], ["q"], name="q", domain="com.microsoft"),
              helper.make_node("DequantizeLinear", ["q", "ys", "yz"], ["Y"], name="dq", domain="com.microsoft")]

@@ -1,9 +1,10 @@
 // Quantized ops: QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger, QuantizeLinear, DequantizeLinear,
 // DynamicQuantizeLinear, and com.microsoft QLinearAdd/QLinearMul/QGemm/QLinearAveragePool/
 // QLinearGlobalAveragePool/MatMulNBits/DynamicQuantizeMatMul/MatMulIntegerToFloat/QAttention/QLinearSigmoid/
-// QLinearLeakyRelu/QLinearSoftmax/QuantizeLinear/DequantizeLinear (DynamicQuantizeLSTM is with the LSTM in rnn.cpp). A fused quantized op costs what the float op it implements costs (its rescaling is
+// QLinearLeakyRelu/QLinearSoftmax/QLinearConcat/QuantizeLinear/DequantizeLinear (DynamicQuantizeLSTM is with the LSTM in rnn.cpp). A fused quantized op costs what the float op it implements costs (its rescaling is
 // not counted); explicit QuantizeLinear/DequantizeLinear nodes are counted per element.
 #include <string>
+#include <vector>
 
 #include "graph/cost.h"
 #include "graph/ops/families.h"
@@ -221,6 +222,28 @@ Cost cost_qlinear_leaky_relu(const OpContext& ctx) {
 }
 Cost cost_qlinear_softmax(const OpContext& ctx) { return per_element(ctx.input(0), 5); }  // as Softmax
 
+// com.microsoft QLinearConcat: Y_scale (0), Y_zero_point (1), then (X, X_scale, X_zero_point) per input. The
+// shape rule is Concat's own, looked up in the registry and applied to the Xs; like Concat it costs nothing
+// (the requantization is not counted).
+constexpr size_t kQConcatFirst = 2, kQConcatStride = 3;
+void infer_qlinear_concat(OpContext& ctx) {
+  const size_t n = ctx.num_inputs();
+  if (n < kQConcatFirst + kQConcatStride || (n - kQConcatFirst) % kQConcatStride != 0)
+    ctx.fail("needs Y_scale, Y_zero_point and (X, X_scale, X_zero_point) for each input, got " +
+             std::to_string(n) + " inputs");
+  std::vector<const Value*> xs;
+  for (size_t i = kQConcatFirst; i < n; i += kQConcatStride) xs.push_back(ctx.input(i));
+  const std::vector<Value*> outs{ctx.output(0)};
+  OpContext inner(ctx.node(), ctx.opset(), xs, outs, std::string_view());
+  default_registry().find("", "Concat")->infer(inner);
+  if (Value* y = ctx.output(0); y && ctx.input(1) && ctx.input(1)->dtype) y->dtype = ctx.input(1)->dtype;
+}
+constexpr uint64_t qlinear_concat_params() {  // the X positions
+  uint64_t m = 0;
+  for (int i = kQConcatFirst; i < 64; i += kQConcatStride) m |= bit(i);
+  return m;
+}
+
 OpDef quantized(InferFn infer, CostFn cost, uint64_t params) {
   OpDef d{infer, cost, params};
   d.integer_weights = true;  // int8/uint8 constants at weight positions are the model's weights
@@ -252,6 +275,7 @@ void register_quantized(OpRegistry& r) {
   r.add("com.microsoft", "QLinearSigmoid", quantized(infer_qlinear_unary, cost_qlinear_sigmoid, bit(0)));
   r.add("com.microsoft", "QLinearLeakyRelu", quantized(infer_qlinear_unary, cost_qlinear_leaky_relu, bit(0)));
   r.add("com.microsoft", "QLinearSoftmax", quantized(infer_qlinear_unary, cost_qlinear_softmax, bit(0)));
+  r.add("com.microsoft", "QLinearConcat", quantized(infer_qlinear_concat, nullptr, qlinear_concat_params()));
   // onnxruntime's older QDQ models put QuantizeLinear / DequantizeLinear in com.microsoft: the same ops
   r.add("com.microsoft", "QuantizeLinear", OpDef{infer_quantize, cost_quantize, bit(0)});
   r.add("com.microsoft", "DequantizeLinear", quantized(infer_dequantize, cost_dequantize, bit(0)));
