@@ -50,7 +50,7 @@ void infer_matmul_like(OpContext& ctx, size_t a_index, size_t b_index, int32_t o
 Cost cost_matmul_like(const OpContext& ctx, size_t a_index, size_t b_index);                           // linear.cpp
 void infer_gemm_like(OpContext& ctx, size_t a_index, size_t b_index, size_t c_index, int32_t out_dtype);  // linear.cpp
 Cost cost_gemm_like(const OpContext& ctx, size_t a_index, size_t b_index, bool has_c);                 // linear.cpp
-// com.microsoft Attention's rule (input 0, weights 1, bias 2; past at past_index) for QAttention  // attention.cpp
-void infer_ms_attention_like(OpContext& ctx, size_t past_index, int32_t out_dtype);
-Cost cost_ms_attention_like(const OpContext& ctx, size_t past_index, bool masked);
+// com.microsoft Attention's rule (input 0, weights 1, bias 2; past at past_index), shared with QAttention:
+void infer_ms_attention_like(OpContext& ctx, size_t past_index, int32_t out_dtype);                   // attention.cpp
+Cost cost_ms_attention_like(const OpContext& ctx, size_t past_index, bool masked);                     // attention.cpp
 }  // namespace netscore::graph

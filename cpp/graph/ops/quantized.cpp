@@ -1,7 +1,8 @@
 // Quantized ops: QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger, QuantizeLinear, DequantizeLinear,
 // DynamicQuantizeLinear, and com.microsoft QLinearAdd/QLinearMul/QGemm/QLinearAveragePool/
 // QLinearGlobalAveragePool/MatMulNBits/DynamicQuantizeMatMul/MatMulIntegerToFloat/QAttention/QLinearSigmoid/
-// QLinearLeakyRelu/QLinearSoftmax/QLinearConcat/QuantizeLinear/DequantizeLinear (DynamicQuantizeLSTM is with the LSTM in rnn.cpp). A fused quantized op costs what the float op it implements costs (its rescaling is
+// QLinearLeakyRelu/QLinearSoftmax/QLinearConcat/QuantizeLinear/DequantizeLinear (DynamicQuantizeLSTM is with
+// the LSTM in rnn.cpp). A fused quantized op costs what the float op it implements costs (its rescaling is
 // not counted); explicit QuantizeLinear/DequantizeLinear nodes are counted per element.
 #include <string>
 #include <vector>
