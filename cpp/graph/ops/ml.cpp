@@ -1,8 +1,9 @@
 // ai.onnx.ml ops (classical ML pipelines exported by sklearn-onnx and friends): LinearClassifier,
-// LinearRegressor, SVMClassifier, SVMRegressor, TreeEnsembleClassifier, TreeEnsembleRegressor, TreeEnsemble, Normalizer, Scaler, Binarizer,
-// Imputer, LabelEncoder, OneHotEncoder, ArrayFeatureExtractor, FeatureVectorizer, ZipMap, CastMap,
-// DictVectorizer. Linear models and SVM kernels are MACs; a tree is one compare per level of its deepest path; the rest is
-// elementwise or data movement. Their learned weights live in attributes, not inputs, so they are not params.
+// LinearRegressor, SVMClassifier, SVMRegressor, TreeEnsembleClassifier, TreeEnsembleRegressor, TreeEnsemble,
+// Normalizer, Scaler, Binarizer, Imputer, LabelEncoder, OneHotEncoder, ArrayFeatureExtractor, FeatureVectorizer,
+// ZipMap, CastMap, DictVectorizer. Linear models and SVM kernels are MACs; a tree is one compare per level of
+// its deepest path; the rest is elementwise or data movement. Their learned values are attributes, not
+// inputs, so they are not params.
 #include <algorithm>
 #include <string>
 #include <unordered_map>
@@ -27,7 +28,8 @@ size_t attr_count(const OpContext& ctx, std::string_view name) {
     case onnx::AttrType::kInts: return a->ints.size();
     case onnx::AttrType::kFloats: return a->floats.size();
     case onnx::AttrType::kStrings: return a->strings.size();
-    case onnx::AttrType::kTensor: return a->tensors.empty() ? 0 : static_cast<size_t>(std::max<int64_t>(0, product(a->tensors[0].dims)));
+    case onnx::AttrType::kTensor:
+      return a->tensors.empty() ? 0 : static_cast<size_t>(std::max<int64_t>(0, product(a->tensors[0].dims)));
     default: return 1;
   }
 }
