@@ -1,5 +1,5 @@
 """`netscore-fast profile MODEL... [--accuracy N|CSV] [--input-value NAME=V] [--layers [--sort KEY] [--top N]] [--by op_type|module
-[--depth N]] [--format F] [--out FILE] [--threads N] [--cache DB [--cache-rebuild]] [--device MODEL.json]`: one model's report,
+[--depth N]] [--format F] [--wide] [--out FILE] [--threads N] [--cache DB [--cache-rebuild]] [--device MODEL.json]`: one model's report,
 or a results table of many (profile_many).
 
 JSON (`--format json` and `--out x.json`) is one schema: a list with one object per model whose keys are
@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
+from .._units import ellipsis, terminal_width, wrap
 from ._common import accuracy_of, expand_models, is_many, print_rows, read_accuracy, unknown_note
 
 
@@ -59,7 +60,14 @@ def run(args) -> int:
     elif args.format == "csv":
         print_rows(result.to_dict(layers=True)["layers"] if args.layers else [result.totals()], "csv")
     else:
-        print(result.summary(layers=args.layers, sort=args.sort, top=args.top))
+        width = terminal_width(getattr(args, "wide", False))
+        text = result.summary(layers=args.layers, sort=args.sort, top=args.top)
+        if width is not None:   # a long model name in the title is cut, long prose lines wrapped
+            title, _, rest = text.partition("\n")
+            tail = title[len(f"Profile of {result.source}"):]
+            title = f"Profile of {ellipsis(result.source, max(16, width - len('Profile of ') - len(tail) - 2), 'path')}{tail}"
+            text = wrap(title + "\n" + rest, width) if not args.layers else title + "\n" + rest
+        print(text)
     return 0
 
 
@@ -90,6 +98,7 @@ def _many(args, batch: int) -> int:
         text = None
         if args.format == "table":
             note = unknown_note(table)
-            text = table.format(max_rows=len(table)) + ("\n" + note if note else "")
+            width = terminal_width(getattr(args, "wide", False))
+            text = table.format(max_rows=len(table), width=width, units=True) + ("\n" + wrap(note, width) if note else "")
         print_rows(rows, args.format, text)
     return 1 if bad.any() else 0
