@@ -130,7 +130,7 @@ double measure_clock_mhz() {
   // Short runs, the fastest kept: on a loaded machine most runs lose time to other processes, and a run
   // can only be slowed by that, never sped up.
   double best = 0;
-  for (int attempt = 0; attempt < 24; ++attempt) {
+  for (int attempt = 0; attempt < 48; ++attempt) {
     uint64_t x = 1, n = uint64_t(1) << 16;  // 16 adds per iteration: ~1M cycles, ~0.3 ms at 3 GHz
     const uint64_t adds = n * 16;
     const auto t0 = std::chrono::steady_clock::now();
@@ -265,12 +265,13 @@ CpuInfo detect() {
     if (clock > 0) c.fma_per_cycle = m.gflops / ((m.vector_bits / 32) * 2.0 * clock * 1e-3);
     char line[200];
     std::snprintf(line, sizeof line,
-                  "peak measured on this core: %d independent %s chains, one thread, best of %d runs of "
-                  "%.1f ms = %.2f per cycle at %.0f MHz",
+                  "peak measured on this core: %d independent %s chains on one thread, best of %d runs of "
+                  "%.1f ms: %.2f per cycle at %.0f MHz",
                   m.chains, m.instruction.c_str(), m.trials, m.trial_ms, c.fma_per_cycle, clock);
     char model[64];
-    std::snprintf(model, sizeof model, " (the family model says %.1f GFLOP/s: ", c.model_peak_gflops_per_core);
-    c.peak_assumption = line + std::string(model) + c.peak_assumption + ")";
+    std::snprintf(model, sizeof model, "; the CPU-family model: %.1f GFLOP/s (", c.model_peak_gflops_per_core);
+    const std::string family = c.peak_assumption.substr(0, c.peak_assumption.find("; peak = "));
+    c.peak_assumption = line + std::string(model) + family + ")";
   } else {
     c.peak_gflops_per_core = c.model_peak_gflops_per_core;
     c.peak_assumption = "peak not measured (no loop for this tier): " + c.peak_assumption;

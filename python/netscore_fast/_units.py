@@ -64,12 +64,22 @@ def ellipsis(text: str, width: int, where: str = "middle") -> str:
         room = width - len(name) - len(mark) - 1
         if room >= 1:
             return folder[:room] + mark + "/" + name
-        return mark + "/" + ellipsis(name, width - len(mark) - 1)
+        return ellipsis(name, width)
     keep = max(0, width - len(mark))
     if where == "end" or keep < 4:
         return text[:keep] + mark
     tail = keep // 2
     return text[:keep - tail] + mark + text[len(text) - tail:]
+
+
+def fit_name(text: str, width: int, where: str = "middle") -> str:
+    """ellipsis() cut so that the result is at most `width` by text_width (UTF-8 bytes)."""
+    chars = width
+    cut = ellipsis(text, chars, where)
+    while text_width(cut) > width and chars > 1:
+        chars -= 1
+        cut = ellipsis(text, chars, where)
+    return cut
 
 
 def terminal_width(wide: bool = False) -> Optional[int]:

@@ -412,7 +412,7 @@ class ProfileTable:
                 cells = ["" if math.isnan(v) else f"{v:.2f}" for v in values[name]]
             else:
                 cells = [_display(v) for v in values[name]]
-            if name == "source":
+            if name == "source" or (pos == 0 and values[name].dtype == object):   # the row's name
                 keep, shrink = None, 32
             elif name == "error":
                 keep, shrink = None, 16
@@ -424,9 +424,9 @@ class ProfileTable:
                     keep = -1   # empty (no accuracy): the first to go
                 shrink = None
             header = TEXT_HEADERS.get(name, name) if units else name
-            align = "r" if units and name not in ("source", "error") else "l"
+            align = "r" if units and values[name].dtype != object else "l"
             cols.append(Column(header, cells, align, keep, shrink,
-                               cut={"error": "end", "source": "path"}.get(name, "middle")))
+                               cut="end" if name == "error" else "path" if shrink == 32 else "middle"))
         text = text_table(cols, width)
         if n > max_rows:
             text += f"\n... {n - max_rows} more rows"

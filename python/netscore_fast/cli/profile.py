@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from .._units import ellipsis, terminal_width, wrap
+from .._units import fit_name, terminal_width, wrap
 from ._common import accuracy_of, expand_models, is_many, print_rows, read_accuracy, unknown_note
 
 
@@ -65,7 +65,7 @@ def run(args) -> int:
         if width is not None:   # a long model name in the title is cut, long prose lines wrapped
             title, _, rest = text.partition("\n")
             tail = title[len(f"Profile of {result.source}"):]
-            title = f"Profile of {ellipsis(result.source, max(16, width - len('Profile of ') - len(tail) - 2), 'path')}{tail}"
+            title = f"Profile of {fit_name(result.source, max(16, width - len('Profile of ') - len(tail)), 'path')}{tail}"
             text = wrap(title + "\n" + rest, width) if not args.layers else title + "\n" + rest
         print(text)
     return 0

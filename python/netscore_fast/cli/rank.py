@@ -11,6 +11,13 @@ from .._units import terminal_width, wrap
 from ._common import unknown_note
 
 
+_OWN_NAMES = {"source": "name", "accuracy": "top1", "macs": "gmacs", "peak_activation_bytes": "peak_activation_mb"}
+
+
+def _empty(column) -> bool:
+    return bool((column == "").all()) if column.dtype == object else bool(np.isnan(column.astype(np.float64)).all())
+
+
 def run(args) -> int:
     table = ProfileTable.read(args.results)
     if args.by not in table.columns and args.by not in METRICS:
@@ -26,6 +33,11 @@ def run(args) -> int:
         ranked = ranked[:args.top]
     names = ["source", args.by] + [c for c in ("accuracy", "params", "macs", "peak_activation_bytes")
                                    if c != args.by]
+    # a table of another shape (the CSV of `netscore-fast zoo --out`: name, top1, gmacs, ...) shows its own
+    # column in place of an empty standard one
+    names = [_OWN_NAMES[c] if c in _OWN_NAMES and _OWN_NAMES[c] in table.columns and _empty(ranked[c]) else c
+             for c in names]
+    names = list(dict.fromkeys(names))   # once each (ranking by top1 already shows it)
     if (~ranked.ok).any():
         names.append("error")
     rank_col = [str(i + 1) for i in range(len(ranked))]
