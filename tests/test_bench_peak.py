@@ -92,3 +92,34 @@ def test_x86_tier_ordering(info):
         assert by_isa["avx2"] > by_isa["scalar"]
     if "avx512" in by_isa:
         assert by_isa["avx512"] >= 0.8 * by_isa["avx2"]
+
+
+_TIER_SCRIPT = """
+import json
+from netscore_fast import bench
+spec = {"op": "conv", "input": [1, 512, 14, 14], "out_channels": 512, "kernel": [1, 1], "strides": [1, 1],
+        "pads": [0, 0, 0, 0], "dilations": [1, 1], "group": 1, "bias": True}
+t = bench.measure(bench.single_op_model(spec), min_time=0.02, sequence=False)
+r = [r for r in t if r["op_type"] == "Conv"][0]
+print(json.dumps({"isa": t.machine["isa_active"], "kernel": r["kernel"], "efficiency": r["efficiency"],
+                  "gflops": r["gflops"], "peak": t.machine["peak_gflops_per_core"]}))
+"""
+
+
+@pytest.mark.parametrize("isa", ["scalar", "avx2", "avx512", "neon", "neondot"])
+def test_efficiency_at_most_100_percent_on_every_tier(isa, info):
+    """NETSCORE_ISA forces a tier (in a child process: the machine description is cached per process); its
+    kernels are measured against that tier's own peak, which they cannot pass."""
+    import json
+    import subprocess
+    import sys
+    if isa not in info["isa_supported"]:
+        pytest.skip(f"{isa} not supported here")
+    pytest.importorskip("onnx")
+    env = dict(os.environ, NETSCORE_ISA=isa, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(os.path.dirname(os.path.abspath(bench.__file__)))] + sys.path))
+    out = subprocess.run([sys.executable, "-c", _TIER_SCRIPT], capture_output=True, text=True, env=env,
+                         timeout=300, check=True).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    assert r["isa"] == isa and r["kernel"].endswith(isa), r
+    assert 0 < r["efficiency"] <= 1.0 + 0.03, r
