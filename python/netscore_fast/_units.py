@@ -6,10 +6,7 @@ Only text reports use these; CSV and JSON keep the raw numbers.
 from __future__ import annotations
 
 import math
-import shutil
 import sys
-import textwrap
-from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
 DEFAULT_WIDTH = 100   # the width text output fits when the terminal is wider or unknown (piped)
@@ -87,6 +84,8 @@ def terminal_width(wide: bool = False) -> Optional[int]:
     DEFAULT_WIDTH when stdout is not a terminal; None (no limit) for a --wide view."""
     if wide:
         return None
+    import shutil
+
     columns = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
     return max(MIN_WIDTH, min(DEFAULT_WIDTH, columns or DEFAULT_WIDTH))
 
@@ -96,6 +95,8 @@ def wrap(text: str, width: Optional[int]) -> str:
     indented two more (a word longer than a line is cut)."""
     if width is None:
         return text
+    import textwrap
+
     out: List[str] = []
     for line in text.split("\n"):
         if text_width(line) <= width:
@@ -108,21 +109,18 @@ def wrap(text: str, width: Optional[int]) -> str:
     return "\n".join(out)
 
 
-@dataclass(eq=False)
 class Column:
     """One column of a text table: header, cells (text), alignment ('l' or 'r'), `keep` (higher is kept
     longer when the table must lose columns to fit; None = never dropped) and `shrink` (the width its cells
     may be cut to with an ellipsis before any column is dropped, or once the columns with keep below
-    `cut_after` are gone; None = never cut)."""
-    header: str
-    cells: List[str]
-    align: str = "r"
-    keep: Optional[int] = None
-    shrink: Optional[int] = None
-    cut: str = "middle"   # where an ellipsis goes: "middle", "end" or "path" (see ellipsis)
-    cut_after: Optional[float] = None   # cut only once the columns whose keep is below this are dropped
-    width: int = field(default=0, init=False)
-    extra: int = field(default=0, init=False)
+    `cut_after` are gone; None = never cut); `cut`: where the ellipsis goes ("middle", "end" or "path")."""
+    __slots__ = ("header", "cells", "align", "keep", "shrink", "cut", "cut_after", "width", "extra")
+
+    def __init__(self, header: str, cells: List[str], align: str = "r", keep: Optional[float] = None,
+                 shrink: Optional[int] = None, cut: str = "middle", cut_after: Optional[float] = None):
+        self.header, self.cells, self.align, self.keep, self.shrink = header, cells, align, keep, shrink
+        self.cut, self.cut_after = cut, cut_after
+        self.width = self.extra = 0
 
 
 def text_table(columns: Sequence[Column], width: Optional[int] = None, sep: str = "  ", rule: bool = False) -> str:
