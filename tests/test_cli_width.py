@@ -124,6 +124,20 @@ def test_rank_of_the_zoo_csv_fits(capsys, monkeypatch, columns, tmp_path):
     assert [line.split()[1] for line in lines[1:6]] == [r["name"] for r in rows[:5]]
 
 
+EXPORTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "exports")
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+@pytest.mark.parametrize("export", ["vit_small_torchscript.onnx", "mobilenetv2_dynamo.onnx"])
+@pytest.mark.parametrize("by", ["module", "op_type"])
+def test_profile_rollups_fit(capsys, monkeypatch, columns, export, by):
+    out = run(capsys, monkeypatch, ["profile", os.path.join(EXPORTS, export), "--by", by], columns)
+    assert widest(out) <= columns
+    lines = out.splitlines()
+    assert lines[1].split()[:4] == [by, "nodes", "params", "%"] and lines[-1].split()[0] == "total"
+    assert "MACs" in lines[1]
+
+
 def _bench_model(tmp_path, long_names: bool) -> str:
     onnx = pytest.importorskip("onnx")
     model = zoo.build_model("mobilenet_v1_0.25_128")

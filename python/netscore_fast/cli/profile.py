@@ -28,6 +28,13 @@ def _batch_size(args) -> int:
     return args.batch_size
 
 
+def _title(source: str, tail: str, width) -> str:
+    """"Profile of SOURCE<tail>" with the source cut (in its folder first) to fit `width` (None: as is)."""
+    if width is None:
+        return f"Profile of {source}{tail}"
+    return f"Profile of {fit_name(source, max(16, width - len('Profile of ') - len(tail)), 'path')}{tail}"
+
+
 def run(args) -> int:
     if (args.sort or args.top) and not args.layers:
         raise ValueError("--sort and --top apply to the per-layer table: add --layers")
@@ -49,7 +56,8 @@ def run(args) -> int:
     if args.by:
         rollup = result.by(args.by, args.depth)
         if args.format == "table":
-            print(f"Profile of {result.source} by {args.by}\n{rollup.format()}")
+            width = terminal_width(getattr(args, "wide", False))
+            print(f"{_title(result.source, f' by {args.by}', width)}\n{rollup.format(width)}")
         else:
             print_rows(rollup.rows, args.format)
     elif args.format == "json":
@@ -64,8 +72,7 @@ def run(args) -> int:
         text = result.summary(layers=args.layers, sort=args.sort, top=args.top)
         if width is not None:   # a long model name in the title is cut, long prose lines wrapped
             title, _, rest = text.partition("\n")
-            tail = title[len(f"Profile of {result.source}"):]
-            title = f"Profile of {fit_name(result.source, max(16, width - len('Profile of ') - len(tail)), 'path')}{tail}"
+            title = _title(result.source, title[len(f"Profile of {result.source}"):], width)
             text = wrap(title + "\n" + rest, width) if not args.layers else title + "\n" + rest
         print(text)
     return 0
