@@ -19,6 +19,13 @@ LOOP_ARCH = ("x86_64", "aarch64")
 
 
 def _proc_cpuinfo_mhz():
+    """The CPU's top clock as the kernel reports it: cpufreq's cpuinfo_max_freq, else the largest "cpu MHz"
+    of /proc/cpuinfo (in a VM the base clock; on bare metal without cpufreq the current one)."""
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq") as f:
+            return float(f.read()) / 1e3
+    except (OSError, ValueError):
+        pass
     if not os.path.exists("/proc/cpuinfo"):
         return 0.0
     with open("/proc/cpuinfo") as f:
