@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -163,9 +164,10 @@ def test_rank_marks_unknown_cells_and_ranks_them_last(table, tmp_path, capsys):
     assert main(["rank", str(path), "--by", "macs", "--ascending"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     header = out[0].split()
-    assert header[:3] == ["rank", "source", "macs"]
+    assert header[:3] == ["rank", "source", "MACs"]   # the text view's header of macs (table.TEXT_HEADERS)
     body = [line.split() for line in out[1:6]]
-    assert body[0][1] == "known" and body[0][2] == str(TINY_MACS)
+    from netscore_fast._units import si
+    assert body[0][1] == "known" and f" {si(TINY_MACS)} " in f" {out[1]} "   # counts with units
     for cells in body[1:4]:
         assert cells[2] == "?", cells
     assert body[4][1] == "broken"
@@ -190,10 +192,12 @@ def test_profile_command_marks_unknown_counts_in_its_table(tmp_path, capsys):
         (tmp_path / f"{name}.onnx").write_bytes(data)
     assert main(["profile", str(tmp_path), "--threads", "1"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
-    rows = {line.split()[0]: line.split() for line in out[1:3]}
-    header = out[0].split()
-    assert rows[str(tmp_path / "bert_like.onnx")][header.index("macs")] == "?"
-    assert rows[str(tmp_path / "known.onnx")][header.index("macs")] == str(TINY_MACS)
+    # the text view: counts with units, right-aligned under their header (MACs: table.TEXT_HEADERS)
+    end = out[0].index("MACs") + len("MACs")
+    rows = {os.path.basename(line.split()[0]): line[:end].split()[-1:] + [line[:end]] for line in out[1:3]}
+    from netscore_fast._units import si
+    assert rows["bert_like.onnx"][0] == "?"
+    assert rows["known.onnx"][1].endswith(si(TINY_MACS))
     assert out[-1].startswith("? = unknown (1 row)")
 
 

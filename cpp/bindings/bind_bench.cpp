@@ -81,6 +81,11 @@ py::dict cpu_info_dict() {
   d["fma_units"] = c.fma_units;
   d["vector_bits"] = c.vector_bits;
   d["peak_gflops_per_core"] = c.peak_gflops_per_core;
+  d["model_peak_gflops_per_core"] = c.model_peak_gflops_per_core;
+  d["fma_per_cycle"] = c.fma_per_cycle;
+  py::dict by_isa;
+  for (const auto& [isa, gflops] : c.peak_gflops_by_isa) by_isa[to_pystr(isa)] = gflops;
+  d["peak_gflops_by_isa"] = by_isa;
   d["peak_assumption"] = to_pystr(c.peak_assumption);
   d["compiler"] = to_pystr(c.compiler);
   return d;

@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include "kernels/kernels.h"
+#include "measure/fma_peak.h"
 #include "netscore/parallel.h"
 
 namespace netscore::bench {
@@ -125,9 +127,11 @@ int64_t last_level_cache_bytes() {
 // core we know. Register-register adds are used because some cores fold immediate adds at rename.
 double measure_clock_mhz() {
 #if defined(__x86_64__) || defined(__aarch64__)
+  // Short runs, the fastest kept: on a loaded machine most runs lose time to other processes, and a run
+  // can only be slowed by that, never sped up.
   double best = 0;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    uint64_t x = 1, n = uint64_t(1) << 21;  // 16 adds per iteration: ~34M cycles, ~10 ms at 3 GHz
+  for (int attempt = 0; attempt < 48; ++attempt) {
+    uint64_t x = 1, n = uint64_t(1) << 16;  // 16 adds per iteration: ~1M cycles, ~0.3 ms at 3 GHz
     const uint64_t adds = n * 16;
     const auto t0 = std::chrono::steady_clock::now();
 #if defined(__x86_64__)
@@ -249,7 +253,29 @@ CpuInfo detect() {
   c.isa_active = kernels::isa_name(kernels::active_isa());
   assume_fma_units(c, proc);
   if (c.clock_mhz > 0)
-    c.peak_gflops_per_core = double(c.fma_units) * (c.vector_bits / 32) * 2.0 * c.clock_mhz * 1e-3;
+    c.model_peak_gflops_per_core = double(c.fma_units) * (c.vector_bits / 32) * 2.0 * c.clock_mhz * 1e-3;
+  // The peak efficiency is measured against: the FMA loop of the active tier on this core, now. A clock and
+  // an FMA-unit count assumed per CPU family overstate or understate it (turbo, VMs, 256-bit datapaths).
+  for (auto it = tiers.rbegin(); it != tiers.rend(); ++it)
+    c.peak_gflops_by_isa.emplace_back(kernels::isa_name(*it), measured_peak(*it).gflops);
+  const MeasuredPeak& m = measured_peak(kernels::active_isa());
+  if (m.gflops > 0) {
+    c.peak_gflops_per_core = m.gflops;
+    const double clock = c.measured_mhz > 0 ? c.measured_mhz : c.clock_mhz;
+    if (clock > 0) c.fma_per_cycle = m.gflops / ((m.vector_bits / 32) * 2.0 * clock * 1e-3);
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "peak measured on this core: %d independent %s chains on one thread, best of %d runs of "
+                  "%.1f ms: %.2f per cycle at %.0f MHz",
+                  m.chains, m.instruction.c_str(), m.trials, m.trial_ms, c.fma_per_cycle, clock);
+    char model[64];
+    std::snprintf(model, sizeof model, "; the CPU-family model: %.1f GFLOP/s (", c.model_peak_gflops_per_core);
+    const std::string family = c.peak_assumption.substr(0, c.peak_assumption.find("; peak = "));
+    c.peak_assumption = line + std::string(model) + family + ")";
+  } else {
+    c.peak_gflops_per_core = c.model_peak_gflops_per_core;
+    c.peak_assumption = "peak not measured (no loop for this tier): " + c.peak_assumption;
+  }
   c.compiler = compiler_version();
   return c;
 }

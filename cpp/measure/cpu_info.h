@@ -18,10 +18,14 @@ struct CpuInfo {
   std::string clock_source;             // where clock_mhz came from
   std::vector<std::string> isa_supported;  // kernel tiers this CPU and OS can run, best first
   std::string isa_active;               // tier the kernels dispatch to
-  int fma_units = 0;                    // assumed FP32 FMA pipes per core for the active tier
+  int fma_units = 0;                    // FP32 FMA pipes per core for the active tier, by CPU family (a model)
   int vector_bits = 0;                  // their width in bits
-  double peak_gflops_per_core = 0;      // fma_units * (vector_bits/32) * 2 * clock; 0 unknown
-  std::string peak_assumption;          // one line on how the peak was derived
+  double model_peak_gflops_per_core = 0;  // fma_units * (vector_bits/32) * 2 * clock: the model's figure
+  double peak_gflops_per_core = 0;      // MEASURED FP32 peak of one core for the active tier (fma_peak.h);
+                                        // the model's figure only if the tier's loop cannot run here
+  double fma_per_cycle = 0;             // measured peak / (lanes x 2 FLOP x clock): FMA pipes seen busy
+  std::vector<std::pair<std::string, double>> peak_gflops_by_isa;  // measured peak per supported tier
+  std::string peak_assumption;          // one line on how the peak was obtained (and the model's figure)
   std::string compiler;                 // __VERSION__
 };
 

@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _core
 from ._sources import InputShapes, resolve, shape_list
+from ._units import Column, seconds, text_table, wrap
 
 __all__ = ["cpu_info", "measure", "suite", "BenchTable", "SUITE", "op_spec_label", "single_op_model"]
 
@@ -107,8 +109,12 @@ def op_spec_label(spec: Mapping[str, Any]) -> str:
 
 def cpu_info() -> Dict[str, Any]:
     """This machine: arch, model, vendor, logical_cores, llc_bytes, clock (nominal_mhz, measured_mhz,
-    clock_mhz, clock_source), isa_supported (best first), isa_active, fma_units, vector_bits,
-    peak_gflops_per_core (FP32, from fma_units x vector lanes x 2 x clock; see peak_assumption), compiler."""
+    clock_mhz, clock_source), isa_supported (best first), isa_active, compiler, and the FP32 peak of one core:
+    peak_gflops_per_core (GFLOP/s, MEASURED at first call by a loop of independent FMAs of the active tier on
+    one thread, best of short runs; efficiency is measured against it), peak_gflops_by_isa (the same per
+    supported tier), fma_per_cycle (the measured peak over lanes x 2 x the measured clock), peak_assumption
+    (how it was measured), and the CPU-family model's figure: fma_units x (vector_bits / 32) x 2 x clock_mhz
+    = model_peak_gflops_per_core."""
     return dict(_core.bench_cpu_info())
 
 
@@ -242,9 +248,9 @@ class BenchTable:
     def __repr__(self) -> str:
         return f"<BenchTable {self.source!r}: {len(self)} rows, total {self.total_s * 1e3:.3f} ms>"
 
-    def format(self, max_rows: Optional[int] = None) -> str:
-        """The table as aligned text."""
-        return _format_rows(list(self)[:max_rows] if max_rows else list(self))
+    def format(self, max_rows: Optional[int] = None, width: Optional[int] = None) -> str:
+        """The table as aligned text; with `width`, no line wider (lower-value columns dropped, names cut)."""
+        return _format_rows(list(self)[:max_rows] if max_rows else list(self), width)
 
 
 def _machine(threads: int) -> Dict[str, Any]:
@@ -270,14 +276,25 @@ def _efficiency(rows: List[Dict[str, Any]], machine: Mapping[str, Any], threads:
         r["efficiency"] = g / peak if ok else math.nan
 
 
-def _progress(iterable, total: int, desc: str, enabled: bool):
+def _progress(iterable, total: int, desc: str, enabled: Optional[bool]):
+    """A tqdm bar on stderr over `iterable` when enabled (None: when stderr is a terminal, so never when
+    output is piped or captured)."""
+    if enabled is None:
+        enabled = _stderr_is_terminal()
     if not enabled:
         return iterable
     try:
         from tqdm import tqdm
     except ImportError:
         return iterable
-    return tqdm(iterable, total=total, desc=desc, unit="op", leave=False)
+    return tqdm(iterable, total=total, desc=desc, unit="op", leave=False, file=sys.stderr, dynamic_ncols=True)
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return bool(sys.stderr.isatty())
+    except (AttributeError, ValueError):   # replaced or closed stderr
+        return False
 
 
 def time_op(spec: Mapping[str, Any], *, threads: int = 1, min_time: float = 0.1, cold_cache: bool = False
@@ -294,11 +311,12 @@ def time_op(spec: Mapping[str, Any], *, threads: int = 1, min_time: float = 0.1,
 
 
 def suite(threads: int = 1, quick: bool = False, *, min_time: Optional[float] = None, cold_cache: bool = False,
-          progress: bool = False) -> BenchTable:
+          progress: Optional[bool] = False) -> BenchTable:
     """Time the standard op table (SUITE) on this machine.
 
     threads: kernel threads; quick: only the ten core shapes with shorter timing (min_time 0.05 s instead
-    of 0.2 s unless given); cold_cache: rotate buffer copies larger than the last-level cache.
+    of 0.2 s unless given); cold_cache: rotate buffer copies larger than the last-level cache; progress: a
+    tqdm bar on stderr (None: only when stderr is a terminal).
     Returns a BenchTable (one row per shape; `efficiency` against peak_gflops_per_core x threads).
     """
     entries = [e for e in SUITE if e["quick"] or not quick]
@@ -449,48 +467,60 @@ def single_op_model(spec: Mapping[str, Any], opset: int = 17, seed: int = 0):
 
 
 # --- presentation -----------------------------------------------------------------------------------
-def format_time(s: float) -> str:
-    """Seconds as text: "1.234 s", "1.234 ms" or "12.3 us"; "-" for None or NaN."""
-    if s is None or math.isnan(s):
-        return "-"
-    if s >= 1:
-        return f"{s:.3f} s"
-    if s >= 1e-3:
-        return f"{s * 1e3:.3f} ms"
-    return f"{s * 1e6:.1f} us"
+format_time = seconds   # seconds as text: "1.234 s", "1.234 ms" or "12.3 µs"; "-" for None or NaN
 
 
 def _fmt_num(x: float, digits: int = 1) -> str:
     return "-" if x is None or math.isnan(x) or x <= 0 else f"{x:.{digits}f}"
 
 
-def _format_rows(rows: List[Dict[str, Any]], show_op: bool = True) -> str:
-    head = ["name", "op_type", "kernel", "status", "median", "IQR", "GFLOP/s", "GB/s", "eff %", "shape / note"]
-    body = []
-    for r in rows:
-        eff = r.get("efficiency")
-        extra = str(r.get("shape", ""))
+def _format_rows(rows: List[Dict[str, Any]], width: Optional[int] = None) -> str:
+    """Rows as aligned text; to fit `width` the kernel, status, IQR and shape / note columns go first (names
+    are cut in the middle, keeping a node path's end)."""
+    def col(header, cells, keep=None, align="r", **kw):
+        return Column(header, cells, align, keep, **kw)
+
+    def extra(r):
+        text = str(r.get("shape", ""))
         if r.get("note"):
-            extra = f"{extra}  ({r['note']})" if extra else str(r["note"])
-        body.append([str(r["name"])[:44], str(r["op_type"]), str(r["kernel"]) or "-", str(r["status"]),
-                     format_time(r["median_s"]), format_time(r["iqr_s"]), _fmt_num(r["gflops"]),
-                     _fmt_num(r["gbytes_per_s"]),
-                     "-" if eff is None or math.isnan(eff) else f"{100 * eff:.0f}", extra[:90]])
-    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    for b in body:
-        lines.append("  ".join(v.ljust(w) if (i < 4 or i == 9) else v.rjust(w)
-                               for i, (v, w) in enumerate(zip(b, widths))).rstrip())
-    return "\n".join(lines)
+            text = f"{text}  ({r['note']})" if text else str(r["note"])
+        return text
+
+    eff = [r.get("efficiency") for r in rows]
+    cols = [
+        col("name", [str(r["name"]) for r in rows], align="l", shrink=24, cut_after=4.5),
+        col("op_type", [str(r["op_type"]) for r in rows], keep=5, align="l"),
+        col("kernel", [str(r["kernel"]) or "-" for r in rows], keep=1, align="l"),
+        col("status", [str(r["status"]) for r in rows], keep=2, align="l"),
+        col("median", [format_time(r["median_s"]) for r in rows]),
+        col("IQR", [format_time(r["iqr_s"]) for r in rows], keep=3),
+        col("GFLOP/s", [_fmt_num(r["gflops"]) for r in rows], keep=9),
+        col("GB/s", [_fmt_num(r["gbytes_per_s"]) for r in rows], keep=8),
+        col("eff %", ["-" if e is None or math.isnan(e) else f"{100 * e:.0f}" for e in eff], keep=7),
+        col("shape / note", [extra(r) for r in rows], keep=4, align="l", shrink=24, cut="end"),
+    ]
+    return text_table(cols, width, rule=True)
 
 
-def machine_line(m: Mapping[str, Any]) -> str:
-    """One line on the machine a BenchTable was measured on (CPU, cores, ISA, clock, peak, threads, compiler)."""
+def machine_line(m: Mapping[str, Any], width: Optional[int] = None) -> str:
+    """The machine a BenchTable was measured on (CPU, cores, ISA, clock, peak, threads, compiler): one line,
+    or several no wider than `width` (broken between fields)."""
     peak = m.get("peak_gflops_per_core") or 0
-    return (f"{m.get('model', '?')} | {m.get('logical_cores', '?')} logical cores | ISA {m.get('isa_active', '?')}"
-            f" (supported: {', '.join(m.get('isa_supported', []))}) | clock {m.get('clock_mhz', 0):.0f} MHz"
-            f" | peak {peak:.1f} GFLOP/s/core | threads {m.get('threads', 1)} | {m.get('compiler', '?')}")
+    fields = [str(m.get("model", "?")), f"{m.get('logical_cores', '?')} logical cores",
+              f"ISA {m.get('isa_active', '?')} (supported: {', '.join(m.get('isa_supported', []))})",
+              f"clock {m.get('clock_mhz', 0):.0f} MHz", f"peak {peak:.1f} GFLOP/s/core (measured)",
+              f"threads {m.get('threads', 1)}", str(m.get("compiler", "?"))]
+    if width is None:
+        return " | ".join(fields)
+    lines, line = [], ""
+    for f in fields:
+        if line and len(line) + 3 + len(f) > width:
+            lines.append(line + " |")
+            line = "  " + f
+        else:
+            line = f"{line} | {f}" if line else f
+    lines.append(line)
+    return wrap("\n".join(lines), width)
 
 
 def plot(table: BenchTable, path: Union[str, os.PathLike]) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from . import _core
 from ._core import ModelError
 from ._sources import InputShapes, ModelParts, resolve, shape_list, value_list
+from ._units import DEFAULT_WIDTH
 from ._units import si as _si
 
 __all__ = ["profile", "Profile", "ModelError", "ModelParts", "supported_ops"]
@@ -383,7 +384,7 @@ class Profile:
 
 
 LAYER_SORT_KEYS = ("macs", "params", "flops", "activation_bytes")
-TEXT_WIDTH = 100   # default text output fits this many columns
+TEXT_WIDTH = DEFAULT_WIDTH   # default text output fits this many columns (one width for every report)
 
 
 def _fit(text: str, width: int) -> str:

@@ -102,13 +102,13 @@ class Rollup:
             raise ImportError("Rollup.to_pandas() needs pandas: pip install 'netscore-fast[pandas]'") from e
         return pd.DataFrame(self.rows)
 
-    def format(self) -> str:
-        """Fixed-width text: a torchinfo-like indented tree for modules, a table for op types."""
-        from ._units import si as _si
+    def format(self, width: Optional[int] = None) -> str:
+        """Fixed-width text: a torchinfo-like indented tree for modules, a table for op types. width: the
+        widest line allowed (the activation-bytes, then the FLOPs columns are dropped, then labels cut);
+        None: every column."""
+        from ._units import Column, si as _si, text_table
 
-        header = ("module" if self.by == "module" else "op_type", "nodes", "params", "%", "MACs", "%",
-                  "FLOPs", "%", "act bytes", "%")
-        body = []
+        rows = []
         for r in self.rows:
             if self.by == "module":
                 key = r["key"]
@@ -116,22 +116,19 @@ class Rollup:
                 label = "  " * (r["depth"] - 1) + (key[len(parent) + 1:] if parent else key)
             else:
                 label = r["key"]
-            cells = [label, str(r["count"])]
-            for c in ROLLUP_COUNTS:
-                cells += [_si(r[c], "B" if c == "activation_bytes" else ""), f"{r[c + '_share']:.1f}"]
-            body.append(cells)
-        total = ["total", str(self.totals["count"])]
-        for c in ROLLUP_COUNTS:
-            total += [_si(self.totals[c], "B" if c == "activation_bytes" else ""), "100.0"]
-        body.append(total)
-        widths = [max(len(header[i]), *(len(b[i]) for b in body)) for i in range(len(header))]
-
-        def fmt(cells: Sequence[str]) -> str:
-            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                             for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-        rule = "-" * len(fmt(header))
-        return "\n".join([fmt(header), rule] + [fmt(b) for b in body[:-1]] + [rule, fmt(body[-1])])
+            rows.append((label, r["count"], r, lambda c, r=r: r[c + "_share"]))
+        rows.append(("total", self.totals["count"], self.totals, lambda c: 100.0))
+        cols = [Column("module" if self.by == "module" else "op_type", [r[0] for r in rows], "l", shrink=24,
+                       cut="end"),
+                Column("nodes", [str(r[1]) for r in rows])]
+        keep = {"params": None, "macs": None, "flops": 2, "activation_bytes": 1}
+        for c, head in zip(ROLLUP_COUNTS, ("params", "MACs", "FLOPs", "act bytes")):
+            cols.append(Column(head, [_si(r[2][c], "B" if c == "activation_bytes" else "") for r in rows],
+                               keep=keep[c]))
+            cols.append(Column("%", [f"{r[3](c):.1f}" for r in rows], keep=keep[c]))
+        lines = text_table(cols, width).split("\n")
+        rule = "-" * max(len(line) for line in lines)
+        return "\n".join([lines[0], rule] + lines[1:-1] + [rule, lines[-1]])
 
     def __str__(self) -> str:
         return self.format()

@@ -36,6 +36,14 @@ COLUMNS = ("source",) + COUNT_COLUMNS + FLOAT_COLUMNS + ("error",)
 # names in Profile.totals() of the counts a table calls otherwise
 _TOTALS_ALIASES = {"num_unsupported_nodes": "unsupported", "num_unknown_cost_nodes": "unknown_cost_nodes"}
 
+# Text view (ProfileTable.format with units=True): short headers, and the order columns are kept in when the
+# table must fit a width (first = kept longest; a metric not listed ranks after macs).
+TEXT_HEADERS = {"macs": "MACs", "flops": "FLOPs", "weight_bytes": "weights", "activation_bytes": "activations",
+                "peak_activation_bytes": "peak act", "bn_stat_params": "BN stats", "unknown_cost_nodes": "unknown",
+                "accuracy": "top-1 %", "netscore": "NetScore", "information_density": "density"}
+TEXT_KEEP = ("params", "macs", "accuracy", "netscore", "peak_activation_bytes", "weight_bytes", "flops",
+             "information_density", "activation_bytes", "unknown_cost_nodes", "unsupported", "bn_stat_params")
+
 _PANDAS_HINT = "pip install 'netscore-fast[pandas]'"
 
 
@@ -378,21 +386,51 @@ class ProfileTable:
         raise ValueError(f"unknown results format {ext!r}: use .csv, .json or .parquet")
 
     # --- display ------------------------------------------------------------------------------
-    def format(self, columns: Optional[Sequence[str]] = None, max_rows: int = 20) -> str:
+    def format(self, columns: Optional[Sequence[str]] = None, max_rows: int = 20, *, width: Optional[int] = None,
+               units: bool = False) -> str:
         """A fixed-width text table (first max_rows rows); an unknown count shows as "?", a missing
-        accuracy or metric as an empty cell."""
+        accuracy or metric as an empty cell.
+
+        units=True: counts with k/M/G units (bytes in B/kB/MB), headers shortened (see TEXT_HEADERS).
+        width: the widest line allowed; long sources are cut with an ellipsis and lower-value columns dropped
+        (the columns given first are kept longest; by default the order of TEXT_KEEP, empty metric columns
+        first) until the table fits. None: every column in full.
+        """
+        from ._units import Column, si, text_table
+
         names = list(columns) if columns else [c for c in self.columns if c != "error" or (~self.ok).any()]
         n = len(self)
-        shown = range(min(n, max_rows))
-        columns = {name: self[name] for name in names}   # metrics not stored are computed once
-        cells = [[_display_count(columns[name][i]) if name in COUNT_COLUMNS else _display(columns[name][i])
-                  for name in names] for i in shown]
-        widths = [max([len(h)] + [len(r[j]) for r in cells]) for j, h in enumerate(names)]
-        lines = ["  ".join(h.ljust(w) for h, w in zip(names, widths)).rstrip()]
-        lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+        shown = slice(0, min(n, max_rows))
+        values = {name: self[name][shown] for name in names}   # metrics not stored are computed once
+        cols = []
+        for pos, name in enumerate(names):
+            if name in COUNT_COLUMNS:
+                unit = "B" if name.endswith("_bytes") else ""
+                cells = [si(float(v), unit) if units and not math.isnan(v) else _display_count(v)
+                         for v in values[name]]
+            elif units and name in FLOAT_COLUMNS:
+                cells = ["" if math.isnan(v) else f"{v:.2f}" for v in values[name]]
+            else:
+                cells = [_display(v) for v in values[name]]
+            if name == "source" or (pos == 0 and values[name].dtype == object):   # the row's name
+                keep, shrink = None, 32
+            elif name == "error":
+                keep, shrink = None, 16
+            elif columns:
+                keep, shrink = len(names) - pos, None
+            else:
+                keep = len(TEXT_KEEP) - TEXT_KEEP.index(name) if name in TEXT_KEEP else len(TEXT_KEEP) - 1.5
+                if name in FLOAT_COLUMNS and not any(cells):
+                    keep = -1   # empty (no accuracy): the first to go
+                shrink = None
+            header = TEXT_HEADERS.get(name, name) if units else name
+            align = "r" if units and values[name].dtype != object else "l"
+            cols.append(Column(header, cells, align, keep, shrink,
+                               cut="end" if name == "error" else "path" if shrink == 32 else "middle"))
+        text = text_table(cols, width)
         if n > max_rows:
-            lines.append(f"... {n - max_rows} more rows")
-        return "\n".join(lines)
+            text += f"\n... {n - max_rows} more rows"
+        return text
 
     def __repr__(self) -> str:
         return f"<ProfileTable {len(self)} rows x {len(self._cols)} columns>\n" + self.format(max_rows=10)

@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="move an unusable cache file aside (<file>.corrupt-<time>) and start a new one")
     p.add_argument("--device", metavar="MODEL.json",
                    help="a calibrated device model (netscore_fast.device): adds latency_ms or energy_mj")
+    p.add_argument("--wide", action="store_true",
+                   help="every column in full (the default fits the terminal, at most 100 columns)")
     p.set_defaults(handler="profile")
 
     r = sub.add_parser("rank", help="rank a results table by a column or metric")
@@ -84,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--by", default="netscore", help="column or metric to rank by (default netscore)")
     r.add_argument("--top", type=int, default=None, help="show only the first N rows")
     r.add_argument("--ascending", action="store_true", help="smallest first")
+    r.add_argument("--wide", action="store_true",
+                   help="every column in full (the default fits the terminal, at most 100 columns)")
     r.set_defaults(handler="rank")
 
     n = sub.add_parser("nas", help="profile a whole NAS search space")
@@ -110,12 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--plot", help="write a bar chart (PNG)")
     b.add_argument("--input-shape", action="append", type=_shape_arg, default=[], metavar="NAME=D1,D2,...")
     b.add_argument("--batch-size", type=int, default=1)
+    b.add_argument("--wide", action="store_true",
+                   help="every column in full (the default fits the terminal, at most 100 columns)")
     b.set_defaults(handler="bench")
 
     z = sub.add_parser("zoo", help="the reference table of built-in networks (nothing downloaded)")
     z.add_argument("--sort", choices=["netscore", "top1", "density"], default="netscore")
     z.add_argument("--out", help="write the table as CSV")
     z.add_argument("--plot", metavar="DIR", help="write the reference charts into DIR")
+    z.add_argument("--wide", action="store_true",
+                   help="every column in full (the default fits the terminal, at most 100 columns)")
     z.set_defaults(handler="zoo")
 
     pl = sub.add_parser("plot", help="chart results (optionally over the zoo)")

@@ -95,5 +95,5 @@ def unknown_note(table, columns: Optional[Sequence[str]] = None) -> str:
     rows = int(np.isnan(np.stack(shown)).any(axis=0).sum()) if shown and len(table) else 0
     if not rows:
         return ""
-    return (f"? = unknown ({rows} row{'s' if rows != 1 else ''}): a total with a part of unknown cost (see "
-            "unknown_cost_nodes), or a model that failed")
+    return (f"? = unknown ({rows} row{'s' if rows != 1 else ''}): a total with a part of unknown cost "
+            "(unknown_cost_nodes), or a failed model")

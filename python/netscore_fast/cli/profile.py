@@ -1,5 +1,5 @@
 """`netscore-fast profile MODEL... [--accuracy N|CSV] [--input-value NAME=V] [--layers [--sort KEY] [--top N]] [--by op_type|module
-[--depth N]] [--format F] [--out FILE] [--threads N] [--cache DB [--cache-rebuild]] [--device MODEL.json]`: one model's report,
+[--depth N]] [--format F] [--wide] [--out FILE] [--threads N] [--cache DB [--cache-rebuild]] [--device MODEL.json]`: one model's report,
 or a results table of many (profile_many).
 
 JSON (`--format json` and `--out x.json`) is one schema: a list with one object per model whose keys are
@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
+from .._units import fit_name, terminal_width, wrap
 from ._common import accuracy_of, expand_models, is_many, print_rows, read_accuracy, unknown_note
 
 
@@ -25,6 +26,13 @@ def _batch_size(args) -> int:
                              f"inputs not named by --input-shape: give {name}={args.batch_size},"
                              f"{','.join(map(str, dims[1:]))} or drop --batch-size")
     return args.batch_size
+
+
+def _title(source: str, tail: str, width) -> str:
+    """"Profile of SOURCE<tail>" with the source cut (in its folder first) to fit `width` (None: as is)."""
+    if width is None:
+        return f"Profile of {source}{tail}"
+    return f"Profile of {fit_name(source, max(16, width - len('Profile of ') - len(tail)), 'path')}{tail}"
 
 
 def run(args) -> int:
@@ -48,7 +56,8 @@ def run(args) -> int:
     if args.by:
         rollup = result.by(args.by, args.depth)
         if args.format == "table":
-            print(f"Profile of {result.source} by {args.by}\n{rollup.format()}")
+            width = terminal_width(getattr(args, "wide", False))
+            print(f"{_title(result.source, f' by {args.by}', width)}\n{rollup.format(width)}")
         else:
             print_rows(rollup.rows, args.format)
     elif args.format == "json":
@@ -59,7 +68,13 @@ def run(args) -> int:
     elif args.format == "csv":
         print_rows(result.to_dict(layers=True)["layers"] if args.layers else [result.totals()], "csv")
     else:
-        print(result.summary(layers=args.layers, sort=args.sort, top=args.top))
+        width = terminal_width(getattr(args, "wide", False))
+        text = result.summary(layers=args.layers, sort=args.sort, top=args.top)
+        if width is not None:   # a long model name in the title is cut, long prose lines wrapped
+            title, _, rest = text.partition("\n")
+            title = _title(result.source, title[len(f"Profile of {result.source}"):], width)
+            text = wrap(title + "\n" + rest, width) if not args.layers else title + "\n" + rest
+        print(text)
     return 0
 
 
@@ -90,6 +105,7 @@ def _many(args, batch: int) -> int:
         text = None
         if args.format == "table":
             note = unknown_note(table)
-            text = table.format(max_rows=len(table)) + ("\n" + note if note else "")
+            width = terminal_width(getattr(args, "wide", False))
+            text = table.format(max_rows=len(table), width=width, units=True) + ("\n" + wrap(note, width) if note else "")
         print_rows(rows, args.format, text)
     return 1 if bad.any() else 0

@@ -183,21 +183,26 @@ def table(sort: str = "netscore", names_: Optional[List[str]] = None) -> List[Di
     return rows
 
 
-def format_table(rows: List[Dict[str, Any]]) -> str:
-    """The rows of table() as the fixed-width text `netscore-fast zoo` prints."""
-    head = ["#", "network", "params", "G-MACs", "top-1 %", "NetScore", "density", "weights MB", "peak act MB",
-            "rank NS", "rank top1", "rank dens"]
-    body = []
-    for i, r in enumerate(rows):
-        body.append([str(i + 1), r["name"], f"{r['params'] / 1e6:.2f} M", f"{r['gmacs']:.3f}", f"{r['top1']:.1f}",
-                     f"{r['netscore']:.1f}", f"{r['information_density']:.2f}", f"{r['weight_mb']:.1f}",
-                     f"{r['peak_activation_mb']:.1f}", str(r["rank_netscore"]), str(r["rank_top1"]),
-                     str(r["rank_density"])])
-    widths = [max(len(h), *(len(b[j]) for b in body)) for j, h in enumerate(head)]
-    left = {1}
+def format_table(rows: List[Dict[str, Any]], width: Optional[int] = None) -> str:
+    """The rows of table() as the fixed-width text `netscore-fast zoo` prints: counts in k/M/G, memory in
+    B/kB/MB. width: the widest line allowed (the ranks, then memory columns are dropped to fit); None: all."""
+    from .._units import Column, si, text_table
 
-    def fmt(cells):
-        return "  ".join(c.ljust(widths[j]) if j in left else c.rjust(widths[j]) for j, c in enumerate(cells))
+    def col(header, cells, keep=None, **kw):
+        return Column(header, cells, keep=keep, **kw)
 
-    lines = [fmt(head), "  ".join("-" * w for w in widths)] + [fmt(b) for b in body]
-    return "\n".join(lines)
+    cols = [
+        col("#", [str(i + 1) for i in range(len(rows))]),
+        col("network", [r["name"] for r in rows], align="l", shrink=22),
+        col("params", [si(r["params"]) for r in rows]),
+        col("MACs", [si(r["gmacs"] * 1e9) for r in rows]),
+        col("top-1 %", [f"{r['top1']:.1f}" for r in rows]),
+        col("NetScore", [f"{r['netscore']:.1f}" for r in rows]),
+        col("density", [f"{r['information_density']:.2f}" for r in rows], keep=6),
+        col("weights", [si(r["weight_mb"] * 1e6, "B", 1) for r in rows], keep=5),
+        col("peak act", [si(r["peak_activation_mb"] * 1e6, "B", 1) for r in rows], keep=4),
+        col("rank NS", [str(r["rank_netscore"]) for r in rows], keep=3),
+        col("rank top1", [str(r["rank_top1"]) for r in rows], keep=2),
+        col("rank dens", [str(r["rank_density"]) for r in rows], keep=1),
+    ]
+    return text_table(cols, width, rule=True)
