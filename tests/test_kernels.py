@@ -231,7 +231,7 @@ POOL_CASES = [
     ((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), False, True, (1, 2, 9, 35)),
     ((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), False, False, (2, 3, 8, 17)),   # NAS cell pool (3x3 s1 direct kernel)
     ((3, 3), (1, 1), (1, 0, 2, 1), (1, 1), False, False, (1, 2, 5, 40)),   # direct kernel, uneven pads
-    ((3, 3), (1, 1), (2, 2, 0, 0), (1, 1), False, True, (1, 2, 6, 6)),     # pads of 2: the phase-plane kernel
+    ((3, 3), (1, 1), (2, 2, 0, 0), (1, 1), False, True, (1, 2, 6, 6)),     # pads of 2: the general kernel
     ((3, 3), (2, 2), (0, 0, 0, 0), (1, 1), True, False, (1, 2, 10, 11)),
     ((3, 3), (1, 1), (2, 2, 2, 2), (2, 2), False, False, (1, 1, 13, 13)),
     ((3, 3), (2, 2), (1, 1, 1, 2), (1, 1), True, True, (1, 3, 8, 9)),
