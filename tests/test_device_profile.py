@@ -79,6 +79,8 @@ def test_configuration_keys_parse_back():
     for key in list(curve) + list(trivial) + list(counts):
         info = _core.device_config_info(key)
         assert info["class"] in _core.DEVICE_CURVE_CLASSES and info["bytes"] > 0
+    for bounds in ["0.5,2.25", "-inf,inf", "-0,6", "1e+06,1.5e+07", "0.1,-3"]:   # clip bounds as %g writes them
+        assert _core.device_config_info(f"unary|3,{bounds}|100")["class"] == "unary"
     for bad in ["", "conv", "conv|1,0,0|1,2,3", "nope|0,0,0|1", curve[0] + ",7", curve[0].replace("|1,", "|x,", 1)]:
         with pytest.raises(ValueError, match="configuration key"):
             _core.device_config_info(bad)

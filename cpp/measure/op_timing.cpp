@@ -140,6 +140,8 @@ struct KeyWriter {
   KeyWriter& operator<<(bool v) { return *this << int64_t(v); }
   KeyWriter& operator<<(int v) { return *this << int64_t(v); }
   KeyWriter& operator<<(float v) {
+    // Whole numbers below 1e6 (0, 6, ...: nearly every activation bound) print alike in %g: no printf.
+    if (v == std::trunc(v) && std::fabs(v) < 1e6f && !(v == 0 && std::signbit(v))) return *this << int64_t(v);
     char buf[32];
     const int n = std::snprintf(buf, sizeof buf, "%g", double(v));
     s.append(buf, size_t(std::max(0, n)));
