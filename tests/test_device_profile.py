@@ -81,7 +81,12 @@ def test_configuration_keys_parse_back():
         assert info["class"] in _core.DEVICE_CURVE_CLASSES and info["bytes"] > 0
     for bounds in ["0.5,2.25", "-inf,inf", "-0,6", "1e+06,1.5e+07", "0.1,-3"]:   # clip bounds as %g writes them
         assert _core.device_config_info(f"unary|3,{bounds}|100")["class"] == "unary"
-    for bad in ["", "conv", "conv|1,0,0|1,2,3", "nope|0,0,0|1", curve[0] + ",7", curve[0].replace("|1,", "|x,", 1)]:
+    conv = "conv|0,0,0|1,16,32,32,16,3,3,1,1,1,1,1,1,1,1,1,0"
+    assert _core.device_config_info(conv)["class"] == "conv_dense"
+    hostile = [conv.replace(",3,3,1,1,", ",3,3,0,1,"), conv.replace("|1,16,", "|1,-16,"),   # stride 0, channels < 0
+               conv.replace(",1,1,1,0", ",1,1,0,0"), conv.replace("|1,16,32", "|1,16,99999999999")]  # group 0, huge
+    for bad in ["", "conv", "conv|1,0,0|1,2,3", "nope|0,0,0|1", curve[0] + ",7", curve[0].replace("|1,", "|x,", 1),
+                *hostile]:
         with pytest.raises(ValueError, match="configuration key"):
             _core.device_config_info(bad)
 
@@ -130,6 +135,21 @@ def test_wrong_format_or_version_names_the_file(measured, tmp_path, change, mess
     assert "bad-profile.json" in str(err.value)
     with pytest.raises(ValueError, match="bad-profile.json"):
         device_profile.load_profile(bad)
+
+
+def test_a_profile_with_a_bad_entry_names_the_file(measured, tmp_path):
+    data = json.loads(measured[1].read_text())
+    key = next(iter(data["configs"]))
+    data["configs"]["conv|0,0,0|1,16,32,32,16,3,3,0,1,1,1,1,1,1,1,1,0"] = dict(data["configs"][key])
+    bad = tmp_path / "edited.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="edited.json.*configuration key"):
+        device.load(bad).predict([small_net()])
+    data["configs"][key]["seconds"] = -1.0
+    del data["configs"]["conv|0,0,0|1,16,32,32,16,3,3,0,1,1,1,1,1,1,1,1,0"]
+    bad.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="edited.json.*>= 0"):
+        device.load(bad).predict([small_net()])
 
 
 # --- resuming ----------------------------------------------------------------------------------------------

@@ -83,6 +83,42 @@ OpSpec::Kind parse_kind(std::string_view name, const KeyReader& r) {
   r.fail();
 }
 
+// Sizes a kernel can be built for, and small enough that shape arithmetic cannot overflow.
+bool plausible(const OpSpec& s) {
+  constexpr int64_t kMax = int64_t(1) << 31;
+  auto in = [&](int64_t v, int64_t lo) { return v >= lo && v <= kMax; };
+  using K = OpSpec::Kind;
+  switch (s.kind) {
+    case K::conv:
+    case K::qconv: {
+      const kernels::Conv2dShape& c = s.conv;
+      return in(c.n, 1) && in(c.c_in, 1) && in(c.h, 1) && in(c.w, 1) && in(c.c_out, 1) && in(c.kh, 1) &&
+             in(c.kw, 1) && in(c.stride_h, 1) && in(c.stride_w, 1) && in(c.dil_h, 1) && in(c.dil_w, 1) &&
+             in(c.pad_top, 0) && in(c.pad_left, 0) && in(c.pad_bottom, 0) && in(c.pad_right, 0) &&
+             in(c.group, 1) && c.c_in % c.group == 0 && c.c_out % c.group == 0;
+    }
+    case K::gemm:
+    case K::qgemm: return in(s.gemm.m, 1) && in(s.gemm.k, 1) && in(s.gemm.n, 1) && in(s.repeat, 1);
+    case K::maxpool:
+    case K::avgpool:
+    case K::globalavgpool: {
+      const kernels::Pool2dShape& p = s.pool;
+      return in(p.n, 1) && in(p.c, 1) && in(p.h, 1) && in(p.w, 1) && in(p.kh, 1) && in(p.kw, 1) &&
+             in(p.stride_h, 1) && in(p.stride_w, 1) && in(p.dil_h, 1) && in(p.dil_w, 1) && in(p.pad_top, 0) &&
+             in(p.pad_left, 0) && in(p.pad_bottom, 0) && in(p.pad_right, 0);
+    }
+    case K::add:
+    case K::mul:
+      if (s.a_dims.size() > 8 || s.b_dims.size() > 8) return false;
+      for (const Dims* d : {&s.a_dims, &s.b_dims})
+        for (int64_t v : *d)
+          if (!in(v, 1)) return false;
+      return true;
+    case K::unary: return in(s.count, 0);
+  }
+  return false;
+}
+
 double log_or_floor(double v) { return std::log(std::max(v, 1e-30)); }
 
 }  // namespace
@@ -274,6 +310,7 @@ OpSpec spec_from_key(std::string_view key) {
     }
   }
   if (!r.done() || s.key() != key) r.fail();  // anything left over, or a field written differently
+  if (!plausible(s)) r.fail();                 // keys come from files: no size the kernels cannot take
   return s;
 }
 

@@ -95,8 +95,12 @@ class DeviceProfile:
             from . import _core
             exact = [(k, float(v["seconds"])) for k, v in self.configs.items()]
             curve = [(k, float(v["seconds"])) for k, v in self.curves.items()]
-            self._table = _core.DeviceTable([k for k, _ in exact], [s for _, s in exact], [k for k, _ in curve],
-                                            [s for _, s in curve], self.per_layer_s, self.per_inference_s)
+            try:
+                self._table = _core.DeviceTable([k for k, _ in exact], [s for _, s in exact],
+                                                [k for k, _ in curve], [s for _, s in curve], self.per_layer_s,
+                                                self.per_inference_s)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{self.path or '<device profile>'}: {exc}") from None
         return self._table
 
     # --- prediction ---------------------------------------------------------------------------------
@@ -278,7 +282,7 @@ def measure(sources=None, *, space: Optional[str] = None, datasets: Optional[Seq
                                                         shape_list(input_shapes), int(batch_size),
                                                         0 if workers is None else int(workers))
     failed = {items[i][0]: errors[i] for i in range(len(items)) if status[i] != 0}
-    data["sources"]["models"] = data["sources"].get("models", 0) + (len(items) - len(failed))
+    data["sources"]["models"] = len(items) - len(failed)   # walked by the latest run
     if failed:
         data["sources"].setdefault("failed", {}).update(dict(list(failed.items())[:20]))
     curve_keys, trivial_keys = _core.device_curve_keys()
