@@ -22,6 +22,7 @@ void bind_profile(pybind11::module_& m);   // bind_profile.cpp: profile of one m
 void bind_batch(pybind11::module_& m);     // bind_batch.cpp: many models on a thread pool
 void bind_kernels(pybind11::module_& m);   // bind_kernels.cpp: direct kernel calls (tests), ISA dispatch
 void bind_bench(pybind11::module_& m);     // bind_bench.cpp: timing harness, per-layer model timing, cpu info
+void bind_device_profile(pybind11::module_& m);  // bind_device_profile.cpp: device profiles, zero-shot latency
 
 // input_shapes as Python passes them: [(input name, dims)].
 using InputShapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;

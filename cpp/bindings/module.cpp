@@ -33,4 +33,5 @@ PYBIND11_MODULE(_core, m) {
   netscore::bindings::bind_batch(m);
   netscore::bindings::bind_kernels(m);
   netscore::bindings::bind_bench(m);
+  netscore::bindings::bind_device_profile(m);
 }

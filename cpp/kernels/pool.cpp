@@ -105,6 +105,8 @@ void Pool2d::run(const float* in, float* out, ThreadPool* pool) const {
         a.in_w = s.w;
         a.pad_top = s.pad_top;
         a.pad_left = s.pad_left;
+        a.inv_h = impl_->inv_h.empty() ? nullptr : impl_->inv_h.data();   // average
+        a.inv_w = impl_->inv_w.empty() ? nullptr : impl_->inv_w.data();
         impl_->uk->fn(&a);
       }
     });

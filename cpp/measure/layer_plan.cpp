@@ -279,7 +279,7 @@ const char* status_name(LayerStatus status) {
   return "?";
 }
 
-std::vector<PlannedLayer> plan_layers(const std::vector<graph::AnalysedNode>& nodes) {
+std::vector<PlannedLayer> plan_layers(const std::vector<graph::AnalysedNode>& nodes, bool describe) {
   std::vector<PlannedLayer> plan(nodes.size());
   std::vector<bool> decided(nodes.size(), false);
   for (size_t li = 0; li < nodes.size(); ++li) {
@@ -287,10 +287,12 @@ std::vector<PlannedLayer> plan_layers(const std::vector<graph::AnalysedNode>& no
     const graph::Layer& layer = *n.layer;
     PlannedLayer& row = plan[li];
     row.node_index = layer.node_index;
-    row.name = layer.name;
-    const bool default_domain = layer.domain.empty() || layer.domain == "ai.onnx";
-    row.op_type = default_domain ? layer.op_type : layer.domain + "::" + layer.op_type;
-    row.shape = shape_of(layer);
+    if (describe) {
+      row.name = layer.name;
+      const bool default_domain = layer.domain.empty() || layer.domain == "ai.onnx";
+      row.op_type = default_domain ? layer.op_type : layer.domain + "::" + layer.op_type;
+      row.shape = shape_of(layer);
+    }
     if (decided[li]) continue;  // absorbed by an earlier conv / GEMM
     if (layer.folded || layer.op_type == "Constant" || layer.op_type == "ConstantOfShape") {
       row.status = LayerStatus::folded;
@@ -320,8 +322,9 @@ std::vector<PlannedLayer> plan_layers(const std::vector<graph::AnalysedNode>& no
       PlannedLayer& other = plan[size_t(target)];
       const bool folded = status == LayerStatus::folded;
       other.status = status;
-      other.note = std::string(folded ? "folded into " : "fused into ") + layer.name;
       decided[size_t(target)] = true;
+      if (!describe) return;
+      other.note = std::string(folded ? "folded into " : "fused into ") + layer.name;
       if (!m.note.empty()) m.note += "; ";
       m.note += std::string(folded ? "folded " : "fused ") + nodes[size_t(target)].layer->op_type;
     };

@@ -30,7 +30,8 @@ struct PlannedLayer {
   OpSpec spec;                    // status == measured only
 };
 
-// One entry per analysed node, in the same order.
-std::vector<PlannedLayer> plan_layers(const std::vector<graph::AnalysedNode>& nodes);
+// One entry per analysed node, in the same order. Without `describe`, only node_index, status and spec are
+// filled (no name, op type, shape or note text: what a device profile's prediction of many models needs).
+std::vector<PlannedLayer> plan_layers(const std::vector<graph::AnalysedNode>& nodes, bool describe = true);
 
 }  // namespace netscore::bench

@@ -4,12 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 
 #include "measure/cpu_info.h"
@@ -125,8 +125,43 @@ const char* kind_name(OpSpec::Kind kind) {
   return "?";
 }
 
+namespace {
+
+// Appends numbers as std::ostream's defaults print them (integers; floats as %g), without a stream: keys
+// are built for every layer of every model a device profile predicts.
+struct KeyWriter {
+  std::string s;
+  KeyWriter& operator<<(int64_t v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    s.append(buf, r.ptr);
+    return *this;
+  }
+  KeyWriter& operator<<(bool v) { return *this << int64_t(v); }
+  KeyWriter& operator<<(int v) { return *this << int64_t(v); }
+  KeyWriter& operator<<(float v) {
+    // Whole numbers below 1e6 (0, 6, ...: nearly every activation bound) print alike in %g: no printf.
+    if (v == std::trunc(v) && std::fabs(v) < 1e6f && !(v == 0 && std::signbit(v))) return *this << int64_t(v);
+    char buf[32];
+    const int n = std::snprintf(buf, sizeof buf, "%g", double(v));
+    s.append(buf, size_t(std::max(0, n)));
+    return *this;
+  }
+  KeyWriter& operator<<(char c) {
+    s.push_back(c);
+    return *this;
+  }
+  KeyWriter& operator<<(const char* t) {
+    s.append(t);
+    return *this;
+  }
+};
+
+}  // namespace
+
 std::string OpSpec::key() const {
-  std::ostringstream k;
+  KeyWriter k;
+  k.s.reserve(96);
   k << kind_name(kind) << '|' << int(act.kind) << ',' << act.min << ',' << act.max << '|';
   switch (kind) {
     case Kind::conv:
@@ -161,7 +196,7 @@ std::string OpSpec::key() const {
       k << count;
       break;
   }
-  return k.str();
+  return std::move(k.s);
 }
 
 PreparedOp::PreparedOp(const OpSpec& spec, int copies, bool own_buffers) {

@@ -167,3 +167,35 @@ class kernels:
               x_zero_point: int = 0, w_scale: float = 1.0, y_scale: float = 1.0, y_zero_point: int = 0,
               trans_b: bool = True, activation: str = "none", clip_min: float = 0.0, clip_max: float = 6.0,
               isa: Union[str, None] = None, return_kernel: bool = False) -> object: ...
+
+# --- device profiles (bind_device_profile.cpp) -----------------------------------------------------
+DEVICE_CURVE_CLASSES: Tuple[str, ...]
+"""Curve classes of device profiles: conv_dense, conv_depthwise, conv_pointwise, conv_grouped, gemm, qconv,
+qgemm, maxpool, avgpool, globalavgpool, binary, unary, movement."""
+
+def device_configs_batch(items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: List[str],
+                         input_shapes: InputShapes, batch_size: int = 1,
+                         threads: int = 0) -> Tuple[Dict[str, int], "_np.ndarray", List[str]]:
+    """(configuration key -> layers using it over all models, status int32[n], errors): the distinct layer
+    configurations bench.measure would time. GIL released."""
+
+def device_config_info(key: str) -> Dict[str, object]:
+    """class, flops, bytes of a configuration key; ValueError for a malformed key."""
+
+def device_time_config(key: str, threads: int = 1, min_time: float = 0.05) -> Dict[str, object]:
+    """Time one configuration with our kernels: seconds (median), iqr_s, samples, kernel, isa, class, flops,
+    bytes. GIL released."""
+
+def device_curve_keys() -> Tuple[List[str], List[str]]:
+    """(keys of the curve sweep, keys of the trivial layers) a device profile times besides the models'."""
+
+class DeviceTable:
+    """A device profile's lookup: configuration key -> seconds, curves per class, fixed costs."""
+    def __init__(self, exact_keys: List[str], exact_seconds: List[float], curve_keys: List[str],
+                 curve_seconds: List[float], per_layer_s: float, per_inference_s: float) -> None: ...
+    def __len__(self) -> int: ...
+    def curve_seconds(self, cls: str, work: float) -> float: ...
+    def predict_batch(self, items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: List[str],
+                      input_shapes: InputShapes, batch_size: int = 1, threads: int = 0
+                      ) -> Tuple["_np.ndarray", "_np.ndarray", "_np.ndarray", "_np.ndarray", List[str]]:
+        """(seconds[n], per_class[n, len(DEVICE_CURVE_CLASSES) + 1], counts[n, 3], status[n], errors)."""

@@ -23,7 +23,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ["measure_runtime", "RuntimeResult", "fit", "fit_features", "CalibratedModel", "load",
+__all__ = ["measure_runtime", "RuntimeResult", "fit", "fit_features", "CalibratedModel", "load", "measure",
+           "DeviceProfile",
            "kendall_tau", "QUANTITIES", "FEATURE_SETS", "feature_names", "feature_matrix", "raw_features",
            "select_features"]
 
@@ -384,23 +385,32 @@ def fit(sources, measured: Sequence[float], quantity: str = "latency_ms", profil
     options = {"input_shapes": {k: list(v) for k, v in dict(input_shapes or {}).items()},
                "batch_size": int(batch_size)}
     dev = _load_profile(profile)
-    raw, _ = raw_features(sources, **options, errors="raise")
-    features = {set_name: select_features(raw, set_name) for set_name in FEATURE_SETS}
-    names = {set_name: feature_names(set_name, device_profile=dev) for set_name in FEATURE_SETS}
+    if dev is not None:   # the profile's per-layer predictions summed per op class (device_profile.py)
+        features, names = _profiles.profile_features(dev, sources, **options, errors="raise")
+    else:
+        raw, _ = raw_features(sources, **options, errors="raise")
+        features = {set_name: select_features(raw, set_name) for set_name in FEATURE_SETS}
+        names = {set_name: feature_names(set_name, device_profile=dev) for set_name in FEATURE_SETS}
     model = fit_features(features, names, measured, quantity, folds=folds, seed=seed)
     model.options = options
     model.device_profile = dev
     return model
 
 
-def load(path) -> CalibratedModel:
-    """A calibrated model written by `CalibratedModel.save` (device profiles: `netscore_fast.device`'s
-    profile loader, when it exists)."""
+from .device_profile import DeviceProfile, measure  # noqa: E402  (device profiles: their own module)
+from . import device_profile as _profiles  # noqa: E402
+
+
+def load(path):
+    """A saved device model: a calibrated model (`CalibratedModel.save`) or a device profile (`measure`),
+    told apart by the file's "format" field. ValueError naming the file for any other format or version."""
     with open(path, encoding="utf-8") as f:
         d = json.load(f)
-    kind = d.get("format")
+    kind = d.get("format") if isinstance(d, dict) else None
+    if kind == _profiles.FORMAT:
+        return DeviceProfile(d, os.fspath(path))
     if kind != "netscore_fast.device.calibrated":
-        raise ValueError(f"{path}: not a netscore_fast device model (format {kind!r})")
+        raise ValueError(f"{path}: not a netscore_fast device model or profile (format {kind!r})")
     if d.get("version") != FORMAT_VERSION:
         raise ValueError(f"{path}: device model format version {d.get('version')!r}, this library reads "
                          f"{FORMAT_VERSION}")
@@ -419,10 +429,16 @@ _FITTED_FIELDS = ("flops", "bytes", "layers")   # MACs are half the FLOPs of a c
 _COMPUTE = ("conv_dense", "conv_depthwise", "conv_pointwise", "conv_grouped", "gemm")
 
 
-def _load_profile(profile):
+def _load_profile(profile) -> Optional[Dict[str, Any]]:
+    """fit(profile=...): a path, a DeviceProfile or its JSON dict -> the JSON dict (kept in the calibrated
+    model, so a saved model predicts without the profile's file); None stays None."""
     if profile is None:
         return None
-    raise NotImplementedError("device profiles (issue 13, item 1) are not built yet: fit without profile=")
+    if isinstance(profile, DeviceProfile):
+        return profile.data
+    if isinstance(profile, dict):
+        return DeviceProfile(profile).data   # checks format and version
+    return _profiles.load_profile(profile).data
 
 
 def raw_features(sources, *, input_shapes=None, batch_size: int = 1, threads: Optional[int] = None,
@@ -485,5 +501,7 @@ def select_features(raw: np.ndarray, feature_set: str) -> np.ndarray:
 def feature_matrix(sources, feature_set: str, device_profile=None, **options) -> np.ndarray:
     """The feature matrix [n models, len(feature_names(feature_set))] of `sources` (NaN rows for models that
     cannot be analysed). options: input_shapes, batch_size, threads."""
+    if feature_set in _profiles.PROFILE_FEATURE_SETS:
+        return _profiles.profile_feature_matrix(device_profile, sources, feature_set, **options)
     raw, _ = raw_features(sources, **options)
     return select_features(raw, feature_set)

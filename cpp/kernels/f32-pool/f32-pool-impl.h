@@ -1,5 +1,5 @@
-// Max / average pooling over padded phase planes, the direct 3x3 stride-2 max pool, and global average
-// pooling, over the vector traits `T`.
+// Max / average pooling over padded phase planes, the direct 3x3 stride-2 max and stride-1 max / average
+// pools, and global average pooling, over the vector traits `T`.
 #pragma once
 #include <algorithm>
 
@@ -94,6 +94,63 @@ inline void f32_maxpool3x3s2_raw(const PoolArgs* p) {
   }
 }
 
+// 3x3 stride-1 undilated max / average pooling read straight from the unpadded plane (list lines with
+// raw = 1; pads of at most 1 at the top/left): rows outside the plane are skipped, columns outside it are
+// masked off (-inf for max, 0 for average), so no padded copy of the plane is built. The three rows'
+// horizontal sums are independent, which keeps the add chain short. Average scales by inv_w and inv_h.
+template <class T, bool MAX>
+inline void f32_pool3x3s1_raw(const PoolArgs* p) {
+  using V = typename T::V;
+  constexpr int W = T::W;
+  const ptrdiff_t in_h = ptrdiff_t(p->in_h), in_w = ptrdiff_t(p->in_w);
+  const ptrdiff_t pt = ptrdiff_t(p->pad_top), pl = ptrdiff_t(p->pad_left);
+  const size_t rs = p->row_stride, out_w = p->out_w;
+  const V fill = MAX ? T::set1(-__builtin_inff()) : T::zero();
+  for (size_t j = 0; j < out_w; j += W) {  // column blocks outer: their masks are computed once
+    const ptrdiff_t c = ptrdiff_t(j) - pl;  // input column of lane 0's first tap
+    const bool inside = c >= 0 && c + W + 2 <= in_w;
+    const typename T::Range m0 = T::range(-c, in_w - c), m1 = T::range(-c - 1, in_w - c - 1),
+                            m2 = T::range(-c - 2, in_w - c - 2);
+    const V scale_w = MAX ? fill : T::load(p->inv_w + j);
+    auto hrow = [&](ptrdiff_t r) {  // the row's horizontal 3-sum (3-max) for this column block
+      const float* x = p->in + r * ptrdiff_t(rs) + c;
+      if (inside) {
+        const V a = T::load(x), b = T::load(x + 1), d = T::load(x + 2);
+        return MAX ? T::max(a, T::max(b, d)) : T::add(T::add(a, b), d);
+      }
+      const V a = T::load_in_or(x, m0, fill), b = T::load_in_or(x + 1, m1, fill), d = T::load_in_or(x + 2, m2, fill);
+      return MAX ? T::max(a, T::max(b, d)) : T::add(T::add(a, b), d);
+    };
+    for (size_t oh = 0; oh < p->out_h; ++oh) {
+      const ptrdiff_t r0 = ptrdiff_t(oh) - pt;
+      V acc;
+      if (r0 >= 0 && r0 + 3 <= in_h) {
+        const V h0 = hrow(r0), h1 = hrow(r0 + 1), h2 = hrow(r0 + 2);
+        acc = MAX ? T::max(h0, T::max(h1, h2)) : T::add(T::add(h0, h1), h2);
+      } else {
+        acc = fill;
+        for (ptrdiff_t r = std::max<ptrdiff_t>(r0, 0); r < std::min<ptrdiff_t>(r0 + 3, in_h); ++r)
+          acc = MAX ? T::max(acc, hrow(r)) : T::add(acc, hrow(r));
+      }
+      if (!MAX) acc = T::mul(T::mul(acc, scale_w), T::set1(p->inv_h[oh]));
+      T::store_n(p->out + oh * out_w + j, acc, ptrdiff_t(out_w) - ptrdiff_t(j));
+    }
+  }
+}
+
+// The entry of a list line: the direct kernels for raw = 1, else the phase-plane kernel.
+template <class T, bool MAX, int KH, int KW, int SH, int SW, int RAW>
+inline void f32_pool_entry(const PoolArgs* p) {
+  static_assert(!RAW || (KH == 3 && KW == 3 && ((SH == 2 && SW == 2 && MAX) || (SH == 1 && SW == 1))),
+                "raw pool kernels: 3x3 stride-2 max, 3x3 stride-1 max and average");
+  if constexpr (RAW && SH == 2)
+    f32_maxpool3x3s2_raw<T>(p);
+  else if constexpr (RAW)
+    f32_pool3x3s1_raw<T, MAX>(p);
+  else
+    f32_pool<T, MAX, KH, KW, SH, SW>(p);
+}
+
 template <class T>
 inline void f32_gavgpool(size_t planes, size_t hw, const float* x, float* y) {
   using V = typename T::V;
@@ -117,13 +174,7 @@ inline void f32_gavgpool(size_t planes, size_t hw, const float* x, float* y) {
 #define NS_POOL_KIND_IS_MAX_average false
 #define NS_F32_POOL_DEFINE(isa, variant, kind, kh, kw, sh, sw, raw)                          \
   void ns_f32_pool_ukernel_##variant##__##isa(const PoolArgs* p) {                          \
-    if (raw) {                                                                               \
-      static_assert(!raw || (NS_POOL_KIND_IS_MAX_##kind && kh == 3 && kw == 3 && sh == 2 && sw == 2), \
-                    "raw pool kernels: 3x3 stride-2 max only");                             \
-      impl::f32_maxpool3x3s2_raw<simd::Vec>(p);                                              \
-    } else {                                                                                 \
-      impl::f32_pool<simd::Vec, NS_POOL_KIND_IS_MAX_##kind, kh, kw, sh, sw>(p);              \
-    }                                                                                        \
+    impl::f32_pool_entry<simd::Vec, NS_POOL_KIND_IS_MAX_##kind, kh, kw, sh, sw, raw>(p);    \
   }
 #define NS_F32_GAVGPOOL_DEFINE(isa, ...)                                                     \
   void ns_f32_gavgpool_ukernel__##isa(size_t planes, size_t hw, const float* x, float* y) { \
