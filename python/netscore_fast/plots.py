@@ -113,7 +113,8 @@ class NotDrawnWarning(UserWarning):
 
 
 def not_drawn(records: List[Dict[str, Any]]) -> List[Tuple[str, str]]:
-    """(label, reason) of each record no chart can place: failed, no accuracy, or params/MACs unknown."""
+    """(label, reason) of each record no chart can place: failed, no accuracy, or params/MACs unknown or 0
+    (the axes are logarithmic, NetScore takes their logarithm)."""
     out = []
     for r in records:
         if "failed" in r:
@@ -121,7 +122,7 @@ def not_drawn(records: List[Dict[str, Any]]) -> List[Tuple[str, str]]:
         elif not math.isfinite(r["top1"]):
             out.append((r["label"], "no accuracy"))
         elif not (math.isfinite(r["params"]) and math.isfinite(r["macs"]) and r["params"] > 0 and r["macs"] > 0):
-            out.append((r["label"], "params or MACs unknown"))
+            out.append((r["label"], "params or MACs unknown or 0"))
     return out
 
 
@@ -492,8 +493,10 @@ def density_chart(records: List[Dict[str, Any]], out: Optional[str] = None):
                       "Networks ranked by information density", out)
 
 
-def pareto_chart(records: List[Dict[str, Any]], out: Optional[str] = None):
-    """Accuracy against MACs with the Pareto front (no network both cheaper and more accurate) drawn."""
+def pareto_chart(records: List[Dict[str, Any]], out: Optional[str] = None,
+                 size: Tuple[float, float] = (11, 7)):
+    """Accuracy against MACs with the Pareto front (no network both cheaper and more accurate) drawn;
+    size: (width, height) in inches."""
     recs = _with_metrics(records)
     if not recs:
         raise _nothing_to_draw(records)
@@ -501,7 +504,7 @@ def pareto_chart(records: List[Dict[str, Any]], out: Optional[str] = None):
         r["gm"] = r["macs"] / 1e9
     front = pareto_front(recs)
     on_front = {id(r) for r in front}
-    fig = _new_figure(11, 7)
+    fig = _new_figure(*size)
     ax = fig.add_subplot(1, 1, 1)
     off = [r for r in recs if id(r) not in on_front]
     dominated = [r for r in off if not r["user"]]
