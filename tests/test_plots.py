@@ -310,3 +310,20 @@ def test_zoo_charts_writes_the_four_reference_charts(tmp_path):
     assert sorted(p.rsplit("/", 1)[1] for p in paths) == sorted(f"zoo_{k}.png" for k in plots.KINDS)
     for p in paths:
         _assert_png(type(tmp_path)(p), min_bytes=5_000)
+
+
+@pytest.mark.parametrize("kind", plots.KINDS)
+def test_names_with_dollar_signs_are_text_not_mathtext(kind, tmp_path):
+    # "$\foo{$" is a mathtext expression matplotlib cannot parse: drawn as math it would fail the chart
+    results = {"source": ["$\\foo{$.onnx", "b.onnx"], "params": [1e6, 2e6], "macs": [1e8, 2e8], "accuracy": [60, 70]}
+    fig = plots.plot(results, kind=kind, out=str(tmp_path / f"{kind}.png"))
+    texts = [t.get_text() for t in fig.axes[0].texts] + [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert any("$\\foo{$" in t for t in texts)
+
+
+def test_bench_chart_draws_names_with_dollar_signs(tmp_path):
+    bench = pytest.importorskip("netscore_fast.bench")
+    rows = [{"name": "$\\foo{$", "op_type": "x::$\\bar{$", "status": "measured", "median_s": 1e-3, "timed": True},
+            {"name": "ok", "op_type": "Conv", "status": "measured", "median_s": 2e-3, "timed": True}]
+    plots.bench_chart(bench.BenchTable(rows, {}, "$\\baz{$.onnx", 1), str(tmp_path / "b.png"))
+    _assert_png(tmp_path / "b.png", min_bytes=5_000)

@@ -125,6 +125,13 @@ def test_several_models_are_ranked_with_the_pareto_chart(tmp_path):
     assert "pareto-chart" not in text and "needs the accuracy of at least two models" in text
 
 
+def test_names_with_dollar_signs_draw_as_text(tmp_path):
+    pytest.importorskip("matplotlib")
+    # the peak layer's name goes into the memory chart; "$\\foo{$" drawn as mathtext would fail the page
+    text = _page(tmp_path, [("$\\a{$", _chain_model(name_add="$\\foo{$")), ("b", _chain_model())])
+    assert "memory-chart" in text and "$\\foo{$" in text
+
+
 def test_unknown_costs_are_marked_with_the_hint(tmp_path):
     m = _chain_model()
     for vi in (m.graph.input[0], m.graph.output[0]):

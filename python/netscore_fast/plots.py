@@ -20,7 +20,10 @@ _USER_COLOR = "#d62728"
 
 
 def _mpl():
-    """(Figure, FigureCanvasAgg) from matplotlib, or an ImportError that names the extra to install."""
+    """(Figure, FigureCanvasAgg) from matplotlib, or an ImportError that names the extra to install.
+
+    Every text drawn from a model or a results file (labels, names, op types) is drawn with
+    parse_math=False: a name holding "$" is text, never mathtext (which fails on a bad expression)."""
     try:
         import matplotlib  # noqa: F401
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -163,7 +166,7 @@ def _report_not_drawn(fig, records: List[Dict[str, Any]]) -> None:
         shown = ", ".join(labels[:6]) + (f", ... ({len(labels) - 6} more)" if len(labels) > 6 else "")
         parts.append(f"{reason}: {shown}")
     text = f"not drawn ({len(missing)} model{'s' if len(missing) != 1 else ''}): " + "; ".join(parts)
-    fig.text(0.01, -0.01, text, fontsize=7.5, color="0.3", ha="left", va="top", wrap=True)
+    fig.text(0.01, -0.01, text, fontsize=7.5, color="0.3", ha="left", va="top", wrap=True, parse_math=False)
     warnings.warn(text, NotDrawnWarning, stacklevel=3)
 
 
@@ -295,7 +298,8 @@ def _place_labels(fig, ax, points: List[Dict[str, Any]], x_key: str, y_key: str,
     reach = 12 * step
 
     def crowding(i: int) -> int:
-        return sum(1 for j, (x, y) in enumerate(centers) if j != i and math.hypot(x - centers[i][0], y - centers[i][1]) < reach)
+        cx, cy = centers[i]
+        return sum(1 for j, (x, y) in enumerate(centers) if j != i and math.hypot(x - cx, y - cy) < reach)
 
     order = sorted(range(len(points)), key=lambda i: (not points[i].get("user"), -crowding(i), i))
     for idx in order:
@@ -305,7 +309,7 @@ def _place_labels(fig, ax, points: List[Dict[str, Any]], x_key: str, y_key: str,
         seen.add(id(p))
         style = dict(fontsize=fontsize, color=_USER_COLOR if p.get("user") else "0.15",
                      fontweight="bold" if p.get("user") else "normal")
-        t = ax.annotate(p["label"], (p[x_key], p[y_key]), xytext=(0, 0), textcoords="offset points",
+        t = ax.annotate(p["label"], (p[x_key], p[y_key]), xytext=(0, 0), textcoords="offset points", parse_math=False,
                         ha="left", va="bottom", **style)
         ext = t.get_window_extent(renderer)
         w, h = ext.width, ext.height
@@ -375,6 +379,7 @@ def _place_labels(fig, ax, points: List[Dict[str, Any]], x_key: str, y_key: str,
             arrow = dict(arrowstyle="-", color="0.45", lw=0.6, shrinkA=1, shrinkB=own_r / px_per_pt)
             leaders.append(leader)
         ax.annotate(p["label"], (p[x_key], p[y_key]), xytext=offset, textcoords="offset points", ha="left",
+                    parse_math=False,
                     va="bottom", arrowprops=arrow, annotation_clip=False, **style)
         placed_boxes.append(box)
         count += 1
@@ -463,7 +468,7 @@ def _bar_chart(records: List[Dict[str, Any]], key: str, xlabel: str, title: str,
     ax.barh(list(y), [r[key] for r in recs], color=[colors[r["family"]] for r in recs],
             edgecolor=["black" if r["user"] else "none" for r in recs], height=0.75)
     ax.set_yticks(list(y))
-    ax.set_yticklabels([f"{len(recs) - i}. {r['label']}" for i, r in enumerate(recs)], fontsize=7.5)
+    ax.set_yticklabels([f"{len(recs) - i}. {r['label']}" for i, r in enumerate(recs)], fontsize=7.5, parse_math=False)
     for tick, r in zip(ax.get_yticklabels(), recs):
         if r["user"]:
             tick.set_color(_USER_COLOR)
@@ -558,6 +563,7 @@ def _label_slowest_bars(fig, ax, bars: List[Tuple[float, float, str]]) -> None:
     for x, height, name in bars:
         for k in range(16):
             t = ax.annotate(_short(name, 18), (x, height), xytext=(0, 2 + 10 * k), textcoords="offset points",
+                            parse_math=False,
                             ha="center", va="bottom", fontsize=7, color="0.15", annotation_clip=False,
                             arrowprops=dict(arrowstyle="-", color="0.5", lw=0.5, shrinkA=0, shrinkB=0) if k else None)
             box = _text_box(t, renderer)
@@ -616,8 +622,10 @@ def bench_chart(table: Any, out: Optional[str] = None, top: int = 12):
     names = ops[:9] + (["other op types"] if len(ops) > 9 else [])
     if len(ops) > 9:
         handles.append(matplotlib.patches.Patch(color="0.6"))
-    ax.legend(handles, names, loc="upper right", fontsize=7, ncol=min(5, len(names)), frameon=False,
-              handlelength=1.0, columnspacing=1.0)
+    legend = ax.legend(handles, names, loc="upper right", fontsize=7, ncol=min(5, len(names)), frameon=False,
+                       handlelength=1.0, columnspacing=1.0)
+    for t in legend.get_texts():
+        t.set_parse_math(False)
 
     # share of each op type
     ax = fig.add_subplot(grid[1, 0])
@@ -628,7 +636,7 @@ def bench_chart(table: Any, out: Optional[str] = None, top: int = 12):
     ax.set_ylim(-0.6, slots - 0.4)
     ax.barh(y, shares, color=[color[o] for o in shown], height=0.7)
     ax.set_yticks(y)
-    ax.set_yticklabels([f"{o} ({len(by_op[o])})" for o in shown], fontsize=8)
+    ax.set_yticklabels([f"{o} ({len(by_op[o])})" for o in shown], fontsize=8, parse_math=False)
     for yi, v in zip(y, shares):
         ax.text(v, yi, f" {v:.1f} %", va="center", fontsize=7.5)
     ax.set_xlim(0, max(shares) * 1.3)
@@ -642,7 +650,7 @@ def bench_chart(table: Any, out: Optional[str] = None, top: int = 12):
     y = list(range(len(worst)))[::-1]
     ax.barh(y, [r["median_s"] * 1e3 for r in worst], color=[color[r["op_type"]] for r in worst], height=0.7)
     ax.set_yticks(y)
-    ax.set_yticklabels([_short(r["name"], 26) for r in worst], fontsize=7.5)
+    ax.set_yticklabels([_short(r["name"], 26) for r in worst], fontsize=7.5, parse_math=False)
     for yi, r in zip(y, worst):
         rate = f", {r['gflops']:.0f} GFLOP/s" if isinstance(r["gflops"], float) and r["gflops"] > 0 else ""
         ax.text(r["median_s"] * 1e3, yi, f" {100 * r['median_s'] / total:.1f} %{rate}", va="center", fontsize=7)
@@ -655,7 +663,7 @@ def bench_chart(table: Any, out: Optional[str] = None, top: int = 12):
     source = os.path.basename(str(getattr(table, "source", "") or "model"))
     fig.suptitle(f"{_short(source, 60)}: {total * 1e3:.3f} ms per inference (sum of per-layer medians), "
                  f"{getattr(table, 'threads', 1)} thread(s), {m.get('model', '?')} {m.get('isa_active', '')}",
-                 fontsize=10)
+                 fontsize=10, parse_math=False)
     notes = []
     if free:
         notes.append("no time of their own (fused into the conv before, folded into its weights, or no data "
@@ -666,7 +674,7 @@ def bench_chart(table: Any, out: Optional[str] = None, top: int = 12):
                      f"{'s' if len(unmeasured) != 1 else ''}: " + ", ".join(_short(n, 24) for n in unmeasured[:6])
                      + (" ..." if len(unmeasured) > 6 else ""))
     if notes:
-        fig.text(0.01, 0.0, "\n".join(notes), fontsize=7.5, color="0.3", va="top")
+        fig.text(0.01, 0.0, "\n".join(notes), fontsize=7.5, color="0.3", va="top", parse_math=False)
     return _save(fig, out)
 
 

@@ -118,7 +118,8 @@ def _memory_chart(prof, timeline: Mapping[str, Any]) -> str:
     name = timeline["peak_layer"] if len(timeline["peak_layer"]) <= 40 else timeline["peak_layer"][:39] + "\u2026"
     ax.annotate(f"peak {si(timeline['peak_bytes'], 'B')} at layer {i}: {name} ({timeline['peak_op_type']})",
                 (i, ys[i]), xytext=(8 if i < 0.6 * len(live) else -8, -2), textcoords="offset points",
-                ha="left" if i < 0.6 * len(live) else "right", va="top", fontsize=8, color="#b2182b")
+                ha="left" if i < 0.6 * len(live) else "right", va="top", fontsize=8, color="#b2182b",
+                parse_math=False)
     ax.set_xlim(-0.5, max(len(live) - 0.5, 0.5))
     ax.set_ylim(0, max(ys) * 1.15 if max(ys) > 0 else 1)
     ax.set_xlabel("layer (execution order)")
@@ -166,8 +167,8 @@ td.name{max-width:360px;overflow:hidden;text-overflow:ellipsis}nav a{margin-righ
 """
 
 # Sorting: a click on a header sorts its table by that column (numbers by the cell's data-v, largest first;
-# text by its content, A first); a second click reverses. window.onerror writes any script error into the page (#js-errors) so
-# a headless browser run can see it; data-ready on <body> says the script ran to its end.
+# text by its content, A first); a second click reverses. window.onerror writes any script error into the
+# page (#js-errors) so a headless browser run can see it; data-ready on <body> says the script ran to its end.
 _JS = """
 window.onerror=function(msg,src,line){var e=document.getElementById('js-errors');
 e.hidden=false;e.textContent+='error: '+msg+' (line '+line+')\\n';};
@@ -254,7 +255,8 @@ def _rollup_table(rollup) -> str:
             key = r["key"]
             parent = key.rsplit(".", 1)[0] if r["depth"] > 1 else ""
             label = key[len(parent) + 1:] if parent else key
-            name = f'<td class=t style="padding-left:{8 + 16 * (r["depth"] - 1)}px" title="{_esc(key)}">{_esc(label)}</td>'
+            indent = 8 + 16 * (r["depth"] - 1)
+            name = f'<td class=t style="padding-left:{indent}px" title="{_esc(key)}">{_esc(label)}</td>'
         else:
             name = f"<td class=t>{_esc(r['key'])}</td>"
         cells = [name, f'<td data-v="{r["count"]}">{r["count"]:,}</td>']
@@ -279,7 +281,8 @@ def _layer_table(prof, live) -> str:
         macs = rec["macs"]
         share = 100.0 * macs / total_macs if macs >= 0 else -1.0
         module = [f"<td class=t>{_esc(rec['module'])}</td>"] if with_module else []
-        cells = [f'<td data-v="{i}">{i}</td>', f'<td class="t name" title="{_esc(rec["name"])}">{_esc(rec["name"])}</td>',
+        name = _esc(rec["name"])
+        cells = [f'<td data-v="{i}">{i}</td>', f'<td class="t name" title="{name}">{name}</td>',
                  f"<td class=t>{_esc(rec['op_type'])}</td>", *module,
                  f"<td class=t>{_esc(rec['input_shape'])}</td>", f"<td class=t>{_esc(rec['output_shape'])}</td>",
                  _num_cell(rec["params"]), _num_cell(macs),
