@@ -51,6 +51,25 @@ def test_live_bytes_follow_tensor_lifetimes_worked_out_by_hand():
     assert prof.peak_activation_bytes == 3072
 
 
+def test_live_bytes_of_subgraph_rows_are_their_if_node_step():
+    # cond = Constant(True); y = If(cond) {then: conv 3->4 3x3 pad 1} ; z = Relu(y); x is 1x3x8x8 float
+    cond = helper.make_node("Constant", [], ["cond"], value=helper.make_tensor("c", TensorProto.BOOL, [], [True]))
+    then = helper.make_graph([helper.make_node("Conv", ["x", "W"], ["t"], pads=[1, 1, 1, 1], name="conv")], "then", [],
+                             [helper.make_tensor_value_info("t", F32, None)])
+    other = helper.make_graph([helper.make_node("Identity", ["x"], ["e"], name="id")], "else", [],
+                              [helper.make_tensor_value_info("e", F32, None)])
+    nodes = [cond, helper.make_node("If", ["cond"], ["y"], then_branch=then, else_branch=other, name="if"),
+             helper.make_node("Relu", ["y"], ["z"], name="relu")]
+    w = helper.make_tensor("W", F32, [4, 3, 3, 3], [0.5] * 108)
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", F32, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("z", F32, None)], [w])
+    prof = netscore_fast.profile(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+    assert list(prof.layers["name"])[1:] == ["if", "if/conv", "relu"]   # the subgraph's row after its If
+    # x (768 B) alone (cond is a constant); the If: x (read inside) and y (1x4x8x8: 1024 B), its conv row the
+    # same step; Relu: y and z
+    assert prof.live_bytes().tolist() == [768, 1792, 1792, 2048]
+
+
 @pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2_1.0", "squeezenet1_1"])
 def test_live_bytes_peak_is_the_profile_peak(name):
     prof = netscore_fast.profile(zoo.build(name, weights="external"))
