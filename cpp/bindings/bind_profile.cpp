@@ -125,7 +125,13 @@ void bind_profile(py::module_& m) {
           "the model's symbol of each dim)")
       .def("layer_columns", &layer_columns,
            "per-node columns in execution order: names and shapes as lists of str, counts as packed int64 bytes")
-      .def("layer_shapes", &layer_shapes, "per node: (input shapes, output shapes); -1 = unknown dim");
+      .def("layer_shapes", &layer_shapes, "per node: (input shapes, output shapes); -1 = unknown dim")
+      .def(
+          "live_bytes",
+          [](const graph::Profile& p) {
+            return py::bytes(reinterpret_cast<const char*>(p.live_bytes.data()), p.live_bytes.size() * sizeof(int64_t));
+          },
+          "per layer row, packed native int64: activation bytes alive while the node runs (max = the peak)");
 
   m.def(
       "profile_file",

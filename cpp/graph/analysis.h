@@ -76,6 +76,10 @@ struct Profile {
   int64_t peak_activation_bytes = 0;              // max live bytes under the node order, inputs/outputs included
   int64_t num_nodes = 0;                          // nodes analysed (model-local functions inlined)
   std::vector<Layer> layers;                      // execution (topological) order; empty unless want_layers
+  // Per layer row (want_layers only): activation bytes alive while its node runs, graph inputs and outputs
+  // included (its outputs and every earlier activation still to be read); rows of a subgraph take the value
+  // of their If/Loop/Scan node. The maximum is peak_activation_bytes.
+  std::vector<int64_t> live_bytes;
   std::vector<UnsupportedOp> unsupported_ops;
   std::vector<std::string> unknown_cost_nodes;    // names of nodes whose cost could not be determined
   std::vector<OpenInput> open_inputs;             // graph inputs with an unknown dim (for hints)

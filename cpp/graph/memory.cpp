@@ -7,7 +7,7 @@
 
 namespace netscore::graph {
 
-int64_t peak_live_bytes(const std::vector<TensorLife>& lives, int64_t num_steps) {
+std::vector<int64_t> live_bytes_by_step(const std::vector<TensorLife>& lives, int64_t num_steps) {
   if (num_steps < 1) num_steps = 1;  // a graph without nodes still holds its inputs
   // Difference array: +bytes where a life starts, -bytes one past where it ends; the running sum is the
   // live total at each step. Computed with saturating adds over (allocated, freed) pairs.
@@ -19,13 +19,19 @@ int64_t peak_live_bytes(const std::vector<TensorLife>& lives, int64_t num_steps)
     alloc[static_cast<size_t>(first)] = add_sat(alloc[static_cast<size_t>(first)], t.bytes);
     freed[static_cast<size_t>(last) + 1] = add_sat(freed[static_cast<size_t>(last) + 1], t.bytes);
   }
-  int64_t live = 0, peak = 0;
+  std::vector<int64_t> live_at(static_cast<size_t>(num_steps), 0);
+  int64_t live = 0;
   for (int64_t s = 0; s < num_steps; ++s) {
     live = add_sat(live, alloc[static_cast<size_t>(s)]);
     live -= std::min(live, freed[static_cast<size_t>(s)]);
-    peak = std::max(peak, live);
+    live_at[static_cast<size_t>(s)] = live;
   }
-  return peak;
+  return live_at;
+}
+
+int64_t peak_live_bytes(const std::vector<TensorLife>& lives, int64_t num_steps) {
+  const std::vector<int64_t> live_at = live_bytes_by_step(lives, num_steps);
+  return *std::max_element(live_at.begin(), live_at.end());
 }
 
 }  // namespace netscore::graph

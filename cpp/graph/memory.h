@@ -14,8 +14,11 @@ struct TensorLife {
   int64_t last = 0;
 };
 
-// Maximum over steps 0..num_steps-1 of the bytes of tensors live at that step. Lives are clamped to the
-// step range; sizes saturate instead of overflowing.
+// The bytes of tensors live at each step 0..num_steps-1 (at least one step). Lives are clamped to the step
+// range; sizes saturate instead of overflowing.
+std::vector<int64_t> live_bytes_by_step(const std::vector<TensorLife>& lives, int64_t num_steps);
+
+// Maximum over steps of live_bytes_by_step: the peak activation memory under the node order.
 int64_t peak_live_bytes(const std::vector<TensorLife>& lives, int64_t num_steps);
 
 }  // namespace netscore::graph

@@ -297,7 +297,10 @@ void Walker::walk() {
   first_use_.assign(nv, -1);
   act_bytes_.assign(nv, -1);
   const bool want_layers = options_.want_layers;
-  if (want_layers) profile_.layers.reserve(nn);
+  if (want_layers) {
+    profile_.layers.reserve(nn);
+    row_of_step_.assign(nn, 0);
+  }
   profile_.num_nodes = static_cast<int64_t>(nn);
   Layer scratch_layer;
   SubgraphResult sub;
@@ -310,6 +313,7 @@ void Walker::walk() {
     // Without layer rows, one scratch row collects the node's counts; its name is built only when a list
     // (unsupported ops, unknown costs) needs it.
     if (!want_layers) reset_counts(scratch_layer);
+    else row_of_step_[step] = profile_.layers.size();
     Layer& layer = want_layers ? profile_.layers.emplace_back()  // capacity reserved: the reference stays valid
                                : scratch_layer;
     layer.node_index = inlined_.origin().empty() ? ni : inlined_.origin()[ni];
@@ -529,7 +533,18 @@ void Walker::finish_memory() {
     if (act_bytes_[id] < 0) continue;  // size unknown: left out of the peak (its layer shows -1 bytes)
     lives.push_back(TensorLife{act_bytes_[id], first_use_[id], last_use_[id]});
   }
-  profile_.peak_activation_bytes = peak_live_bytes(lives, steps);
+  if (!options_.want_layers) {
+    profile_.peak_activation_bytes = peak_live_bytes(lives, steps);
+    return;
+  }
+  // With layer rows, the live bytes of each row too: a subgraph's rows share the step of their If/Loop node.
+  const std::vector<int64_t> live_at = live_bytes_by_step(lives, steps);
+  profile_.peak_activation_bytes = *std::max_element(live_at.begin(), live_at.end());
+  profile_.live_bytes.assign(profile_.layers.size(), 0);
+  for (size_t s = 0; s < row_of_step_.size(); ++s) {
+    const size_t end = s + 1 < row_of_step_.size() ? row_of_step_[s + 1] : profile_.layers.size();
+    for (size_t r = row_of_step_[s]; r < end; ++r) profile_.live_bytes[r] = live_at[s];
+  }
 }
 
 }  // namespace walk

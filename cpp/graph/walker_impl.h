@@ -214,6 +214,7 @@ class Walker {
   std::unordered_map<NamePair, size_t, NamePairHash> unsupported_index_;  // (domain, op type) -> row
   std::unordered_map<std::string, size_t> unsupported_label_index_;       // "domain::Op" label -> row
   std::vector<int64_t> first_use_, last_use_, act_bytes_;
+  std::vector<size_t> row_of_step_;  // with layer rows: the row of each step's node (subgraph rows follow it)
   Profile profile_;
 };
 

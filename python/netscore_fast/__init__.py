@@ -29,7 +29,7 @@ _LAZY = {
     "register_metric": "metrics",
     "CacheError": "cache",
 }
-_SUBMODULES = {"bench", "nas", "zoo", "plots", "metrics", "table", "cli", "device"}
+_SUBMODULES = {"bench", "nas", "zoo", "plots", "metrics", "table", "cli", "device", "report"}
 
 __all__ = ["ModelError", "__version__", *_LAZY, *sorted(_SUBMODULES)]
 

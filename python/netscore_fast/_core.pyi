@@ -32,6 +32,8 @@ class ProfileResult:
         metadata, "" if none) as lists of str; params, weight_bytes, macs, flops, activation_bytes,
         node_index, supported, folded as packed native int64 bytes."""
     def layer_shapes(self) -> List[Tuple[List[List[int]], List[List[int]]]]: ...
+    def live_bytes(self) -> bytes:
+        """Per layer row, packed native int64: activation bytes alive while the node runs (max = the peak)."""
     def open_inputs(self) -> List[Tuple[str, Optional[List[int]], List[str]]]:
         """Graph inputs left with an unknown dim: (name, dims with -1 unknown or None for an unknown rank,
         the model's symbol of each dim or "")."""

@@ -525,7 +525,12 @@ def machine_line(m: Mapping[str, Any], width: Optional[int] = None) -> str:
 
 def plot(table: BenchTable, path: Union[str, os.PathLike]) -> None:
     """Bar chart of GFLOP/s per op (GB/s for memory-bound ops on a second axis colour), peak marked.
-    Needs the `plot` extra (matplotlib)."""
+    Needs the `plot` extra (matplotlib). A model's table (from measure) is drawn by plots.bench_chart."""
+    if table.source != "suite":
+        from .plots import bench_chart
+
+        bench_chart(table, os.fspath(path))
+        return
     try:
         import matplotlib
         matplotlib.use("Agg")

@@ -249,6 +249,17 @@ class Profile:
         """Per node, in execution order: (input shapes, output shapes); -1 marks an unknown dim."""
         return self._with_rows().layer_shapes()
 
+    def live_bytes(self):
+        """numpy int64 array, one value per row of `layers`: the activation bytes alive while that node runs
+        (graph inputs and outputs included: its outputs and every earlier activation a later node or the
+        graph output still reads; a tensor of unknown size is left out). Rows of an If/Loop/Scan subgraph
+        take the value of their node. The maximum is `peak_activation_bytes`; the first row reaching it is
+        the node that causes the peak."""
+        import numpy as np
+
+        result = self._with_rows()
+        return np.frombuffer(result.live_bytes(), dtype=np.int64).copy()
+
     def by(self, key: str, depth: Optional[int] = None):
         """Roll the per-node costs up by "op_type" or by torch "module" (netscore_fast.rollup.Rollup).
 

@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", required=True, help="output image (PNG, SVG or PDF)")
     pl.set_defaults(handler="plot")
     importlib.import_module(".device", __name__).add_parser(sub)
+    importlib.import_module(".report", __name__).add_parser(sub)
     return parser
 
 
