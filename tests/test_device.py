@@ -86,6 +86,33 @@ def test_mul_by_constant_zero_is_dead():
     assert f["live.elementwise.layers"] == 1   # only the Add: Relu feeds a Mul by zero
 
 
+def test_conv_inside_if_and_function_counted_like_the_totals():
+    """Features are collected during the walk, or from layer rows when the graph holds subgraphs (If): both
+    count each conv once, and their MACs add up to the profile's total (an independent count: 8x8 outputs
+    x 16 x 8 x 3 x 3 weights per conv)."""
+    w = helper.make_tensor("w", TensorProto.FLOAT, [16, 8, 3, 3], [0.0] * (16 * 8 * 9))
+    conv = helper.make_node("Conv", ["x", "w"], ["c"], pads=[1] * 4)
+    then = helper.make_graph([helper.make_node("Relu", ["c"], ["t"])], "then", [],
+                             [helper.make_tensor_value_info("t", TensorProto.FLOAT, [1, 16, 8, 8])])
+    other = helper.make_graph([helper.make_node("Conv", ["c", "w2"], ["e"], pads=[1] * 4)], "else", [],
+                              [helper.make_tensor_value_info("e", TensorProto.FLOAT, [1, 16, 8, 8])])
+    w2 = helper.make_tensor("w2", TensorProto.FLOAT, [16, 16, 3, 3], [0.0] * (16 * 16 * 9))
+    cond = helper.make_node("If", ["b"], ["y"], then_branch=then, else_branch=other)
+    graph = helper.make_graph([conv, cond], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 8, 8]),
+                                                  helper.make_tensor_value_info("b", TensorProto.BOOL, [])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 8, 8])], [w, w2])
+    with_if = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+    f = features(with_if)
+    # the unknown condition counts the dearer branch: the else conv (16 -> 16 channels)
+    assert f["full.conv_dense.layers"] == 2
+    assert f["full.conv_dense.macs"] == 64 * 16 * 8 * 9 + 64 * 16 * 16 * 9
+    sources = [with_if, conv_model(8, 16, 3, 1), nas.nasbench201(1234), nas.nasbench201(77, "cifar100")]
+    X, names = device.raw_features(sources, errors="raise")
+    macs = np.asarray(profile_many(sources, progress=False)["macs"], float)
+    full_macs = [j for j, n in enumerate(names) if n.startswith("full.") and n.endswith(".macs")]
+    np.testing.assert_array_equal(X[:, full_macs].sum(axis=1), macs)
+
+
 def test_failed_model_gets_nan_row():
     X, _ = device.raw_features([b"not a model", conv_model(4, 4, 3, 1)])
     assert np.isnan(X[0]).all() and np.isfinite(X[1]).all()
