@@ -213,6 +213,35 @@ def test_measure_runtime_two_tiny_models(monkeypatch, tmp_path):
         device.measure_runtime([small], runtime="tflite")
 
 
+def test_measure_runtime_thread_clock_and_quantile(monkeypatch, tmp_path):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setattr(device._Rapl, "ROOT", str(tmp_path / "no-powercap"))
+    small, large = conv_model(4, 4, 1, 1, hw=4), conv_model(32, 32, 3, 1, hw=32)
+    # 32x32 outputs x 32 x 32 x 9 weights = 9.4 MMACs against 64 MACs: the thread's CPU time tells them apart
+    r = device.measure_runtime([small, large], clock="thread", quantile=0.1, min_runs=5, min_time=0.01, warmup=1,
+                               progress=False)
+    assert 0 < r.latency_ms[0] < r.latency_ms[1]
+    with pytest.raises(ValueError, match="threads=1"):
+        device.measure_runtime([small], clock="thread", threads=2)
+    with pytest.raises(ValueError, match="clock"):
+        device.measure_runtime([small], clock="cycles")
+    with pytest.raises(ValueError, match="quantile"):
+        device.measure_runtime([small], quantile=1.5)
+
+
+def test_time_runs_takes_the_quantile_asked_for():
+    times = iter([0.0, 1.0, 1.0, 3.0, 3.0, 4.0, 4.0, 14.0] * 4)   # runs of 1, 1, 10 and (wrapping) again
+    device.CLOCKS["fake"] = lambda: next(times)
+    try:
+        rapl = device._Rapl.__new__(device._Rapl)
+        rapl.path = None
+        low, _, _ = device._time_runs(lambda: None, 4, 0.0, 0, rapl, quantile=0.0, clock="fake")
+        mid, _, _ = device._time_runs(lambda: None, 4, 0.0, 0, rapl, quantile=0.5, clock="fake")
+    finally:
+        del device.CLOCKS["fake"]
+    assert low == 1.0 and mid == 1.5   # times 1, 2, 1, 10: the minimum, and the median of 1, 1, 2, 10
+
+
 def test_cli_device_column(tmp_path):
     from netscore_fast.cli import main
     from netscore_fast.table import ProfileTable
