@@ -131,11 +131,12 @@ def noise(cache: dict, names) -> dict:
             "round_vs_round_mdape_pct": float(np.median(pair) * 100)}
 
 
-def evaluate(sources, y, macs, k: int, draws: int, seed: int) -> dict:
+def evaluate(sources, y, macs, k: int, draws: int, seed: int, feature_sets=None) -> dict:
     from netscore_fast import device
     raw, _ = device.raw_features(sources, errors="raise")
-    sets = {s: device.select_features(raw, s) for s in device.FEATURE_SETS}
-    names = {s: device.feature_names(s) for s in device.FEATURE_SETS}
+    feature_sets = feature_sets or device.DEFAULT_FEATURE_SETS
+    sets = {s: device.select_features(raw, s) for s in feature_sets}
+    names = {s: device.feature_names(s) for s in feature_sets}
     rng = np.random.default_rng(seed)
     out = {"few_shot": {"tau": [], "mdape": []}, "macs_only": {"tau": [], "mdape": []}, "chosen": []}
     for _ in range(draws):
@@ -159,6 +160,7 @@ def main(argv=None) -> int:
     ap.add_argument("--k", type=int, default=20, help="networks to fit on (default 20)")
     ap.add_argument("--draws", type=int, default=5, help="random draws of the k networks (default 5)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--feature-sets", nargs="+", help="the fit's candidate feature sets (default: device's)")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved measurement rounds (default 3)")
     ap.add_argument("--rerun-above", type=float, default=5.0,
                     help="networks whose rounds spread more than this many percent get --extra-rounds more")
@@ -236,7 +238,7 @@ def report(groups, cache, args) -> dict:
         sources = [(n, source_fn(n)) for n in names]
         y = np.array([nets[n]["latency_ms"] for n in names])
         macs = np.asarray(profile_many(sources, progress=False)["macs"], float)
-        r = evaluate(sources, y, macs, k, args.draws, args.seed)
+        r = evaluate(sources, y, macs, k, args.draws, args.seed, args.feature_sets)
         fs, mb = r["few_shot"], r["macs_only"]
         nz = noise(cache, names)
         print(f"{group:14s} {len(names):4d} {k:3d}  {nz.get('round_vs_round_mdape_pct', float('nan')):7.1f}  "

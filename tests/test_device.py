@@ -113,6 +113,27 @@ def test_conv_inside_if_and_function_counted_like_the_totals():
     np.testing.assert_array_equal(X[:, full_macs].sum(axis=1), macs)
 
 
+def test_fused_part_drops_batchnorm_and_activation_after_a_conv():
+    """Runtimes fold BatchNormalization into the conv before it and run the activation in its epilogue; a
+    ReLU whose input has a second reader, or that follows an Add, stays a layer of its own."""
+    w = helper.make_tensor("w", TensorProto.FLOAT, [4, 4, 1, 1], [0.0] * 16)
+    bn = [helper.make_tensor(n, TensorProto.FLOAT, [4], [1.0] * 4) for n in ("s", "b", "m", "v")]
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"]),
+             helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"]),
+             helper.make_node("Relu", ["n"], ["r"]),                 # fused: conv -> BN -> ReLU
+             helper.make_node("Conv", ["r", "w"], ["c2"]),
+             helper.make_node("Relu", ["c2"], ["r2"]),               # not fused: c2 is read twice
+             helper.make_node("Add", ["r2", "c2"], ["a"]),
+             helper.make_node("Relu", ["a"], ["y"])]                 # not fused: after an Add
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])], [w] + bn)
+    f = features(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString())
+    assert f["full.elementwise.layers"] == 5 and f["fused.elementwise.layers"] == 3
+    assert f["fused.conv_pointwise.layers"] == f["full.conv_pointwise.layers"] == 2
+    # the fused layers' bytes go too: 3 float32 layers of 4x8x8 in and out (and the Add's second input)
+    assert f["fused.elementwise.bytes"] == 4 * 256 * (2 + 3 + 2)
+
+
 def test_failed_model_gets_nan_row():
     X, _ = device.raw_features([b"not a model", conv_model(4, 4, 3, 1)])
     assert np.isnan(X[0]).all() and np.isfinite(X[1]).all()
@@ -258,3 +279,14 @@ def test_cli_device_column(tmp_path):
     out = tmp_path / "one.csv"
     assert main(["profile", str(path), "--device", str(tmp_path / "m.json"), "--out", str(out)]) == 0
     assert np.allclose(ProfileTable.read(out)["latency_ms"], model.predict([str(path)]))
+
+
+def test_fit_candidate_feature_sets():
+    train = nas_sources(12)
+    y = synthetic_latency(train)
+    model = device.fit(train, y, feature_sets=["fused"])
+    assert model.feature_set == "fused" and model.feature_names == device.feature_names("fused")
+    assert [c["feature_set"] for c in model.cv["candidates"]] == ["fused"] * len(device.RIDGES)
+    assert {c["feature_set"] for c in device.fit(train, y).cv["candidates"]} == set(device.DEFAULT_FEATURE_SETS)
+    with pytest.raises(ValueError, match="unknown feature set"):
+        device.fit(train, y, feature_sets=["fastest"])

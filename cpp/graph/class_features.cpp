@@ -157,10 +157,54 @@ void ClassFeatureBuilder::analyse_graph(std::vector<char>& node_live) {
   }
 }
 
+void ClassFeatureBuilder::find_fusions() {
+  const onnx::Graph& g = model_->graph;
+  const size_t tensors = tensors_.dependent.size();
+  readers_.assign(tensors, 0);
+  producer_.assign(tensors, walk::kNone);
+  conv_result_.assign(tensors, 0);
+  graph_output_.assign(tensors, 0);
+  fused_.assign(g.nodes.size(), 0);
+  for (size_t ni : order_) {
+    const onnx::Node& n = g.nodes[ni];
+    const uint32_t* in = &edges_[edge_begin_[ni]];
+    for (size_t k = 0; k < n.inputs.size(); ++k)
+      if (in[k] != walk::kNone) ++readers_[in[k]];
+    for (size_t k = 0; k < n.outputs.size(); ++k)
+      if (in[n.inputs.size() + k] != walk::kNone) producer_[in[n.inputs.size() + k]] = static_cast<uint32_t>(ni);
+  }
+  for (const onnx::ValueInfo& v : g.outputs) {
+    const uint32_t i = tensors_.ids.find(v.name);
+    if (i != walk::kNone) graph_output_[i] = 1;
+  }
+  for (size_t ni : order_) {
+    const onnx::Node& n = g.nodes[ni];
+    if (!walk::is_default_domain(n.domain) || n.inputs.empty() || n.outputs.empty()) continue;
+    const uint32_t* in = &edges_[edge_begin_[ni]];
+    const uint32_t x = in[0], y = in[n.inputs.size()];
+    const std::string_view op = n.op_type;
+    if (op == "Conv") {
+      if (y != walk::kNone) conv_result_[y] = 1;
+      continue;
+    }
+    if (x == walk::kNone || readers_[x] != 1 || graph_output_[x] || producer_[x] == walk::kNone) continue;
+    const onnx::Node& p = g.nodes[producer_[x]];
+    const bool after_gemm = walk::is_default_domain(p.domain) && p.op_type == "Gemm";
+    if (op == "BatchNormalization" && conv_result_[x]) {
+      fused_[ni] = 1;
+      if (y != walk::kNone) conv_result_[y] = 1;
+    } else if ((op == "Relu" || op == "Clip" || op == "LeakyRelu" || op == "Sigmoid" || op == "HardSigmoid" ||
+                op == "HardSwish" || op == "Tanh") && (conv_result_[x] || after_gemm)) {
+      fused_[ni] = 1;
+    }
+  }
+}
+
 ClassFeatures ClassFeatureBuilder::finish() {
   const onnx::Graph& g = model_->graph;
   std::vector<char>& node_live = node_live_;
   analyse_graph(node_live);
+  find_fusions();
   const Tensors& t = tensors_;
   ClassFeatures f;
   for (const Record& r : records_) {
@@ -174,8 +218,9 @@ ClassFeatures ClassFeatureBuilder::finish() {
       bytes += input_bytes_[j];
     }
     const bool live = node && node_live[r.node_index];
-    for (auto* sums : {&f.full, &f.live}) {
-      if (sums == &f.live && !live) continue;
+    const bool fused = r.own_node && fused_[r.node_index];
+    for (auto* sums : {&f.full, &f.live, &f.fused}) {
+      if ((sums == &f.live && !live) || (sums == &f.fused && fused)) continue;
       ClassCosts& s = (*sums)[r.op_class];
       s.macs += r.macs;
       s.flops += r.flops;

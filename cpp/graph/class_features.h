@@ -21,9 +21,13 @@ constexpr int kClassCostFields = 4;                          // in the order abo
 inline constexpr const char* kClassCostNames[kClassCostFields] = {"macs", "flops", "bytes", "layers"};
 
 struct ClassFeatures {
-  std::array<ClassCosts, kNumOpClasses> full{};  // every layer that runs
-  std::array<ClassCosts, kNumOpClasses> live{};  // the layers that can change the output (live_layers)
+  std::array<ClassCosts, kNumOpClasses> full{};   // every layer that runs
+  std::array<ClassCosts, kNumOpClasses> live{};   // the layers that can change the output (live_layers)
+  std::array<ClassCosts, kNumOpClasses> fused{};  // the layers left once a runtime folds BatchNormalization
+                                                  // and activations into the conv or GEMM before them
 };
+constexpr int kClassFeatureParts = 3;  // full, live, fused
+inline constexpr const char* kClassFeaturePartNames[kClassFeatureParts] = {"full", "live", "fused"};
 
 // Per layer of `profile`: true when it is live. A value is data-independent when it is a constant, the
 // output of Shape / Size, a Sub or Xor of a tensor with itself (a zero: NAS-Bench-201 writes an all-`none`
@@ -60,6 +64,10 @@ class ClassFeatureBuilder final : public LayerObserver {
   };
   // Live nodes (by top-level node index) and constant tensor ids, from the records.
   void analyse_graph(std::vector<char>& node_live);
+  // Top-level nodes a runtime fuses into the conv / GEMM before them (fused_), after analyse_graph: a
+  // BatchNormalization after a Conv, an activation after a Conv, Gemm or such a BatchNormalization, each the
+  // sole reader of its input, which is no graph output (ONNX Runtime, TFLite and OpenVINO all do this).
+  void find_fusions();
 
   // Facts about every tensor name of the top-level graph, by a dense id (one hash lookup per name). Kept per
   // builder: its vectors and table keep their capacity from one model to the next.
@@ -88,7 +96,10 @@ class ClassFeatureBuilder final : public LayerObserver {
   Tensors tensors_;
   std::vector<size_t> order_;                // top-level nodes in walk order
   std::vector<uint32_t> edges_, edge_begin_;  // per node of order_: its input then output tensor ids
-  std::vector<char> out_dependent_, node_live_;
+  std::vector<char> out_dependent_, node_live_, fused_;
+  std::vector<uint32_t> readers_;   // per tensor id: node inputs that read it
+  std::vector<uint32_t> producer_;  // per tensor id: the producing node's index (kNone: none)
+  std::vector<char> conv_result_, graph_output_;  // per tensor id
 };
 
 }  // namespace netscore::graph

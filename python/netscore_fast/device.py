@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 __all__ = ["measure_runtime", "RuntimeResult", "fit", "fit_features", "CalibratedModel", "load",
-           "kendall_tau", "QUANTITIES", "FEATURE_SETS", "feature_names", "feature_matrix", "raw_features",
+           "kendall_tau", "QUANTITIES", "FEATURE_SETS", "DEFAULT_FEATURE_SETS", "feature_names", "feature_matrix", "raw_features",
            "select_features"]
 
 QUANTITIES = {"latency_ms": "milliseconds per inference", "energy_mj": "millijoules per inference"}
@@ -391,7 +391,8 @@ def fit_features(features: Dict[str, np.ndarray], names: Dict[str, List[str]], m
 
 
 def fit(sources, measured: Sequence[float], quantity: str = "latency_ms", profile=None, *,
-        input_shapes=None, batch_size: int = 1, folds: int = 10, seed: int = 0) -> CalibratedModel:
+        input_shapes=None, batch_size: int = 1, folds: int = 10, seed: int = 0,
+        feature_sets: Optional[Sequence[str]] = None) -> CalibratedModel:
     """Calibrate a model of your runtime from k measured networks (k = 10 to 50 is typical).
 
     sources: the k networks (as for profile_many); measured: their `quantity` (latency_ms or energy_mj)
@@ -399,14 +400,19 @@ def fit(sources, measured: Sequence[float], quantity: str = "latency_ms", profil
     whose per-layer predictions become the features (one scale per op class), which needs fewer measured
     networks; without one, the features are our analysis' per-class MACs, bytes and layer counts. Both
     the whole graph and its live part (nodes that can change the output) are tried; cross-validation
-    picks the feature set and regularisation (see `CalibratedModel.cv`).
+    picks the feature set and regularisation (see `CalibratedModel.cv`). feature_sets: the candidates
+    (default DEFAULT_FEATURE_SETS; any of FEATURE_SETS, e.g. "fused" for the layers left after a runtime's
+    BatchNormalization and activation fusion).
     """
+    candidates = tuple(DEFAULT_FEATURE_SETS if feature_sets is None else feature_sets)
+    for set_name in candidates:
+        feature_names(set_name)   # raises for an unknown name
     options = {"input_shapes": {k: list(v) for k, v in dict(input_shapes or {}).items()},
                "batch_size": int(batch_size)}
     dev = _load_profile(profile)
     raw, _ = raw_features(sources, **options, errors="raise")
-    features = {set_name: select_features(raw, set_name) for set_name in FEATURE_SETS}
-    names = {set_name: feature_names(set_name, device_profile=dev) for set_name in FEATURE_SETS}
+    features = {set_name: select_features(raw, set_name) for set_name in candidates}
+    names = {set_name: feature_names(set_name, device_profile=dev) for set_name in candidates}
     model = fit_features(features, names, measured, quantity, folds=folds, seed=seed)
     model.options = options
     model.device_profile = dev
@@ -430,11 +436,13 @@ def load(path) -> CalibratedModel:
 
 
 # --- features ---------------------------------------------------------------------------------------------
-# Per op class (_core.OP_CLASSES), computed in C++ (cpp/graph/class_features.h) for the whole graph and for
-# its live part: FLOPs, bytes moved and layer count, plus a constant 1 (the per-inference overhead).
-# "full"/"live": every class separately (for k of about 30 and more); "full_coarse"/"live_coarse": all
+# Per op class (_core.OP_CLASSES), computed in C++ (cpp/graph/class_features.h) for the whole graph, for its
+# live part and for the layers left after a runtime's fusion (BatchNormalization and activations into the
+# conv / GEMM before them): FLOPs, bytes moved and layer count, plus a constant 1 (the per-inference
+# overhead). "full"/"live"/"fused": every class separately (for k of about 30 and more); "*_coarse": all
 # convolutions and GEMMs together, everything else together, for the smallest k.
-FEATURE_SETS = ("full", "live", "full_coarse", "live_coarse")
+FEATURE_SETS = ("full", "live", "full_coarse", "live_coarse", "fused", "fused_coarse")
+DEFAULT_FEATURE_SETS = ("full", "live", "full_coarse", "live_coarse")   # fit's candidates
 _FITTED_FIELDS = ("flops", "bytes", "layers")   # MACs are half the FLOPs of a conv or GEMM: one of them suffices
 _COMPUTE = ("conv_dense", "conv_depthwise", "conv_pointwise", "conv_grouped", "gemm")
 
@@ -447,8 +455,9 @@ def _load_profile(profile):
 
 def raw_features(sources, *, input_shapes=None, batch_size: int = 1, threads: Optional[int] = None,
                  errors: str = "nan") -> Tuple[np.ndarray, List[str]]:
-    """Per-op-class sums of every model, whole graph then live part: (float64 [n, 2 x classes x fields],
-    column names "full.conv_dense.macs", ...). Models that cannot be analysed get NaN rows (errors="nan")
+    """Per-op-class sums of every model over each part (_core.CLASS_FEATURE_PARTS: the whole graph, its live
+    part, the layers left after fusion): (float64 [n, parts x classes x fields], column names
+    "full.conv_dense.macs", ...). Models that cannot be analysed get NaN rows (errors="nan")
     or raise their ModelError (errors="raise")."""
     from . import _core
     from ._sources import is_one_model, resolve, shape_list
@@ -468,7 +477,7 @@ def raw_features(sources, *, input_shapes=None, batch_size: int = 1, threads: Op
 
 def _raw_names() -> List[str]:
     from . import _core
-    return [f"{part}.{cls}.{field}" for part in ("full", "live") for cls in _core.OP_CLASSES
+    return [f"{part}.{cls}.{field}" for part in _core.CLASS_FEATURE_PARTS for cls in _core.OP_CLASSES
             for field in _core.CLASS_COST_FIELDS]
 
 
