@@ -116,19 +116,25 @@ def measure(sources_of: dict, cache: dict, path: str, rounds: int, args, seed: i
 
 def noise(cache: dict, names) -> dict:
     """How far the rounds of the same networks disagree: the median over networks of the relative spread
-    (max - min) / min, and the median absolute percentage difference between two single rounds (the error a
-    perfect predictor would show against one round's measurement)."""
-    spread, pair = [], []
+    (max - min) / min, the median absolute percentage difference between two single rounds (the error a
+    perfect predictor would show against one round's measurement), and between the minima of the odd and of
+    the even rounds (about the noise of the figure kept)."""
+    spread, pair, halves = [], [], []
     for n in names:
         r = cache["networks"].get(n, {}).get("rounds_ms", [])
         if len(r) >= 2:
             spread.append((max(r) - min(r)) / min(r))
             pair.append(abs(r[0] - r[1]) / r[1])
+            a, b = min(r[0::2]), min(r[1::2])
+            halves.append(abs(a - b) / b)
     if not spread:
         return {"n": 0}
     return {"n": len(spread), "spread_median_pct": float(np.median(spread) * 100),
             "spread_p90_pct": float(np.percentile(spread, 90) * 100),
-            "round_vs_round_mdape_pct": float(np.median(pair) * 100)}
+            "round_vs_round_mdape_pct": float(np.median(pair) * 100),
+            # the minimum of the odd rounds against the minimum of the even rounds: the error between two
+            # estimates of the same network's latency made like the one kept (of about half the rounds)
+            "split_half_mdape_pct": float(np.median(halves) * 100)}
 
 
 def evaluate(sources, y, macs, k: int, draws: int, seed: int, feature_sets=None) -> dict:

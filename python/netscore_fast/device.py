@@ -398,11 +398,11 @@ def fit(sources, measured: Sequence[float], quantity: str = "latency_ms", profil
     sources: the k networks (as for profile_many); measured: their `quantity` (latency_ms or energy_mj)
     under the runtime to predict, e.g. from `measure_runtime`. profile: a device profile (path or loaded)
     whose per-layer predictions become the features (one scale per op class), which needs fewer measured
-    networks; without one, the features are our analysis' per-class MACs, bytes and layer counts. Both
-    the whole graph and its live part (nodes that can change the output) are tried; cross-validation
-    picks the feature set and regularisation (see `CalibratedModel.cv`). feature_sets: the candidates
-    (default DEFAULT_FEATURE_SETS; any of FEATURE_SETS, e.g. "fused" for the layers left after a runtime's
-    BatchNormalization and activation fusion).
+    networks; without one, the features are our analysis' per-class MACs, bytes and layer counts. The
+    whole graph, its live part (nodes that can change the output) and the layers left after a runtime's
+    BatchNormalization and activation fusion are tried, per class and coarse; cross-validation picks the
+    feature set and regularisation (see `CalibratedModel.cv`). feature_sets: the candidates (default
+    DEFAULT_FEATURE_SETS, all of FEATURE_SETS).
     """
     candidates = tuple(DEFAULT_FEATURE_SETS if feature_sets is None else feature_sets)
     for set_name in candidates:
@@ -442,7 +442,7 @@ def load(path) -> CalibratedModel:
 # overhead). "full"/"live"/"fused": every class separately (for k of about 30 and more); "*_coarse": all
 # convolutions and GEMMs together, everything else together, for the smallest k.
 FEATURE_SETS = ("full", "live", "full_coarse", "live_coarse", "fused", "fused_coarse")
-DEFAULT_FEATURE_SETS = ("full", "live", "full_coarse", "live_coarse")   # fit's candidates
+DEFAULT_FEATURE_SETS = FEATURE_SETS   # fit's candidates
 _FITTED_FIELDS = ("flops", "bytes", "layers")   # MACs are half the FLOPs of a conv or GEMM: one of them suffices
 _COMPUTE = ("conv_dense", "conv_depthwise", "conv_pointwise", "conv_grouped", "gemm")
 
