@@ -13,11 +13,15 @@ networks scored on the others: Kendall tau and median absolute percentage error 
     python benchmarks/device_validation.py --no-measure --profile device.json  # + zero-shot from a profile
 
 Measurements go to benchmarks/results/device_measurements.json with the CPU, onnxruntime version and date.
-Noise is the enemy on a shared machine: each network is measured in `--rounds` interleaved rounds (every
-network once per round, in a fresh random order), each round takes a low quantile of the run times, the
-figure kept is the minimum over rounds, networks whose rounds disagree by more than `--rerun-above` % get
-more rounds, and the report prints the noise (how far two rounds of the same network disagree), which
-bounds the median error any predictor can show. A quiet machine gives cleaner figures.
+Noise is the enemy on a shared machine: runs are timed by the measuring thread's CPU time (`--clock
+thread`: with one intra-op thread onnxruntime computes on it, so time the core spent on other processes is
+left out; `--clock wall` on a quiet machine), each network is measured in `--rounds` interleaved rounds
+(every network once per round, in a fresh random order, a new session each time), each round takes a low
+quantile of the run times, the figure kept is the minimum over rounds, networks whose rounds disagree by
+more than `--rerun-above` % get more rounds, and the report prints the noise: how far two estimates of the
+same network's latency (minima of its odd and of its even rounds) disagree, which bounds the median error
+and the Kendall tau any predictor can show against these measurements. A quiet machine gives cleaner
+figures.
 """
 from __future__ import annotations
 
@@ -118,8 +122,9 @@ def noise(cache: dict, names) -> dict:
     """How far the rounds of the same networks disagree: the median over networks of the relative spread
     (max - min) / min, the median absolute percentage difference between two single rounds (the error a
     perfect predictor would show against one round's measurement), and between the minima of the odd and of
-    the even rounds (about the noise of the figure kept)."""
-    spread, pair, halves = [], [], []
+    the even rounds (about the noise of the figure kept), with the Kendall tau between those two."""
+    from netscore_fast import device
+    spread, pair, halves, odd, even = [], [], [], [], []
     for n in names:
         r = cache["networks"].get(n, {}).get("rounds_ms", [])
         if len(r) >= 2:
@@ -127,6 +132,7 @@ def noise(cache: dict, names) -> dict:
             pair.append(abs(r[0] - r[1]) / r[1])
             a, b = min(r[0::2]), min(r[1::2])
             halves.append(abs(a - b) / b)
+            odd.append(a), even.append(b)
     if not spread:
         return {"n": 0}
     return {"n": len(spread), "spread_median_pct": float(np.median(spread) * 100),
@@ -134,7 +140,9 @@ def noise(cache: dict, names) -> dict:
             "round_vs_round_mdape_pct": float(np.median(pair) * 100),
             # the minimum of the odd rounds against the minimum of the even rounds: the error between two
             # estimates of the same network's latency made like the one kept (of about half the rounds)
-            "split_half_mdape_pct": float(np.median(halves) * 100)}
+            "split_half_mdape_pct": float(np.median(halves) * 100),
+            # and how well the one ranks the networks like the other: the best tau a predictor can expect
+            "split_half_kendall_tau": device.kendall_tau(odd, even)}
 
 
 def evaluate(sources, y, macs, k: int, draws: int, seed: int, feature_sets=None) -> dict:
@@ -232,7 +240,9 @@ def main(argv=None) -> int:
 def report(groups, cache, args) -> dict:
     from netscore_fast import profile_many
     summary = {}
-    print(f"{'group':14s} {'n':>4s} {'k':>3s}  {'noise %':>7s}  {'few-shot tau':>12s} {'MdAPE %':>8s}   "
+    print("noise: two estimates of each network's latency (the minima of its odd and of its even rounds) "
+          "against each other, MdAPE and Kendall tau: about the best a predictor can score")
+    print(f"{'group':14s} {'n':>4s} {'k':>3s}  {'noise %':>7s} {'tau':>5s}  {'few-shot tau':>12s} {'MdAPE %':>8s}   "
           f"{'MACs-only tau':>13s} {'MdAPE %':>8s}   feature sets chosen")
     nets = cache["networks"]
     for group, (names, source_fn) in groups.items():
@@ -247,7 +257,8 @@ def report(groups, cache, args) -> dict:
         r = evaluate(sources, y, macs, k, args.draws, args.seed, args.feature_sets)
         fs, mb = r["few_shot"], r["macs_only"]
         nz = noise(cache, names)
-        print(f"{group:14s} {len(names):4d} {k:3d}  {nz.get('round_vs_round_mdape_pct', float('nan')):7.1f}  "
+        print(f"{group:14s} {len(names):4d} {k:3d}  {nz.get('split_half_mdape_pct', float('nan')):7.1f} "
+              f"{nz.get('split_half_kendall_tau', float('nan')):5.3f}  "
               f"{np.mean(fs['tau']):12.3f} {np.mean(fs['mdape']):8.1f}   "
               f"{np.mean(mb['tau']):13.3f} {np.mean(mb['mdape']):8.1f}   {', '.join(sorted(set(r['chosen'])))}")
         if args.profile:
