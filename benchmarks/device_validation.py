@@ -220,6 +220,7 @@ def main(argv=None) -> int:
             measure({n: sources_of[n] for n in noisy}, cache, args.cache, args.rounds + args.extra_rounds, args,
                     args.seed + 1)
         cache["meta"]["measured_s"] = round(time.time() - t0 + cache["meta"].get("measured_s", 0), 1)
+        cache["meta"]["last_measured"] = _machine_meta(args)["date"]
         _save_cache(cache, args.cache)
         print(f"# measured in {time.time() - t0:.0f} s (cache: {args.cache})")
     m = cache["meta"]
