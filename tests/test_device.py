@@ -86,6 +86,54 @@ def test_mul_by_constant_zero_is_dead():
     assert f["live.elementwise.layers"] == 1   # only the Add: Relu feeds a Mul by zero
 
 
+def test_conv_inside_if_and_function_counted_like_the_totals():
+    """Features are collected during the walk, or from layer rows when the graph holds subgraphs (If): both
+    count each conv once, and their MACs add up to the profile's total (an independent count: 8x8 outputs
+    x 16 x 8 x 3 x 3 weights per conv)."""
+    w = helper.make_tensor("w", TensorProto.FLOAT, [16, 8, 3, 3], [0.0] * (16 * 8 * 9))
+    conv = helper.make_node("Conv", ["x", "w"], ["c"], pads=[1] * 4)
+    then = helper.make_graph([helper.make_node("Relu", ["c"], ["t"])], "then", [],
+                             [helper.make_tensor_value_info("t", TensorProto.FLOAT, [1, 16, 8, 8])])
+    other = helper.make_graph([helper.make_node("Conv", ["c", "w2"], ["e"], pads=[1] * 4)], "else", [],
+                              [helper.make_tensor_value_info("e", TensorProto.FLOAT, [1, 16, 8, 8])])
+    w2 = helper.make_tensor("w2", TensorProto.FLOAT, [16, 16, 3, 3], [0.0] * (16 * 16 * 9))
+    cond = helper.make_node("If", ["b"], ["y"], then_branch=then, else_branch=other)
+    graph = helper.make_graph([conv, cond], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 8, 8]),
+                                                  helper.make_tensor_value_info("b", TensorProto.BOOL, [])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 8, 8])], [w, w2])
+    with_if = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+    f = features(with_if)
+    # the unknown condition counts the dearer branch: the else conv (16 -> 16 channels)
+    assert f["full.conv_dense.layers"] == 2
+    assert f["full.conv_dense.macs"] == 64 * 16 * 8 * 9 + 64 * 16 * 16 * 9
+    sources = [with_if, conv_model(8, 16, 3, 1), nas.nasbench201(1234), nas.nasbench201(77, "cifar100")]
+    X, names = device.raw_features(sources, errors="raise")
+    macs = np.asarray(profile_many(sources, progress=False)["macs"], float)
+    full_macs = [j for j, n in enumerate(names) if n.startswith("full.") and n.endswith(".macs")]
+    np.testing.assert_array_equal(X[:, full_macs].sum(axis=1), macs)
+
+
+def test_fused_part_drops_batchnorm_and_activation_after_a_conv():
+    """Runtimes fold BatchNormalization into the conv before it and run the activation in its epilogue; a
+    ReLU whose input has a second reader, or that follows an Add, stays a layer of its own."""
+    w = helper.make_tensor("w", TensorProto.FLOAT, [4, 4, 1, 1], [0.0] * 16)
+    bn = [helper.make_tensor(n, TensorProto.FLOAT, [4], [1.0] * 4) for n in ("s", "b", "m", "v")]
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"]),
+             helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"]),
+             helper.make_node("Relu", ["n"], ["r"]),                 # fused: conv -> BN -> ReLU
+             helper.make_node("Conv", ["r", "w"], ["c2"]),
+             helper.make_node("Relu", ["c2"], ["r2"]),               # not fused: c2 is read twice
+             helper.make_node("Add", ["r2", "c2"], ["a"]),
+             helper.make_node("Relu", ["a"], ["y"])]                 # not fused: after an Add
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])], [w] + bn)
+    f = features(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString())
+    assert f["full.elementwise.layers"] == 5 and f["fused.elementwise.layers"] == 3
+    assert f["fused.conv_pointwise.layers"] == f["full.conv_pointwise.layers"] == 2
+    # the fused layers' bytes go too: 3 float32 layers of 4x8x8 in and out (and the Add's second input)
+    assert f["fused.elementwise.bytes"] == 4 * 256 * (2 + 3 + 2)
+
+
 def test_failed_model_gets_nan_row():
     X, _ = device.raw_features([b"not a model", conv_model(4, 4, 3, 1)])
     assert np.isnan(X[0]).all() and np.isfinite(X[1]).all()
@@ -186,6 +234,35 @@ def test_measure_runtime_two_tiny_models(monkeypatch, tmp_path):
         device.measure_runtime([small], runtime="tflite")
 
 
+def test_measure_runtime_thread_clock_and_quantile(monkeypatch, tmp_path):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setattr(device._Rapl, "ROOT", str(tmp_path / "no-powercap"))
+    small, large = conv_model(4, 4, 1, 1, hw=4), conv_model(32, 32, 3, 1, hw=32)
+    # 32x32 outputs x 32 x 32 x 9 weights = 9.4 MMACs against 64 MACs: the thread's CPU time tells them apart
+    r = device.measure_runtime([small, large], clock="thread", quantile=0.1, min_runs=5, min_time=0.01, warmup=1,
+                               progress=False)
+    assert 0 < r.latency_ms[0] < r.latency_ms[1]
+    with pytest.raises(ValueError, match="threads=1"):
+        device.measure_runtime([small], clock="thread", threads=2)
+    with pytest.raises(ValueError, match="clock"):
+        device.measure_runtime([small], clock="cycles")
+    with pytest.raises(ValueError, match="quantile"):
+        device.measure_runtime([small], quantile=1.5)
+
+
+def test_time_runs_takes_the_quantile_asked_for():
+    times = iter([0.0, 1.0, 1.0, 3.0, 3.0, 4.0, 4.0, 14.0] * 4)   # runs of 1, 1, 10 and (wrapping) again
+    device.CLOCKS["fake"] = lambda: next(times)
+    try:
+        rapl = device._Rapl.__new__(device._Rapl)
+        rapl.path = None
+        low, _, _ = device._time_runs(lambda: None, 4, 0.0, 0, rapl, quantile=0.0, clock="fake")
+        mid, _, _ = device._time_runs(lambda: None, 4, 0.0, 0, rapl, quantile=0.5, clock="fake")
+    finally:
+        del device.CLOCKS["fake"]
+    assert low == 1.0 and mid == 1.5   # times 1, 2, 1, 10: the minimum, and the median of 1, 1, 2, 10
+
+
 def test_cli_device_column(tmp_path):
     from netscore_fast.cli import main
     from netscore_fast.table import ProfileTable
@@ -202,3 +279,14 @@ def test_cli_device_column(tmp_path):
     out = tmp_path / "one.csv"
     assert main(["profile", str(path), "--device", str(tmp_path / "m.json"), "--out", str(out)]) == 0
     assert np.allclose(ProfileTable.read(out)["latency_ms"], model.predict([str(path)]))
+
+
+def test_fit_candidate_feature_sets():
+    train = nas_sources(12)
+    y = synthetic_latency(train)
+    model = device.fit(train, y, feature_sets=["fused"])
+    assert model.feature_set == "fused" and model.feature_names == device.feature_names("fused")
+    assert [c["feature_set"] for c in model.cv["candidates"]] == ["fused"] * len(device.RIDGES)
+    assert {c["feature_set"] for c in device.fit(train, y).cv["candidates"]} == set(device.DEFAULT_FEATURE_SETS)
+    with pytest.raises(ValueError, match="unknown feature set"):
+        device.fit(train, y, feature_sets=["fastest"])

@@ -123,7 +123,7 @@ py::tuple features_batch(const py::list& items, const std::vector<std::string>& 
     results = graph::features_batch(sources, options, threads);
   }
   constexpr int per_set = graph::kNumOpClasses * graph::kClassCostFields;
-  py::array_t<double> features({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(2 * per_set)});
+  py::array_t<double> features({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(graph::kClassFeatureParts * per_set)});
   py::array_t<int32_t> status(static_cast<py::ssize_t>(n));
   auto f = features.mutable_unchecked<2>();
   auto s = status.mutable_unchecked<1>();
@@ -131,7 +131,7 @@ py::tuple features_batch(const py::list& items, const std::vector<std::string>& 
   for (size_t i = 0; i < n; ++i) {
     const graph::BatchFeatures& r = results[i];
     int k = 0;
-    for (const auto* set : {&r.features.full, &r.features.live})
+    for (const auto* set : {&r.features.full, &r.features.live, &r.features.fused})
       for (const graph::ClassCosts& c : *set)
         for (double v : {c.macs, c.flops, c.bytes, c.layers})
           f(i, k++) = r.status == graph::BatchStatus::kOk ? v : std::numeric_limits<double>::quiet_NaN();
@@ -221,12 +221,16 @@ that same tuple, status 4 (cancelled) in every row that did not finish.)doc");
   for (const char* field : graph::kClassCostNames) fields.append(field);
   m.attr("OP_CLASSES") = py::tuple(classes);
   m.attr("CLASS_COST_FIELDS") = py::tuple(fields);
+  py::list parts;
+  for (const char* part : graph::kClassFeaturePartNames) parts.append(part);
+  m.attr("CLASS_FEATURE_PARTS") = py::tuple(parts);
   m.def("features_batch", &features_batch, py::arg("items"), py::arg("names"), py::arg("input_shapes"),
         py::arg("batch_size") = 1, py::arg("threads") = 0,
         R"doc(Per-op-class features of many models (items and names as for profile_batch), GIL released.
 
-Returns (features float64[n, 2 * len(OP_CLASSES) * len(CLASS_COST_FIELDS)], status int32[n], errors
-list[str]): the whole graph's sums, then the live part's; within each, per class in OP_CLASSES order its
+Returns (features float64[n, len(CLASS_FEATURE_PARTS) * len(OP_CLASSES) * len(CLASS_COST_FIELDS)], status
+int32[n], errors list[str]): per part in CLASS_FEATURE_PARTS order (the whole graph, its live part, the layers
+left after a runtime's BatchNormalization and activation fusion), per class in OP_CLASSES order its
 CLASS_COST_FIELDS (MACs, FLOPs, bytes moved, layers). NaN rows for models that failed.)doc");
   m.def("content_digests", &content_digests, py::arg("items"), py::arg("salt"), py::arg("threads") = 1,
         R"doc(128-bit XXH3 digests of many paths' file contents, buffers or tuples of bytes parts, seeded

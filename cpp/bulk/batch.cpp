@@ -102,11 +102,22 @@ BatchTotals profile_one(const BatchSource& s, const Options& options) {
   return guarded<BatchTotals>(s, [&] { return totals_of(profile_source(s, options)); });
 }
 
+// `options` without layer rows: the features are collected during the walk (ClassFeatureBuilder), unless the
+// model holds subgraphs, whose layers only rows show.
 ClassFeatures features_of_bytes(const uint8_t* data, size_t size, const std::string& name, const Options& options) {
   try {
     const onnx::ThreadModel model(data, size);
-    const Profile profile = analyze(model.model(), options);
-    return class_features(model.model(), profile);
+    if (ClassFeatureBuilder::needs_layer_rows(model.model())) {
+      Options with_layers = options;
+      with_layers.want_layers = true;
+      return class_features(model.model(), analyze(model.model(), with_layers));
+    }
+    thread_local ClassFeatureBuilder builder;
+    builder.reset(model.model());
+    Options observed = options;
+    observed.observer = &builder;
+    analyze(model.model(), observed);
+    return builder.finish();
   } catch (const ModelError& e) {
     throw ModelError(name + ": " + e.what());
   }
@@ -160,10 +171,10 @@ std::vector<BatchTotals> profile_batch(const std::vector<BatchSource>& sources, 
 std::vector<BatchFeatures> features_batch(const std::vector<BatchSource>& sources, const Options& options,
                                           int threads) {
   std::vector<BatchFeatures> results(sources.size());
-  Options with_layers = options;
-  with_layers.want_layers = true;
+  Options totals_only = options;
+  totals_only.want_layers = false;
   for_each_index(sources.size(), worker_count(threads),
-                 [&](size_t i) { results[i] = features_one(sources[i], with_layers); });
+                 [&](size_t i) { results[i] = features_one(sources[i], totals_only); });
   return results;
 }
 

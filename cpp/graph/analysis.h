@@ -12,6 +12,8 @@
 
 namespace netscore::graph {
 
+class LayerObserver;
+
 struct Options {
   // Shapes for graph inputs by name; they override the dims stored in the model.
   std::vector<std::pair<std::string, std::vector<int64_t>>> input_shapes;
@@ -24,6 +26,8 @@ struct Options {
   // value rather than its shape (silero-vad picks its If branch from the sample rate `sr`). The input stays
   // a computed (non-constant) value whose data is known.
   std::vector<std::pair<std::string, std::vector<double>>> input_values;
+  // With want_layers false: shown every top-level layer as the walk counts it (see LayerObserver).
+  LayerObserver* observer = nullptr;
 };
 
 // -1 marks an unknown dim or an unknown count throughout.
@@ -45,6 +49,18 @@ struct Layer {
   int64_t macs = 0;                               // -1 unknown
   int64_t flops = 0;                              // -1 unknown
   int64_t activation_bytes = 0;                   // bytes of the node's non-constant outputs; -1 unknown
+};
+
+// Sees the layers of a walk without layer rows (Options::want_layers false), for callers that need more than
+// the totals but not the rows (device-model features): one call per top-level node, in the walk's order,
+// with the walker's scratch row: counts, flags, op type, domain, input shapes and output dtypes filled, no
+// name and no output shapes; valid during the call only. The layers of If / Loop / Scan subgraphs and of
+// inlined model-local functions are not shown one by one (a node of a function shows under its node_index,
+// the call node's): callers that need them analyse with layer rows.
+class LayerObserver {
+ public:
+  virtual ~LayerObserver() = default;
+  virtual void on_layer(const Layer& layer) = 0;
 };
 
 struct UnsupportedOp {

@@ -1,9 +1,8 @@
 // Per-op-class sums of the analysed layers and the live part of a graph, for device models.
 #include "graph/class_features.h"
 
-#include <string_view>
-#include <unordered_map>
 #include <algorithm>
+#include <string_view>
 
 #include "graph/walk_util.h"
 
@@ -29,44 +28,52 @@ int64_t numel(const std::vector<int64_t>& dims) {
   return n;
 }
 
-// Top-level node indices in execution order (each once), from the layer order.
-std::vector<size_t> node_order(const onnx::Model& model, const Profile& profile) {
-  std::vector<size_t> order;
-  order.reserve(model.graph.nodes.size());
-  std::vector<char> seen(model.graph.nodes.size(), 0);
-  for (const Layer& l : profile.layers)
-    if (l.node_index < seen.size() && !seen[l.node_index]) {
-      seen[l.node_index] = 1;
-      order.push_back(l.node_index);
-    }
-  return order;
+}  // namespace
+
+bool ClassFeatureBuilder::needs_layer_rows(const onnx::Model& model) {
+  for (const onnx::Node& n : model.graph.nodes)
+    if (walk::is_subgraph_op(n)) return true;
+  for (const onnx::Function& f : model.functions)
+    for (const onnx::Node& n : f.nodes)
+      if (walk::is_subgraph_op(n)) return true;
+  return false;
 }
 
-// Facts about every tensor name of the top-level graph, by a dense id (one hash lookup per name).
-struct Tensors {
-  std::unordered_map<std::string_view, uint32_t> ids;
-  std::vector<char> dependent, zero, needed, constant;
+void ClassFeatureBuilder::reset(const onnx::Model& model) {
+  model_ = &model;
+  opset_ = model.opset("");
+  records_.clear();
+  input_bytes_.clear();
+  records_.reserve(model.graph.nodes.size());
+}
 
-  explicit Tensors(const onnx::Graph& g) {
-    ids.reserve(2 * g.nodes.size() + g.initializers.size() + g.inputs.size() + 8);
+void ClassFeatureBuilder::on_layer(const Layer& l) {
+  const onnx::Graph& g = model_->graph;
+  Record r;
+  r.node_index = l.node_index;
+  r.folded = l.folded;
+  const onnx::Node* node = l.node_index < g.nodes.size() ? &g.nodes[l.node_index] : nullptr;
+  r.own_node = node && node->op_type == l.op_type;  // not a layer of an inlined function
+  r.op_class = static_cast<uint8_t>(op_class(l, node, opset_));
+  r.macs = double(std::max<int64_t>(0, l.macs));
+  r.flops = double(std::max<int64_t>(0, l.flops));
+  r.bytes = double(std::max<int64_t>(0, l.weight_bytes)) + double(std::max<int64_t>(0, l.activation_bytes));
+  const int32_t dtype = l.output_dtypes.empty() || l.output_dtypes[0] == 0 ? 1 : l.output_dtypes[0];
+  r.inputs_begin = static_cast<uint32_t>(input_bytes_.size());
+  for (const std::vector<int64_t>& shape : l.input_shapes) {
+    const int64_t b = walk::bytes_of(numel(shape), dtype);
+    input_bytes_.push_back(b > 0 ? double(b) : 0.0);
   }
-  uint32_t id(std::string_view name) {
-    auto [it, added] = ids.emplace(name, uint32_t(ids.size()));
-    if (added) {
-      dependent.push_back(0), zero.push_back(0), needed.push_back(0), constant.push_back(0);
-    }
-    return it->second;
-  }
-  bool any_dependent(const std::vector<std::string_view>& names) {
-    for (std::string_view n : names)
-      if (!n.empty() && dependent[id(n)]) return true;
-    return false;
-  }
-};
+  r.inputs_end = static_cast<uint32_t>(input_bytes_.size());
+  records_.push_back(r);
+}
 
-// Marks live nodes (node_live) and constant tensors (t.constant) of the top-level graph.
-void analyse_graph(const onnx::Model& model, const Profile& profile, Tensors& t, std::vector<char>& node_live) {
-  const onnx::Graph& g = model.graph;
+// Marks live nodes (node_live) and constant tensors of the top-level graph (tensors_). Each node's input and
+// output names are looked up once (edges_), the passes then work on ids.
+void ClassFeatureBuilder::analyse_graph(std::vector<char>& node_live) {
+  const onnx::Graph& g = model_->graph;
+  Tensors& t = tensors_;
+  t.reset(g);
   for (const onnx::Tensor& init : g.initializers) {
     const uint32_t i = t.id(init.name);
     t.constant[i] = 1;
@@ -76,17 +83,41 @@ void analyse_graph(const onnx::Model& model, const Profile& profile, Tensors& t,
     const uint32_t i = t.id(v.name);
     if (!t.constant[i]) t.dependent[i] = 1;
   }
-  for (const Layer& l : profile.layers)   // folded layers' outputs are constants at run time
-    if (l.folded && l.node_index < g.nodes.size())
-      for (std::string_view out : g.nodes[l.node_index].outputs)
-        if (!out.empty()) t.constant[t.id(out)] = 1;
-
-  const std::vector<size_t> order = node_order(model, profile);
-  std::vector<char> out_dependent(g.nodes.size(), 0);
+  // Top-level node indices in execution order (each once), from the layer order; their edges' ids.
+  std::vector<size_t>& order = order_;
+  std::vector<uint32_t>& edges = edges_;
+  std::vector<uint32_t>& edge_begin = edge_begin_;
+  order.clear();
+  edges.clear();
+  edge_begin.assign(g.nodes.size(), walk::kNone);
+  for (const Record& r : records_) {
+    if (r.node_index >= g.nodes.size() || edge_begin[r.node_index] != walk::kNone) continue;
+    order.push_back(r.node_index);
+    edge_begin[r.node_index] = static_cast<uint32_t>(edges.size());
+    const onnx::Node& n = g.nodes[r.node_index];
+    for (std::string_view in : n.inputs) edges.push_back(in.empty() ? walk::kNone : t.id(in));
+    for (std::string_view out : n.outputs) edges.push_back(out.empty() ? walk::kNone : t.id(out));
+  }
+  for (const Record& r : records_)
+    if (r.folded && r.node_index < g.nodes.size()) {  // folded layers' outputs are constants at run time
+      const onnx::Node& n = g.nodes[r.node_index];
+      const uint32_t* out = &edges[edge_begin[r.node_index] + n.inputs.size()];
+      for (size_t k = 0; k < n.outputs.size(); ++k)
+        if (out[k] != walk::kNone) t.constant[out[k]] = 1;
+    }
+  auto any_dependent = [&t](const uint32_t* ids, size_t count) {
+    for (size_t k = 0; k < count; ++k)
+      if (ids[k] != walk::kNone && t.dependent[ids[k]]) return true;
+    return false;
+  };
+  std::vector<char>& out_dependent = out_dependent_;
+  out_dependent.assign(g.nodes.size(), 0);
   for (size_t ni : order) {
     const onnx::Node& n = g.nodes[ni];
+    const uint32_t* in = &edges[edge_begin[ni]];
+    const uint32_t* out = in + n.inputs.size();
     const std::string_view op = walk::is_default_domain(n.domain) ? n.op_type : std::string_view();
-    bool dep = t.any_dependent(n.inputs);
+    bool dep = any_dependent(in, n.inputs.size());
     bool is_zero = false, is_constant = false;
     if (op == "Constant") {
       const onnx::Attribute* v = n.attribute("value");
@@ -95,8 +126,7 @@ void analyse_graph(const onnx::Model& model, const Profile& profile, Tensors& t,
     } else if ((op == "Sub" || op == "Xor") && n.inputs.size() == 2 && n.inputs[0] == n.inputs[1]) {
       dep = false, is_zero = true;
     } else if ((op == "Mul" || op == "And") && n.inputs.size() == 2 &&
-               ((!n.inputs[0].empty() && t.zero[t.id(n.inputs[0])]) ||
-                (!n.inputs[1].empty() && t.zero[t.id(n.inputs[1])]))) {
+               ((in[0] != walk::kNone && t.zero[in[0]]) || (in[1] != walk::kNone && t.zero[in[1]]))) {
       dep = false, is_zero = true;
     } else if (op == "Shape" || op == "Size") {
       dep = false;
@@ -104,12 +134,11 @@ void analyse_graph(const onnx::Model& model, const Profile& profile, Tensors& t,
       dep = true;  // captured values, randomness, or semantics we do not know
     }
     out_dependent[ni] = dep;
-    for (std::string_view out : n.outputs) {
-      if (out.empty()) continue;
-      const uint32_t i = t.id(out);
-      t.dependent[i] = dep;
-      t.zero[i] = is_zero;
-      if (is_constant) t.constant[i] = 1;
+    for (size_t k = 0; k < n.outputs.size(); ++k) {
+      if (out[k] == walk::kNone) continue;
+      t.dependent[out[k]] = dep;
+      t.zero[out[k]] = is_zero;
+      if (is_constant) t.constant[out[k]] = 1;
     }
   }
   for (const onnx::ValueInfo& v : g.outputs) t.needed[t.id(v.name)] = 1;
@@ -117,21 +146,97 @@ void analyse_graph(const onnx::Model& model, const Profile& profile, Tensors& t,
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const onnx::Node& n = g.nodes[*it];
     if (!out_dependent[*it]) continue;
+    const uint32_t* in = &edges[edge_begin[*it]];
+    const uint32_t* out = in + n.inputs.size();
     bool feeds = false;
-    for (std::string_view out : n.outputs) feeds = feeds || (!out.empty() && t.needed[t.id(out)]);
-    if (!feeds || !t.any_dependent(n.inputs)) continue;
+    for (size_t k = 0; k < n.outputs.size(); ++k) feeds = feeds || (out[k] != walk::kNone && t.needed[out[k]]);
+    if (!feeds || !any_dependent(in, n.inputs.size())) continue;
     node_live[*it] = 1;
-    for (std::string_view in : n.inputs)
-      if (!in.empty()) t.needed[t.id(in)] = 1;
+    for (size_t k = 0; k < n.inputs.size(); ++k)
+      if (in[k] != walk::kNone) t.needed[in[k]] = 1;
   }
 }
 
-}  // namespace
+void ClassFeatureBuilder::find_fusions() {
+  const onnx::Graph& g = model_->graph;
+  const size_t tensors = tensors_.dependent.size();
+  readers_.assign(tensors, 0);
+  producer_.assign(tensors, walk::kNone);
+  conv_result_.assign(tensors, 0);
+  graph_output_.assign(tensors, 0);
+  fused_.assign(g.nodes.size(), 0);
+  for (size_t ni : order_) {
+    const onnx::Node& n = g.nodes[ni];
+    const uint32_t* in = &edges_[edge_begin_[ni]];
+    for (size_t k = 0; k < n.inputs.size(); ++k)
+      if (in[k] != walk::kNone) ++readers_[in[k]];
+    for (size_t k = 0; k < n.outputs.size(); ++k)
+      if (in[n.inputs.size() + k] != walk::kNone) producer_[in[n.inputs.size() + k]] = static_cast<uint32_t>(ni);
+  }
+  for (const onnx::ValueInfo& v : g.outputs) {
+    const uint32_t i = tensors_.ids.find(v.name);
+    if (i != walk::kNone) graph_output_[i] = 1;
+  }
+  for (size_t ni : order_) {
+    const onnx::Node& n = g.nodes[ni];
+    if (!walk::is_default_domain(n.domain) || n.inputs.empty() || n.outputs.empty()) continue;
+    const uint32_t* in = &edges_[edge_begin_[ni]];
+    const uint32_t x = in[0], y = in[n.inputs.size()];
+    const std::string_view op = n.op_type;
+    if (op == "Conv") {
+      if (y != walk::kNone) conv_result_[y] = 1;
+      continue;
+    }
+    if (x == walk::kNone || readers_[x] != 1 || graph_output_[x] || producer_[x] == walk::kNone) continue;
+    const onnx::Node& p = g.nodes[producer_[x]];
+    const bool after_gemm = walk::is_default_domain(p.domain) && p.op_type == "Gemm";
+    if (op == "BatchNormalization" && conv_result_[x]) {
+      fused_[ni] = 1;
+      if (y != walk::kNone) conv_result_[y] = 1;
+    } else if ((op == "Relu" || op == "Clip" || op == "LeakyRelu" || op == "Sigmoid" || op == "HardSigmoid" ||
+                op == "HardSwish" || op == "Tanh") && (conv_result_[x] || after_gemm)) {
+      fused_[ni] = 1;
+    }
+  }
+}
+
+ClassFeatures ClassFeatureBuilder::finish() {
+  const onnx::Graph& g = model_->graph;
+  std::vector<char>& node_live = node_live_;
+  analyse_graph(node_live);
+  find_fusions();
+  const Tensors& t = tensors_;
+  ClassFeatures f;
+  for (const Record& r : records_) {
+    if (r.folded) continue;
+    const onnx::Node* node = r.node_index < g.nodes.size() ? &g.nodes[r.node_index] : nullptr;
+    double bytes = r.bytes;
+    const uint32_t* in = node ? &edges_[edge_begin_[r.node_index]] : nullptr;
+    for (uint32_t j = r.inputs_begin; j < r.inputs_end; ++j) {
+      const size_t k = j - r.inputs_begin;
+      if (r.own_node && (k >= node->inputs.size() || in[k] == walk::kNone || t.constant[in[k]])) continue;
+      bytes += input_bytes_[j];
+    }
+    const bool live = node && node_live[r.node_index];
+    const bool fused = r.own_node && fused_[r.node_index];
+    for (auto* sums : {&f.full, &f.live, &f.fused}) {
+      if ((sums == &f.live && !live) || (sums == &f.fused && fused)) continue;
+      ClassCosts& s = (*sums)[r.op_class];
+      s.macs += r.macs;
+      s.flops += r.flops;
+      s.bytes += bytes;
+      s.layers += 1;
+    }
+  }
+  return f;
+}
 
 std::vector<bool> live_layers(const onnx::Model& model, const Profile& profile) {
-  Tensors t(model.graph);
+  ClassFeatureBuilder b;
+  b.reset(model);
+  for (const Layer& l : profile.layers) b.on_layer(l);
   std::vector<char> node_live;
-  analyse_graph(model, profile, t, node_live);
+  b.analyse_graph(node_live);
   std::vector<bool> live(profile.layers.size(), false);
   for (size_t i = 0; i < live.size(); ++i) {
     const size_t ni = profile.layers[i].node_index;
@@ -141,37 +246,10 @@ std::vector<bool> live_layers(const onnx::Model& model, const Profile& profile) 
 }
 
 ClassFeatures class_features(const onnx::Model& model, const Profile& profile) {
-  const onnx::Graph& g = model.graph;
-  const int64_t opset = model.opset("");
-  Tensors t(g);
-  std::vector<char> node_live;
-  analyse_graph(model, profile, t, node_live);
-  ClassFeatures f;
-  for (const Layer& l : profile.layers) {
-    if (l.folded) continue;
-    const onnx::Node* node = l.node_index < g.nodes.size() ? &g.nodes[l.node_index] : nullptr;
-    const bool own_node = node && node->op_type == l.op_type;  // not a layer of an inlined function
-    const int32_t dtype = l.output_dtypes.empty() || l.output_dtypes[0] == 0 ? 1 : l.output_dtypes[0];
-    double bytes = double(std::max<int64_t>(0, l.weight_bytes)) + double(std::max<int64_t>(0, l.activation_bytes));
-    for (size_t k = 0; k < l.input_shapes.size(); ++k) {
-      if (own_node && (k >= node->inputs.size() || node->inputs[k].empty() || t.constant[t.id(node->inputs[k])]))
-        continue;
-      const int64_t b = walk::bytes_of(numel(l.input_shapes[k]), dtype);
-      if (b > 0) bytes += double(b);
-    }
-    const double macs = double(std::max<int64_t>(0, l.macs)), flops = double(std::max<int64_t>(0, l.flops));
-    const auto cls = static_cast<size_t>(op_class(l, node, opset));
-    const bool live = node && node_live[l.node_index];
-    for (auto* sums : {&f.full, &f.live}) {
-      if (sums == &f.live && !live) continue;
-      ClassCosts& s = (*sums)[cls];
-      s.macs += macs;
-      s.flops += flops;
-      s.bytes += bytes;
-      s.layers += 1;
-    }
-  }
-  return f;
+  ClassFeatureBuilder b;
+  b.reset(model);
+  for (const Layer& l : profile.layers) b.on_layer(l);
+  return b.finish();
 }
 
 }  // namespace netscore::graph

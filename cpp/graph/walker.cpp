@@ -454,6 +454,18 @@ void Walker::walk() {
       }
     }
 
+    LayerObserver* const observer = want_layers || depth_ > 0 ? nullptr : options_.observer;
+    if (observer) {  // the scratch row's vectors keep their capacity: no allocation once warm
+      layer.op_type.assign(n.op_type);
+      layer.domain.assign(n.domain);
+      layer.input_shapes.resize(ins.size());
+      for (size_t k = 0; k < ins.size(); ++k) {
+        if (ins[k]) layer.input_shapes[k].assign(ins[k]->dims.begin(), ins[k]->dims.end());
+        else layer.input_shapes[k].clear();
+      }
+      layer.output_dtypes.clear();
+      for (const Value* v : outs) layer.output_dtypes.push_back(v ? v->dtype : 0);
+    }
     if (want_layers) {
       layer.input_shapes.reserve(ins.size());
       for (const Value* v : ins) {
@@ -480,6 +492,7 @@ void Walker::walk() {
         if (out_ids_[k] != kNone && act_bytes_[out_ids_[k]] > 0)
           profile_.activation_bytes = add_sat(profile_.activation_bytes, act_bytes_[out_ids_[k]]);
     }
+    if (observer) observer->on_layer(layer);
     if (control) {  // appends layers: `layer` is not used after this
       for (uint32_t id : sub.read_outer)  // outer activations a subgraph reads live until its node
         if (!values_[id].is_const) last_use_[id] = std::max<int64_t>(last_use_[id], static_cast<int64_t>(step));

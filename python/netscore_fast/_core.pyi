@@ -73,10 +73,14 @@ OP_CLASSES: Tuple[str, ...]
 gemm, pool, elementwise, data_movement, other."""
 CLASS_COST_FIELDS: Tuple[str, ...]
 """Per-class sums of features_batch: macs, flops, bytes (moved), layers."""
+CLASS_FEATURE_PARTS: Tuple[str, ...]
+"""The parts of a graph features_batch sums over: full (every layer that runs), live (the layers that can
+change the output), fused (the layers left once BatchNormalization and activations fold into the conv or
+GEMM before them, as runtimes do)."""
 
 def features_batch(items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: List[str], input_shapes: InputShapes,
                    batch_size: int = 1, threads: int = 0) -> Tuple["_np.ndarray", "_np.ndarray", List[str]]:
-    """Features float64[n, 2 * len(OP_CLASSES) * len(CLASS_COST_FIELDS)] (whole graph, then live part; per
+    """Features float64[n, len(CLASS_FEATURE_PARTS) * len(OP_CLASSES) * len(CLASS_COST_FIELDS)] (per part, per
     class its CLASS_COST_FIELDS; NaN rows where a model failed), status and errors as for profile_batch."""
 
 def content_digests(items: List[Union[str, Buffer, Tuple[bytes, ...]]], salt: bytes,

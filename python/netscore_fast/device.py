@@ -24,8 +24,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 __all__ = ["measure_runtime", "RuntimeResult", "fit", "fit_features", "CalibratedModel", "load", "measure",
-           "DeviceProfile",
-           "kendall_tau", "QUANTITIES", "FEATURE_SETS", "feature_names", "feature_matrix", "raw_features",
+           "DeviceProfile", "kendall_tau", "QUANTITIES", "FEATURE_SETS", "DEFAULT_FEATURE_SETS", "feature_names",
+           "feature_matrix", "raw_features",
            "select_features"]
 
 QUANTITIES = {"latency_ms": "milliseconds per inference", "energy_mj": "millijoules per inference"}
@@ -38,7 +38,8 @@ FORMAT_VERSION = 1
 class RuntimeResult:
     """Warm end-to-end measurements of a runtime, one entry per model, in source order.
 
-    latency_ms: median milliseconds per inference (NaN where the runtime failed: see `errors`).
+    latency_ms: milliseconds per inference, the median of the timed runs (or the `quantile` asked for; NaN
+        where the runtime failed: see `errors`).
     latency_iqr_ms: interquartile range of the per-run times.
     energy_mj: millijoules per inference from RAPL, NaN where it is not readable (`energy_note` says why).
     """
@@ -136,21 +137,28 @@ def _feeds(session, shapes: Dict[str, Sequence[int]], batch_size: int, rng) -> D
     return feeds
 
 
-def _time_runs(run, min_runs: int, min_time: float, warmup: int, rapl: _Rapl) -> Tuple[float, float, float]:
-    """(median s, IQR s, energy J per run or NaN) of run()."""
+CLOCKS = {"wall": time.perf_counter, "thread": time.thread_time}
+
+
+def _time_runs(run, min_runs: int, min_time: float, warmup: int, rapl: _Rapl,
+               quantile: float = 0.5, clock: str = "wall") -> Tuple[float, float, float]:
+    """(quantile of the times in s (the median by default), IQR s, energy J per run or NaN) of run(), timed
+    by CLOCKS[clock]; the run count by wall time."""
     for _ in range(warmup):
         run()
     samples = []
+    tick = CLOCKS[clock]
     e0 = rapl.read_uj()
     start = time.perf_counter()
     while len(samples) < min_runs or time.perf_counter() - start < min_time:
-        t = time.perf_counter()
+        t = tick()
         run()
-        samples.append(time.perf_counter() - t)
+        samples.append(tick() - t)
     e1 = rapl.read_uj()
     q = statistics.quantiles(samples, n=4) if len(samples) >= 2 else [samples[0]] * 3
     energy = math.nan if e0 is None else rapl.delta_uj(e0, e1) * 1e-6 / len(samples)
-    return statistics.median(samples), q[2] - q[0], energy
+    middle = statistics.median(samples) if quantile == 0.5 else float(np.quantile(samples, quantile))
+    return middle, q[2] - q[0], energy
 
 
 def _progress(progress, total: int):
@@ -180,14 +188,20 @@ def _model_bytes(payload) -> bytes:
 
 def measure_runtime(sources, runtime: str = "onnxruntime", *, threads: int = 1, input_shapes=None,
                     batch_size: int = 1, min_runs: int = 10, min_time: float = 0.2, warmup: int = 3,
-                    seed: int = 0, progress: Optional[bool] = None) -> RuntimeResult:
+                    seed: int = 0, progress: Optional[bool] = None, quantile: float = 0.5,
+                    clock: str = "wall") -> RuntimeResult:
     """Warm end-to-end latency (and energy, where RAPL is readable) of each model under a runtime here.
 
     sources: as for `netscore_fast.profile_many` (paths, bytes, ModelProtos, ModelParts, (name, source)
         pairs); models must carry real weights (e.g. `nas.nasbench201(i, weights="zeros")`).
     runtime: "onnxruntime" (the `device` extra), with `threads` intra-op threads, sequential execution and
         all graph optimisations, as deployed.
-    Each model: `warmup` runs, then at least `min_runs` runs and `min_time` seconds; the median in ms.
+    Each model: `warmup` runs, then at least `min_runs` runs and `min_time` seconds; the median in ms (or
+    another `quantile` of the run times: on a shared machine, where other work only ever adds time, a low
+    one such as 0.25 is closer to what the model takes alone).
+    clock: "wall" (elapsed time, the default) or "thread": the CPU time of the calling thread, which with
+    threads=1 is where onnxruntime computes; it leaves out the time other processes held the core, so it
+    measures a loaded, shared machine as if it were quiet (not cache interference; threads=1 only).
     Inputs are random (seeded), symbolic dims come from `input_shapes` / `batch_size`.
     Energy is the RAPL package counter over the timed runs divided by their number (mJ), so it includes
     idle power and anything else running: measure on a quiet machine. NaN with `energy_note` elsewhere.
@@ -195,6 +209,12 @@ def measure_runtime(sources, runtime: str = "onnxruntime", *, threads: int = 1, 
     """
     if runtime != "onnxruntime":
         raise ValueError(f"unknown runtime {runtime!r}; measure_runtime supports 'onnxruntime'")
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {sorted(CLOCKS)}, got {clock!r}")
+    if clock == "thread" and threads != 1:
+        raise ValueError("clock='thread' times the calling thread: it needs threads=1")
+    if not 0.0 <= quantile <= 1.0:
+        raise ValueError(f"quantile must be within [0, 1], got {quantile!r}")
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
@@ -217,7 +237,7 @@ def measure_runtime(sources, runtime: str = "onnxruntime", *, threads: int = 1, 
             feeds = _feeds(session, shapes, batch_size, rng)
             outputs = [o.name for o in session.get_outputs()]
             med, spread, joules = _time_runs(lambda: session.run(outputs, feeds), min_runs, min_time, warmup,
-                                             rapl)
+                                             rapl, quantile, clock)
         except Exception as exc:  # noqa: BLE001 - one model's failure never costs the others
             errors[name] = f"{type(exc).__name__}: {exc}"
             continue
@@ -372,16 +392,22 @@ def fit_features(features: Dict[str, np.ndarray], names: Dict[str, List[str]], m
 
 
 def fit(sources, measured: Sequence[float], quantity: str = "latency_ms", profile=None, *,
-        input_shapes=None, batch_size: int = 1, folds: int = 10, seed: int = 0) -> CalibratedModel:
+        input_shapes=None, batch_size: int = 1, folds: int = 10, seed: int = 0,
+        feature_sets: Optional[Sequence[str]] = None) -> CalibratedModel:
     """Calibrate a model of your runtime from k measured networks (k = 10 to 50 is typical).
 
     sources: the k networks (as for profile_many); measured: their `quantity` (latency_ms or energy_mj)
     under the runtime to predict, e.g. from `measure_runtime`. profile: a device profile (path or loaded)
     whose per-layer predictions become the features (one scale per op class), which needs fewer measured
-    networks; without one, the features are our analysis' per-class MACs, bytes and layer counts. Both
-    the whole graph and its live part (nodes that can change the output) are tried; cross-validation
-    picks the feature set and regularisation (see `CalibratedModel.cv`).
+    networks; without one, the features are our analysis' per-class MACs, bytes and layer counts. The
+    whole graph, its live part (nodes that can change the output) and the layers left after a runtime's
+    BatchNormalization and activation fusion are tried, per class and coarse; cross-validation picks the
+    feature set and regularisation (see `CalibratedModel.cv`). feature_sets: the candidates (default
+    DEFAULT_FEATURE_SETS, all of FEATURE_SETS).
     """
+    candidates = tuple(DEFAULT_FEATURE_SETS if feature_sets is None else feature_sets)
+    for set_name in candidates:
+        feature_names(set_name)   # raises for an unknown name
     options = {"input_shapes": {k: list(v) for k, v in dict(input_shapes or {}).items()},
                "batch_size": int(batch_size)}
     dev = _load_profile(profile)
@@ -389,8 +415,8 @@ def fit(sources, measured: Sequence[float], quantity: str = "latency_ms", profil
         features, names = _profiles.profile_features(dev, sources, **options, errors="raise")
     else:
         raw, _ = raw_features(sources, **options, errors="raise")
-        features = {set_name: select_features(raw, set_name) for set_name in FEATURE_SETS}
-        names = {set_name: feature_names(set_name, device_profile=dev) for set_name in FEATURE_SETS}
+        features = {set_name: select_features(raw, set_name) for set_name in candidates}
+        names = {set_name: feature_names(set_name, device_profile=dev) for set_name in candidates}
     model = fit_features(features, names, measured, quantity, folds=folds, seed=seed)
     model.options = options
     model.device_profile = dev
@@ -420,11 +446,13 @@ def load(path):
 
 
 # --- features ---------------------------------------------------------------------------------------------
-# Per op class (_core.OP_CLASSES), computed in C++ (cpp/graph/class_features.h) for the whole graph and for
-# its live part: FLOPs, bytes moved and layer count, plus a constant 1 (the per-inference overhead).
-# "full"/"live": every class separately (for k of about 30 and more); "full_coarse"/"live_coarse": all
+# Per op class (_core.OP_CLASSES), computed in C++ (cpp/graph/class_features.h) for the whole graph, for its
+# live part and for the layers left after a runtime's fusion (BatchNormalization and activations into the
+# conv / GEMM before them): FLOPs, bytes moved and layer count, plus a constant 1 (the per-inference
+# overhead). "full"/"live"/"fused": every class separately (for k of about 30 and more); "*_coarse": all
 # convolutions and GEMMs together, everything else together, for the smallest k.
-FEATURE_SETS = ("full", "live", "full_coarse", "live_coarse")
+FEATURE_SETS = ("full", "live", "full_coarse", "live_coarse", "fused", "fused_coarse")
+DEFAULT_FEATURE_SETS = FEATURE_SETS   # fit's candidates
 _FITTED_FIELDS = ("flops", "bytes", "layers")   # MACs are half the FLOPs of a conv or GEMM: one of them suffices
 _COMPUTE = ("conv_dense", "conv_depthwise", "conv_pointwise", "conv_grouped", "gemm")
 
@@ -443,8 +471,9 @@ def _load_profile(profile) -> Optional[Dict[str, Any]]:
 
 def raw_features(sources, *, input_shapes=None, batch_size: int = 1, threads: Optional[int] = None,
                  errors: str = "nan") -> Tuple[np.ndarray, List[str]]:
-    """Per-op-class sums of every model, whole graph then live part: (float64 [n, 2 x classes x fields],
-    column names "full.conv_dense.macs", ...). Models that cannot be analysed get NaN rows (errors="nan")
+    """Per-op-class sums of every model over each part (_core.CLASS_FEATURE_PARTS: the whole graph, its live
+    part, the layers left after fusion): (float64 [n, parts x classes x fields], column names
+    "full.conv_dense.macs", ...). Models that cannot be analysed get NaN rows (errors="nan")
     or raise their ModelError (errors="raise")."""
     from . import _core
     from ._sources import is_one_model, resolve, shape_list
@@ -464,7 +493,7 @@ def raw_features(sources, *, input_shapes=None, batch_size: int = 1, threads: Op
 
 def _raw_names() -> List[str]:
     from . import _core
-    return [f"{part}.{cls}.{field}" for part in ("full", "live") for cls in _core.OP_CLASSES
+    return [f"{part}.{cls}.{field}" for part in _core.CLASS_FEATURE_PARTS for cls in _core.OP_CLASSES
             for field in _core.CLASS_COST_FIELDS]
 
 
