@@ -41,6 +41,12 @@ class ModelIndex {
     return i == kNone ? 0 : opsets_[i].second;
   }
 
+  // A hint: the start of a later opset(domain) brought towards the cache.
+  void prefetch_opset(std::string_view domain) {
+    if (opsets_.empty() && !model_.opsets.empty()) index_opsets();
+    opset_index_.prefetch(NameMap::hash(canonical(domain)));
+  }
+
   // Memo of the nodes a call of each function expands to (InlinedNodes), indexed like model.functions;
   // -1 while not known.
   int64_t& inlined_size(const onnx::Function& f) {

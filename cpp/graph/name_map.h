@@ -138,6 +138,10 @@ class HashIndex {
       if (s.hash == hash && is_key(s.id)) return s.id;
     }
   }
+  // Brings the slot a look-up of `hash` starts at towards the cache (a hint for loops of many look-ups).
+  void prefetch(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_]);
+  }
   // Adds `id` under `hash`; the caller has checked (with find) that its key is absent.
   void insert(uint64_t hash, uint32_t id) {
     if (2 * (size_ + 1) > slots_.size()) reserve(size_ + 1 < 8 ? 8 : size_ + 1);  // doubles the slots

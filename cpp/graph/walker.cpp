@@ -205,7 +205,7 @@ void Walker::order_nodes() {
 }
 
 // What the walk needs to know of a node's op type, looked up once per distinct (domain, op type).
-uint32_t Walker::find_op(const onnx::Node& n, size_t index) {
+uint32_t Walker::find_op(const onnx::Node& n) {
   const std::string_view domain = is_default_domain(n.domain) ? std::string_view() : n.domain;
   const uint64_t h = pair_hash(domain, n.op_type);
   const uint32_t found = op_cache_index_.find(h, [&](uint32_t i) {
@@ -215,13 +215,31 @@ uint32_t Walker::find_op(const onnx::Node& n, size_t index) {
   OpCacheEntry e;  // everything below depends on the domain only as is_default_domain() does
   e.domain = domain;
   e.op_type = n.op_type;
-  e.opset = opset_for(n, index);  // throws for a domain the model does not import
+  e.opset = model_index_.opset(domain);  // the highest version imported for the domain, as Model::opset
+  if (e.opset <= 0 && domain.empty() && model_.opsets.empty()) e.opset = 1;  // IR < 3 models predate opset_import
   e.def = is_subgraph_op(n) ? nullptr : registry_.find(n.domain, n.op_type);
   e.makes_root = is_default_domain(n.domain) && (n.op_type == "Constant" || n.op_type == "ConstantOfShape");
   const uint32_t id = static_cast<uint32_t>(op_cache_.size());
   op_cache_.push_back(e);
   op_cache_index_.insert(h, id);
   return id;
+}
+
+void Walker::resolve_ops() {
+  const std::vector<onnx::Node>& ns = nodes();
+  const size_t nn = ns.size();
+  constexpr size_t kAhead = 8;
+  node_ops_.resize(nn);
+  for (size_t i = 0; i < nn; ++i) {
+    if ((i & 1023) == 0) check_cancelled();
+    if (i + kAhead < nn) {
+      const onnx::Node& next = ns[i + kAhead];
+      const std::string_view domain = is_default_domain(next.domain) ? std::string_view() : next.domain;
+      op_cache_index_.prefetch(pair_hash(domain, next.op_type));
+      model_index_.prefetch_opset(domain);
+    }
+    node_ops_[i] = find_op(ns[i]);
+  }
 }
 
 int64_t Walker::opset_for(const onnx::Node& n, size_t index) {
@@ -305,6 +323,7 @@ void Walker::walk() {
   const bool want_layers = options_.want_layers;
   if (want_layers) profile_.layers.reserve(nn);
   profile_.num_nodes = static_cast<int64_t>(nn);
+  resolve_ops();
   Layer scratch_layer;
   SubgraphResult sub;
   std::vector<const Value*> ins;
@@ -326,10 +345,11 @@ void Walker::walk() {
       layer.name_scopes.assign(n.metadata_value("pkg.torch.onnx.name_scopes"));  // module path (torch dynamo)
     }
 
-    const uint32_t op_id = find_op(n, ni);
+    const uint32_t op_id = node_ops_[ni];
     const OpDef* def = op_cache_[op_id].def;
     // Nodes inlined from a function body take the function's opset imports: looked up per node.
     const int64_t opset = inlined_.node_function().empty() ? op_cache_[op_id].opset : opset_for(n, ni);
+    if (opset <= 0) node_error(n, ni, "its domain '" + std::string(n.domain) + "' is not imported by the model");
     ins.clear();
     outs.clear();
     bool all_const = true;

@@ -147,8 +147,13 @@ class Walker {
   void fill_unknown_from_value_info(std::string_view name, Value& v) const;
 
   // What the walk needs to know of a node's op type, looked up once per distinct (domain, op type) ("ai.onnx"
-  // as ""): its position in op_cache_.
-  uint32_t find_op(const onnx::Node& n, size_t index);
+  // as ""): its position in op_cache_. Raises nothing: an opset <= 0 (domain not imported) is raised by
+  // the walk at the first node of the type it reaches.
+  uint32_t find_op(const onnx::Node& n);
+  // Every node's op_cache_ position (node_ops_), before the walk, in one loop that does nothing else and
+  // prefetches a few nodes ahead: with a million distinct types or domains each look-up is a cache miss,
+  // and the misses of a tight loop overlap.
+  void resolve_ops();
 
   // ---- the walk --------------------------------------------------------------------------------------
   int64_t opset_for(const onnx::Node& n, size_t index);
@@ -212,6 +217,7 @@ class Walker {
   ParamCounter params_;
   std::vector<uint32_t> scratch_roots_;  // the roots of a folded node's outputs
   NameMap index_;
+  std::vector<uint32_t> node_ops_;        // per node: its position in op_cache_
   std::vector<OpCacheEntry> op_cache_;   // registry look-ups by (domain, op type), in first-use order
   HashIndex op_cache_index_;              // (domain, op type) -> position in op_cache_
   std::vector<uint32_t> graph_input_ids_;
