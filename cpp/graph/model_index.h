@@ -55,12 +55,18 @@ class ModelIndex {
   }
 
  private:
+  static constexpr size_t kAhead = 8;  // index loops prefetch the slot of the entry this far ahead
   static std::string_view canonical(std::string_view domain) {
     return is_default_domain(domain) ? std::string_view() : domain;
   }
   void index_functions() {
     functions_.reserve(model_.functions.size());
-    for (size_t k = 0; k < model_.functions.size(); ++k) {
+    const size_t n = model_.functions.size();
+    for (size_t k = 0; k < n; ++k) {
+      if (k + kAhead < n) {
+        const onnx::Function& next = model_.functions[k + kAhead];
+        functions_.prefetch(pair_hash(canonical(next.domain), next.name));
+      }
       const onnx::Function& f = model_.functions[k];
       const std::string_view domain = canonical(f.domain);
       const uint64_t h = pair_hash(domain, f.name);
@@ -72,7 +78,10 @@ class ModelIndex {
   }
   void index_opsets() {
     opset_index_.reserve(model_.opsets.size());
-    for (const onnx::OpsetId& o : model_.opsets) {
+    const size_t n = model_.opsets.size();
+    for (size_t k = 0; k < n; ++k) {
+      if (k + kAhead < n) opset_index_.prefetch(NameMap::hash(canonical(model_.opsets[k + kAhead].domain)));
+      const onnx::OpsetId& o = model_.opsets[k];
       const std::string_view domain = canonical(o.domain);
       const uint64_t h = NameMap::hash(domain);
       uint32_t i = opset_index_.find(h, [&](uint32_t k) { return opsets_[k].first == domain; });
