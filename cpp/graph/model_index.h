@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -41,6 +42,33 @@ class ModelIndex {
     return i == kNone ? 0 : opsets_[i].second;
   }
 
+  // The version function `f` imports for `domain`: its first import of the domain with a version > 0; 0
+  // when none. Asked per inlined node: a function of many imports is indexed once instead of scanned.
+  int64_t function_opset(const onnx::Function& f, std::string_view domain) {
+    domain = canonical(domain);
+    if (f.opsets.size() <= kScanImports) {
+      for (const onnx::OpsetId& o : f.opsets)
+        if (o.version > 0 && canonical(o.domain) == domain) return o.version;
+      return 0;
+    }
+    FunctionImports& imports = function_opsets_[&f];
+    const auto imports_domain = [&f](std::string_view d) {
+      return [&f, d](uint32_t k) { return canonical(f.opsets[k].domain) == d; };
+    };
+    if (!imports.indexed) {
+      imports.indexed = true;
+      imports.index.reserve(f.opsets.size());
+      for (size_t k = 0; k < f.opsets.size(); ++k) {
+        const std::string_view d = canonical(f.opsets[k].domain);
+        const uint64_t h = NameMap::hash(d);
+        if (f.opsets[k].version > 0 && imports.index.find(h, imports_domain(d)) == kNone)
+          imports.index.insert(h, static_cast<uint32_t>(k));
+      }
+    }
+    const uint32_t k = imports.index.find(NameMap::hash(domain), imports_domain(domain));
+    return k == kNone ? 0 : f.opsets[k].version;
+  }
+
   // A hint: the start of a later opset(domain) brought towards the cache.
   void prefetch_opset(std::string_view domain) {
     if (opsets_.empty() && !model_.opsets.empty()) index_opsets();
@@ -56,6 +84,7 @@ class ModelIndex {
 
  private:
   static constexpr size_t kAhead = 8;  // index loops prefetch the slot of the entry this far ahead
+  static constexpr size_t kScanImports = 16;  // a function with at most this many imports is scanned
   static std::string_view canonical(std::string_view domain) {
     return is_default_domain(domain) ? std::string_view() : domain;
   }
@@ -99,6 +128,11 @@ class ModelIndex {
   std::vector<std::pair<std::string_view, int64_t>> opsets_;  // (domain, highest version imported)
   HashIndex opset_index_;                                 // domain -> position in opsets_
   std::vector<int64_t> inlined_sizes_;
+  struct FunctionImports {
+    bool indexed = false;
+    HashIndex index;  // domain -> position of its first import with a version > 0
+  };
+  std::unordered_map<const onnx::Function*, FunctionImports> function_opsets_;  // functions of many imports
 };
 
 }  // namespace netscore::graph::walk

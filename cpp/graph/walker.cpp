@@ -208,10 +208,13 @@ void Walker::order_nodes() {
 uint32_t Walker::find_op(const onnx::Node& n) {
   const std::string_view domain = is_default_domain(n.domain) ? std::string_view() : n.domain;
   const uint64_t h = pair_hash(domain, n.op_type);
-  const uint32_t found = op_cache_index_.find(h, [&](uint32_t i) {
-    return op_cache_[i].op_type == n.op_type && op_cache_[i].domain == domain;
-  });
-  if (found != kNone) return found;
+  const auto same = [&](uint32_t i) { return op_cache_[i].op_type == n.op_type && op_cache_[i].domain == domain; };
+  if (op_cache_.size() <= kScanOps) {  // a few types (a small subgraph's): no index to allocate
+    for (uint32_t i = 0; i < op_cache_.size(); ++i)
+      if (same(i)) return i;
+  } else if (const uint32_t found = op_cache_index_.find(h, same); found != kNone) {
+    return found;
+  }
   OpCacheEntry e;  // everything below depends on the domain only as is_default_domain() does
   e.domain = domain;
   e.op_type = n.op_type;
@@ -221,13 +224,19 @@ uint32_t Walker::find_op(const onnx::Node& n) {
   e.makes_root = is_default_domain(n.domain) && (n.op_type == "Constant" || n.op_type == "ConstantOfShape");
   const uint32_t id = static_cast<uint32_t>(op_cache_.size());
   op_cache_.push_back(e);
-  op_cache_index_.insert(h, id);
+  if (op_cache_.size() == kScanOps + 1) {  // from here on, indexed
+    for (uint32_t i = 0; i < op_cache_.size(); ++i)
+      op_cache_index_.insert(pair_hash(op_cache_[i].domain, op_cache_[i].op_type), i);
+  } else if (op_cache_.size() > kScanOps + 1) {
+    op_cache_index_.insert(h, id);
+  }
   return id;
 }
 
 void Walker::resolve_ops() {
   const std::vector<onnx::Node>& ns = nodes();
   const size_t nn = ns.size();
+  if (nn <= kScanOps) return;  // a small (sub)graph: the walk looks its few nodes up itself
   constexpr size_t kAhead = 8;
   node_ops_.resize(nn);
   for (size_t i = 0; i < nn; ++i) {
@@ -246,8 +255,7 @@ int64_t Walker::opset_for(const onnx::Node& n, size_t index) {
   const std::string_view domain = is_default_domain(n.domain) ? std::string_view() : n.domain;
   const onnx::Function* fn = inlined_.node_function().empty() ? nullptr : inlined_.node_function()[index];
   if (fn) {  // a node inlined from a function body: the function's own opset imports come first
-    for (const onnx::OpsetId& o : fn->opsets)
-      if ((is_default_domain(o.domain) ? std::string_view() : o.domain) == domain && o.version > 0) return o.version;
+    if (const int64_t v = model_index_.function_opset(*fn, domain); v > 0) return v;
   }
   int64_t v = model_index_.opset(domain);  // the highest version imported for the domain, as Model::opset
   if (v <= 0 && domain.empty() && model_.opsets.empty()) v = 1;  // IR < 3 models predate opset_import
@@ -345,7 +353,7 @@ void Walker::walk() {
       layer.name_scopes.assign(n.metadata_value("pkg.torch.onnx.name_scopes"));  // module path (torch dynamo)
     }
 
-    const uint32_t op_id = node_ops_[ni];
+    const uint32_t op_id = node_ops_.empty() ? find_op(n) : node_ops_[ni];
     const OpDef* def = op_cache_[op_id].def;
     // Nodes inlined from a function body take the function's opset imports: looked up per node.
     const int64_t opset = inlined_.node_function().empty() ? op_cache_[op_id].opset : opset_for(n, ni);

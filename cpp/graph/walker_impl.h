@@ -217,7 +217,8 @@ class Walker {
   ParamCounter params_;
   std::vector<uint32_t> scratch_roots_;  // the roots of a folded node's outputs
   NameMap index_;
-  std::vector<uint32_t> node_ops_;        // per node: its position in op_cache_
+  static constexpr size_t kScanOps = 8;   // up to this many types (or nodes) are found by a scan, not an index
+  std::vector<uint32_t> node_ops_;        // per node: its position in op_cache_ (empty for a small graph)
   std::vector<OpCacheEntry> op_cache_;   // registry look-ups by (domain, op type), in first-use order
   HashIndex op_cache_index_;              // (domain, op type) -> position in op_cache_
   std::vector<uint32_t> graph_input_ids_;
