@@ -153,10 +153,16 @@ def functions(size):
 
 
 def domains(size):
-    n = int(size / 30)
-    nodes = [node("Op", ["x"], [f"y{i}"], domain=f"d{i}") for i in range(n)]
-    return model(graph(nodes, [X], [value_info("y0", [1])]),
-                 opsets=[("", 17)] + [(f"d{i}", 1) for i in range(n)])
+    """Each node in a domain of its own, each domain imported: nodes and imports fill the size together."""
+    nodes, imports, used = [], [("", 17)], 0
+    while True:
+        i = len(nodes)
+        n, imp = node("Op", ["x"], [f"y{i}"], domain=f"d{i}"), (f"d{i}", 1)
+        used += len(n) + len(opset(*imp)) + 6   # each a length-delimited field: tag and length bytes
+        if used > size:
+            return model(graph(nodes, [X], [value_info("y0", [1])]), opsets=imports)
+        nodes.append(n)
+        imports.append(imp)
 
 
 def huge_names(size):

@@ -106,6 +106,7 @@ void bind_profile(py::module_& m) {
       .def(
           "unsupported_ops",
           [](const graph::Profile& p) {
+            GcPaused paused;  // a model may list a million op types
             py::dict d;
             for (const graph::UnsupportedOp& u : p.unsupported_ops) d[to_pystr(u.op_type)] = to_pystr_list(u.node_names);
             return d;

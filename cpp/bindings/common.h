@@ -94,42 +94,90 @@ class HeldBuffers {
   std::vector<Py_buffer> views_;
 };
 
+// Python's cyclic garbage collector paused while a binding builds many container objects (GIL held): a dict
+// of a million lists set off a thousand collections, each traversing what was built so far, and took more
+// than half the conversion's time. What is built holds no cycles; collection resumes at the scope's end.
+class GcPaused {
+ public:
+  GcPaused() {
+#if PY_VERSION_HEX >= 0x030A0000
+    was_enabled_ = PyGC_Disable() != 0;
+#else
+    gc_ = pybind11::module_::import("gc");
+    was_enabled_ = gc_.attr("isenabled")().cast<bool>();
+    if (was_enabled_) gc_.attr("disable")();
+#endif
+  }
+  ~GcPaused() {
+    if (!was_enabled_) return;
+#if PY_VERSION_HEX >= 0x030A0000
+    PyGC_Enable();
+#else
+    try {
+      gc_.attr("enable")();
+    } catch (const pybind11::error_already_set&) {
+    }
+#endif
+  }
+  GcPaused(const GcPaused&) = delete;
+  GcPaused& operator=(const GcPaused&) = delete;
+
+ private:
+  bool was_enabled_ = false;
+#if PY_VERSION_HEX < 0x030A0000
+  pybind11::object gc_;
+#endif
+};
+
 // ---- Ctrl-C during a call that runs with the GIL released ---------------------------------------------
 // Python only notes a SIGINT (its C handler sets a flag) and raises KeyboardInterrupt once the main thread
-// runs Python again, i.e. after the C++ call. So while a long call runs, Interruptible puts a C handler in
-// front of Python's that also sets the cancellation flag (netscore/cancel.h); the loops of every layer
-// poll it and unwind with Cancelled, which the module turns into the KeyboardInterrupt Python raises.
-// Only the main thread receives SIGINT handlers, and only when Python's handler is the default one (a
-// program with a handler of its own gets it called after the call, as before); elsewhere the flag can
-// still be set with _core.cancel().
+// runs Python again, i.e. after the C++ call. So a C handler of ours sits in front of Python's: while a
+// guarded call (Interruptible) runs it also sets the cancellation flag (netscore/cancel.h), which the loops
+// of every layer poll, unwinding with Cancelled, which the module turns into the KeyboardInterrupt Python
+// raises. It is installed once, by the first guarded call, and stays: outside guarded calls it only passes
+// the signal on to Python's handler (two sigaction calls per call cost microseconds, as much as profiling a
+// small model). Only the main thread's calls are guarded, and only while Python's handler is the default
+// one (a program with a handler of its own gets it called after the call, as before; installing it through
+// signal.signal() replaces ours, and the next guarded call checks for that); elsewhere the flag can still
+// be set with _core.cancel().
 namespace interrupt_detail {
 #ifndef _WIN32
-inline struct sigaction previous{};          // Python's handler, called after ours
-inline volatile std::sig_atomic_t seen = 0;  // a SIGINT arrived while ours was installed
-inline bool active = false;                  // ours is installed (changed with the GIL held only)
+inline struct sigaction previous{};             // Python's handler, called after ours
+inline volatile std::sig_atomic_t guarded = 0;  // a guarded call runs (changed with the GIL held only)
+inline volatile std::sig_atomic_t seen = 0;     // a SIGINT set the cancellation flag
 
 inline void on_sigint(int sig, siginfo_t* info, void* context) {
-  request_cancel();
-  seen = 1;
+  if (guarded) {
+    request_cancel();
+    seen = 1;
+  }
   if (previous.sa_flags & SA_SIGINFO) {
     if (previous.sa_sigaction != nullptr) previous.sa_sigaction(sig, info, context);
   } else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
     previous.sa_handler(sig);
   }
 }
+
+// Ours is SIGINT's handler: then Python's (previous) was signal.default_int_handler's when it was installed
+// and has not been changed since (signal.signal() would have replaced ours). One query, no change.
+inline bool ours_installed() {
+  struct sigaction current {};
+  return sigaction(SIGINT, nullptr, &current) == 0 && (current.sa_flags & SA_SIGINFO) &&
+         current.sa_sigaction == &on_sigint;
+}
 #endif
 
-// True on the main thread while Python's SIGINT handler is signal.default_int_handler (GIL held). Runs on
-// every call of a binding that uses Interruptible: the Python objects are looked up once.
-inline bool python_raises_keyboard_interrupt_here() {
-  struct Lookups {
-    unsigned long main_thread = 0;
-    PyObject* getsignal = nullptr;
-    PyObject* default_handler = nullptr;
-    PyObject* sigint = nullptr;
-  };
-  static const Lookups lookups = [] {   // (kept for the life of the process: no destruction at exit)
-    Lookups l;
+struct PythonLookups {
+  unsigned long main_thread = 0;
+  PyObject* getsignal = nullptr;
+  PyObject* default_handler = nullptr;
+  PyObject* sigint = nullptr;
+};
+
+// Looked up once (GIL held) and kept for the life of the process: no destruction at exit.
+inline const PythonLookups& python_lookups() {
+  static const PythonLookups lookups = [] {
+    PythonLookups l;
     try {
       l.main_thread = pybind11::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
       const pybind11::module_ signal = pybind11::module_::import("signal");
@@ -141,50 +189,71 @@ inline bool python_raises_keyboard_interrupt_here() {
     }
     return l;
   }();
-  if (lookups.getsignal == nullptr || PyThread_get_thread_ident() != lookups.main_thread) return false;
-  PyObject* handler = PyObject_CallOneArg(lookups.getsignal, lookups.sigint);
+  return lookups;
+}
+
+inline bool on_main_thread() {
+  const PythonLookups& l = python_lookups();
+  return l.getsignal != nullptr && PyThread_get_thread_ident() == l.main_thread;
+}
+
+// True while Python's SIGINT handler is signal.default_int_handler (GIL held).
+inline bool python_raises_keyboard_interrupt() {
+  const PythonLookups& l = python_lookups();
+  PyObject* handler = PyObject_CallOneArg(l.getsignal, l.sigint);
   if (handler == nullptr) {
     PyErr_Clear();
     return false;
   }
-  const bool is_default = handler == lookups.default_handler;
+  const bool is_default = handler == l.default_handler;
   Py_DECREF(handler);
   return is_default;
 }
 }  // namespace interrupt_detail
 
 // Scope of a long call: construct with the GIL held, before releasing it; destroyed (GIL held again), it
-// restores Python's handler and, when a SIGINT arrived, clears the flag (Python has noted the signal and
-// raises KeyboardInterrupt: at once when the call ended with Cancelled, see module.cpp, else on return).
+// ends the guard and, when a SIGINT arrived, clears the flag (Python has noted the signal and raises
+// KeyboardInterrupt: at once when the call ended with Cancelled, see module.cpp, else on return). A flag a
+// SIGINT left set (one that reached another thread just as the last call ended) is cleared when the next
+// call starts; a request of _core.cancel() stays until clear_cancel().
 class Interruptible {
  public:
   Interruptible() {
 #ifndef _WIN32
     namespace d = interrupt_detail;
-    if (d::active || !d::python_raises_keyboard_interrupt_here()) return;
-    struct sigaction ours {};
-    ours.sa_sigaction = &d::on_sigint;
-    sigemptyset(&ours.sa_mask);
-    ours.sa_flags = SA_SIGINFO | SA_ONSTACK;   // as Python installs its own
-    d::seen = 0;
-    if (sigaction(SIGINT, &ours, &d::previous) != 0) return;
-    d::active = installed_ = true;
+    if (d::guarded || !d::on_main_thread()) return;
+    if (!d::ours_installed()) {
+      if (!d::python_raises_keyboard_interrupt()) return;
+      struct sigaction ours {};
+      ours.sa_sigaction = &d::on_sigint;
+      sigemptyset(&ours.sa_mask);
+      ours.sa_flags = SA_SIGINFO | SA_ONSTACK;   // as Python installs its own
+      if (sigaction(SIGINT, &ours, &d::previous) != 0) return;
+    }
+    if (d::seen) {
+      d::seen = 0;
+      clear_cancel();
+    }
+    d::guarded = 1;
+    guarding_ = true;
 #endif
   }
   ~Interruptible() {
 #ifndef _WIN32
     namespace d = interrupt_detail;
-    if (!installed_) return;
-    sigaction(SIGINT, &d::previous, nullptr);
-    d::active = false;
-    if (d::seen) clear_cancel();
+    if (!guarding_) return;
+    d::guarded = 0;
+    if (d::seen) {
+      d::seen = 0;
+      clear_cancel();
+    }
 #endif
   }
   Interruptible(const Interruptible&) = delete;
   Interruptible& operator=(const Interruptible&) = delete;
 
  private:
-  bool installed_ = false;
+  bool guarding_ = false;
 };
 
 // The KeyboardInterrupt of a cancelled call that returns what it finished: taken at construction (the one

@@ -333,7 +333,7 @@ void Walker::merge_subgraph(const std::string& node_name, size_t node_index, Sub
     profile_.layers.push_back(std::move(l));
   }
   for (UnsupportedOp& u : p.unsupported_ops)
-    for (const std::string& inner : u.node_names) mark_unsupported(u.op_type, prefix + inner);
+    for (const std::string& inner : u.node_names) mark_unsupported_label(u.op_type, prefix + inner);
   for (const std::string& inner : p.unknown_cost_nodes) profile_.unknown_cost_nodes.push_back(prefix + inner);
   for (BoundNode& b : p.upper_bound_nodes) profile_.upper_bound_nodes.push_back({prefix + b.node, std::move(b.reason)});
   for (BoundNode& b : p.lower_bound_nodes) profile_.lower_bound_nodes.push_back({prefix + b.node, std::move(b.reason)});

@@ -10,16 +10,10 @@
 
 namespace netscore::graph::walk {
 
-const onnx::Function* InlinedNodes::find_function(const onnx::Node& n) {
-  const auto domain_of = [](std::string_view d) { return is_default_domain(d) ? std::string_view() : d; };
-  if (functions_.empty())  // the first of equal (domain, name) wins
-    for (const onnx::Function& f : model_.functions) functions_.emplace(NamePair{domain_of(f.domain), f.name}, &f);
-  auto it = functions_.find({domain_of(n.domain), n.op_type});
-  return it == functions_.end() ? nullptr : it->second;
-}
-
-bool InlinedNodes::inlinable(const onnx::Node& n) {
-  return !is_subgraph_op(n) && find_function(n) != nullptr && registry_.find(n.domain, n.op_type) == nullptr;
+const onnx::Function* InlinedNodes::callee(const onnx::Node& n) {
+  if (model_.functions.empty() || is_subgraph_op(n)) return nullptr;
+  const onnx::Function* f = index_.function(n.domain, n.op_type);
+  return f && registry_.find(n.domain, n.op_type) == nullptr ? f : nullptr;
 }
 
 namespace {
@@ -32,12 +26,14 @@ int64_t InlinedNodes::inlined_size(const onnx::Function& f, int depth) {
   if (depth > kMaxFunctionDepth)  // the error expand_call would raise on the same path
     throw ModelError("function '" + std::string(f.name) + "' nests deeper than " + std::to_string(kMaxFunctionDepth) +
                      " calls (recursive?)");
-  auto it = inlined_size_.find(&f);
-  if (it != inlined_size_.end()) return it->second;
+  int64_t& memo = index_.inlined_size(f);
+  if (memo >= 0) return memo;
   int64_t total = 0;
-  for (const onnx::Node& inner : f.nodes)
-    total = std::min(total + (inlinable(inner) ? inlined_size(*find_function(inner), depth + 1) : 1), kSaturated);
-  inlined_size_.emplace(&f, total);
+  for (const onnx::Node& inner : f.nodes) {
+    const onnx::Function* g = callee(inner);
+    total = std::min(total + (g ? inlined_size(*g, depth + 1) : 1), kSaturated);
+  }
+  memo = total;  // (the memo's storage is sized once, for every function: the reference stays valid)
   return total;
 }
 
@@ -49,16 +45,16 @@ std::string_view InlinedNodes::own(std::string s) {
 void InlinedNodes::build(const onnx::Graph& graph) {
   nodes_ = &graph.nodes;
   if (model_.functions.empty()) return;
-  bool any = false;
-  for (const onnx::Node& n : graph.nodes)
-    if (inlinable(n)) {
-      any = true;
-      break;
-    }
-  if (!any) return;
+  std::vector<const onnx::Function*> calls;  // per node: the function it expands to, looked up once
   int64_t inlined = 0;
-  for (const onnx::Node& n : graph.nodes)
-    if (inlinable(n)) inlined = std::min(inlined + inlined_size(*find_function(n), 1), kSaturated);
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const onnx::Function* f = callee(graph.nodes[i]);
+    if (!f) continue;
+    if (calls.empty()) calls.resize(graph.nodes.size(), nullptr);
+    calls[i] = f;
+    inlined = std::min(inlined + inlined_size(*f, 1), kSaturated);
+  }
+  if (calls.empty()) return;
   if (inlined > kMaxInlinedNodes)
     throw ModelError("model-local functions expand to " + std::to_string(inlined) + " nodes, more than the limit of " +
                      std::to_string(kMaxInlinedNodes) + " nodes after inlining");
@@ -66,9 +62,9 @@ void InlinedNodes::build(const onnx::Graph& graph) {
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     check_cancelled();
     const onnx::Node& n = graph.nodes[i];
-    if (inlinable(n)) {
+    if (calls[i]) {
       const std::string prefix = (n.name.empty() ? std::string(n.op_type) + "_" + std::to_string(i) : std::string(n.name)) + "/";
-      expand_call(n, *find_function(n), static_cast<uint32_t>(i), prefix, 1);
+      expand_call(n, *calls[i], static_cast<uint32_t>(i), prefix, 1);
     } else {
       expanded_.push_back(n);
       origin_.push_back(static_cast<uint32_t>(i));
@@ -115,8 +111,8 @@ void InlinedNodes::expand_call(const onnx::Node& call, const onnx::Function& f, 
         copy.attributes.back().name = a.name;
       }  // a reference the call does not set: the attribute takes its default
     }
-    if (inlinable(copy)) {
-      expand_call(copy, *find_function(copy), origin, std::string(copy.name) + "/", depth + 1);
+    if (const onnx::Function* g = callee(copy)) {
+      expand_call(copy, *g, origin, std::string(copy.name) + "/", depth + 1);
     } else {
       expanded_.push_back(std::move(copy));
       origin_.push_back(origin);

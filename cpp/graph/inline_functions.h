@@ -5,10 +5,9 @@
 #include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
-#include "graph/name_map.h"
+#include "graph/model_index.h"
 #include "graph/op_registry.h"
 #include "onnx/ir.h"
 
@@ -25,7 +24,9 @@ class InlinedNodes {
   // otherwise expand to billions. Checked before anything is expanded.
   static constexpr int64_t kMaxInlinedNodes = 1000000;
 
-  InlinedNodes(const onnx::Model& model, const OpRegistry& registry) : model_(model), registry_(registry) {}
+  // `index`: the model's functions, shared by the walks of its subgraphs.
+  InlinedNodes(const onnx::Model& model, const OpRegistry& registry, ModelIndex& index)
+      : model_(model), registry_(registry), index_(index) {}
 
   // Expands the calls of the model's main graph (nothing to do, and no copy, when there are none).
   void build() { build(model_.graph); }
@@ -39,8 +40,8 @@ class InlinedNodes {
   const std::vector<const onnx::Function*>& node_function() const { return node_function_; }
 
  private:
-  const onnx::Function* find_function(const onnx::Node& n);
-  bool inlinable(const onnx::Node& n);
+  // The function a call of `n` expands to: a model-local function the registry does not know; else nullptr.
+  const onnx::Function* callee(const onnx::Node& n);
   int64_t inlined_size(const onnx::Function& f, int depth);
   std::string_view own(std::string s);
   void expand_call(const onnx::Node& call, const onnx::Function& f, uint32_t origin, const std::string& prefix,
@@ -48,13 +49,12 @@ class InlinedNodes {
 
   const onnx::Model& model_;
   const OpRegistry& registry_;
+  ModelIndex& index_;
   const std::vector<onnx::Node>* nodes_ = nullptr;     // the graph's nodes, or expanded_ when functions were inlined
   std::vector<onnx::Node> expanded_;
   std::vector<uint32_t> origin_;                       // expanded node -> index in the graph's nodes
   std::vector<const onnx::Function*> node_function_;   // expanded node -> function whose body it came from
   std::deque<std::string> owned_names_;                // storage for renamed tensors and nodes (stable)
-  std::unordered_map<const onnx::Function*, int64_t> inlined_size_;              // nodes a call expands to
-  std::unordered_map<NamePair, const onnx::Function*, NamePairHash> functions_;  // by (domain, name)
 };
 
 }  // namespace netscore::graph::walk

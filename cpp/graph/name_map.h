@@ -97,13 +97,67 @@ class NameMap {
   size_t mask_ = 0, size_ = 0;
 };
 
-// (domain, name) of an op type or a function, as a hash-map key.
+// (domain, name) of an op type or a function.
 using NamePair = std::pair<std::string_view, std::string_view>;
-struct NamePairHash {
-  size_t operator()(const NamePair& p) const noexcept {
-    const size_t h = std::hash<std::string_view>()(p.first);
-    return h ^ (std::hash<std::string_view>()(p.second) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
+
+inline uint64_t pair_hash(std::string_view a, std::string_view b) {
+  const uint64_t h = NameMap::hash(a);
+  return (h * 0x9E3779B97F4A7C15ull) ^ (h >> 23) ^ NameMap::hash(b);
+}
+
+// Open-addressing index of ids whose keys live in the caller's storage (a vector of entries, a profile's
+// rows): the caller passes each key's hash and a test `is_key(id)`. Slots hold (hash, id) only, so the
+// keys need no copies, the storage may move, and there is one allocation instead of one node per entry
+// (std::unordered_map's nodes made models of a million distinct op types or domains spend seconds in
+// malloc and free).
+class HashIndex {
+ public:
+  size_t size() const { return size_; }
+  void clear() {
+    slots_.clear();
+    mask_ = size_ = 0;
   }
+  void reserve(size_t n) {
+    if (2 * n + 2 <= slots_.size()) return;
+    std::vector<Slot> old;
+    old.swap(slots_);
+    size_t cap = 16;
+    while (cap < 2 * n + 2) cap <<= 1;
+    slots_.assign(cap, Slot());
+    mask_ = cap - 1;
+    size_ = 0;
+    for (const Slot& s : old)
+      if (s.id != kNone) insert(s.hash, s.id);
+  }
+  template <typename IsKey>
+  uint32_t find(uint64_t hash, IsKey is_key) const {
+    if (slots_.empty()) return kNone;
+    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.id == kNone) return kNone;
+      if (s.hash == hash && is_key(s.id)) return s.id;
+    }
+  }
+  // Brings the slot a look-up of `hash` starts at towards the cache (a hint for loops of many look-ups).
+  void prefetch(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_]);
+  }
+  // Adds `id` under `hash`; the caller has checked (with find) that its key is absent.
+  void insert(uint64_t hash, uint32_t id) {
+    if (2 * (size_ + 1) > slots_.size()) reserve(size_ + 1 < 8 ? 8 : size_ + 1);  // doubles the slots
+    size_t i = hash & mask_;
+    while (slots_[i].id != kNone) i = (i + 1) & mask_;
+    slots_[i] = Slot{hash, id};
+    ++size_;
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t id = kNone;
+  };
+  std::vector<Slot> slots_;
+  size_t mask_ = 0, size_ = 0;
 };
 
 }  // namespace netscore::graph::walk

@@ -90,20 +90,26 @@ void OpContext::fail(const std::string& problem) const {
 void OpContext::unsupported(const std::string& what) const { throw UnsupportedConstruct(what); }
 
 void OpRegistry::add(std::string_view domain, std::string_view op_type, const OpDef& def) {
-  std::string key = registry_key(domain, op_type);
+  const std::string key = registry_key(domain, op_type);
   if (!def.infer) throw std::logic_error("op " + key + " registered without an infer function");
-  if (!ops_.emplace(key, def).second) throw std::logic_error("op " + key + " registered twice");
+  if (find(domain, op_type)) throw std::logic_error("op " + key + " registered twice");
+  domain = canonical_domain(domain);
+  index_.insert(walk::pair_hash(domain, op_type), static_cast<uint32_t>(ops_.size()));
+  ops_.push_back(Entry{std::string(domain), std::string(op_type), def});
 }
 
 const OpDef* OpRegistry::find(std::string_view domain, std::string_view op_type) const {
-  auto it = ops_.find(registry_key(domain, op_type));
-  return it == ops_.end() ? nullptr : &it->second;
+  domain = canonical_domain(domain);
+  const uint32_t id = index_.find(walk::pair_hash(domain, op_type), [&](uint32_t i) {
+    return ops_[i].op_type == op_type && ops_[i].domain == domain;
+  });
+  return id == walk::kNone ? nullptr : &ops_[id].def;
 }
 
 std::vector<std::string> OpRegistry::op_types() const {
   std::vector<std::string> out;
   out.reserve(ops_.size());
-  for (const auto& kv : ops_) out.push_back(kv.first);
+  for (const Entry& e : ops_) out.push_back(registry_key(e.domain, e.op_type));
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -2,12 +2,14 @@
 // OpContext) -- infer output types/shapes (and values when folding), and compute cost.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "graph/name_map.h"
 #include "graph/ops/shape_util.h"
 #include "onnx/ir.h"
 
@@ -111,7 +113,15 @@ class OpRegistry {
   std::vector<std::string> op_types() const;  // "Op" or "domain::Op", sorted
 
  private:
-  std::unordered_map<std::string, OpDef> ops_;
+  struct Entry {
+    std::string domain;                   // "" for the default domain
+    std::string op_type;
+    OpDef def;
+  };
+  // find() hashes the two views it is given: no key string is built per look-up. A deque: the OpDef
+  // pointers find() returns stay valid while ops are added.
+  std::deque<Entry> ops_;
+  walk::HashIndex index_;                 // (domain, op type) -> position in ops_
 };
 
 // The registry with every op family registered (built once, immutable afterwards).

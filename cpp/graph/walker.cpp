@@ -205,33 +205,59 @@ void Walker::order_nodes() {
 }
 
 // What the walk needs to know of a node's op type, looked up once per distinct (domain, op type).
-Walker::OpCacheEntry Walker::find_op(const onnx::Node& n, size_t index) {
-  auto it = op_cache_.find({n.domain, n.op_type});
-  if (it != op_cache_.end()) return it->second;
-  OpCacheEntry e;
-  e.domain = n.domain;
+uint32_t Walker::find_op(const onnx::Node& n) {
+  const std::string_view domain = is_default_domain(n.domain) ? std::string_view() : n.domain;
+  const uint64_t h = pair_hash(domain, n.op_type);
+  const auto same = [&](uint32_t i) { return op_cache_[i].op_type == n.op_type && op_cache_[i].domain == domain; };
+  if (op_cache_.size() <= kScanOps) {  // a few types (a small subgraph's): no index to allocate
+    for (uint32_t i = 0; i < op_cache_.size(); ++i)
+      if (same(i)) return i;
+  } else if (const uint32_t found = op_cache_index_.find(h, same); found != kNone) {
+    return found;
+  }
+  OpCacheEntry e;  // everything below depends on the domain only as is_default_domain() does
+  e.domain = domain;
   e.op_type = n.op_type;
-  e.opset = opset_for(n, index);  // throws for a domain the model does not import
+  e.opset = model_index_.opset(domain);  // the highest version imported for the domain, as Model::opset
+  if (e.opset <= 0 && domain.empty() && model_.opsets.empty()) e.opset = 1;  // IR < 3 models predate opset_import
   e.def = is_subgraph_op(n) ? nullptr : registry_.find(n.domain, n.op_type);
   e.makes_root = is_default_domain(n.domain) && (n.op_type == "Constant" || n.op_type == "ConstantOfShape");
-  op_cache_.emplace(NamePair{n.domain, n.op_type}, e);
-  return e;
+  const uint32_t id = static_cast<uint32_t>(op_cache_.size());
+  op_cache_.push_back(e);
+  if (op_cache_.size() == kScanOps + 1) {  // from here on, indexed
+    for (uint32_t i = 0; i < op_cache_.size(); ++i)
+      op_cache_index_.insert(pair_hash(op_cache_[i].domain, op_cache_[i].op_type), i);
+  } else if (op_cache_.size() > kScanOps + 1) {
+    op_cache_index_.insert(h, id);
+  }
+  return id;
+}
+
+void Walker::resolve_ops() {
+  const std::vector<onnx::Node>& ns = nodes();
+  const size_t nn = ns.size();
+  if (nn <= kScanOps) return;  // a small (sub)graph: the walk looks its few nodes up itself
+  constexpr size_t kAhead = 8;
+  node_ops_.resize(nn);
+  for (size_t i = 0; i < nn; ++i) {
+    if ((i & 1023) == 0) check_cancelled();
+    if (i + kAhead < nn) {
+      const onnx::Node& next = ns[i + kAhead];
+      const std::string_view domain = is_default_domain(next.domain) ? std::string_view() : next.domain;
+      op_cache_index_.prefetch(pair_hash(domain, next.op_type));
+      model_index_.prefetch_opset(domain);
+    }
+    node_ops_[i] = find_op(ns[i]);
+  }
 }
 
 int64_t Walker::opset_for(const onnx::Node& n, size_t index) {
   const std::string_view domain = is_default_domain(n.domain) ? std::string_view() : n.domain;
   const onnx::Function* fn = inlined_.node_function().empty() ? nullptr : inlined_.node_function()[index];
   if (fn) {  // a node inlined from a function body: the function's own opset imports come first
-    for (const onnx::OpsetId& o : fn->opsets)
-      if ((is_default_domain(o.domain) ? std::string_view() : o.domain) == domain && o.version > 0) return o.version;
+    if (const int64_t v = model_index_.function_opset(*fn, domain); v > 0) return v;
   }
-  if (opset_cache_.empty())  // the highest version imported per domain, as Model::opset, in one pass
-    for (const onnx::OpsetId& o : model_.opsets) {
-      int64_t& best = opset_cache_[is_default_domain(o.domain) ? std::string_view() : o.domain];
-      best = std::max(best, o.version);
-    }
-  const auto it = opset_cache_.find(domain);
-  int64_t v = it == opset_cache_.end() ? 0 : it->second;
+  int64_t v = model_index_.opset(domain);  // the highest version imported for the domain, as Model::opset
   if (v <= 0 && domain.empty() && model_.opsets.empty()) v = 1;  // IR < 3 models predate opset_import
   if (v <= 0) node_error(n, index, "its domain '" + std::string(n.domain) + "' is not imported by the model");
   return v;
@@ -260,30 +286,36 @@ const std::string& Walker::set_layer_name(Layer& layer, const onnx::Node& n, siz
   return layer.name;
 }
 
-// Unsupported op types of the walked nodes are keyed by views into the model (the label's parts, "ai.onnx"
-// as ""): one hash of two views per node, and the label is built once per distinct type, so a model of a
-// million distinct types stays linear. Types merged from subgraphs arrive as labels; both maps lead to the
-// same rows.
-void Walker::mark_unsupported(const onnx::Node& n, const std::string& layer_name) {
-  const NamePair key{is_default_domain(n.domain) ? std::string_view() : n.domain, n.op_type};
-  auto it = unsupported_index_.find(key);
-  if (it != unsupported_index_.end()) {
-    profile_.unsupported_ops[it->second].node_names.push_back(layer_name);
-    return;
+void Walker::mark_unsupported(const onnx::Node& n, OpCacheEntry& op, const std::string& layer_name) {
+  if (op.unsupported_row == kNone) {
+    const bool may_repeat = n.domain.find(':') != std::string_view::npos || n.op_type.find(':') != std::string_view::npos;
+    op.unsupported_row = unsupported_row(op_label(n), may_repeat);
   }
-  const size_t row = mark_unsupported(op_label(n), layer_name);
-  unsupported_index_.emplace(key, row);
+  profile_.unsupported_ops[op.unsupported_row].node_names.push_back(layer_name);
 }
 
-size_t Walker::mark_unsupported(std::string label, const std::string& layer_name) {
-  auto it = unsupported_label_index_.find(label);
-  if (it != unsupported_label_index_.end()) {
-    profile_.unsupported_ops[it->second].node_names.push_back(layer_name);
-    return it->second;
+void Walker::mark_unsupported_label(std::string label, const std::string& layer_name) {
+  const uint32_t row = unsupported_row(std::move(label), true);
+  profile_.unsupported_ops[row].node_names.push_back(layer_name);
+}
+
+// Rows added without the index have labels "Op" or "domain::Op" with no other ':': "::" occurs at most once,
+// so the label gives back its key, and distinct keys (the op cache's) have distinct labels.
+uint32_t Walker::unsupported_row(std::string label, bool may_repeat) {
+  std::vector<UnsupportedOp>& rows = profile_.unsupported_ops;
+  if (may_repeat && !labels_indexed_) {
+    labels_indexed_ = true;
+    unsupported_label_index_.reserve(rows.size() + 1);
+    for (size_t r = 0; r < rows.size(); ++r) unsupported_label_index_.insert(NameMap::hash(rows[r].op_type), static_cast<uint32_t>(r));
   }
-  const size_t row = profile_.unsupported_ops.size();
-  unsupported_label_index_.emplace(label, row);
-  profile_.unsupported_ops.push_back(UnsupportedOp{std::move(label), {layer_name}});
+  const uint32_t row = static_cast<uint32_t>(rows.size());
+  if (labels_indexed_) {
+    const uint64_t h = NameMap::hash(label);
+    const uint32_t found = unsupported_label_index_.find(h, [&](uint32_t r) { return rows[r].op_type == label; });
+    if (found != kNone) return found;
+    unsupported_label_index_.insert(h, row);
+  }
+  rows.push_back(UnsupportedOp{std::move(label), {}});
   return row;
 }
 
@@ -302,6 +334,7 @@ void Walker::walk() {
     row_of_step_.assign(nn, 0);
   }
   profile_.num_nodes = static_cast<int64_t>(nn);
+  resolve_ops();
   Layer scratch_layer;
   SubgraphResult sub;
   std::vector<const Value*> ins;
@@ -324,10 +357,11 @@ void Walker::walk() {
       layer.name_scopes.assign(n.metadata_value("pkg.torch.onnx.name_scopes"));  // module path (torch dynamo)
     }
 
-    const OpCacheEntry op = find_op(n, ni);
-    const OpDef* def = op.def;
+    const uint32_t op_id = node_ops_.empty() ? find_op(n) : node_ops_[ni];
+    const OpDef* def = op_cache_[op_id].def;
     // Nodes inlined from a function body take the function's opset imports: looked up per node.
-    const int64_t opset = inlined_.node_function().empty() ? op.opset : opset_for(n, ni);
+    const int64_t opset = inlined_.node_function().empty() ? op_cache_[op_id].opset : opset_for(n, ni);
+    if (opset <= 0) node_error(n, ni, "its domain '" + std::string(n.domain) + "' is not imported by the model");
     ins.clear();
     outs.clear();
     bool all_const = true;
@@ -389,13 +423,13 @@ void Walker::walk() {
         reset_value(*outs[k]);
         fill_from_value_info(n.outputs[k], *outs[k]);
       }
-      mark_unsupported(n, set_layer_name(layer, n, ni));
+      mark_unsupported(n, op_cache_[op_id], set_layer_name(layer, n, ni));
     }
     layer.supported = supported;
     layer.folded = folded;
 
     if (folded) {
-      const bool makes_root = op.makes_root;
+      const bool makes_root = op_cache_[op_id].makes_root;
       scratch_roots_.clear();
       if (!makes_root)
         params_.propagate_roots(def, &in_ids_[in_begin_[ni]], in_begin_[ni + 1] - in_begin_[ni], values_, scratch_roots_);
@@ -422,7 +456,7 @@ void Walker::walk() {
         } catch (const UnsupportedConstruct&) {
           c.known = false;  // a construct the cost function does not handle: list the op as unsupported
           layer.supported = false;
-          mark_unsupported(n, set_layer_name(layer, n, ni));
+          mark_unsupported(n, op_cache_[op_id], set_layer_name(layer, n, ni));
         } catch (const ModelError&) {
           throw;
         } catch (const std::exception& e) {

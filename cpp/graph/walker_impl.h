@@ -49,6 +49,7 @@ class Walker {
     const OpDef* def = nullptr;      // nullptr: unsupported (not registered, or a subgraph op)
     bool makes_root = false;         // Constant / ConstantOfShape: folded outputs are root constants
     int64_t opset = 0;               // version imported for the domain (by the model, not by a function)
+    uint32_t unsupported_row = kNone;  // its row in profile_.unsupported_ops, once a node of it was listed
   };
 
  public:
@@ -57,7 +58,9 @@ class Walker {
         graph_(model.graph),
         options_(options),
         registry_(default_registry()),
-        inlined_(model, registry_) {}
+        own_index_(model),
+        model_index_(own_index_),
+        inlined_(model, registry_, model_index_) {}
 
   // A walker for `graph`, a subgraph of a node `parent` is walking; `formals` bind the graph's inputs
   // (nullptr, or fewer: taken from the graph's declarations).
@@ -66,7 +69,9 @@ class Walker {
         graph_(graph),
         options_(parent.options_),
         registry_(parent.registry_),
-        inlined_(parent.model_, parent.registry_),
+        own_index_(parent.model_),
+        model_index_(parent.model_index_),
+        inlined_(parent.model_, parent.registry_, model_index_),
         parent_(&parent),
         depth_(parent.depth_ + 1),
         formals_(std::move(formals)),
@@ -141,8 +146,14 @@ class Walker {
   }
   void fill_unknown_from_value_info(std::string_view name, Value& v) const;
 
-  // What the walk needs to know of a node's op type, looked up once per distinct (domain, op type).
-  OpCacheEntry find_op(const onnx::Node& n, size_t index);
+  // What the walk needs to know of a node's op type, looked up once per distinct (domain, op type) ("ai.onnx"
+  // as ""): its position in op_cache_. Raises nothing: an opset <= 0 (domain not imported) is raised by
+  // the walk at the first node of the type it reaches.
+  uint32_t find_op(const onnx::Node& n);
+  // Every node's op_cache_ position (node_ops_), before the walk, in one loop that does nothing else and
+  // prefetches a few nodes ahead: with a million distinct types or domains each look-up is a cache miss,
+  // and the misses of a tight loop overlap.
+  void resolve_ops();
 
   // ---- the walk --------------------------------------------------------------------------------------
   int64_t opset_for(const onnx::Node& n, size_t index);
@@ -151,12 +162,15 @@ class Walker {
   static void reset_counts(Layer& layer);
   // The layer's name, built on first use: the node's name, or "<op type>_<node index>" when unnamed.
   static const std::string& set_layer_name(Layer& layer, const onnx::Node& n, size_t index);
-  // Unsupported op types of the walked nodes are keyed by views into the model (the label's parts, "ai.onnx"
-  // as ""): one hash of two views per node, and the label is built once per distinct type, so a model of a
-  // million distinct types stays linear. Types merged from subgraphs arrive as labels; both maps lead to the
-  // same rows.
-  void mark_unsupported(const onnx::Node& n, const std::string& layer_name);
-  size_t mark_unsupported(std::string label, const std::string& layer_name);
+  // Lists the node (by its layer name) under its op type. A type's row is kept in its op_cache_ entry: the
+  // label ("domain::Op") is built once per distinct type, so a model of a million distinct types stays
+  // linear. Types merged from subgraphs arrive as labels (mark_unsupported_label).
+  void mark_unsupported(const onnx::Node& n, OpCacheEntry& op, const std::string& layer_name);
+  void mark_unsupported_label(std::string label, const std::string& layer_name);
+  // The row of `label`, added when new. Labels of (domain, op type) keys without a ':' in either part are
+  // distinct for distinct keys, so rows of such keys are added without a look-up; the label index is built
+  // (over every row so far) when a label that may equal another arrives: from a subgraph, or with a ':'.
+  uint32_t unsupported_row(std::string label, bool may_repeat);
   void walk();
 
   // ---- control flow ----------------------------------------------------------------------------------
@@ -185,6 +199,8 @@ class Walker {
   const onnx::Graph& graph_;
   const Options& options_;
   const OpRegistry& registry_;
+  ModelIndex own_index_;                 // the main walk's; unused by a subgraph's walker
+  ModelIndex& model_index_;              // the model's functions and opset imports (the main walk's index)
   InlinedNodes inlined_;  // the nodes walked: the graph's, with model-local function calls expanded
 
   // The value table lives in a per-thread workspace that the next walk on the thread reuses: its Values
@@ -201,7 +217,10 @@ class Walker {
   ParamCounter params_;
   std::vector<uint32_t> scratch_roots_;  // the roots of a folded node's outputs
   NameMap index_;
-  std::unordered_map<NamePair, OpCacheEntry, NamePairHash> op_cache_;  // registry look-ups by (domain, op type)
+  static constexpr size_t kScanOps = 8;   // up to this many types (or nodes) are found by a scan, not an index
+  std::vector<uint32_t> node_ops_;        // per node: its position in op_cache_ (empty for a small graph)
+  std::vector<OpCacheEntry> op_cache_;   // registry look-ups by (domain, op type), in first-use order
+  HashIndex op_cache_index_;              // (domain, op type) -> position in op_cache_
   std::vector<uint32_t> graph_input_ids_;
   std::vector<const onnx::ValueInfo*> graph_input_infos_;
   std::vector<size_t> in_begin_, out_begin_;
@@ -210,9 +229,8 @@ class Walker {
   std::unordered_map<std::string_view, int64_t> symbols_;
   NameMap info_;
   std::vector<const onnx::ValueInfo*> infos_;
-  std::unordered_map<std::string_view, int64_t> opset_cache_;   // domain ("" for the default) -> version
-  std::unordered_map<NamePair, size_t, NamePairHash> unsupported_index_;  // (domain, op type) -> row
-  std::unordered_map<std::string, size_t> unsupported_label_index_;       // "domain::Op" label -> row
+  bool labels_indexed_ = false;           // unsupported_label_index_ holds every row (see unsupported_row)
+  HashIndex unsupported_label_index_;     // "domain::Op" label -> row of profile_.unsupported_ops
   std::vector<int64_t> first_use_, last_use_, act_bytes_;
   std::vector<size_t> row_of_step_;  // with layer rows: the row of each step's node (subgraph rows follow it)
   Profile profile_;
