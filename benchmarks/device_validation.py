@@ -10,7 +10,8 @@ networks scored on the others: Kendall tau and median absolute percentage error 
              model (relative error), so the two differ only in their features.
 
     nice -n 10 python benchmarks/device_validation.py --nas 500 --zoo 53     # measures, then reports
-    python benchmarks/device_validation.py --no-measure --profile device.json  # + zero-shot from a profile
+    python benchmarks/device_validation.py --no-measure --profile benchmarks/results/device_profile.json
+        # + zero-shot from a device profile and few-shot on its per-class predictions (fit(profile=...))
 
 Measurements go to benchmarks/results/device_measurements.json with the CPU, onnxruntime version and date.
 Noise is the enemy on a shared machine: runs are timed by the measuring thread's CPU time (`--clock
@@ -145,23 +146,32 @@ def noise(cache: dict, names) -> dict:
             "split_half_kendall_tau": device.kendall_tau(odd, even)}
 
 
-def evaluate(sources, y, macs, k: int, draws: int, seed: int, feature_sets=None) -> dict:
+def evaluate(sources, y, macs, k: int, draws: int, seed: int, feature_sets=None, profile=None) -> dict:
+    """Few-shot from our analysis' features, few-shot from a device profile's per-class predictions (what
+    `device.fit(..., profile=...)` fits; only with a profile) and the MACs-only baseline, on the same draws."""
     from netscore_fast import device
+    from netscore_fast import device_profile
     raw, _ = device.raw_features(sources, errors="raise")
     feature_sets = feature_sets or device.DEFAULT_FEATURE_SETS
     sets = {s: device.select_features(raw, s) for s in feature_sets}
     names = {s: device.feature_names(s) for s in feature_sets}
+    psets, pnames = device_profile.profile_features(profile.data, sources, errors="raise") if profile else ({}, {})
     rng = np.random.default_rng(seed)
-    out = {"few_shot": {"tau": [], "mdape": []}, "macs_only": {"tau": [], "mdape": []}, "chosen": []}
+    keys = ("few_shot", "few_shot_profile", "macs_only") if profile else ("few_shot", "macs_only")
+    out = {key: {"tau": [], "mdape": []} for key in keys}
+    out["chosen"] = []
     for _ in range(draws):
         train = rng.choice(len(y), size=k, replace=False)
         test = np.setdiff1d(np.arange(len(y)), train)
         model = device.fit_features({s: X[train] for s, X in sets.items()}, names, y[train])
-        pred = sets[model.feature_set][test] @ model.coef
+        preds = {"few_shot": sets[model.feature_set][test] @ model.coef}
         out["chosen"].append(model.feature_set)
+        if profile:
+            pmodel = device.fit_features({s: X[train] for s, X in psets.items()}, pnames, y[train])
+            preds["few_shot_profile"] = psets[pmodel.feature_set][test] @ pmodel.coef
         coef = device._nnls_relative(np.c_[np.ones(k), macs[train]], y[train], 0.0)
-        base = coef[0] + coef[1] * macs[test]
-        for key, p in (("few_shot", pred), ("macs_only", base)):
+        preds["macs_only"] = coef[0] + coef[1] * macs[test]
+        for key, p in preds.items():
             out[key]["tau"].append(device.kendall_tau(p, y[test]))
             out[key]["mdape"].append(float(np.median(np.abs(p - y[test]) / y[test]) * 100))
     return out
@@ -255,25 +265,29 @@ def report(groups, cache, args) -> dict:
         sources = [(n, source_fn(n)) for n in names]
         y = np.array([nets[n]["latency_ms"] for n in names])
         macs = np.asarray(profile_many(sources, progress=False)["macs"], float)
-        r = evaluate(sources, y, macs, k, args.draws, args.seed, args.feature_sets)
+        from netscore_fast import device
+        profile = device.load(args.profile) if args.profile else None
+        r = evaluate(sources, y, macs, k, args.draws, args.seed, args.feature_sets, profile)
         fs, mb = r["few_shot"], r["macs_only"]
         nz = noise(cache, names)
         print(f"{group:14s} {len(names):4d} {k:3d}  {nz.get('split_half_mdape_pct', float('nan')):7.1f} "
               f"{nz.get('split_half_kendall_tau', float('nan')):5.3f}  "
               f"{np.mean(fs['tau']):12.3f} {np.mean(fs['mdape']):8.1f}   "
               f"{np.mean(mb['tau']):13.3f} {np.mean(mb['mdape']):8.1f}   {', '.join(sorted(set(r['chosen'])))}")
-        if args.profile:
-            from netscore_fast import device
-            pred = np.asarray(device.load(args.profile).predict(sources), float)
+        if profile:
+            pred = np.asarray(profile.predict(sources), float)
             ok = np.isfinite(pred)
+            fp = r["few_shot_profile"]
+            print(f"{'':14s} few-shot from the device profile (fit(profile=...)): tau {np.mean(fp['tau']):.3f}, "
+                  f"MdAPE {np.mean(fp['mdape']):.1f} %")
             print(f"{'':14s} zero-shot ({args.profile}): tau {device.kendall_tau(pred[ok], y[ok]):.3f}, MdAPE "
                   f"{np.median(np.abs(pred[ok] - y[ok]) / y[ok]) * 100:.1f} % over {int(ok.sum())} networks")
         print(f"{'':14s} noise between rounds: {nz}")
         summary[group] = {"n": len(names), "k": k, "noise": nz, "feature_sets_chosen": r["chosen"],
                           **{key: {"kendall_tau": float(np.mean(r[key]["tau"])),
                                    "mdape_pct": float(np.mean(r[key]["mdape"])),
-                                   "per_draw": r[key]} for key in ("few_shot", "macs_only")}}
-        if args.profile:
+                                   "per_draw": r[key]} for key in r if key != "chosen"}}
+        if profile:
             summary[group]["zero_shot"] = {"kendall_tau": device.kendall_tau(pred[ok], y[ok]),
                                            "mdape_pct": float(np.median(np.abs(pred[ok] - y[ok]) / y[ok]) * 100),
                                            "n": int(ok.sum())}
