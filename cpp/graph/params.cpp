@@ -25,6 +25,26 @@ void ParamCounter::propagate_roots(const OpDef* def, const uint32_t* in_ids, siz
   }
 }
 
+void ParamCounter::fold(const OpDef* def, bool makes_root, const uint32_t* in_ids, size_t num_inputs,
+                        const uint32_t* out_ids, size_t num_outputs, const std::vector<Value>& values,
+                        std::vector<uint32_t>& scratch) {
+  bool derived = false;  // a non-constant input (its dims made the output: Shape, Size) or a derived one
+  for (size_t pos = 0; pos < num_inputs && !derived; ++pos) {
+    const uint32_t id = in_ids[pos];
+    if (id != kNone && (!values[id].is_const || shape_derived_[id])) derived = true;
+  }
+  scratch.clear();
+  if (!makes_root) propagate_roots(def, in_ids, num_inputs, values, scratch);
+  for (size_t k = 0; k < num_outputs; ++k) {
+    const uint32_t id = out_ids[k];
+    if (id == kNone) continue;
+    shape_derived_[id] = derived;
+    if (!makes_root) set_roots(id, scratch.data(), scratch.size());
+    else if (derived) set_roots(id, nullptr, 0);  // a table sized by the input: data, not a weight
+    else set_roots(id, &id, 1);
+  }
+}
+
 void ParamCounter::count_params(const OpDef* def, const uint32_t* in_ids, size_t num_inputs, const std::vector<Value>& values,
                                 Layer& layer, int64_t& bn_stat_params) {
   for (size_t pos = 0; pos < num_inputs; ++pos) {

@@ -20,12 +20,20 @@ namespace netscore::graph::walk {
 //   data-movement ops (no cost function) pass integer roots on unchanged. An unsupported op counts every
 //   floating-point root of its constant inputs. BatchNormalization running statistics
 //   (OpDef::stat_inputs) are params and are also summed into Profile::bn_stat_params.
+// - Data the graph makes from shapes is not a param: a folded value is *shape-derived* when a node computed
+//   it from the dims of a non-constant input (Shape, Size, ...) or from another shape-derived value. Such a
+//   value carries no roots of its own making: a ConstantOfShape whose shape is shape-derived (YOLO stride
+//   and anchor tables, attention masks sized by the input) is not a root, so params never change with the
+//   input size. Range and EyeLike outputs carry no roots either (param_inputs = 0). A ConstantOfShape of a
+//   shape written in the file (a weight placeholder of a stripped model) stays a root. Roots reached
+//   through a shape-derived value (Reshape(W, Shape(x)), Expand of a weight) still count, once.
 class ParamCounter {
  public:
   // Sized for `capacity` values (every value the walk adds), before any set_roots.
   void reserve(size_t capacity, size_t roots) {
     roots_begin_.assign(capacity, 0);
     roots_count_.assign(capacity, 0);
+    shape_derived_.assign(capacity, 0);
     root_pool_.reserve(roots);
   }
   // Before the walk: nothing counted yet among the first `num_values` values.
@@ -55,6 +63,21 @@ class ParamCounter {
   bool counted(uint32_t root) const { return counted_[root] != 0; }
   void mark_counted(uint32_t root) { counted_[root] = 1; }
 
+  // An outer value imported into a subgraph as `id`: a constant is a root of the subgraph walk (see
+  // roots_counted), and it keeps the outer walk's shape-derived mark.
+  void import_outer(uint32_t id, const ParamCounter& outer, uint32_t outer_id, bool is_const) {
+    if (is_const) set_roots(id, &id, 1);
+    shape_derived_[id] = outer.shape_derived_[outer_id];
+  }
+
+  // The roots and the shape-derived mark of a folded node's outputs. `makes_root`: Constant or
+  // ConstantOfShape, whose outputs are roots unless shape-derived. `in_ids` / `out_ids`: the node's value
+  // ids (kNone for an omitted one); `scratch` is reused between calls.
+  void fold(const OpDef* def, bool makes_root, const uint32_t* in_ids, size_t num_inputs, const uint32_t* out_ids,
+            size_t num_outputs, const std::vector<Value>& values, std::vector<uint32_t>& scratch);
+
+  bool shape_derived(uint32_t id) const { return shape_derived_[id] != 0; }
+
   // Roots that flow from a constant input at a param position into a folded node's outputs (appended to
   // `out` once each). `in_ids`: the node's input value ids (kNone for an omitted input).
   void propagate_roots(const OpDef* def, const uint32_t* in_ids, size_t num_inputs, const std::vector<Value>& values,
@@ -70,6 +93,7 @@ class ParamCounter {
 
   // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
   std::vector<uint32_t> roots_begin_, roots_count_, root_pool_;
+  std::vector<char> shape_derived_;  // folded from the dims of a non-constant value (see the class note)
   std::vector<char> counted_;
   std::vector<char> integer_admitted_;  // integer root that passed a folded integer-weight op
 };

@@ -141,7 +141,7 @@ void Walker::index_values() {
     if (id == kNone) continue;
     values_[id] = parent_->values_[from];
     imports_.emplace_back(id, from);
-    if (values_[id].is_const) params_.set_roots(id, &id, 1);
+    params_.import_outer(id, parent_->params_, from, values_[id].is_const);
   }
 }
 
@@ -391,16 +391,8 @@ void Walker::walk() {
     layer.folded = folded;
 
     if (folded) {
-      const bool makes_root = op.makes_root;
-      scratch_roots_.clear();
-      if (!makes_root)
-        params_.propagate_roots(def, &in_ids_[in_begin_[ni]], in_begin_[ni + 1] - in_begin_[ni], values_, scratch_roots_);
-      for (size_t k = out_begin_[ni]; k < out_begin_[ni + 1]; ++k) {
-        const uint32_t id = out_ids_[k];
-        if (id == kNone) continue;
-        if (makes_root) params_.set_roots(id, &id, 1);
-        else params_.set_roots(id, scratch_roots_.data(), scratch_roots_.size());
-      }
+      params_.fold(def, op.makes_root, &in_ids_[in_begin_[ni]], in_begin_[ni + 1] - in_begin_[ni], &out_ids_[out_begin_[ni]],
+                   out_begin_[ni + 1] - out_begin_[ni], values_, scratch_roots_);
     } else {
       if (!control)
         params_.count_params(supported ? def : nullptr, &in_ids_[in_begin_[ni]], in_begin_[ni + 1] - in_begin_[ni], values_,
