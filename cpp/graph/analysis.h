@@ -24,6 +24,9 @@ struct Options {
   // value rather than its shape (silero-vad picks its If branch from the sample rate `sr`). The input stays
   // a computed (non-constant) value whose data is known.
   std::vector<std::pair<std::string, std::vector<double>>> input_values;
+  // Read the stored weights: initializers holding the same elements (the same bytes, or the same elements
+  // in another order: a transposed copy) count as one weight. Off by default (weights are never read).
+  bool dedupe_weights = false;
 };
 
 // -1 marks an unknown dim or an unknown count throughout.
