@@ -27,8 +27,9 @@ differ too) so that exporters do not merge identical tensors, which trained weig
 Usage
   python build_corpus.py [--out DIR] [--only REGEX] [--limit N] [--timeout S] [--exporters ts,dynamo]
                          [--no-wheels] [--wheels-only]
-Resumable: files already in the manifest (ok or failed) are skipped; --retry-failed redoes failures. Each
-(model, exporter) runs in a child process with a timeout; failures are recorded, never fatal.
+Resumable: files already in the manifest (ok or failed) are skipped; --retry-failed redoes failures. Models
+are built in a worker process (torch imported once per worker; one build exported with both exporters),
+each (model, exporter) with a timeout after which the worker is replaced; failures are recorded, never fatal.
 """
 from __future__ import annotations
 
@@ -242,6 +243,28 @@ WHEEL_INPUTS = [
     (r"320n|nudenet", {"images": [1, 3, 320, 320]}),
 ]
 WHEEL_INPUT_VALUES = {r"silero": {"sr": 16000}}
+
+
+# Slow to build and export on a loaded machine (tens of millions of weights): built last.
+LARGE = {"torchvision/" + n for n in ("vgg11", "vgg11_bn", "wide_resnet50_2", "resnext50_32x4d", "resnet101",
+                                      "densenet169", "vit_b_16", "vit_b_32", "maxvit_t", "regnet_x_1_6gf",
+                                      "regnet_y_1_6gf", "efficientnet_v2_s", "efficientnet_b2", "swin_v2_t")} | \
+        {"timm/" + n for n in ("vgg11", "beit_base_patch16_224", "convmixer_768_32", "tnt_s_patch16_224", "volo_d1_224",
+                               "nfnet_l0", "twins_svt_small", "sequencer2d_s", "nest_tiny", "mvitv2_tiny", "dpn68",
+                               "res2net50_26w_4s", "cspresnet50", "inception_v3", "eca_nfnet_l0", "nf_resnet50",
+                               "cspdarknet53", "resnetv2_50x1_bit", "resnet50d", "caformer_s18", "davit_tiny",
+                               "focalnet_tiny_srf", "swin_tiny_patch4_window7_224", "swinv2_tiny_window8_256",
+                               "vit_small_patch16_224", "deit_small_patch16_224", "vit_relpos_small_patch16_224",
+                               "halonet26t", "botnet26t_256", "sebotnet33ts_256", "lambda_resnet26t", "gcvit_xxtiny",
+                               "coatnet_nano_rw_224", "maxvit_nano_rw_256", "xcit_nano_12_p16_224", "cait_xxs24_224",
+                               "crossvit_9_240", "crossvit_tiny_240", "pit_xs_224", "pvt_v2_b0", "regnetz_b16")}
+
+
+def build_order(models):
+    """Small configs first, so that an interrupted build holds as many files as possible: transformers and
+    torch.nn, then timm and torchvision, the LARGE models last."""
+    rank = {"transformers": 0, "torchnn": 1, "timm": 2, "torchvision": 3}
+    return sorted(models, key=lambda m: (m[0] in LARGE, rank.get(m[1], 4)))
 
 
 def model_list():
@@ -554,20 +577,27 @@ def _versions():
     return out
 
 
-def run_child(key, exporter, out_dir):
-    """Build one model, compute the reference, export it; print one JSON line."""
+_BUILT = {}   # key -> (model, spec, inputs, ref): a worker exports one build with both exporters
+
+
+def build_one(key, exporter, out_dir):
+    """Build one model (or reuse the build of its other exporter), compute the reference, export it."""
     import torch
-    torch.manual_seed(SEED)
     torch.set_num_threads(1)
     source, name = key.split("/", 1)
     rec = dict(source=source, model=name, exporter=exporter, versions=_versions())
     t0 = time.time()
     try:
-        model, spec = build_model(source, name)
-        perturb(model)
-        inputs = make_inputs(spec)
+        if key not in _BUILT:
+            _BUILT.clear()
+            torch.manual_seed(SEED)
+            model, spec = build_model(source, name)
+            perturb(model)
+            inputs = make_inputs(spec)
+            _BUILT[key] = (model, spec, inputs, {**reference_params(model, inputs), **reference_macs(model, inputs)})
+        model, spec, inputs, ref = _BUILT[key]
         rec["inputs"] = {n: list(s) for n, s, _k in spec}
-        rec["ref"] = {**reference_params(model, inputs), **reference_macs(model, inputs)}
+        rec["ref"] = dict(ref)
         rel = Path(source) / f"{name}.{exporter}.onnx"
         path = Path(out_dir) / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -576,11 +606,25 @@ def run_child(key, exporter, out_dir):
         rec["onnx_inputs"] = _onnx_input_shapes(path)
         rec["status"] = "ok"
     except Exception as e:  # recorded, never fatal
+        _BUILT.clear()
         rec["status"] = "failed"
         rec["error"] = re.sub(r"\x1b\[[0-9;]*m", "", f"{type(e).__name__}: {e}")[:500]   # no terminal colours
         rec["traceback"] = traceback.format_exc()[-2000:]
     rec["seconds"] = round(time.time() - t0, 1)
-    print("@@RESULT@@" + json.dumps(rec))
+    return rec
+
+
+def run_child(key, exporter, out_dir):
+    """Build one model, compute the reference, export it; print one JSON line."""
+    print("@@RESULT@@" + json.dumps(build_one(key, exporter, out_dir)), flush=True)
+
+
+def run_worker(out_dir):
+    """Read "key exporter" lines from stdin, answer each with one JSON line (torch is imported once)."""
+    for line in sys.stdin:
+        if line.strip():
+            key, exporter = line.split()
+            run_child(key, exporter, out_dir)
 
 
 def _onnx_input_shapes(path):
@@ -618,42 +662,88 @@ def save_manifest(out_dir, manifest, keys=None):
     os.replace(tmp, p)
 
 
+class _Worker:
+    """A child process building models one after another (importing torch, torchvision, timm and
+    transformers once per child, not once per file): restarted after a timeout, a crash, or `max_jobs`."""
+
+    def __init__(self, out_dir, max_jobs=30):
+        import queue
+        import tempfile
+        import threading
+        self.err = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--_worker", "--out", str(out_dir)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, text=True)
+        self.lines = queue.Queue()
+        self.jobs_left = max_jobs
+
+        def pump(stream, q):
+            for ln in stream:
+                q.put(ln)
+            q.put(None)
+        threading.Thread(target=pump, args=(self.proc.stdout, self.lines), daemon=True).start()
+
+    def run(self, key, exporter, timeout):
+        import queue
+        self.jobs_left -= 1
+        self.proc.stdin.write(f"{key} {exporter}\n")
+        self.proc.stdin.flush()
+        deadline = time.time() + timeout
+        while True:
+            try:
+                ln = self.lines.get(timeout=max(0.1, deadline - time.time()))
+            except queue.Empty:
+                self.close()
+                return dict(status="failed", error=f"timeout after {timeout} s"), False
+            if ln is None:
+                self.proc.wait()
+                self.err.seek(0)
+                return dict(status="failed", error=f"child exited {self.proc.returncode}: {self.err.read()[-500:]}"), False
+            if ln.startswith("@@RESULT@@"):
+                return json.loads(ln[len("@@RESULT@@"):]), self.jobs_left > 0
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
 def build_torch(args, manifest):
-    todo = [(k, s, n) for k, s, n in model_list() if not args.only or re.search(args.only, k)]
+    todo = build_order([(k, s, n) for k, s, n in model_list() if not args.only or re.search(args.only, k)])
     exporters = args.exporters.split(",")
     done = 0
-    for key, _source, _name in todo:
-        if args.limit and done >= args.limit:
-            break
-        did = False
-        for exporter in exporters:
-            entry_key = f"{key}/{exporter}"
-            old = manifest["models"].get(entry_key)
-            if old and (old["status"] == "ok" and (Path(args.out) / old["file"]).exists()
-                        or old["status"] != "ok" and not args.retry_failed):
-                continue
-            did = True
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", key, "--_exporter", exporter,
-                   "--out", str(args.out)]
-            t0 = time.time()
-            try:
-                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
-                lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@RESULT@@")]
-                if lines:
-                    rec = json.loads(lines[-1][len("@@RESULT@@"):])
-                else:
-                    rec = dict(status="failed", error=f"child exited {proc.returncode}: {proc.stderr[-500:]}")
-            except subprocess.TimeoutExpired:
-                rec = dict(status="failed", error=f"timeout after {args.timeout} s")
-            rec.setdefault("source", key.split("/")[0])
-            rec.setdefault("model", key.split("/", 1)[1])
-            rec.setdefault("exporter", exporter)
-            rec.setdefault("seconds", round(time.time() - t0, 1))
-            manifest["models"][entry_key] = rec
-            save_manifest(args.out, manifest, [entry_key])
-            print(f"{entry_key:55s} {rec['status']:7s} {rec['seconds']:7.1f} s  {rec.get('error', '')[:100]}",
-                  flush=True)
-        done += did or any(f"{key}/{e}" in manifest["models"] for e in exporters)
+    worker = None
+    try:
+        for key, _source, _name in todo:
+            if args.limit and done >= args.limit:
+                break
+            did = False
+            for exporter in exporters:
+                entry_key = f"{key}/{exporter}"
+                old = manifest["models"].get(entry_key)
+                if old and (old["status"] == "ok" and (Path(args.out) / old["file"]).exists()
+                            or old["status"] != "ok" and not args.retry_failed):
+                    continue
+                did = True
+                t0 = time.time()
+                if worker is None:
+                    worker = _Worker(args.out)
+                rec, keep = worker.run(key, exporter, args.timeout)
+                if not keep:
+                    worker.close()
+                    worker = None
+                rec.setdefault("source", key.split("/")[0])
+                rec.setdefault("model", key.split("/", 1)[1])
+                rec.setdefault("exporter", exporter)
+                rec.setdefault("seconds", round(time.time() - t0, 1))
+                manifest["models"][entry_key] = rec
+                save_manifest(args.out, manifest, [entry_key])
+                print(f"{entry_key:55s} {rec['status']:7s} {rec['seconds']:7.1f} s  {rec.get('error', '')[:100]}",
+                      flush=True)
+            done += did or any(f"{key}/{e}" in manifest["models"] for e in exporters)
+    finally:
+        if worker is not None:
+            worker.proc.stdin.close()
+            worker.close()
 
 
 def _fill_dims(dims, wanted):
@@ -724,7 +814,11 @@ def main(argv=None):
     ap.add_argument("--list", action="store_true", help="print the model keys and exit")
     ap.add_argument("--_child", help=argparse.SUPPRESS)
     ap.add_argument("--_exporter", help=argparse.SUPPRESS)
+    ap.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args._worker:
+        run_worker(args.out)
+        return 0
     if args._child:
         run_child(args._child, args._exporter, args.out)
         return 0
