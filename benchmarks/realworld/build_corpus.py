@@ -11,6 +11,10 @@ Reference numbers (torch side, written to manifest.json next to each file)
                     exporters keep them as BatchNormalization inputs, and netscore_fast counts them as params.
   float_buffer_elems  elements of other float buffers after a forward pass (position tables, masks): not
                     learned, so not in the reference, but recorded to explain files that store them.
+  relpos_fold_delta  relative-position bias tables (Swin, BEiT: an entries x heads parameter gathered by a
+                    constant index buffer): in eval mode the exporters fold the gather and store the
+                    heads x index-size result; the delta is stored minus learned elements, applied by
+                    compare.py when the file holds no tensor of a table's shape.
   bn_fold           the BatchNorms fed directly by a Conv (found with forward hooks): the TorchScript exporter
                     folds these into the Conv in eval mode. Folding one removes gamma, beta, mean and var
                     (4 C) and leaves a Conv bias of C (new when the Conv had none): the count drops by 3 C, or
@@ -215,7 +219,9 @@ TRANSFORMERS = {
             [("input_values", (1, 256, 64), "float")]),
 }
 
-ONES_MASK = {"gpt2"}   # models given an explicit all-ones attention_mask (the TorchScript exporter needs it)
+# models given an explicit all-ones attention_mask (without one, the causal-mask code uses aten::diff, which
+# the TorchScript exporter cannot write)
+ONES_MASK = {"gpt2", "llama", "mistral", "qwen2", "qwen3", "gemma", "phi", "gpt_neox", "stablelm", "falcon", "bloom"}
 
 # torch.nn recurrent models (FlopCounterMode misses their MACs on CPU)
 TORCHNN = {
@@ -378,7 +384,13 @@ def build_model(source, name):
             from transformers.models.whisper.modeling_whisper import WhisperEncoder
             model = WhisperEncoder(config)
         else:
-            model = getattr(transformers, model_cls)(config)
+            try:
+                model = getattr(transformers, model_cls)(config)
+            except ValueError as e:   # a model without an SDPA path: its own attention code
+                if "attention implementation" not in str(e):
+                    raise
+                config._attn_implementation = "eager"
+                model = getattr(transformers, model_cls)(config)
         return TupleOutputs(model.eval(), [n for n, _s, _k in inputs], name in ONES_MASK).eval(), inputs
     if source == "torchnn":
         kind, kwargs, inputs = TORCHNN[name]
@@ -493,8 +505,17 @@ def reference_params(model, inputs):
                   for t in (m.running_mean, m.running_var) if t is not None}
     float_buffers = sum(b.numel() for b in model.buffers() if b.is_floating_point() and id(b) not in bn_buffers
                         and b.numel() > 1)
+    # relative-position bias tables (Swin, BEiT): a learned (entries x heads) table gathered by a constant
+    # index buffer; in eval mode both exporters fold the gather and store heads x index elements instead
+    relpos = [(list(mod.relative_position_bias_table.shape),
+               int(mod.relative_position_index.numel()) * int(mod.relative_position_bias_table.shape[-1])
+               - mod.relative_position_bias_table.numel())
+              for mod in model.modules()
+              if isinstance(getattr(mod, "relative_position_bias_table", None), torch.nn.Parameter)
+              and isinstance(getattr(mod, "relative_position_index", None), torch.Tensor)]
     return dict(params_torch=params, bn_stat_elems=bn_stats, n_bn=n_bn, n_bn_foldable=len(folds),
-                bn_fold_delta=fold_delta, scalar_params=scalar_params, float_buffer_elems=float_buffers)
+                bn_fold_delta=fold_delta, scalar_params=scalar_params, float_buffer_elems=float_buffers,
+                relpos_tables=[s for s, _d in relpos], relpos_fold_delta=sum(d for _s, d in relpos))
 
 
 def reference_macs(model, inputs):
@@ -721,7 +742,8 @@ def build_torch(args, manifest):
                 entry_key = f"{key}/{exporter}"
                 old = manifest["models"].get(entry_key)
                 if old and (old["status"] == "ok" and (Path(args.out) / old["file"]).exists()
-                            or old["status"] != "ok" and not args.retry_failed):
+                            or old["status"] != "ok" and not args.retry_failed) \
+                        and not (args.redo and re.search(args.redo, entry_key)):
                     continue
                 did = True
                 t0 = time.time()
@@ -811,6 +833,7 @@ def main(argv=None):
     ap.add_argument("--no-wheels", action="store_true")
     ap.add_argument("--wheels-only", action="store_true")
     ap.add_argument("--retry-failed", action="store_true")
+    ap.add_argument("--redo", help="regex on keys: rebuild these even when built (a changed reference)")
     ap.add_argument("--list", action="store_true", help="print the model keys and exit")
     ap.add_argument("--_child", help=argparse.SUPPRESS)
     ap.add_argument("--_exporter", help=argparse.SUPPRESS)

@@ -324,9 +324,22 @@ def count_bn_nodes(path):
     return n
 
 
+def _relpos_folded(ref, path):
+    """True when the file holds none of the relative-position tables at their learned shape (folded)."""
+    if not ref.get("relpos_fold_delta"):
+        return False
+    import onnx
+    m = onnx.load(str(path), load_external_data=False)
+    shapes = {tuple(t.dims) for t in m.graph.initializer}
+    shapes |= {tuple(a.t.dims) for n in m.graph.node if n.op_type == "Constant" for a in n.attribute if a.name == "value"}
+    return not any(tuple(s) in shapes for s in ref["relpos_tables"])
+
+
 def torch_param_ref(entry, path):
     """Torch params for this file: + BN running stats, - the fold delta when the exporter folded."""
     ref = entry["ref"]
+    if _relpos_folded(ref, path):   # the exporter stored the gathered tables (heads x index) instead
+        ref = dict(ref, params_torch=ref["params_torch"] + ref["relpos_fold_delta"])
     unfolded = ref["params_torch"] + ref["bn_stat_elems"]
     if not ref["n_bn"]:
         return unfolded, "no BN"
@@ -434,7 +447,7 @@ def compare(args):
         e = manifest["models"][key]
         path = Path(args.corpus) / e["file"]
         r = dict(key=key, source=e["source"], model=e["model"], exporter=e.get("exporter", "shipped"),
-                 file=e["file"], ref=e.get("ref"))
+                 file=e["file"], ref=e.get("ref"), corpus=str(args.corpus), inputs=e.get("inputs"))
         shapes = {n: d for n, d in (e.get("inputs") or {}).items()}
         onnx_inputs = e.get("onnx_inputs")
         if onnx_inputs:   # the exporter may rename or drop inputs: map by position
@@ -454,6 +467,8 @@ def compare(args):
             rows = p.layers   # MAC-bearing nodes netscore_fast evaluated ahead of time (all inputs constant)
             mask = rows["folded"] & np.isin(rows["op_type"], ["MatMul", "Gemm", "Conv", "Einsum"])
             r["ns"]["folded_mac_nodes"] = [str(x) for x in rows["name"][mask]]
+            if "dedupe_weights" in kw:   # the same weight stored twice counts once (reads the weights)
+                r["ns"]["params_dedupe"] = netscore_fast.profile(str(path), dedupe_weights=True, **call).params
         except Exception as ex:   # a crash is a finding, recorded
             r["ns"] = dict(params=None, macs=None, unsupported_ops=[], num_unknown_cost_nodes=0)
             r["error"] = f"{type(ex).__name__}: {ex}"
@@ -488,6 +503,55 @@ def _first_line(text):
     return text.splitlines()[0][:200] if text else ""
 
 
+def _share(pairs):
+    pairs = [(a, b) for a, b in pairs if b is not None]
+    within = sum(1 for a, b in pairs if a is not None and rel(a, b) is not None and abs(rel(a, b)) <= 0.01)
+    return within, len(pairs)
+
+
+def _pct(k, n):
+    return f"{k} of {n} ({100 * k / n:.1f} %)" if n else "-"
+
+
+def nudenet_sizes(records, sizes=(320, 640, 1280)):
+    """nudenet's shipped detector profiled at several input sizes: {size: params}, or None without the file."""
+    import netscore_fast
+    r = next((r for r in records if r["key"].startswith("wheel/nudenet/") and not r.get("error")), None)
+    if r is None:
+        return None
+    path = Path(r["corpus"]) / r["file"]
+    name = next(iter(r.get("inputs") or {"images": 0}))
+    return {s: netscore_fast.profile(str(path), input_shapes={name: [1, 3, s, s]}).params for s in sizes}
+
+
+def bars(records, n_pairs, n_ok, n_ok_dedupe):
+    """The issue's bars, measured on this corpus."""
+    torch_files = [r for r in records if r.get("ref")]
+    crashes = sum(1 for r in records if r.get("error"))
+    macs_torch = _share([(r["ns"]["macs"], r.get("macs_ref")) for r in torch_files])
+    macs_ort_wheel = _share([(r["ns"]["macs"], ort_macs_ref(r)) for r in records if not r.get("ref")])
+    macs_all = (macs_torch[0] + macs_ort_wheel[0], macs_torch[1] + macs_ort_wheel[1])
+    params = _share([(r["ns"]["params"], r.get("params_ref")) for r in torch_files])
+    params_d = _share([(r["ns"].get("params_dedupe"), r.get("params_ref")) for r in torch_files])
+    lines = ["## Bars", "",
+             f"- files profiled: {len(records)} ({len(torch_files)} torch-built, {len(records) - len(torch_files)} "
+             f"shipped in wheels); netscore_fast crashes: {crashes}",
+             f"- MACs within 1 % of the reference (torch for torch-built files, onnxruntime shapes for shipped "
+             f"files): {_pct(*macs_all)} (torch-built {_pct(*macs_torch)}; shipped {_pct(*macs_ort_wheel)})",
+             f"- params within 1 % of torch's count (exporter BatchNorm folding accounted for): {_pct(*params)}; "
+             f"with dedupe_weights {_pct(*params_d)}",
+             f"- torch models with params within 1 % across the two exporters: {_pct(n_ok, n_pairs)}; with "
+             f"dedupe_weights {_pct(n_ok_dedupe, n_pairs)}"]
+    try:
+        sizes = nudenet_sizes(records)
+    except Exception as ex:   # reported, not fatal
+        sizes = f"failed: {ex}"
+    if sizes:
+        lines.append("- nudenet (YOLOv8n, 320n.onnx) params by input size: " +
+                     (", ".join(f"{s} x {s}: {p:,}" for s, p in sizes.items()) if isinstance(sizes, dict) else sizes))
+    return lines + [""]
+
+
 def report(records, manifest):
     lines = ["# Real-world corpus: netscore_fast against torch and onnxruntime", "",
              "Generated by `benchmarks/realworld/compare.py` over the corpus built by "
@@ -497,7 +561,9 @@ def report(records, manifest):
              "",
              "References: **torch** params = `sum(p.numel() for p in model.parameters())` + BatchNorm running "
              "mean/var elements, minus 3 C (4 C if the Conv had a bias) for every Conv->BatchNorm pair when the "
-             "file shows the exporter folded them; torch MACs = `FlopCounterMode` FLOPs / 2 plus "
+             "file shows the exporter folded them, plus heads x index - entries x heads for every relative-position "
+             "bias table (Swin, BEiT) the exporter gathered and stored expanded (the file holds no tensor of the "
+             "table's shape); torch MACs = `FlopCounterMode` FLOPs / 2 plus "
              "scaled-dot-product attention (B H Lq Lk (E + Ev)) and LSTM/GRU/RNN (seq batch dirs gates hidden "
              "(input + hidden)) formulas. **ort** = MACs of Conv/ConvTranspose/Gemm/MatMul/Einsum/RNN nodes from "
              "shapes onnxruntime produced when running the file (each If replaced by the branch onnxruntime "
@@ -529,25 +595,35 @@ def report(records, manifest):
         oe, o1 = _stat([(r["ns"]["macs"], ort_macs_ref(r)) for r in rs])
         lines.append(f"| {src} | {exp} | {len(rs)} | {pe} | {p1} | {me} | {m1} | {s1} | {oe} | {o1} |")
     # cross-exporter
-    lines += ["", "## Params across the two exporters", "",
-              "Same torch model, netscore_fast params of the TorchScript and the dynamo export.", "",
-              "| model | ts | dynamo | diff % | torch ref (ts / dynamo) | within 1 % |", "|---|---|---|---|---|---|"]
     by_model = defaultdict(dict)
     for r in records:
         if r["exporter"] in ("ts", "dynamo"):
             by_model[f"{r['source']}/{r['model']}"][r["exporter"]] = r
-    n_pairs = n_ok = 0
+    pair_rows = []
+    n_pairs = n_ok = n_ok_dedupe = 0
     for m, d in sorted(by_model.items()):
         if len(d) < 2:
             continue
         a, b = d["ts"]["ns"]["params"], d["dynamo"]["ns"]["params"]
-        x = rel(b, a)
+        ad, bd = d["ts"]["ns"].get("params_dedupe"), d["dynamo"]["ns"].get("params_dedupe")
+        x, xd = rel(b, a), rel(bd, ad)
         ok = x is not None and abs(x) <= 0.01
+        ok_d = xd is not None and abs(xd) <= 0.01
         n_pairs += 1
         n_ok += ok
-        lines.append(f"| {m} | {a} | {b} | {'-' if x is None else f'{100 * x:+.2f}'} | "
-                     f"{d['ts'].get('params_ref')} / {d['dynamo'].get('params_ref')} | {'yes' if ok else 'NO'} |")
-    lines += ["", f"{n_ok} of {n_pairs} models within 1 % across exporters.", ""]
+        n_ok_dedupe += ok_d
+        pair_rows.append(f"| {m} | {a} | {b} | {'-' if x is None else f'{100 * x:+.2f}'} | {ad} | {bd} | "
+                         f"{'-' if xd is None else f'{100 * xd:+.2f}'} | "
+                         f"{d['ts'].get('params_ref')} / {d['dynamo'].get('params_ref')} | "
+                         f"{'yes' if ok else 'NO'} / {'yes' if ok_d else 'NO'} |")
+    lines += [""] + bars(records, n_pairs, n_ok, n_ok_dedupe)
+    lines += ["", "## Params across the two exporters", "",
+              "Same torch model, netscore_fast params of the TorchScript and the dynamo export, by default and "
+              "with `dedupe_weights=True` (the same weight stored twice counted once; it reads the weights).", "",
+              "| model | ts | dynamo | diff % | ts (dedupe) | dynamo (dedupe) | diff % (dedupe) | torch ref (ts / dynamo) "
+              "| within 1 % (default / dedupe) |", "|---|---|---|---|---|---|---|---|---|"] + pair_rows
+    lines += ["", f"{n_ok} of {n_pairs} models within 1 % across exporters by default, {n_ok_dedupe} of {n_pairs} "
+                  "with dedupe_weights.", ""]
     # differences
     lines += ["## Every difference", "",
               "| file | quantity | netscore_fast | reference | ref kind | diff % | cause |", "|---|---|---|---|---|---|---|"]
