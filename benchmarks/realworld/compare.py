@@ -103,11 +103,41 @@ def _random_feed(sess, inputs, values):
 
 
 # Inputs that are not weights (shape / index / range / scale / state positions), from the ONNX operator specs.
+ORT_COUNT_VERSION = 2   # part of the ort_cache.json key: bump when ort_counts changes
 _NOT_WEIGHT = {"Resize": {1, 2, 3}, "Upsample": {1}, "Pad": {1, 2, 3}, "Clip": {1, 2}, "Reshape": {1},
                "Expand": {1}, "Tile": {1}, "Slice": {1, 2, 3, 4}, "Gather": {1}, "GatherElements": {1},
                "Range": {0, 1, 2}, "ConstantOfShape": {0}, "TopK": {1}, "Squeeze": {1}, "Unsqueeze": {1},
                "QuantizeLinear": {1, 2}, "DequantizeLinear": {1, 2}, "LSTM": {4, 5, 6}, "GRU": {4, 5},
                "RNN": {4, 5}, "Split": {1}, "OneHot": {1, 2}, "ScatterND": {1}, "ScatterElements": {1}}
+
+
+def _needed_inputs(g):
+    """{(node index, input position)} of the main graph that a graph output depends on. A training-mode
+    BatchNormalization normalises with the batch statistics: its mean and var inputs feed only the running
+    statistics outputs, so they are needed only when those outputs are."""
+    needed_names = {o.name for o in g.output}
+    needed = set()
+    nodes = list(g.node)
+    for i in range(len(nodes) - 1, -1, -1):   # exporters write nodes in topological order
+        n = nodes[i]
+        if not any(o and o in needed_names for o in n.output):
+            continue
+        training = n.op_type == "BatchNormalization" and (_attr(n, "training_mode", 0) or
+                                                          any(o for o in n.output[1:]))
+        stats_needed = any(o in needed_names for o in n.output[1:3])
+        for pos, name in enumerate(n.input):
+            if training and pos in (3, 4) and not stats_needed:
+                continue
+            needed.add((i, pos))
+            needed_names.add(name)
+        for sg in _subgraphs(n):       # names read inside subgraphs
+            stack = [sg]
+            while stack:
+                s = stack.pop()
+                for m in s.node:
+                    needed_names.update(m.input)
+                    stack.extend(_subgraphs(m))
+    return needed
 
 
 def _subgraphs(node):
@@ -192,12 +222,14 @@ def ort_counts(path, inputs, values, watch=()):
         if n.op_type == "Constant" and _attr(n, "value") is not None:
             consts[n.output[0]] = _attr(n, "value")
     consumers = defaultdict(list)    # tensor -> [(op, input position, node inlined?)]
+    needed = _needed_inputs(g)
 
     def walk(graph, nested):
-        for n in graph.node:
+        for i, n in enumerate(graph.node):
             branch_node = nested or any(o in inlined for o in n.output)
             for pos, name in enumerate(n.input):
-                consumers[name].append((n.op_type, pos, branch_node))
+                if nested or (i, pos) in needed:
+                    consumers[name].append((n.op_type, pos, branch_node))
             for sg in _subgraphs(n):
                 walk(sg, True)
     walk(g, False)
@@ -481,7 +513,7 @@ def compare(args):
         if not args.no_ort:
             watch = r["ns"].get("folded_mac_nodes", ())
             st = path.stat()
-            ckey = hashlib.sha1(json.dumps([e["file"], st.st_size, st.st_mtime_ns, shapes, values, sorted(watch)],
+            ckey = hashlib.sha1(json.dumps([ORT_COUNT_VERSION, e["file"], st.st_size, st.st_mtime_ns, shapes, values, sorted(watch)],
                                            default=str).encode()).hexdigest()
             if ckey in ort_cache:   # onnxruntime's counts depend on the file and these only
                 r.update(ort_cache[ckey])
