@@ -241,7 +241,8 @@ WHEELS = ["silero-vad", "rapidocr-onnxruntime", "ddddocr", "nudenet", "faster-wh
           # earlier releases that ship other models (older OCR, VAD and file-type detectors); a file whose
           # bytes equal one already in the corpus is skipped
           "silero-vad==5.1.2", "magika==0.5.1", "magika==0.6.1", "rapidocr-onnxruntime==1.2.3", "rapidocr==2.0.0",
-          "faster-whisper==1.0.3", "faster-whisper==1.1.0", "ddddocr==1.4.11"]
+          "faster-whisper==1.0.3", "faster-whisper==1.1.0", "ddddocr==1.4.11", "nudenet==3.0.8", "magika==0.6.3",
+          "silero-vad==6.0.0"]
 WHEEL_INPUTS = [
     (r"silero_vad.*16k|silero_vad(_half)?\.onnx$|silero_vad_op18", {"input": [1, 576], "state": [2, 1, 128],
                                                                    "sr": []}),
