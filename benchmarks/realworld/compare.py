@@ -38,26 +38,23 @@ DEFAULT_CORPUS = HERE / "corpus"
 # over the rules in `auto_cause`; what neither explains is reported as "unknown".
 KNOWN_CAUSES = [
     (r"^timm/convit_tiny/ts$", "params", "torch",
-     "ConViT's rel_indices (1x196x196x3 float buffer computed from the patch grid, one per block in torch) is "
-     "stored once as a constant by the TorchScript exporter (identical buffers merged) and counted as params"),
+     "ConViT's rel_indices (1x196x196x3 float buffer computed from the patch grid, one per block in torch, not a "
+     "parameter) is stored once as a constant by the TorchScript exporter (identical buffers merged) and read as "
+     "a weight (pos_proj's input)"),
     (r"^timm/convit_tiny/dynamo$", "params", "torch",
      "ConViT's rel_indices buffer (1x196x196x3, computed from the patch grid) is stored once per block (10 "
-     "copies, 1,152,480 elements) by the dynamo exporter and counted as params; +40 elements unexplained"),
+     "identical copies, 1,152,480 elements) by the dynamo exporter; with dedupe_weights it counts once, as from "
+     "the TorchScript exporter"),
     (r"^timm/efficientformer_l1/dynamo$", "params", "torch",
      "the dynamo exporter stores timm's eval-mode attention-bias cache (attention_biases gathered by "
      "attention_bias_idxs, 8x49x49 = 19,208) as a lifted constant instead of the 8x49 parameter (+18,816)"),
-    (r"^torchvision/swin_t/ts$", "params", "torch",
-     "relative-position bias tables gathered by the constant relative_position_index and stored expanded per "
-     "block (1 x heads x 49 x 49: 331,338 elements for 23,322 learned, +308,016); +9,016 constants netscore_fast "
-     "computes from shapes (shifted-window attention masks, issue 12 item 3)"),
-    (r"^torchvision/swin_t/dynamo$", "params", "torch",
-     "relative-position bias tables stored expanded per block (331,338 elements for 23,322 learned, +308,016); "
-     "shifted-window attention-mask values stored by the exporter (4,018, ScatterND updates) and +4,116 "
-     "constants netscore_fast computes from shapes (issue 12 item 3)"),
     (r"^timm/nf_resnet26/ts$", "params", "torch",
-     "weight standardisation (F.batch_norm on the weight, training mode) exported as BatchNormalization on "
-     "the weight plus ReduceMean/Sub statistics on a transposed copy: every conv weight stored twice "
-     "(13,915,328), plus an all-zero BN bias per layer (15,424)"),
+     "weight standardisation exported as a training-mode BatchNormalization on each conv weight with an all-zero "
+     "bias the exporter made (15,424 elements); the transposed weight copies that feed its statistics inputs "
+     "cannot change the output and are not counted"),
+    (r"^wheel/magika==0\.5\.1/", "params", "executed",
+     "OneHot's (off, on) values pair (2 elements) is a param position for netscore_fast (OpDef of OneHot); the "
+     "executed-params reference does not count it"),
     (r"^timm/nf_resnet26/dynamo$", "params", "torch",
      "weight standardisation exported with an all-zero BN bias per layer (8,128 exporter-made elements); "
      "-64 unexplained"),
@@ -431,8 +428,7 @@ def auto_cause(r, quantity, against):
         if diff < 0 and unsupported:
             return f"weights of unsupported ops not counted: {unsupported}"
         if diff > 0 and o.get("makes_constants"):
-            return "constants the graph computes (from Shape / ConstantOfShape) counted as params " \
-                   "(issue 12 item 3)"
+            return "constants the graph computes (the file has Shape / ConstantOfShape / Size) counted as params"
         return None
     ref_info = r.get("ref") or {}
     parts = {"dup": (o.get("dup_elems") or 0, "the same weights stored twice, as copies reshaped or transposed ({} elements)"),
