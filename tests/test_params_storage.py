@@ -104,6 +104,20 @@ def test_dedupe_weights_counts_identical_copies_once():
     assert nf.profile(m, dedupe_weights=True).params == 2 * 128  # w once, other once
 
 
+def test_dedupe_weights_drops_uniform_tensors():
+    """One value repeated (the zero bias or the all-zero additive mask an exporter writes) is no learned
+    weight: with dedupe_weights it does not count."""
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["h"]), helper.make_node("Add", ["h", "zero_bias"], ["h2"]),
+             helper.make_node("Add", ["h2", "mask"], ["y"])]
+    inits = [_w("w", (4, 6)), numpy_helper.from_array(np.zeros(6, np.float32), "zero_bias"),
+             numpy_helper.from_array(np.full((3, 6), -0.0, np.float32), "mask")]
+    m = _model(nodes, inits, [_x([3, 4])], [_y(2)])
+    (y,) = _ort(m, {"x": RNG.standard_normal((3, 4)).astype(np.float32)})
+    assert y.shape == (3, 6)
+    assert nf.profile(m).params == 24 + 6 + 18
+    assert nf.profile(m, dedupe_weights=True).params == 24
+
+
 def test_dedupe_weights_from_the_command_line(tmp_path, capsys):
     w = RNG.standard_normal((5, 7)).astype(np.float32)
     nodes = [helper.make_node("MatMul", ["x", "a"], ["h"]), helper.make_node("MatMul", ["x", "b"], ["h2"]),

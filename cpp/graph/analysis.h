@@ -25,7 +25,8 @@ struct Options {
   // a computed (non-constant) value whose data is known.
   std::vector<std::pair<std::string, std::vector<double>>> input_values;
   // Read the stored weights: initializers holding the same elements (the same bytes, or the same elements
-  // in another order: a transposed copy) count as one weight. Off by default (weights are never read).
+  // in another order: a transposed copy) count as one weight, and one holding a single value repeated (a
+  // zero bias, a mask) is none. Off by default (weights are never read).
   bool dedupe_weights = false;
 };
 

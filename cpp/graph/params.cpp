@@ -35,11 +35,20 @@ void ParamCounter::find_duplicates(const std::vector<onnx::Tensor>& initializers
     std::string sorted;  // the elements as byte strings, in byte order: equal for any permutation
   };
   std::map<std::pair<int32_t, size_t>, std::vector<Entry>> groups;  // (type, bytes) -> tensors
+  uniform_.clear();
   for (const onnx::Tensor& t : initializers) {
     const size_t width = static_cast<size_t>(onnx::element_bits(t.data_type)) / 8;
     if (t.raw.empty() || width == 0 || t.raw.size() <= width || t.raw.size() % width) continue;
     const uint32_t id = find(t.name);
     if (id == kNone) continue;
+    bool uniform = true;  // one value repeated: a zero bias or an all-ones mask the exporter made
+    for (size_t i = width; i < t.raw.size() && uniform; i += width)
+      uniform = t.raw.compare(i, width, t.raw, 0, width) == 0;
+    if (uniform) {
+      if (uniform_.size() <= id) uniform_.resize(id + 1, 0);
+      uniform_[id] = 1;
+      continue;
+    }
     groups[{t.data_type, t.raw.size()}].push_back(Entry{id, &t, 0, 0, {}});
   }
   const std::hash<std::string_view> hash;
@@ -179,6 +188,7 @@ void ParamCounter::count_params(const OpDef* def, const uint32_t* in_ids, size_t
       if (onnx::is_integer_type(root.dtype) ? !(integer_ok || integer_admitted_[r]) : !onnx::is_float_type(root.dtype))
         continue;
       counted_[r] = 1;
+      if (r < uniform_.size() && uniform_[r]) continue;  // dedupe_weights: one value repeated, not learned
       if (r < same_as_.size() && same_as_[r] != r) {  // a copy of a weight (dedupe_weights)
         if (counted_[same_as_[r]]) continue;
         counted_[same_as_[r]] = 1;

@@ -90,6 +90,8 @@ class ParamCounter {
   // Options::dedupe_weights: initializers (raw_data, more than one element) with the same type and the
   // same elements, in the same order or another (a transposed copy), count once: each gets the id of the
   // first of its kind. Only tensors of equal type and size are compared; hashes first, then the bytes.
+  // An initializer holding one value repeated (a zero bias, an all-ones or all-zero mask the exporter
+  // made) is no learned weight and does not count.
   void find_duplicates(const std::vector<onnx::Tensor>& initializers,
                        const std::function<uint32_t(std::string_view)>& find);
 
@@ -119,6 +121,7 @@ class ParamCounter {
 
   // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
   std::vector<uint32_t> roots_begin_, roots_count_, root_pool_;
+  std::vector<char> uniform_;        // dedupe_weights: one value repeated
   std::vector<uint32_t> same_as_;   // dedupe_weights: the first initializer with the same elements
   std::vector<char> live_slot_;      // per flattened input slot; empty: every slot live
   std::vector<char> shape_derived_;  // folded from the dims of a non-constant value (see the class note)

@@ -51,7 +51,8 @@ def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: Inpu
         flow depends on (silero-vad picks its If branch from `sr`: {"sr": 16000}). See `upper_bound_nodes`.
     dedupe_weights: read the stored weights and count initializers holding the same elements (the same
         bytes, or the same elements in another order, as a transposed copy) once: for files that store
-        one weight twice, which the graph alone cannot show (docs/counting.md). Off by default.
+        one weight twice, which the graph alone cannot show; a tensor of one value repeated (an
+        exporter's zero bias or mask) does not count (docs/counting.md). Off by default.
 
     Returns a Profile (counts as integers: params in elements, MACs, FLOPs, bytes).
     Raises ModelError (a ValueError) naming the source and the problem.
