@@ -11,8 +11,8 @@ Reference numbers (torch side, written to manifest.json next to each file)
                     exporters keep them as BatchNormalization inputs, and netscore_fast counts them as params.
   float_buffer_elems  elements of other float buffers after a forward pass (position tables, masks): not
                     learned, so not in the reference, but recorded to explain files that store them.
-  relpos_fold_delta  relative-position bias tables (Swin, BEiT: an entries x heads parameter gathered by a
-                    constant index buffer): in eval mode the exporters fold the gather and store the
+  relpos_fold_delta  attention-bias tables (Swin, BEiT: relative_position_bias_table; LeViT, EfficientFormer:
+                    attention_biases) gathered by a constant index buffer: in eval mode the exporters fold the gather and store the
                     heads x index-size result; the delta is stored minus learned elements, applied by
                     compare.py when the file holds no tensor of a table's shape.
   bn_fold           the BatchNorms fed directly by a Conv (found with forward hooks): the TorchScript exporter
@@ -510,14 +510,18 @@ def reference_params(model, inputs):
                   for t in (m.running_mean, m.running_var) if t is not None}
     float_buffers = sum(b.numel() for b in model.buffers() if b.is_floating_point() and id(b) not in bn_buffers
                         and b.numel() > 1)
-    # relative-position bias tables (Swin, BEiT): a learned (entries x heads) table gathered by a constant
-    # index buffer; in eval mode both exporters fold the gather and store heads x index elements instead
-    relpos = [(list(mod.relative_position_bias_table.shape),
-               int(mod.relative_position_index.numel()) * int(mod.relative_position_bias_table.shape[-1])
-               - mod.relative_position_bias_table.numel())
-              for mod in model.modules()
-              if isinstance(getattr(mod, "relative_position_bias_table", None), torch.nn.Parameter)
-              and isinstance(getattr(mod, "relative_position_index", None), torch.Tensor)]
+    # attention-bias tables gathered by a constant index buffer: Swin / BEiT (relative_position_bias_table,
+    # entries x heads, by relative_position_index) and LeViT / EfficientFormer (attention_biases, heads x
+    # offsets, by attention_bias_idxs); in eval mode the exporters may fold the gather and store the
+    # gathered table (index size x heads) instead
+    relpos = []
+    for mod in model.modules():
+        for table_name, index_name, axis in (("relative_position_bias_table", "relative_position_index", 0),
+                                             ("attention_biases", "attention_bias_idxs", 1)):
+            table, index = getattr(mod, table_name, None), getattr(mod, index_name, None)
+            if isinstance(table, torch.nn.Parameter) and isinstance(index, torch.Tensor) and table.dim() == 2:
+                stored = table.numel() // int(table.shape[axis]) * int(index.numel())
+                relpos.append((list(table.shape), stored - table.numel()))
     return dict(params_torch=params, bn_stat_elems=bn_stats, n_bn=n_bn, n_bn_foldable=len(folds),
                 bn_fold_delta=fold_delta, scalar_params=scalar_params, float_buffer_elems=float_buffers,
                 relpos_tables=[s for s, _d in relpos], relpos_fold_delta=sum(d for _s, d in relpos))

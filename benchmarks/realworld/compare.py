@@ -607,9 +607,9 @@ def report(records, manifest):
              "",
              "References: **torch** params = `sum(p.numel() for p in model.parameters())` + BatchNorm running "
              "mean/var elements, minus 3 C (4 C if the Conv had a bias) for every Conv->BatchNorm pair when the "
-             "file shows the exporter folded them, plus heads x index - entries x heads for every relative-position "
-             "bias table (Swin, BEiT) the exporter gathered and stored expanded (the file holds no tensor of the "
-             "table's shape); torch MACs = `FlopCounterMode` FLOPs / 2 plus "
+             "file shows the exporter folded them, plus heads x index - entries x heads for every attention-bias "
+             "table gathered by a constant index (Swin and BEiT relative-position tables, LeViT and EfficientFormer "
+             "attention biases) that the exporter stored gathered (the file holds no tensor of the table's shape); torch MACs = `FlopCounterMode` FLOPs / 2 plus "
              "scaled-dot-product attention (B H Lq Lk (E + Ev)) and LSTM/GRU/RNN (seq batch dirs gates hidden "
              "(input + hidden)) formulas. **ort** = MACs of Conv/ConvTranspose/Gemm/MatMul/Einsum/RNN nodes from "
              "shapes onnxruntime produced when running the file (each If replaced by the branch onnxruntime "
