@@ -38,26 +38,23 @@ DEFAULT_CORPUS = HERE / "corpus"
 # over the rules in `auto_cause`; what neither explains is reported as "unknown".
 KNOWN_CAUSES = [
     (r"^timm/convit_tiny/ts$", "params", "torch",
-     "ConViT's rel_indices (1x196x196x3 float buffer computed from the patch grid, one per block in torch) is "
-     "stored once as a constant by the TorchScript exporter (identical buffers merged) and counted as params"),
+     "ConViT's rel_indices (1x196x196x3 float buffer computed from the patch grid, one per block in torch, not a "
+     "parameter) is stored once as a constant by the TorchScript exporter (identical buffers merged) and read as "
+     "a weight (pos_proj's input)"),
     (r"^timm/convit_tiny/dynamo$", "params", "torch",
      "ConViT's rel_indices buffer (1x196x196x3, computed from the patch grid) is stored once per block (10 "
-     "copies, 1,152,480 elements) by the dynamo exporter and counted as params; +40 elements unexplained"),
+     "identical copies, 1,152,480 elements) by the dynamo exporter; with dedupe_weights it counts once, as from "
+     "the TorchScript exporter"),
     (r"^timm/efficientformer_l1/dynamo$", "params", "torch",
      "the dynamo exporter stores timm's eval-mode attention-bias cache (attention_biases gathered by "
      "attention_bias_idxs, 8x49x49 = 19,208) as a lifted constant instead of the 8x49 parameter (+18,816)"),
-    (r"^torchvision/swin_t/ts$", "params", "torch",
-     "relative-position bias tables gathered by the constant relative_position_index and stored expanded per "
-     "block (1 x heads x 49 x 49: 331,338 elements for 23,322 learned, +308,016); +9,016 constants netscore_fast "
-     "computes from shapes (shifted-window attention masks, issue 12 item 3)"),
-    (r"^torchvision/swin_t/dynamo$", "params", "torch",
-     "relative-position bias tables stored expanded per block (331,338 elements for 23,322 learned, +308,016); "
-     "shifted-window attention-mask values stored by the exporter (4,018, ScatterND updates) and +4,116 "
-     "constants netscore_fast computes from shapes (issue 12 item 3)"),
     (r"^timm/nf_resnet26/ts$", "params", "torch",
-     "weight standardisation (F.batch_norm on the weight, training mode) exported as BatchNormalization on "
-     "the weight plus ReduceMean/Sub statistics on a transposed copy: every conv weight stored twice "
-     "(13,915,328), plus an all-zero BN bias per layer (15,424)"),
+     "weight standardisation exported as a training-mode BatchNormalization on each conv weight with an all-zero "
+     "bias the exporter made (15,424 elements); the transposed weight copies that feed its statistics inputs "
+     "cannot change the output and are not counted"),
+    (r"^wheel/magika==0\.5\.1/", "params", "executed",
+     "OneHot's (off, on) values pair (2 elements) is a param position for netscore_fast (OpDef of OneHot); the "
+     "executed-params reference does not count it"),
     (r"^timm/nf_resnet26/dynamo$", "params", "torch",
      "weight standardisation exported with an all-zero BN bias per layer (8,128 exporter-made elements); "
      "-64 unexplained"),
@@ -103,11 +100,41 @@ def _random_feed(sess, inputs, values):
 
 
 # Inputs that are not weights (shape / index / range / scale / state positions), from the ONNX operator specs.
+ORT_COUNT_VERSION = 2   # part of the ort_cache.json key: bump when ort_counts changes
 _NOT_WEIGHT = {"Resize": {1, 2, 3}, "Upsample": {1}, "Pad": {1, 2, 3}, "Clip": {1, 2}, "Reshape": {1},
                "Expand": {1}, "Tile": {1}, "Slice": {1, 2, 3, 4}, "Gather": {1}, "GatherElements": {1},
                "Range": {0, 1, 2}, "ConstantOfShape": {0}, "TopK": {1}, "Squeeze": {1}, "Unsqueeze": {1},
                "QuantizeLinear": {1, 2}, "DequantizeLinear": {1, 2}, "LSTM": {4, 5, 6}, "GRU": {4, 5},
                "RNN": {4, 5}, "Split": {1}, "OneHot": {1, 2}, "ScatterND": {1}, "ScatterElements": {1}}
+
+
+def _needed_inputs(g):
+    """{(node index, input position)} of the main graph that a graph output depends on. A training-mode
+    BatchNormalization normalises with the batch statistics: its mean and var inputs feed only the running
+    statistics outputs, so they are needed only when those outputs are."""
+    needed_names = {o.name for o in g.output}
+    needed = set()
+    nodes = list(g.node)
+    for i in range(len(nodes) - 1, -1, -1):   # exporters write nodes in topological order
+        n = nodes[i]
+        if not any(o and o in needed_names for o in n.output):
+            continue
+        training = n.op_type == "BatchNormalization" and (_attr(n, "training_mode", 0) or
+                                                          any(o for o in n.output[1:]))
+        stats_needed = any(o in needed_names for o in n.output[1:3])
+        for pos, name in enumerate(n.input):
+            if training and pos in (3, 4) and not stats_needed:
+                continue
+            needed.add((i, pos))
+            needed_names.add(name)
+        for sg in _subgraphs(n):       # names read inside subgraphs
+            stack = [sg]
+            while stack:
+                s = stack.pop()
+                for m in s.node:
+                    needed_names.update(m.input)
+                    stack.extend(_subgraphs(m))
+    return needed
 
 
 def _subgraphs(node):
@@ -192,12 +219,14 @@ def ort_counts(path, inputs, values, watch=()):
         if n.op_type == "Constant" and _attr(n, "value") is not None:
             consts[n.output[0]] = _attr(n, "value")
     consumers = defaultdict(list)    # tensor -> [(op, input position, node inlined?)]
+    needed = _needed_inputs(g)
 
     def walk(graph, nested):
-        for n in graph.node:
+        for i, n in enumerate(graph.node):
             branch_node = nested or any(o in inlined for o in n.output)
             for pos, name in enumerate(n.input):
-                consumers[name].append((n.op_type, pos, branch_node))
+                if nested or (i, pos) in needed:
+                    consumers[name].append((n.op_type, pos, branch_node))
             for sg in _subgraphs(n):
                 walk(sg, True)
     walk(g, False)
@@ -324,9 +353,22 @@ def count_bn_nodes(path):
     return n
 
 
+def _relpos_folded(ref, path):
+    """True when the file holds none of the relative-position tables at their learned shape (folded)."""
+    if not ref.get("relpos_fold_delta"):
+        return False
+    import onnx
+    m = onnx.load(str(path), load_external_data=False)
+    shapes = {tuple(t.dims) for t in m.graph.initializer}
+    shapes |= {tuple(a.t.dims) for n in m.graph.node if n.op_type == "Constant" for a in n.attribute if a.name == "value"}
+    return not any(tuple(s) in shapes for s in ref["relpos_tables"])
+
+
 def torch_param_ref(entry, path):
     """Torch params for this file: + BN running stats, - the fold delta when the exporter folded."""
     ref = entry["ref"]
+    if _relpos_folded(ref, path):   # the exporter stored the gathered tables (heads x index) instead
+        ref = dict(ref, params_torch=ref["params_torch"] + ref["relpos_fold_delta"])
     unfolded = ref["params_torch"] + ref["bn_stat_elems"]
     if not ref["n_bn"]:
         return unfolded, "no BN"
@@ -386,8 +428,7 @@ def auto_cause(r, quantity, against):
         if diff < 0 and unsupported:
             return f"weights of unsupported ops not counted: {unsupported}"
         if diff > 0 and o.get("makes_constants"):
-            return "constants the graph computes (from Shape / ConstantOfShape) counted as params " \
-                   "(issue 12 item 3)"
+            return "constants the graph computes (the file has Shape / ConstantOfShape / Size) counted as params"
         return None
     ref_info = r.get("ref") or {}
     parts = {"dup": (o.get("dup_elems") or 0, "the same weights stored twice, as copies reshaped or transposed ({} elements)"),
@@ -425,7 +466,12 @@ def compare(args):
     manifest = json.loads((Path(args.corpus) / "manifest.json").read_text())
     kw = profile_kwargs()
     records = []
-    keys = sorted(k for k, e in manifest["models"].items() if e.get("status") == "ok")
+    cache_path = None if getattr(args, "no_ort_cache", True) else Path(args.corpus) / "ort_cache.json"
+    ort_cache = json.loads(cache_path.read_text()) if cache_path and cache_path.exists() else {}
+    budget = time.time() + args.ort_budget if getattr(args, "ort_budget", None) else None
+    # shipped files first: onnxruntime's count is their only MACs reference (see --ort-budget)
+    keys = sorted((k for k, e in manifest["models"].items() if e.get("status") == "ok"),
+                  key=lambda k: (not k.startswith("wheel/"), k))
     if args.only:
         keys = [k for k in keys if re.search(args.only, k)]
     if args.limit:
@@ -434,7 +480,7 @@ def compare(args):
         e = manifest["models"][key]
         path = Path(args.corpus) / e["file"]
         r = dict(key=key, source=e["source"], model=e["model"], exporter=e.get("exporter", "shipped"),
-                 file=e["file"], ref=e.get("ref"))
+                 file=e["file"], ref=e.get("ref"), corpus=str(args.corpus), inputs=e.get("inputs"))
         shapes = {n: d for n, d in (e.get("inputs") or {}).items()}
         onnx_inputs = e.get("onnx_inputs")
         if onnx_inputs:   # the exporter may rename or drop inputs: map by position
@@ -454,16 +500,31 @@ def compare(args):
             rows = p.layers   # MAC-bearing nodes netscore_fast evaluated ahead of time (all inputs constant)
             mask = rows["folded"] & np.isin(rows["op_type"], ["MatMul", "Gemm", "Conv", "Einsum"])
             r["ns"]["folded_mac_nodes"] = [str(x) for x in rows["name"][mask]]
+            if "dedupe_weights" in kw:   # the same weight stored twice counts once (reads the weights)
+                r["ns"]["params_dedupe"] = netscore_fast.profile(str(path), dedupe_weights=True, **call).params
         except Exception as ex:   # a crash is a finding, recorded
             r["ns"] = dict(params=None, macs=None, unsupported_ops=[], num_unknown_cost_nodes=0)
             r["error"] = f"{type(ex).__name__}: {ex}"
         r["ns_seconds"] = round(time.time() - t0, 3)
         if not args.no_ort:
-            try:
-                r["ort"] = ort_counts(path, shapes, values, r["ns"].get("folded_mac_nodes", ()))
-            except Exception as ex:
+            watch = r["ns"].get("folded_mac_nodes", ())
+            st = path.stat()
+            ckey = hashlib.sha1(json.dumps([ORT_COUNT_VERSION, e["file"], st.st_size, st.st_mtime_ns, shapes, values, sorted(watch)],
+                                           default=str).encode()).hexdigest()
+            if ckey in ort_cache:   # onnxruntime's counts depend on the file and these only
+                r.update(ort_cache[ckey])
+            elif budget is not None and time.time() > budget:
                 r["ort"] = None
-                r["ort_error"] = f"{type(ex).__name__}: {str(ex)[:300]}"
+                r["ort_error"] = "not run: the --ort-budget of this run was spent"
+            else:
+                try:
+                    r["ort"] = ort_counts(path, shapes, values, watch)
+                except Exception as ex:
+                    r["ort"] = None
+                    r["ort_error"] = f"{type(ex).__name__}: {str(ex)[:300]}"
+                ort_cache[ckey] = {k: r[k] for k in ("ort", "ort_error") if k in r}
+                if cache_path:
+                    cache_path.write_text(json.dumps(ort_cache))
         if r["ref"]:
             r["params_ref"], r["bn"] = torch_param_ref(e, path)
             r["macs_ref"] = r["ref"]["macs_torch"]
@@ -488,6 +549,55 @@ def _first_line(text):
     return text.splitlines()[0][:200] if text else ""
 
 
+def _share(pairs):
+    pairs = [(a, b) for a, b in pairs if b is not None]
+    within = sum(1 for a, b in pairs if a is not None and rel(a, b) is not None and abs(rel(a, b)) <= 0.01)
+    return within, len(pairs)
+
+
+def _pct(k, n):
+    return f"{k} of {n} ({100 * k / n:.1f} %)" if n else "-"
+
+
+def nudenet_sizes(records, sizes=(320, 640, 1280)):
+    """nudenet's shipped detector profiled at several input sizes: {size: params}, or None without the file."""
+    import netscore_fast
+    r = next((r for r in records if r["key"].startswith("wheel/nudenet/") and not r.get("error")), None)
+    if r is None:
+        return None
+    path = Path(r["corpus"]) / r["file"]
+    name = next(iter(r.get("inputs") or {"images": 0}))
+    return {s: netscore_fast.profile(str(path), input_shapes={name: [1, 3, s, s]}).params for s in sizes}
+
+
+def bars(records, n_pairs, n_ok, n_ok_dedupe):
+    """The issue's bars, measured on this corpus."""
+    torch_files = [r for r in records if r.get("ref")]
+    crashes = sum(1 for r in records if r.get("error"))
+    macs_torch = _share([(r["ns"]["macs"], r.get("macs_ref")) for r in torch_files])
+    macs_ort_wheel = _share([(r["ns"]["macs"], ort_macs_ref(r)) for r in records if not r.get("ref")])
+    macs_all = (macs_torch[0] + macs_ort_wheel[0], macs_torch[1] + macs_ort_wheel[1])
+    params = _share([(r["ns"]["params"], r.get("params_ref")) for r in torch_files])
+    params_d = _share([(r["ns"].get("params_dedupe"), r.get("params_ref")) for r in torch_files])
+    lines = ["## Bars", "",
+             f"- files profiled: {len(records)} ({len(torch_files)} torch-built, {len(records) - len(torch_files)} "
+             f"shipped in wheels); netscore_fast crashes: {crashes}",
+             f"- MACs within 1 % of the reference (torch for torch-built files, onnxruntime shapes for shipped "
+             f"files): {_pct(*macs_all)} (torch-built {_pct(*macs_torch)}; shipped {_pct(*macs_ort_wheel)})",
+             f"- params within 1 % of torch's count (exporter BatchNorm folding accounted for): {_pct(*params)}; "
+             f"with dedupe_weights {_pct(*params_d)}",
+             f"- torch models with params within 1 % across the two exporters: {_pct(n_ok, n_pairs)}; with "
+             f"dedupe_weights {_pct(n_ok_dedupe, n_pairs)}"]
+    try:
+        sizes = nudenet_sizes(records)
+    except Exception as ex:   # reported, not fatal
+        sizes = f"failed: {ex}"
+    if sizes:
+        lines.append("- nudenet (YOLOv8n, 320n.onnx) params by input size: " +
+                     (", ".join(f"{s} x {s}: {p:,}" for s, p in sizes.items()) if isinstance(sizes, dict) else sizes))
+    return lines + [""]
+
+
 def report(records, manifest):
     lines = ["# Real-world corpus: netscore_fast against torch and onnxruntime", "",
              "Generated by `benchmarks/realworld/compare.py` over the corpus built by "
@@ -497,7 +607,9 @@ def report(records, manifest):
              "",
              "References: **torch** params = `sum(p.numel() for p in model.parameters())` + BatchNorm running "
              "mean/var elements, minus 3 C (4 C if the Conv had a bias) for every Conv->BatchNorm pair when the "
-             "file shows the exporter folded them; torch MACs = `FlopCounterMode` FLOPs / 2 plus "
+             "file shows the exporter folded them, plus heads x index - entries x heads for every attention-bias "
+             "table gathered by a constant index (Swin and BEiT relative-position tables, LeViT and EfficientFormer "
+             "attention biases) that the exporter stored gathered (the file holds no tensor of the table's shape); torch MACs = `FlopCounterMode` FLOPs / 2 plus "
              "scaled-dot-product attention (B H Lq Lk (E + Ev)) and LSTM/GRU/RNN (seq batch dirs gates hidden "
              "(input + hidden)) formulas. **ort** = MACs of Conv/ConvTranspose/Gemm/MatMul/Einsum/RNN nodes from "
              "shapes onnxruntime produced when running the file (each If replaced by the branch onnxruntime "
@@ -529,25 +641,35 @@ def report(records, manifest):
         oe, o1 = _stat([(r["ns"]["macs"], ort_macs_ref(r)) for r in rs])
         lines.append(f"| {src} | {exp} | {len(rs)} | {pe} | {p1} | {me} | {m1} | {s1} | {oe} | {o1} |")
     # cross-exporter
-    lines += ["", "## Params across the two exporters", "",
-              "Same torch model, netscore_fast params of the TorchScript and the dynamo export.", "",
-              "| model | ts | dynamo | diff % | torch ref (ts / dynamo) | within 1 % |", "|---|---|---|---|---|---|"]
     by_model = defaultdict(dict)
     for r in records:
         if r["exporter"] in ("ts", "dynamo"):
             by_model[f"{r['source']}/{r['model']}"][r["exporter"]] = r
-    n_pairs = n_ok = 0
+    pair_rows = []
+    n_pairs = n_ok = n_ok_dedupe = 0
     for m, d in sorted(by_model.items()):
         if len(d) < 2:
             continue
         a, b = d["ts"]["ns"]["params"], d["dynamo"]["ns"]["params"]
-        x = rel(b, a)
+        ad, bd = d["ts"]["ns"].get("params_dedupe"), d["dynamo"]["ns"].get("params_dedupe")
+        x, xd = rel(b, a), rel(bd, ad)
         ok = x is not None and abs(x) <= 0.01
+        ok_d = xd is not None and abs(xd) <= 0.01
         n_pairs += 1
         n_ok += ok
-        lines.append(f"| {m} | {a} | {b} | {'-' if x is None else f'{100 * x:+.2f}'} | "
-                     f"{d['ts'].get('params_ref')} / {d['dynamo'].get('params_ref')} | {'yes' if ok else 'NO'} |")
-    lines += ["", f"{n_ok} of {n_pairs} models within 1 % across exporters.", ""]
+        n_ok_dedupe += ok_d
+        pair_rows.append(f"| {m} | {a} | {b} | {'-' if x is None else f'{100 * x:+.2f}'} | {ad} | {bd} | "
+                         f"{'-' if xd is None else f'{100 * xd:+.2f}'} | "
+                         f"{d['ts'].get('params_ref')} / {d['dynamo'].get('params_ref')} | "
+                         f"{'yes' if ok else 'NO'} / {'yes' if ok_d else 'NO'} |")
+    lines += [""] + bars(records, n_pairs, n_ok, n_ok_dedupe)
+    lines += ["", "## Params across the two exporters", "",
+              "Same torch model, netscore_fast params of the TorchScript and the dynamo export, by default and "
+              "with `dedupe_weights=True` (the same weight stored twice counted once; it reads the weights).", "",
+              "| model | ts | dynamo | diff % | ts (dedupe) | dynamo (dedupe) | diff % (dedupe) | torch ref (ts / dynamo) "
+              "| within 1 % (default / dedupe) |", "|---|---|---|---|---|---|---|---|---|"] + pair_rows
+    lines += ["", f"{n_ok} of {n_pairs} models within 1 % across exporters by default, {n_ok_dedupe} of {n_pairs} "
+                  "with dedupe_weights.", ""]
     # differences
     lines += ["## Every difference", "",
               "| file | quantity | netscore_fast | reference | ref kind | diff % | cause |", "|---|---|---|---|---|---|---|"]
@@ -597,6 +719,10 @@ def main(argv=None):
     ap.add_argument("--doc", default=str(ROOT / "docs" / "realworld.md"))
     ap.add_argument("--json", default=None, help="default: <corpus>/compare.json")
     ap.add_argument("--no-ort", action="store_true")
+    ap.add_argument("--ort-budget", type=float, help="seconds after which files not in the cache get no "
+                    "onnxruntime count (a large corpus on a loaded machine)")
+    ap.add_argument("--no-ort-cache", action="store_true",
+                    help="do not keep onnxruntime's counts in <corpus>/ort_cache.json (keyed by file, size, mtime)")
     ap.add_argument("--note", help="a line of text put under the title of the report (what this run covers)")
     args = ap.parse_args(argv)
     manifest = json.loads((Path(args.corpus) / "manifest.json").read_text())

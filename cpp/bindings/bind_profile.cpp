@@ -136,24 +136,27 @@ void bind_profile(py::module_& m) {
 
   m.def(
       "profile_file",
-      [](const std::string& path, InputShapes input_shapes, int64_t batch_size, bool layers, InputValues input_values) {
+      [](const std::string& path, InputShapes input_shapes, int64_t batch_size, bool layers, InputValues input_values,
+         bool dedupe_weights) {
         graph::Options options =
             profile_options_from_python(std::move(input_shapes), batch_size, layers, std::move(input_values));
+        options.dedupe_weights = dedupe_weights;
         Interruptible interruptible;   // Ctrl-C stops the analysis (KeyboardInterrupt)
         py::gil_scoped_release release;
         return graph::profile_file(path, options);
       },
       py::arg("path"), py::arg("input_shapes") = InputShapes{}, py::arg("batch_size") = 1, py::arg("layers") = true,
-      py::arg("input_values") = InputValues{},
-      "Profile an ONNX file (memory-mapped; weights never read). layers=False skips per-node rows.\n"
+      py::arg("input_values") = InputValues{}, py::arg("dedupe_weights") = false,
+      "Profile an ONNX file (memory-mapped; weights read only with dedupe_weights). layers=False skips per-node rows.\n"
       "Raises ModelError naming the path.");
 
   m.def(
       "profile_buffer",
       [](const py::object& buffer, const std::string& source_name, InputShapes input_shapes, int64_t batch_size,
-         bool layers, InputValues input_values) {
+         bool layers, InputValues input_values, bool dedupe_weights) {
         graph::Options options =
             profile_options_from_python(std::move(input_shapes), batch_size, layers, std::move(input_values));
+        options.dedupe_weights = dedupe_weights;
         BufferView view(buffer, source_name);  // keeps the buffer alive and pinned while C++ reads it
         std::unique_ptr<graph::Profile> result;
         {
@@ -166,6 +169,7 @@ void bind_profile(py::module_& m) {
       },
       py::arg("buffer"), py::arg("source_name") = "<bytes>", py::arg("input_shapes") = InputShapes{},
       py::arg("batch_size") = 1, py::arg("layers") = true, py::arg("input_values") = InputValues{},
+      py::arg("dedupe_weights") = false,
       "Profile a serialized ModelProto held by any contiguous bytes-like object, without copying it.\n"
       "layers=False skips per-node rows.");
 

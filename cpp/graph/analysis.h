@@ -28,6 +28,10 @@ struct Options {
   std::vector<std::pair<std::string, std::vector<double>>> input_values;
   // With want_layers false: shown every top-level layer as the walk counts it (see LayerObserver).
   LayerObserver* observer = nullptr;
+  // Read the stored weights: initializers holding the same elements (the same bytes, or the same elements
+  // in another order: a transposed copy) count as one weight, and one holding a single value repeated (a
+  // zero bias, a mask) is none. Off by default (weights are never read).
+  bool dedupe_weights = false;
 };
 
 // -1 marks an unknown dim or an unknown count throughout.

@@ -2,18 +2,138 @@
 #include "graph/params.h"
 
 #include <algorithm>
+#include <map>
+#include <string>
 
 #include "graph/name_map.h"
 #include "graph/walk_util.h"
+#include "graph/walker_impl.h"
 
 namespace netscore::graph::walk {
 
+namespace {
+
+// A BatchNormalization computing Y from batch statistics (training_mode, or opset < 14 outputs past Y).
+bool is_training_batch_norm(const onnx::Node& n) {
+  if (n.op_type != "BatchNormalization" || !is_default_domain(n.domain)) return false;
+  for (const onnx::Attribute& a : n.attributes)
+    if (a.name == "training_mode") return a.i != 0;
+  for (size_t k = 1; k < n.outputs.size(); ++k)
+    if (!n.outputs[k].empty()) return true;
+  return false;
+}
+
+}  // namespace
+
+void ParamCounter::find_duplicates(const std::vector<onnx::Tensor>& initializers,
+                                   const std::function<uint32_t(std::string_view)>& find) {
+  same_as_.clear();
+  struct Entry {
+    uint32_t id;
+    const onnx::Tensor* t;
+    uint64_t bytes_hash, sorted_hash;
+    std::string sorted;  // the elements as byte strings, in byte order: equal for any permutation
+  };
+  std::map<std::pair<int32_t, size_t>, std::vector<Entry>> groups;  // (type, bytes) -> tensors
+  uniform_.clear();
+  for (const onnx::Tensor& t : initializers) {
+    const size_t width = static_cast<size_t>(onnx::element_bits(t.data_type)) / 8;
+    if (t.raw.empty() || width == 0 || t.raw.size() <= width || t.raw.size() % width) continue;
+    const uint32_t id = find(t.name);
+    if (id == kNone) continue;
+    bool uniform = true;  // one value repeated: a zero bias or an all-ones mask the exporter made
+    for (size_t i = width; i < t.raw.size() && uniform; i += width)
+      uniform = t.raw.compare(i, width, t.raw, 0, width) == 0;
+    if (uniform) {
+      if (uniform_.size() <= id) uniform_.resize(id + 1, 0);
+      uniform_[id] = 1;
+      continue;
+    }
+    groups[{t.data_type, t.raw.size()}].push_back(Entry{id, &t, 0, 0, {}});
+  }
+  const std::hash<std::string_view> hash;
+  for (auto& [key, entries] : groups) {
+    if (entries.size() < 2) continue;
+    const size_t width = static_cast<size_t>(onnx::element_bits(key.first)) / 8;
+    for (Entry& e : entries) {
+      e.bytes_hash = hash(e.t->raw);
+      const size_t n = e.t->raw.size() / width;
+      std::vector<std::string_view> elems(n);
+      for (size_t i = 0; i < n; ++i) elems[i] = e.t->raw.substr(i * width, width);
+      std::sort(elems.begin(), elems.end());
+      e.sorted.reserve(e.t->raw.size());
+      for (std::string_view x : elems) e.sorted.append(x);
+      e.sorted_hash = hash(e.sorted);
+    }
+    for (size_t i = 1; i < entries.size(); ++i)
+      for (size_t j = 0; j < i; ++j) {
+        const Entry &a = entries[i], &b = entries[j];
+        const bool same = (a.bytes_hash == b.bytes_hash && a.t->raw == b.t->raw) ||
+                          (a.sorted_hash == b.sorted_hash && a.sorted == b.sorted);
+        if (!same) continue;
+        const uint32_t first = b.id < same_as_.size() ? same_as_[b.id] : b.id;
+        if (same_as_.size() <= std::max(a.id, first)) {
+          const size_t old = same_as_.size();
+          same_as_.resize(std::max<size_t>(a.id, first) + 1);
+          for (size_t k = old; k < same_as_.size(); ++k) same_as_[k] = static_cast<uint32_t>(k);
+        }
+        same_as_[a.id] = first;
+        break;
+      }
+  }
+}
+
+void ParamCounter::find_live_slots(const std::vector<onnx::Node>& nodes, const std::vector<uint32_t>& order,
+                                   const std::vector<size_t>& in_begin, const std::vector<uint32_t>& in_ids,
+                                   const std::vector<size_t>& out_begin, const std::vector<uint32_t>& out_ids,
+                                   const std::vector<uint32_t>& output_ids, size_t num_values, int depth,
+                                   const std::function<uint32_t(std::string_view)>& find) {
+  live_slot_.clear();
+  std::vector<char> live(num_values, 0);
+  bool any_output = false;
+  for (uint32_t id : output_ids)
+    if (id != kNone && id < num_values) live[id] = any_output = 1;
+  if (!any_output) return;  // nothing to trace back from: every slot stays live
+  live_slot_.assign(in_ids.size(), 0);
+  std::vector<std::string_view> reads;
+  for (size_t step = order.size(); step-- > 0;) {
+    const size_t ni = order[step];
+    bool node_live = false;
+    for (size_t k = out_begin[ni]; k < out_begin[ni + 1] && !node_live; ++k)
+      node_live = out_ids[k] != kNone && live[out_ids[k]];
+    if (!node_live) continue;
+    const onnx::Node& n = nodes[ni];
+    bool stats_live = true;
+    if (is_training_batch_norm(n)) {
+      stats_live = false;
+      for (size_t k = out_begin[ni] + 1; k < out_begin[ni + 1] && k < out_begin[ni] + 3; ++k)
+        stats_live = stats_live || (out_ids[k] != kNone && live[out_ids[k]]);
+    }
+    for (size_t k = in_begin[ni]; k < in_begin[ni + 1]; ++k) {
+      const size_t pos = k - in_begin[ni];
+      if (!stats_live && (pos == 3 || pos == 4)) continue;
+      live_slot_[k] = 1;
+      if (in_ids[k] != kNone) live[in_ids[k]] = 1;
+    }
+    for (const onnx::Attribute& a : n.attributes)  // names the node's subgraphs read from this scope
+      for (const onnx::Graph& sub : a.graphs) {
+        reads.clear();
+        free_names(sub, reads, depth + 1);
+        for (std::string_view name : reads) {
+          const uint32_t id = find(name);
+          if (id != kNone && id < num_values) live[id] = 1;
+        }
+      }
+  }
+}
+
 void ParamCounter::propagate_roots(const OpDef* def, const uint32_t* in_ids, size_t num_inputs,
-                                   const std::vector<Value>& values, std::vector<uint32_t>& out) {
+                                   const std::vector<Value>& values, std::vector<uint32_t>& out, size_t first_slot) {
   const bool pass_integer = def->integer_weights || def->cost == nullptr;
   for (size_t pos = 0; pos < num_inputs; ++pos) {
     const uint32_t id = in_ids[pos];
     if (id == kNone || !is_param_position(def->param_inputs, pos)) continue;
+    if (!live_slot_.empty() && !live_slot_[first_slot + pos]) continue;
     for (uint32_t j = 0; j < roots_count_[id]; ++j) {
       const uint32_t r = root_pool_[roots_begin_[id] + j];
       if (onnx::is_integer_type(values[r].dtype)) {
@@ -25,11 +145,32 @@ void ParamCounter::propagate_roots(const OpDef* def, const uint32_t* in_ids, siz
   }
 }
 
+void ParamCounter::fold(const OpDef* def, bool makes_root, const uint32_t* in_ids, size_t num_inputs,
+                        const uint32_t* out_ids, size_t num_outputs, const std::vector<Value>& values,
+                        std::vector<uint32_t>& scratch, size_t first_slot) {
+  bool derived = false;  // a non-constant input (its dims made the output: Shape, Size) or a derived one
+  for (size_t pos = 0; pos < num_inputs && !derived; ++pos) {
+    const uint32_t id = in_ids[pos];
+    if (id != kNone && (!values[id].is_const || shape_derived_[id])) derived = true;
+  }
+  scratch.clear();
+  if (!makes_root) propagate_roots(def, in_ids, num_inputs, values, scratch, first_slot);
+  for (size_t k = 0; k < num_outputs; ++k) {
+    const uint32_t id = out_ids[k];
+    if (id == kNone) continue;
+    shape_derived_[id] = derived;
+    if (!makes_root) set_roots(id, scratch.data(), scratch.size());
+    else if (derived) set_roots(id, nullptr, 0);  // a table sized by the input: data, not a weight
+    else set_roots(id, &id, 1);
+  }
+}
+
 void ParamCounter::count_params(const OpDef* def, const uint32_t* in_ids, size_t num_inputs, const std::vector<Value>& values,
-                                Layer& layer, int64_t& bn_stat_params) {
+                                Layer& layer, int64_t& bn_stat_params, size_t first_slot) {
   for (size_t pos = 0; pos < num_inputs; ++pos) {
     const uint32_t id = in_ids[pos];
     if (id == kNone || !values[id].is_const) continue;
+    if (!live_slot_.empty() && !live_slot_[first_slot + pos]) continue;  // cannot change an output
     bool integer_ok = false, stat = false;
     if (def) {
       if (!is_param_position(def->param_inputs, pos)) continue;
@@ -47,6 +188,11 @@ void ParamCounter::count_params(const OpDef* def, const uint32_t* in_ids, size_t
       if (onnx::is_integer_type(root.dtype) ? !(integer_ok || integer_admitted_[r]) : !onnx::is_float_type(root.dtype))
         continue;
       counted_[r] = 1;
+      if (r < uniform_.size() && uniform_[r]) continue;  // dedupe_weights: one value repeated, not learned
+      if (r < same_as_.size() && same_as_[r] != r) {  // a copy of a weight (dedupe_weights)
+        if (counted_[same_as_[r]]) continue;
+        counted_[same_as_[r]] = 1;
+      }
       layer.params = add_sat(layer.params, n);
       layer.weight_bytes = add_sat(layer.weight_bytes, std::max<int64_t>(0, bytes_of(n, root.dtype)));
       if (stat) bn_stat_params = add_sat(bn_stat_params, n);

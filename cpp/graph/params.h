@@ -2,6 +2,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <vector>
 
 #include "graph/analysis.h"
@@ -20,12 +22,26 @@ namespace netscore::graph::walk {
 //   data-movement ops (no cost function) pass integer roots on unchanged. An unsupported op counts every
 //   floating-point root of its constant inputs. BatchNormalization running statistics
 //   (OpDef::stat_inputs) are params and are also summed into Profile::bn_stat_params.
+// - Data the graph makes from shapes is not a param: a folded value is *shape-derived* when a node computed
+//   it from the dims of a non-constant input (Shape, Size, ...) or from another shape-derived value. Such a
+//   value carries no roots of its own making: a ConstantOfShape whose shape is shape-derived (YOLO stride
+//   and anchor tables, attention masks sized by the input) is not a root, so params never change with the
+//   input size. Range and EyeLike outputs carry no roots either (param_inputs = 0). A ConstantOfShape of a
+//   shape written in the file (a weight placeholder of a stripped model) stays a root. Roots reached
+//   through a shape-derived value (Reshape(W, Shape(x)), Expand of a weight) still count, once.
+// - Only weights that can change a graph output count: a node input slot is *live* when the node has a
+//   live output (a graph output, or an input of a live node, or a name a live node's subgraph reads). A
+//   BatchNormalization in training mode computes Y from the batch statistics, so its mean and var inputs
+//   are live only when its running-statistics outputs are (timm's weight standardisation, exported by the
+//   TorchScript exporter as a training-mode BatchNormalization on the weight, passes a transposed copy of
+//   every conv weight there). Dead nodes and dead slots count no params.
 class ParamCounter {
  public:
   // Sized for `capacity` values (every value the walk adds), before any set_roots.
   void reserve(size_t capacity, size_t roots) {
     roots_begin_.assign(capacity, 0);
     roots_count_.assign(capacity, 0);
+    shape_derived_.assign(capacity, 0);
     root_pool_.reserve(roots);
   }
   // Before the walk: nothing counted yet among the first `num_values` values.
@@ -55,21 +71,60 @@ class ParamCounter {
   bool counted(uint32_t root) const { return counted_[root] != 0; }
   void mark_counted(uint32_t root) { counted_[root] = 1; }
 
+  // An outer value imported into a subgraph as `id`: a constant is a root of the subgraph walk (see
+  // roots_counted), and it keeps the outer walk's shape-derived mark.
+  void import_outer(uint32_t id, const ParamCounter& outer, uint32_t outer_id, bool is_const) {
+    if (is_const) set_roots(id, &id, 1);
+    shape_derived_[id] = outer.shape_derived_[outer_id];
+  }
+
+  // The roots and the shape-derived mark of a folded node's outputs. `makes_root`: Constant or
+  // ConstantOfShape, whose outputs are roots unless shape-derived. `in_ids` / `out_ids`: the node's value
+  // ids (kNone for an omitted one); `scratch` is reused between calls.
+  // `first_slot`: the node's first input slot; roots flow only from live slots.
+  void fold(const OpDef* def, bool makes_root, const uint32_t* in_ids, size_t num_inputs, const uint32_t* out_ids,
+            size_t num_outputs, const std::vector<Value>& values, std::vector<uint32_t>& scratch, size_t first_slot);
+
+  bool shape_derived(uint32_t id) const { return shape_derived_[id] != 0; }
+
+  // Options::dedupe_weights: initializers (raw_data, more than one element) with the same type and the
+  // same elements, in the same order or another (a transposed copy), count once: each gets the id of the
+  // first of its kind. Only tensors of equal type and size are compared; hashes first, then the bytes.
+  // An initializer holding one value repeated (a zero bias, an all-ones or all-zero mask the exporter
+  // made) is no learned weight and does not count.
+  void find_duplicates(const std::vector<onnx::Tensor>& initializers,
+                       const std::function<uint32_t(std::string_view)>& find);
+
+  // Live input slots (see the class note), found once before the walk by a backward pass over `order`.
+  // `in_begin` / `in_ids` and `out_begin` / `out_ids`: the walker's flattened node edges; `output_ids`:
+  // the graph's outputs; `find`: a name's value id (kNone when unknown), for names subgraphs read. With
+  // no output resolved, every slot is live.
+  void find_live_slots(const std::vector<onnx::Node>& nodes, const std::vector<uint32_t>& order,
+                       const std::vector<size_t>& in_begin, const std::vector<uint32_t>& in_ids,
+                       const std::vector<size_t>& out_begin, const std::vector<uint32_t>& out_ids,
+                       const std::vector<uint32_t>& output_ids, size_t num_values, int depth,
+                       const std::function<uint32_t(std::string_view)>& find);
+
   // Roots that flow from a constant input at a param position into a folded node's outputs (appended to
   // `out` once each). `in_ids`: the node's input value ids (kNone for an omitted input).
   void propagate_roots(const OpDef* def, const uint32_t* in_ids, size_t num_inputs, const std::vector<Value>& values,
-                       std::vector<uint32_t>& out);
+                       std::vector<uint32_t>& out, size_t first_slot);
 
   // Counts, into `layer` (and BN statistics into `bn_stat_params`), the roots behind a compute node's
-  // constant inputs that no earlier node counted. `def` is null for an unsupported op.
+  // constant inputs that no earlier node counted. `def` is null for an unsupported op. `first_slot`: the
+  // node's first input slot (in_begin of the node), for the live-slot test.
   void count_params(const OpDef* def, const uint32_t* in_ids, size_t num_inputs, const std::vector<Value>& values,
-                    Layer& layer, int64_t& bn_stat_params);
+                    Layer& layer, int64_t& bn_stat_params, size_t first_slot);
 
  private:
   static bool is_param_position(uint64_t mask, size_t pos) { return (mask >> (pos < 63 ? pos : 63)) & 1u; }
 
   // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
   std::vector<uint32_t> roots_begin_, roots_count_, root_pool_;
+  std::vector<char> uniform_;        // dedupe_weights: one value repeated
+  std::vector<uint32_t> same_as_;   // dedupe_weights: the first initializer with the same elements
+  std::vector<char> live_slot_;      // per flattened input slot; empty: every slot live
+  std::vector<char> shape_derived_;  // folded from the dims of a non-constant value (see the class note)
   std::vector<char> counted_;
   std::vector<char> integer_admitted_;  // integer root that passed a folded integer-weight op
 };

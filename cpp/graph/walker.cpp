@@ -141,7 +141,7 @@ void Walker::index_values() {
     if (id == kNone) continue;
     values_[id] = parent_->values_[from];
     imports_.emplace_back(id, from);
-    if (values_[id].is_const) params_.set_roots(id, &id, 1);
+    params_.import_outer(id, parent_->params_, from, values_[id].is_const);
   }
 }
 
@@ -323,6 +323,13 @@ void Walker::walk() {
   const size_t nn = nodes().size();
   const size_t nv = num_values_;
   params_.start(nv);
+  {
+    std::vector<uint32_t> output_ids;
+    for (const onnx::ValueInfo& o : graph_.outputs) output_ids.push_back(index_.find(o.name));
+    auto find = [this](std::string_view name) { return index_.find(name); };
+    params_.find_live_slots(nodes(), order_, in_begin_, in_ids_, out_begin_, out_ids_, output_ids, nv, depth_, find);
+    if (options_.dedupe_weights) params_.find_duplicates(graph_.initializers, find);
+  }
   for (const auto& [id, outer] : imports_)  // outer weights the outer walk counted already
     if (values_[id].is_const && parent_->params_.roots_counted(outer)) params_.mark_counted(id);
   last_use_.assign(nv, -1);
@@ -429,20 +436,13 @@ void Walker::walk() {
     layer.folded = folded;
 
     if (folded) {
-      const bool makes_root = op_cache_[op_id].makes_root;
-      scratch_roots_.clear();
-      if (!makes_root)
-        params_.propagate_roots(def, &in_ids_[in_begin_[ni]], in_begin_[ni + 1] - in_begin_[ni], values_, scratch_roots_);
-      for (size_t k = out_begin_[ni]; k < out_begin_[ni + 1]; ++k) {
-        const uint32_t id = out_ids_[k];
-        if (id == kNone) continue;
-        if (makes_root) params_.set_roots(id, &id, 1);
-        else params_.set_roots(id, scratch_roots_.data(), scratch_roots_.size());
-      }
+      params_.fold(def, op_cache_[op_id].makes_root, &in_ids_[in_begin_[ni]], in_begin_[ni + 1] - in_begin_[ni],
+                   &out_ids_[out_begin_[ni]], out_begin_[ni + 1] - out_begin_[ni], values_, scratch_roots_,
+                   in_begin_[ni]);
     } else {
       if (!control)
         params_.count_params(supported ? def : nullptr, &in_ids_[in_begin_[ni]], in_begin_[ni + 1] - in_begin_[ni], values_,
-                             layer, profile_.bn_stat_params);
+                             layer, profile_.bn_stat_params, in_begin_[ni]);
       // costs
       if (control) {
         layer.macs = layer.flops = 0;

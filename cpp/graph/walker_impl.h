@@ -47,7 +47,7 @@ class Walker {
   struct OpCacheEntry {
     std::string_view domain, op_type;
     const OpDef* def = nullptr;      // nullptr: unsupported (not registered, or a subgraph op)
-    bool makes_root = false;         // Constant / ConstantOfShape: folded outputs are root constants
+    bool makes_root = false;         // Constant / ConstantOfShape: roots unless shape-derived (params.h)
     int64_t opset = 0;               // version imported for the domain (by the model, not by a function)
     uint32_t unsupported_row = kNone;  // its row in profile_.unsupported_ops, once a node of it was listed
   };

@@ -203,6 +203,7 @@ void decode_tensor(Reader r, Tensor& t, bool want_values) {
       default: r.skip(); break;
     }
   }
+  t.raw = raw;  // a view only: read by the opt-in weight deduplication (graph::Options::dedupe_weights)
   const int64_t numel = checked_numel(t.dims);
   if (!want_values || t.external || numel > decode_limit(t.data_type)) return;
   if (numel == 0) {  // an empty tensor's values are known: there are none

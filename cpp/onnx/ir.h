@@ -65,6 +65,7 @@ struct Tensor {                     // a TensorProto without its payload
   std::vector<int64_t> dims;
   bool external = false;            // data_location == EXTERNAL: only dims are needed
   bool values_known = false;        // small numeric tensor: values below hold the data
+  std::string_view raw;             // raw_data: a view into the model's bytes (empty when not used)
   std::vector<int64_t> ints;        // integer and bool types
   std::vector<double> floats;       // floating-point types
 };

@@ -37,8 +37,9 @@ def supported_ops() -> List[str]:
 
 
 def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: InputShapes = None,
-            batch_size: int = 1, input_values: Optional[Dict[str, Any]] = None) -> "Profile":
-    """Profile one ONNX model without reading its weights.
+            batch_size: int = 1, input_values: Optional[Dict[str, Any]] = None,
+            dedupe_weights: bool = False) -> "Profile":
+    """Profile one ONNX model without reading its weights (unless dedupe_weights).
 
     source: a path (str or os.PathLike; the file is memory-mapped), a bytes-like object holding a
         serialized ModelProto (bytes, bytearray, memoryview, numpy uint8 array; read in place, must be
@@ -49,6 +50,10 @@ def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: Inpu
     batch_size: value given to a symbolic leading dim of an input not named in input_shapes.
     input_values: {input name: int/float scalar or small 1-D list}: the data of graph inputs that control
         flow depends on (silero-vad picks its If branch from `sr`: {"sr": 16000}). See `upper_bound_nodes`.
+    dedupe_weights: read the stored weights and count initializers holding the same elements (the same
+        bytes, or the same elements in another order, as a transposed copy) once: for files that store
+        one weight twice, which the graph alone cannot show; a tensor of one value repeated (an
+        exporter's zero bias or mask) does not count (docs/counting.md). Off by default.
 
     Returns a Profile (counts as integers: params in elements, MACs, FLOPs, bytes).
     Raises ModelError (a ValueError) naming the source and the problem.
@@ -58,9 +63,11 @@ def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: Inpu
     batch = int(batch_size)
     name, payload = resolve(source)
     if isinstance(payload, str):
-        analyse = functools.partial(_core.profile_file, payload, shapes, batch, input_values=values)
+        analyse = functools.partial(_core.profile_file, payload, shapes, batch, input_values=values,
+                                    dedupe_weights=bool(dedupe_weights))
     else:
-        analyse = functools.partial(_core.profile_buffer, payload, name, shapes, batch, input_values=values)
+        analyse = functools.partial(_core.profile_buffer, payload, name, shapes, batch, input_values=values,
+                                    dedupe_weights=bool(dedupe_weights))
     return Profile(analyse(layers=False), name, accuracy, analyse)
 
 

@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="shape of a graph input (1,3,224,224 or 1x3x224x224); repeat for several inputs")
     p.add_argument("--input-value", action="append", type=_value_arg, default=[], metavar="NAME=V[,V...]",
                    help="value of a graph input that control flow depends on (e.g. sr=16000); repeatable")
+    p.add_argument("--dedupe-weights", action="store_true",
+                   help="read the weights: initializers holding the same elements count once, uniform ones not at "
+                        "all (one model)")
     p.add_argument("--batch-size", type=_positive, default=None,
                    help="value of a symbolic leading dim of the inputs not named by --input-shape (default 1)")
     p.add_argument("--layers", action="store_true", help="print one row per node")

@@ -45,6 +45,8 @@ def run(args) -> int:
             is_many(args.models[0]):
         if args.by or args.layers:
             raise ValueError("--by and --layers report one model; give one MODEL (without --out)")
+        if getattr(args, "dedupe_weights", False):
+            raise ValueError("--dedupe-weights reports one model; give one MODEL (without --out)")
         return _many(args, batch)
     from ..profile import profile
     from ..table import COLUMNS, ProfileTable
@@ -52,7 +54,8 @@ def run(args) -> int:
     path = args.models[0]
     result = profile(path, accuracy=accuracy_of(read_accuracy(args.accuracy, [path]), path),
                      input_shapes=list(args.input_shape or []), batch_size=batch,
-                     input_values=list(getattr(args, "input_value", None) or []))
+                     input_values=list(getattr(args, "input_value", None) or []),
+                     dedupe_weights=bool(getattr(args, "dedupe_weights", False)))
     if args.by:
         rollup = result.by(args.by, args.depth)
         if args.format == "table":
