@@ -51,7 +51,9 @@ def _records_from_columns(cols: Dict[str, Sequence[Any]]) -> List[Dict[str, Any]
     out = []
     for i in range(n):
         label = str(cols[label_key][i]) if label_key else f"model {i + 1}"
-        label = os.path.splitext(os.path.basename(label))[0] if label_key == "source" else label
+        if label_key == "source":   # a path: its file name without .onnx (not "mobilenet_v1_0" of "..._0.25_128")
+            label = os.path.basename(label)
+            label = label[:-5] if label.lower().endswith(".onnx") else label
         if "error" in cols and isinstance(cols["error"][i], str) and cols["error"][i]:
             # a model that failed to profile has no counts to draw: kept only to be reported
             out.append({"label": label, "failed": cols["error"][i], "family": "yours", "user": True})
@@ -61,8 +63,11 @@ def _records_from_columns(cols: Dict[str, Sequence[Any]]) -> List[Dict[str, Any]
         bn_stats = _num(cols["bn_stat_params"][i]) if "bn_stat_params" in cols else 0.0
         if bn_stats > 0:
             params -= bn_stats  # the zoo's convention: BatchNorm running statistics are not parameters
-        out.append({"label": label, "params": params, "macs": macs,
-                    "top1": _num(cols[acc_key][i]) if acc_key else float("nan"), "family": "yours", "user": True})
+        rec = {"label": label, "params": params, "macs": macs,
+               "top1": _num(cols[acc_key][i]) if acc_key else float("nan"), "family": "yours", "user": True}
+        if "latency_ms" in cols:   # profile_many(..., device=...): predicted ms per inference on the board
+            rec["latency_ms"] = _num(cols["latency_ms"][i])
+        out.append(rec)
     return out
 
 
@@ -115,9 +120,9 @@ class NotDrawnWarning(UserWarning):
     """Some rows could not be placed on a chart (no accuracy, unknown counts, failed to profile)."""
 
 
-def not_drawn(records: List[Dict[str, Any]]) -> List[Tuple[str, str]]:
+def not_drawn(records: List[Dict[str, Any]], x: str = "macs") -> List[Tuple[str, str]]:
     """(label, reason) of each record no chart can place: failed, no accuracy, or params/MACs unknown or 0
-    (the axes are logarithmic, NetScore takes their logarithm)."""
+    (the axes are logarithmic, NetScore takes their logarithm); with x="latency_ms", also no latency."""
     out = []
     for r in records:
         if "failed" in r:
@@ -126,6 +131,8 @@ def not_drawn(records: List[Dict[str, Any]]) -> List[Tuple[str, str]]:
             out.append((r["label"], "no accuracy"))
         elif not (math.isfinite(r["params"]) and math.isfinite(r["macs"]) and r["params"] > 0 and r["macs"] > 0):
             out.append((r["label"], "params or MACs unknown or 0"))
+        elif x == "latency_ms" and not (r.get("latency_ms", math.nan) > 0):
+            out.append((r["label"], "no latency (profile with device=)"))
     return out
 
 
@@ -151,10 +158,10 @@ def _nothing_to_draw(records: List[Dict[str, Any]]) -> ValueError:
     return ValueError("nothing to draw: no row has accuracy, params and MACs" + (f" ({detail})" if detail else ""))
 
 
-def _report_not_drawn(fig, records: List[Dict[str, Any]]) -> None:
+def _report_not_drawn(fig, records: List[Dict[str, Any]], x: str = "macs") -> None:
     """Rows left off the chart: a footnote on the figure, a NotDrawnWarning, and `fig.not_drawn` (a list of
     (label, reason)), so nothing is dropped silently."""
-    missing = not_drawn(records)
+    missing = not_drawn(records, x)
     fig.not_drawn = missing
     if not missing:
         return
@@ -414,11 +421,22 @@ def _gmacs_axis(ax):
 
 
 # -- charts ---------------------------------------------------------------------------------------------
-def ball_chart(records: List[Dict[str, Any]], out: Optional[str] = None, title: Optional[str] = None):
-    """Canziani et al. (2016) style: top-1 against G-MACs (log), bubble area proportional to params."""
+X_AXES = ("macs", "latency_ms")
+
+
+def ball_chart(records: List[Dict[str, Any]], out: Optional[str] = None, title: Optional[str] = None,
+               x: str = "macs"):
+    """Canziani et al. (2016) style: top-1 against G-MACs (log), bubble area proportional to params.
+    x="latency_ms": against the latency predicted for the target board (the `latency_ms` column that
+    `profile_many(..., device=...)` adds) instead: operations are only a first estimate of inference time."""
+    if x not in X_AXES:
+        raise ValueError(f"x must be one of {X_AXES}, got {x!r}")
     recs = _with_metrics(records)
+    if x == "latency_ms":
+        recs = [r for r in recs if r.get("latency_ms", math.nan) > 0]
     if not recs:
         raise _nothing_to_draw(records)
+    xkey = "gm" if x == "macs" else "latency_ms"
     fig = _new_figure(11, 7)
     ax = fig.add_subplot(1, 1, 1)
     colors = _family_colors(recs)
@@ -426,13 +444,15 @@ def ball_chart(records: List[Dict[str, Any]], out: Optional[str] = None, title: 
     area = lambda p: 20 + 1400 * p / pmax  # noqa: E731  (points^2, proportional to params above a floor)
     for fam in sorted({r["family"] for r in recs}, key=lambda f: (f == "yours", f)):
         rs = [r for r in recs if r["family"] == fam]
-        ax.scatter([r["macs"] / 1e9 for r in rs], [r["top1"] for r in rs], s=[area(r["params"]) for r in rs],
+        for r in rs:
+            r["gm"] = r["macs"] / 1e9
+        ax.scatter([r[xkey] for r in rs], [r["top1"] for r in rs], s=[area(r["params"]) for r in rs],
                    color=colors[fam], alpha=0.55 if fam != "yours" else 0.85,
                    edgecolors="black" if fam == "yours" else "white", linewidths=0.6)
-    for r in recs:
-        r["gm"] = r["macs"] / 1e9
     _gmacs_axis(ax)
-    xs = [r["gm"] for r in recs]
+    if x == "latency_ms":
+        ax.set_xlabel("predicted latency on the target board (ms per inference, log scale)")
+    xs = [r[xkey] for r in recs]
     ax.set_xlim(min(xs) / 1.8, max(xs) * 1.8)
     ys = [r["top1"] for r in recs]
     ax.set_ylim(min(ys) - 3, max(ys) + 3)
@@ -450,10 +470,11 @@ def ball_chart(records: List[Dict[str, Any]], out: Optional[str] = None, title: 
     ax.legend(size_handles, [f"{p / 1e6:.3g} M params" for p in keys], loc="lower left", bbox_to_anchor=(1.01, 0.0),
               fontsize=8, frameon=False, labelspacing=2.2, borderpad=1.2, handletextpad=2.2, title="bubble area",
               title_fontsize=8)
-    ax.set_title(title or "Accuracy against compute; bubble area proportional to parameters")
+    ax.set_title(title or ("Accuracy against compute; bubble area proportional to parameters" if x == "macs" else
+                           "Accuracy against predicted latency; bubble area proportional to parameters"))
     order = [r for r in recs if r["user"]] + sorted([r for r in recs if not r["user"]], key=lambda r: -r["netscore"])
-    _place_labels(fig, ax, order, "gm", "top1", sizes=[area(r["params"]) for r in order])
-    _report_not_drawn(fig, records)
+    _place_labels(fig, ax, order, xkey, "top1", sizes=[area(r["params"]) for r in order])
+    _report_not_drawn(fig, records, x)
     return _save(fig, out)
 
 
@@ -682,15 +703,20 @@ _DRAW = {"ball": ball_chart, "netscore": netscore_chart, "density": density_char
 
 
 def plot(results: Any = None, kind: str = "ball", with_zoo: bool = False, out: Optional[str] = None,
-         zoo_rows: Optional[List[Dict[str, Any]]] = None):
+         zoo_rows: Optional[List[Dict[str, Any]]] = None, x: str = "macs"):
     """Draw one chart of user results (ProfileTable, DataFrame, column mapping or CSV path), optionally over
-    the zoo's reference networks; write it to `out` (PNG, SVG or PDF by extension). Returns the Figure."""
+    the zoo's reference networks; write it to `out` (PNG, SVG or PDF by extension). Returns the Figure.
+    x="latency_ms" (ball chart only): the predicted latency column on the x axis instead of MACs."""
     if kind not in _DRAW:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if x != "macs" and kind != "ball":
+        raise ValueError(f"x={x!r} is for the ball chart; the {kind} chart is drawn against MACs")
     _mpl()
     records = _load_all(results) if results is not None else []
     if with_zoo or results is None:
         records = zoo_records(zoo_rows) + records
+    if kind == "ball":
+        return ball_chart(records, out, x=x)
     return _DRAW[kind](records, out)
 
 

@@ -133,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("results", help="results .csv from `netscore-fast profile --out`")
     pl.add_argument("--kind", choices=["ball", "netscore", "density", "pareto"], default="ball")
     pl.add_argument("--with-zoo", action="store_true", help="overlay the built-in reference networks")
+    pl.add_argument("--x", choices=["macs", "latency_ms"], default="macs",
+                    help="ball chart x axis: MACs, or the latency predicted by `profile --device` (latency_ms)")
     pl.add_argument("--out", required=True, help="output image (PNG, SVG or PDF)")
     pl.set_defaults(handler="plot")
     importlib.import_module(".device", __name__).add_parser(sub)

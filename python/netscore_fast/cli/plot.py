@@ -1,4 +1,4 @@
-"""`netscore-fast plot results.csv --kind ball|netscore|density|pareto [--with-zoo] --out fig.png`."""
+"""`netscore-fast plot results.csv --kind ball|netscore|density|pareto [--with-zoo] [--x latency_ms] --out fig.png`."""
 from __future__ import annotations
 
 import sys
@@ -7,7 +7,7 @@ from ..plots import plot
 
 
 def run(args) -> int:
-    plot(args.results, kind=args.kind, with_zoo=args.with_zoo, out=args.out)
+    plot(args.results, kind=args.kind, with_zoo=args.with_zoo, out=args.out, x=args.x)
     left_out = _not_drawn(args.results)
     if left_out:
         print(f"netscore-fast: note: {left_out} model{'s' if left_out != 1 else ''} not drawn (failed, or "
