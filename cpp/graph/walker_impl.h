@@ -183,6 +183,8 @@ class Walker {
   static Value merge_values(const Value& a, const Value& b);
   // Graph inputs (of the model) behind value `id` whose data is not known, quoted and comma-separated.
   void unknown_inputs_behind(uint32_t id, std::string& names) const;
+  mutable std::vector<uint32_t> seen_stamp_;   // unknown_inputs_behind's visited marks (epoch stamps)
+  mutable uint32_t seen_epoch_ = 0;
   static void scale_costs(Profile& p, int64_t times);
   // If / Loop / Scan: walks the subgraph(s) into `sub` and sets the node's outputs. false: not handled
   // (a missing subgraph): the node is listed as unsupported.
