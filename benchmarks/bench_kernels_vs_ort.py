@@ -28,6 +28,7 @@ import time
 from typing import Any, Callable, Dict, List, Tuple
 
 import numpy as np
+import onnx
 
 import netscore_fast
 from netscore_fast import bench
@@ -93,7 +94,12 @@ def random_feeds(model, seed: int = 0) -> Dict[str, np.ndarray]:
         if inp.name in inits:
             continue
         dims = [d.dim_value if d.dim_value > 0 else 1 for d in inp.type.tensor_type.shape.dim]
-        feeds[inp.name] = rng.standard_normal(dims).astype(np.float32)
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(inp.type.tensor_type.elem_type)
+        if np.issubdtype(dtype, np.integer):   # the int8 entries of the table
+            info = np.iinfo(dtype)
+            feeds[inp.name] = rng.integers(max(info.min, -64), min(info.max, 64), dims, dtype=dtype)
+        else:
+            feeds[inp.name] = rng.standard_normal(dims).astype(dtype)
     return feeds
 
 
