@@ -18,16 +18,7 @@
 namespace py = pybind11;
 
 namespace netscore::bindings {
-namespace {
 
-// The buffers of a call's sources, and the parts of every tuple in one array, kept until the call ends.
-struct HeldSources {
-  HeldBuffers buffers;
-  std::vector<graph::BytesView> parts;
-};
-
-// Paths (str), buffers and tuples of bytes parts of `items` as batch sources; `held` keeps the buffers
-// alive, and holds the parts of every tuple in one array, until the call ends.
 std::vector<graph::BatchSource> collect_sources(const py::list& items, const std::vector<std::string>* names,
                                                 HeldSources& held) {
   const size_t n = items.size();
@@ -68,6 +59,8 @@ std::vector<graph::BatchSource> collect_sources(const py::list& items, const std
   }
   return sources;
 }
+
+namespace {
 
 py::tuple profile_batch(const py::list& items, const std::vector<std::string>& names, InputShapes input_shapes,
                         int64_t batch_size, int threads, InputValues input_values) {

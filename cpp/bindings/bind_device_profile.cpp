@@ -23,95 +23,30 @@
 #include "measure/op_timing.h"
 #include "netscore/cancel.h"
 #include "netscore/errors.h"
-#include "netscore/parallel.h"
-#include "onnx/loader.h"
 
 namespace py = pybind11;
 
 namespace netscore::bindings {
 namespace {
 
-// Status codes as profile_batch reports them (bulk/batch.h BatchStatus).
-constexpr int32_t kOk = 0, kModelError = 1, kOtherError = 2, kFileError = 3, kCancelled = 4;
+constexpr int32_t kOk = int32_t(graph::BatchStatus::kOk), kCancelled = int32_t(graph::BatchStatus::kCancelled);
 
-// One model of a call: a buffer (bytes or any contiguous buffer), a path, or bytes parts (ModelParts).
-struct ModelSource {
-  const uint8_t* data = nullptr;
-  size_t size = 0;
-  std::string path;
-  std::vector<std::pair<const uint8_t*, size_t>> parts;
-  std::string name;
-};
-
-std::vector<ModelSource> read_sources(const py::list& items, const std::vector<std::string>& names, HeldBuffers& held) {
-  if (names.size() != items.size()) throw py::value_error("names and items differ in length");
-  std::vector<ModelSource> out(items.size());
-  held.reserve(items.size());
-  for (size_t i = 0; i < items.size(); ++i) {
-    py::handle item = items[i];
-    ModelSource& s = out[i];
-    s.name = names[i];
-    if (PyBytes_Check(item.ptr())) {
-      s.data = reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(item.ptr()));
-      s.size = size_t(PyBytes_GET_SIZE(item.ptr()));
-    } else if (PyUnicode_Check(item.ptr())) {
-      s.path = item.cast<std::string>();
-    } else if (PyTuple_Check(item.ptr())) {
-      for (py::handle part : item) {
-        if (!PyBytes_Check(part.ptr()))
-          throw py::type_error(s.name + ": model parts must be bytes, got " + std::string(Py_TYPE(part.ptr())->tp_name));
-        s.parts.emplace_back(reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(part.ptr())),
-                             size_t(PyBytes_GET_SIZE(part.ptr())));
-      }
-    } else {
-      const Py_buffer& view = held.hold(item, s.name);
-      s.data = static_cast<const uint8_t*>(view.buf);
-      s.size = size_t(view.len);
-    }
-  }
-  return out;
-}
-
-// fn(configs) for the layer configurations of every source, on `threads` workers; per source a status
-// and an error message (a failed model never stops the others).
+// fn(i, configs) for the layer configurations of every source, on `threads` workers, through the bulk layer's
+// source runner (bytes joined or mapped, a failed model never stops the others); per source a status and an
+// error message.
 template <typename Fn>
-void for_each_model(const std::vector<ModelSource>& sources, const graph::Options& options, int threads,
+void for_each_model(const std::vector<graph::BatchSource>& sources, const graph::Options& options, int threads,
                     std::vector<int32_t>& status, std::vector<std::string>& errors, Fn fn) {
-  status.assign(sources.size(), kOk);
-  errors.assign(sources.size(), std::string());
-  const size_t workers = size_t(threads > 0 ? threads : default_threads());
-  run_on_workers(sources.size(), workers, [&](size_t i) {
-    const ModelSource& s = sources[i];
-    try {
-      check_cancelled();
-      std::vector<bench::LayerConfig> configs;
-      if (!s.parts.empty()) {
-        thread_local std::vector<uint8_t> joined;
-        joined.clear();
-        for (const auto& [data, size] : s.parts) joined.insert(joined.end(), data, data + size);
-        configs = bench::layer_configs_of_bytes(joined.data(), joined.size(), s.name, options);
-      } else if (s.data != nullptr || s.path.empty()) {
-        configs = bench::layer_configs_of_bytes(s.data, s.size, s.name, options);
-      } else {
-        onnx::MappedFile file(s.path);
-        configs = bench::layer_configs_of_bytes(file.data(), file.size(), s.path, options);
-        file.check_unchanged();
-      }
-      fn(i, configs);
-    } catch (const Cancelled&) {
-      status[i] = kCancelled;
-      errors[i] = s.name + ": cancelled";
-    } catch (const FileError& e) {
-      status[i] = kFileError;
-      errors[i] = e.what();
-    } catch (const ModelError& e) {
-      status[i] = kModelError;
-      errors[i] = e.what();
-    } catch (const std::exception& e) {
-      status[i] = kOtherError;
-      errors[i] = s.name + ": " + e.what();
-    }
-  });
+  const std::vector<graph::BatchOutcome> outcomes = graph::for_each_source_bytes(
+      sources, threads, [&](size_t i, const uint8_t* data, size_t size, const std::string& name) {
+        fn(i, bench::layer_configs_of_bytes(data, size, name, options));
+      });
+  status.resize(outcomes.size());
+  errors.resize(outcomes.size());
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    status[i] = int32_t(outcomes[i].status);
+    errors[i] = outcomes[i].error;
+  }
 }
 
 py::tuple status_and_errors(const std::vector<int32_t>& status, const std::vector<std::string>& errors) {
@@ -130,8 +65,9 @@ void raise_if_cancelled(const std::vector<int32_t>& status) {
 py::tuple configs_batch(const py::list& items, const std::vector<std::string>& names, InputShapes input_shapes,
                         int64_t batch_size, int threads) {
   const graph::Options options = profile_options_from_python(std::move(input_shapes), batch_size, true);
-  HeldBuffers held;
-  const std::vector<ModelSource> sources = read_sources(items, names, held);
+  if (names.size() != items.size()) throw py::value_error("names and items differ in length");
+  HeldSources held;
+  const std::vector<graph::BatchSource> sources = collect_sources(items, &names, held);
   std::vector<int32_t> status;
   std::vector<std::string> errors;
   std::map<std::string, int64_t> counts;  // key -> layers using it, over all models
@@ -233,8 +169,9 @@ std::unique_ptr<bench::DeviceTable> make_table(const std::vector<std::string>& e
 py::tuple predict_batch(const bench::DeviceTable& table, const py::list& items, const std::vector<std::string>& names,
                         InputShapes input_shapes, int64_t batch_size, int threads) {
   const graph::Options options = profile_options_from_python(std::move(input_shapes), batch_size, true);
-  HeldBuffers held;
-  const std::vector<ModelSource> sources = read_sources(items, names, held);
+  if (names.size() != items.size()) throw py::value_error("names and items differ in length");
+  HeldSources held;
+  const std::vector<graph::BatchSource> sources = collect_sources(items, &names, held);
   const size_t n = sources.size();
   std::vector<bench::DeviceTable::Prediction> predictions(n);
   std::vector<int32_t> status;

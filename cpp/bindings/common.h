@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "bulk/batch.h"
 #include "graph/analysis.h"
 #include "netscore/cancel.h"
 
@@ -93,6 +94,17 @@ class HeldBuffers {
  private:
   std::vector<Py_buffer> views_;
 };
+
+// The buffers of a call's sources, and the parts of every tuple in one array, kept until the call ends.
+struct HeldSources {
+  HeldBuffers buffers;
+  std::vector<graph::BytesView> parts;
+};
+
+// Paths (str), buffers and tuples of bytes parts (ModelParts) of `items` as batch sources (bind_batch.cpp);
+// `held` keeps the buffers alive, and holds the parts of every tuple in one array, until the call ends.
+std::vector<graph::BatchSource> collect_sources(const pybind11::list& items, const std::vector<std::string>* names,
+                                                HeldSources& held);
 
 // Python's cyclic garbage collector paused while a binding builds many container objects (GIL held): a dict
 // of a million lists set off a thousand collections, each traversing what was built so far, and took more

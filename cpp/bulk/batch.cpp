@@ -123,24 +123,33 @@ ClassFeatures features_of_bytes(const uint8_t* data, size_t size, const std::str
   }
 }
 
+// fn(data, size, name) with the bytes of source `s`: its parts joined, its buffer, or its file mapped (a file
+// that shrank while read explains any error).
+template <typename Fn>
+void with_bytes(const BatchSource& s, Fn fn) {
+  if (!s.parts.empty()) {
+    const std::vector<uint8_t>& joined = joined_parts(s);
+    fn(joined.data(), joined.size(), s.name);
+  } else if (s.data != nullptr || s.path.empty()) {
+    fn(s.data, s.size, s.name);
+  } else {
+    onnx::MappedFile file(s.path);
+    try {
+      fn(file.data(), file.size(), s.path);
+    } catch (...) {
+      file.check_unchanged();
+      throw;
+    }
+    file.check_unchanged();
+  }
+}
+
 BatchFeatures features_one(const BatchSource& s, const Options& options) {
   return guarded<BatchFeatures>(s, [&] {
     BatchFeatures r;
-    if (!s.parts.empty()) {
-      const std::vector<uint8_t>& joined = joined_parts(s);
-      r.features = features_of_bytes(joined.data(), joined.size(), s.name, options);
-    } else if (s.data != nullptr || s.path.empty()) {
-      r.features = features_of_bytes(s.data, s.size, s.name, options);
-    } else {
-      onnx::MappedFile file(s.path);
-      try {
-        r.features = features_of_bytes(file.data(), file.size(), s.path, options);
-      } catch (...) {
-        file.check_unchanged();  // a file that shrank while read explains any error
-        throw;
-      }
-      file.check_unchanged();
-    }
+    with_bytes(s, [&](const uint8_t* data, size_t size, const std::string& name) {
+      r.features = features_of_bytes(data, size, name, options);
+    });
     return r;
   });
 }
@@ -175,6 +184,18 @@ std::vector<BatchFeatures> features_batch(const std::vector<BatchSource>& source
   totals_only.want_layers = false;
   for_each_index(sources.size(), worker_count(threads),
                  [&](size_t i) { results[i] = features_one(sources[i], totals_only); });
+  return results;
+}
+
+std::vector<BatchOutcome> for_each_source_bytes(const std::vector<BatchSource>& sources, int threads,
+                                                const SourceBytesFn& fn) {
+  std::vector<BatchOutcome> results(sources.size());
+  for_each_index(sources.size(), worker_count(threads), [&](size_t i) {
+    results[i] = guarded<BatchOutcome>(sources[i], [&] {
+      with_bytes(sources[i], [&](const uint8_t* data, size_t size, const std::string& name) { fn(i, data, size, name); });
+      return BatchOutcome{};
+    });
+  });
   return results;
 }
 

@@ -89,6 +89,17 @@ struct BatchFeatures {
 std::vector<BatchFeatures> features_batch(const std::vector<BatchSource>& sources, const Options& options,
                                           int threads);
 
+// For callers that keep their own per-model results (device profiles): fn(i, data, size, name) with the
+// bytes of every source (parts joined, files memory-mapped and checked for change), on `threads` workers
+// like profile_batch; an exception in fn becomes that source's status and error, as in profile_batch.
+struct BatchOutcome {
+  BatchStatus status = BatchStatus::kOk;
+  std::string error;          // message when status != kOk
+};
+using SourceBytesFn = std::function<void(size_t index, const uint8_t* data, size_t size, const std::string& name)>;
+std::vector<BatchOutcome> for_each_source_bytes(const std::vector<BatchSource>& sources, int threads,
+                                                const SourceBytesFn& fn);
+
 // A 128-bit content digest (XXH3-128) of each source's bytes, seeded by `salt` (callers mix their analysis
 // options into it, so equal bytes under other options digest differently). Files are memory-mapped and
 // read whole; a file that cannot be opened gets ok = false and its error. Non-cryptographic: it tells
