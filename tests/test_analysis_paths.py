@@ -140,4 +140,6 @@ def test_folded_elementwise_shape_feeds_reshape():
     rows = p.layers
     assert rows["folded"].tolist() == [True, False]
     assert p.layer_shapes()[1][1] == _ort_output_shapes(model, {"x": _weights(1, 36)}) == [[2, 3, 6]]
-    assert p.flops == 0  # the folded Add costs nothing, Reshape moves data only
+    # the folded Add counts its work (one add per output element, 3; docs/counting.md "Nodes on constants"),
+    # Reshape moves data only
+    assert rows["flops"].tolist() == [3, 0] and p.flops == 3 and p.macs == 0

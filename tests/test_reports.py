@@ -62,16 +62,26 @@ def test_rollup_shares_sum_to_the_totals(net, exporter):
 @pytest.mark.parametrize("net", NETS)
 def test_module_rollup_same_on_both_exporters(net):
     """The dynamo export (module from node metadata) and the TorchScript export (module from node names) of
-    one network give the same top-level modules with the same numbers. The one known difference: the
-    dynamo exporter's BatchNorm fusion gives the stem Conv the BatchNorm's module (bn1, not conv1)."""
-    dyn = nf.profile(EXPORTS / f"{net}_dynamo.onnx").by("module", depth=1)
-    ts = nf.profile(EXPORTS / f"{net}_torchscript.onnx").by("module", depth=1)
+    one network give the same top-level modules with the same numbers. The known differences: the
+    dynamo exporter's BatchNorm fusion gives the stem Conv the BatchNorm's module (bn1, not conv1), and the
+    TorchScript exporter leaves scalar arithmetic on constants (ViT's attention scale from the head size)
+    that the dynamo exporter writes as its result: FLOPs of folded rows (counted, docs/counting.md) that
+    only one file holds, so FLOPs are compared without the folded rows."""
+    p_dyn, p_ts = nf.profile(EXPORTS / f"{net}_dynamo.onnx"), nf.profile(EXPORTS / f"{net}_torchscript.onnx")
+    dyn, ts = p_dyn.by("module", depth=1), p_ts.by("module", depth=1)
     rename = {"bn1": "conv1"}
     keys = [rename.get(k, k) for k in dyn.keys()]
     assert keys == ts.keys()
-    for row, k in zip(dyn, keys):
+
+    def folded_flops(p, module):
+        rows = p.layers
+        top = np.array([m.split(".")[0] or "(no module)" for m in rows["module"]])
+        return int(rows["flops"][rows["folded"] & (top == module)].sum())
+
+    for (row, k), dk in zip(zip(dyn, keys), dyn.keys()):
         other = ts[k]
-        assert (row["params"], row["macs"], row["flops"]) == (other["params"], other["macs"], other["flops"]), k
+        assert (row["params"], row["macs"]) == (other["params"], other["macs"]), k
+        assert row["flops"] - folded_flops(p_dyn, dk) == other["flops"] - folded_flops(p_ts, k), k
     if net.startswith("resnet"):
         # Independent of both: the stem conv 64x3x7x7 with the BatchNorm folded into its bias, and fc 1000 x C.
         assert ts["conv1"]["params"] == 64 * 3 * 7 * 7 + 64

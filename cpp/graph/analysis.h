@@ -47,7 +47,7 @@ struct Layer {
   std::vector<int8_t> output_ranks;               // scalar), 0 rank unknown, -1 omitted (optional, "")
   std::vector<int32_t> output_dtypes;
   bool supported = true;                          // op type known to the registry
-  bool folded = false;                            // all inputs constant: evaluated ahead of time, costs 0
+  bool folded = false;                            // all inputs constant: evaluated ahead of time (its costs count)
   int64_t params = 0;                             // elements of constant weights first read by this node
   int64_t weight_bytes = 0;
   int64_t macs = 0;                               // -1 unknown

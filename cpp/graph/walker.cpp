@@ -6,8 +6,9 @@
 //   node of a domain the model does not import are ModelErrors naming the node and its op type.
 // - Constants: initializers (also when a graph input carries the same name: torch's
 //   keep_initializers_as_inputs and IR < 4 models list weights as inputs), Constant and ConstantOfShape
-//   outputs, and the outputs of every deterministic node whose inputs are all constant ("folded": cost 0,
-//   not a compute node, no activation bytes). Shape/Size of a fully known shape fold the same way.
+//   outputs, and the outputs of every deterministic node whose inputs are all constant ("folded": its
+//   MACs and FLOPs count as the file's work, but it is no compute node for params and its outputs are no
+//   activations). Shape/Size of a fully known shape fold the same way.
 // - Params (constant weights, counted where first read): see params.h.
 // - Model-local functions (FunctionProto) the registry does not know are inlined before the walk (see
 //   inline_functions.h); their inner layers are named "<call>/<inner>".
@@ -435,6 +436,34 @@ void Walker::walk() {
     layer.supported = supported;
     layer.folded = folded;
 
+    // Costs: every node the file runs, folded or not (docs/counting.md, "Nodes on constants"): the file asks
+    // for this work at every run unless a runtime folds it at load; Layer::folded says which work that is.
+    if (control) {
+      layer.macs = layer.flops = 0;
+    } else if (!supported) {
+      layer.macs = layer.flops = -1;
+      profile_.unknown_cost_nodes.push_back(set_layer_name(layer, n, ni));
+    } else if (def->cost) {
+      Cost c;
+      try {
+        c = def->cost(ctx);
+      } catch (const UnsupportedConstruct&) {
+        c.known = false;  // a construct the cost function does not handle: list the op as unsupported
+        layer.supported = false;
+        mark_unsupported(n, op_cache_[op_id], set_layer_name(layer, n, ni));
+      } catch (const ModelError&) {
+        throw;
+      } catch (const std::exception& e) {
+        node_error(n, ni, std::string("cost failed: ") + e.what());
+      }
+      if (c.known && c.macs >= 0 && c.flops >= 0) {
+        layer.macs = c.macs;
+        layer.flops = c.flops;
+      } else {
+        layer.macs = layer.flops = -1;
+        profile_.unknown_cost_nodes.push_back(set_layer_name(layer, n, ni));
+      }
+    }
     if (folded) {
       params_.fold(def, op_cache_[op_id].makes_root, &in_ids_[in_begin_[ni]], in_begin_[ni + 1] - in_begin_[ni],
                    &out_ids_[out_begin_[ni]], out_begin_[ni + 1] - out_begin_[ni], values_, scratch_roots_,
@@ -443,33 +472,6 @@ void Walker::walk() {
       if (!control)
         params_.count_params(supported ? def : nullptr, &in_ids_[in_begin_[ni]], in_begin_[ni + 1] - in_begin_[ni], values_,
                              layer, profile_.bn_stat_params, in_begin_[ni]);
-      // costs
-      if (control) {
-        layer.macs = layer.flops = 0;
-      } else if (!supported) {
-        layer.macs = layer.flops = -1;
-        profile_.unknown_cost_nodes.push_back(set_layer_name(layer, n, ni));
-      } else if (def->cost) {
-        Cost c;
-        try {
-          c = def->cost(ctx);
-        } catch (const UnsupportedConstruct&) {
-          c.known = false;  // a construct the cost function does not handle: list the op as unsupported
-          layer.supported = false;
-          mark_unsupported(n, op_cache_[op_id], set_layer_name(layer, n, ni));
-        } catch (const ModelError&) {
-          throw;
-        } catch (const std::exception& e) {
-          node_error(n, ni, std::string("cost failed: ") + e.what());
-        }
-        if (c.known && c.macs >= 0 && c.flops >= 0) {
-          layer.macs = c.macs;
-          layer.flops = c.flops;
-        } else {
-          layer.macs = layer.flops = -1;
-          profile_.unknown_cost_nodes.push_back(set_layer_name(layer, n, ni));
-        }
-      }
       // activations and liveness
       int64_t act = 0;
       for (size_t k = out_begin_[ni]; k < out_begin_[ni + 1]; ++k) {

@@ -474,7 +474,7 @@ def _layer_table(rows, sort: Optional[str] = None, top: Optional[int] = None, wi
     notes.append("% = share of the model's params and MACs")
     shown = rows[order]
     if shown["folded"].any():
-        notes.append("* folded (constant inputs only: costs 0)")
+        notes.append("* folded (constant inputs only: foldable at load)")
     if (~shown["supported"]).any():
         notes.append("! unsupported op (not counted)")
     lines.append("(" + "; ".join(notes) + ")")
