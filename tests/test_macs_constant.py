@@ -119,3 +119,61 @@ def test_same_count_whether_or_not_the_inputs_are_constant():
         assert rc[name][:2] == ri[name][:2], name
         assert rc[name][2] and not ri[name][2], name
     assert (pc.macs, pc.flops) == (pi.macs, pi.flops)
+
+
+def _unrolled_rnn(seq, inp, hid, fold_first_step):
+    """An nn.RNN(tanh) unrolled as the dynamo exporter writes it: one input projection over all steps, then per
+    step h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh); with fold_first_step, h0 = 0 makes the first
+    step's h0 W_hh^T + b_hh a stored constant (b_hh), as in the exported file."""
+    inits = {"Wih": _weights(inp, hid), "bih": _weights(hid), "bhh": _weights(hid), "h0": np.zeros((1, hid), np.float32)}
+    nodes = [helper.make_node("MatMul", ["x", "Wih"], ["xp"], name="in_proj"),
+             helper.make_node("Add", ["xp", "bih"], ["xb"], name="in_bias")]
+    h = "h0"
+    for t in range(seq):
+        inits[f"s{t}"], inits[f"e{t}"] = np.array([t], np.int64), np.array([t + 1], np.int64)
+        inits["ax"] = np.array([1], np.int64)
+        nodes.append(helper.make_node("Slice", ["xb", f"s{t}", f"e{t}", "ax"], [f"x{t}"], name=f"slice{t}"))
+        nodes.append(helper.make_node("Squeeze", [f"x{t}", "ax"], [f"xt{t}"], name=f"sq{t}"))
+        if t == 0 and fold_first_step:
+            inits["rec0"] = np.broadcast_to(inits["bhh"], (1, hid)).copy()   # h0 W_hh^T + b_hh with h0 = 0
+            rec = "rec0"
+        else:
+            inits[f"Whh{t}"] = _weights(hid, hid) + t   # the exporter stores one copy per step
+            nodes.append(helper.make_node("MatMul", [h, f"Whh{t}"], [f"hw{t}"], name=f"rec{t}"))
+            nodes.append(helper.make_node("Add", [f"hw{t}", "bhh"], [f"rec{t}"], name=f"rec_bias{t}"))
+            rec = f"rec{t}"
+        nodes.append(helper.make_node("Add", [rec, f"xt{t}"], [f"a{t}"], name=f"add{t}"))
+        nodes.append(helper.make_node("Tanh", [f"a{t}"], [f"h{t + 1}"], name=f"tanh{t}"))
+        h = f"h{t + 1}"
+    graph = helper.make_graph(nodes, "rnn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, seq, inp])],
+                              [helper.make_empty_tensor_value_info(h)],
+                              initializer=[numpy_helper.from_array(v, n) for n, v in inits.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
+
+
+@pytest.mark.parametrize("fold_first_step", [True, False])
+def test_rnn_reference_leaves_out_the_step_the_exporter_folded(tmp_path, fold_first_step):
+    """benchmarks/realworld/compare.py: torch's RNN formula (seq batch hidden (input + hidden)) minus the first
+    step's h0 W_hh^T when the file stores it as a constant; netscore_fast and the onnxruntime-shape count give
+    what the file computes."""
+    import pathlib
+    import sys
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "realworld"))
+    try:
+        import compare
+        import build_corpus
+    finally:
+        sys.path.pop(0)
+    _, kw, ((_, shape, _),) = build_corpus.TORCHNN["rnn_tanh_64"]
+    inp, hid, seq = kw["input_size"], kw["hidden_size"], shape[1]
+    model = _unrolled_rnn(seq, inp, hid, fold_first_step)
+    path = tmp_path / "rnn.onnx"
+    path.write_bytes(model.SerializeToString())
+    folded = compare.rnn_zero_state_folded_macs({"source": "torchnn", "model": "rnn_tanh_64"}, path)
+    assert folded == (hid * hid if fold_first_step else 0)
+    torch_formula = seq * 1 * 1 * hid * (inp + hid)
+    want = sum(_ort_macs(model, {"x": _weights(1, seq, inp)}).values())
+    assert want == torch_formula - folded
+    assert netscore_fast.profile(model).macs == want

@@ -413,7 +413,7 @@ def rnn_zero_state_folded_macs(entry, path):
                   if a.name == "value" for o in n.output})
     want = {(hid, gates * hid), (gates * hid, hid)}
     n_rec = sum(1 for n in nodes if n.op_type in ("MatMul", "Gemm") and len(n.input) > 1
-                and n.input[0] not in const and const.get(n.input[1]) in want)
+                and const.get(n.input[1]) in want)
     same_shape_inputs = sum(dirs for layer in range(layers)
                             if (kw["input_size"] if layer == 0 else hid * dirs) == hid)
     if n_rec != layers * dirs * (seq - 1) + same_shape_inputs:
