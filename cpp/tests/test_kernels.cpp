@@ -368,6 +368,41 @@ void test_quantized(Isa isa, std::mt19937& rng) {
     reference::qconv2d(s, x.data(), w.data(), bias.data(), xq, wq, yq, act, want.data());
     compare("q" + conv_desc(s, act, isa) + " via " + k.kernel_name(), got.data(), want.data(), got.size(), 0.0, 0.0);
   }
+  // int8 depthwise: the corners of its flat output grid (strides 1, 2, 3 and row != column stride, dilation,
+  // asymmetric and oversized padding, 1x1 and 2x2 windows, rows wider than a kernel step), zero points at
+  // the ends of int8 (|x - zp| up to 255) and weights down to -128.
+  struct DwCase { int64_t n, c, h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw; int32_t zp; };
+  const DwCase dw_cases[] = {
+      {1, 8, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, -7},  {2, 5, 15, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 127},
+      {1, 6, 29, 31, 3, 3, 2, 2, 0, 1, 1, 0, 1, 1, -128}, {1, 4, 13, 17, 5, 5, 2, 1, 2, 2, 2, 2, 1, 1, 3},
+      {1, 4, 13, 17, 3, 3, 1, 2, 1, 0, 2, 1, 2, 2, 0},   {1, 3, 20, 22, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 5},
+      {1, 3, 9, 40, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, -1},   {1, 5, 12, 12, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 9},
+      {1, 5, 12, 12, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, -9},  {1, 4, 6, 5, 3, 3, 1, 1, 4, 5, 0, 3, 2, 3, -3},
+      {1, 3, 57, 57, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, -20},
+  };
+  for (const DwCase& d : dw_cases) {
+    Conv2dShape s = conv(d.n, d.c, d.h, d.w, d.c, d.kh, d.sh, 0, d.dh, d.c);
+    s.kw = d.kw;
+    s.stride_w = d.sw;
+    s.dil_w = d.dw;
+    s.pad_top = d.pt, s.pad_left = d.pl, s.pad_bottom = d.pb, s.pad_right = d.pr;
+    const Activation act = acts[i % 4];
+    QuantParams xq{0.05f, d.zp}, wq{0.01f, 0}, yq{0.11f, int32_t(5 - i)};
+    ++i;
+    auto x = rand_i8(s.n * s.c_in * s.h * s.w, rng);
+    auto w = rand_i8(s.c_out * s.kh * s.kw, rng, -128, 127);
+    std::vector<int32_t> bias(s.c_out);
+    std::uniform_int_distribution<int> bd(-3000, 3000);
+    for (int32_t& b : bias) b = bd(rng);
+    QConv2d k(s, w.data(), bias.data(), xq, wq, yq, act, isa);
+    g_used.insert(k.kernel_name());
+    std::vector<int8_t> got(s.n * s.c_out * s.out_h() * s.out_w()), want(got.size());
+    k.run(x.data(), got.data());
+    reference::qconv2d(s, x.data(), w.data(), bias.data(), xq, wq, yq, act, want.data());
+    const std::string what = " x_zp=" + std::to_string(d.zp);
+    compare("q" + conv_desc(s, act, isa) + what + " via " + k.kernel_name(), got.data(), want.data(), got.size(),
+            0.0, 0.0);
+  }
   for (int64_t m : {1, 3, 6})
     for (int64_t n : {1, 7, 16, 33})
       for (int64_t k : {1, 5, 64}) {

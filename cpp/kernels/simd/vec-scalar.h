@@ -58,5 +58,24 @@ struct Qs8Gemm {
   }
 };
 
+// qs8-dwconv: one int32 output, the sum of one int16 pair (two taps) times a weight pair.
+struct Qs8Dwconv {
+  static constexpr size_t N = 1;
+  using Acc = int32_t;
+  struct W { int32_t lo, hi; };
+  static Acc zero() { return 0; }
+  static W weights(int32_t pair) { return W{int16_t(uint32_t(pair) & 0xFFFFu), int16_t(uint32_t(pair) >> 16)}; }
+  static Acc madd(Acc acc, const int16_t* in, W w) { return acc + int32_t(in[0]) * w.lo + int32_t(in[1]) * w.hi; }
+  static void store(int32_t* out, Acc a) { *out = a; }
+  // d[j] = s[j] - zp for j < n
+  static void widen(int16_t* d, const int8_t* s, size_t n, int16_t zp) {
+    for (size_t j = 0; j < n; ++j) d[j] = int16_t(s[j] - zp);
+  }
+  static void store_interleaved(int32_t* out, Acc even, Acc odd) {
+    out[0] = even;
+    out[1] = odd;
+  }
+};
+
 }  // inline namespace scalar
 }  // namespace netscore::kernels::simd
