@@ -59,6 +59,9 @@ struct QConv2d::Impl {
   const Qs8DwconvUkernel* dw = nullptr;
   const Qs8RequantUkernel* requant = nullptr;
   size_t m = 0, k = 0, k4 = 0, n = 0;
+  // gemm: k in the order (tap, input channel) with the channels of each tap padded to cin4 (a multiple of 4),
+  // so that every k group of 4 is 4 adjacent channels of one pixel of a channels-last copy of the input.
+  size_t cin4 = 0;
   std::vector<int8_t> a_packed;     // gemm: [group][panels][k4/4][MR][4]
   // depthwise (see Qs8DwconvArgs): padded rows split into stride_h phases of dw_rows rows of dw_row_stride
   // int16 (dw_phase_stride apart), a flat output grid of out_h x dw_out_stride, tap pairs at dw_off.
@@ -122,9 +125,18 @@ QConv2d::QConv2d(const Conv2dShape& s, const int8_t* weights, const int32_t* bia
   } else {
     im.gemm = &select_qs8_gemm(isa);
     const size_t mr = im.gemm->mr, panels = div_up(im.m, mr);
+    im.cin4 = round_up(cin_g, 4);
+    im.k4 = taps * im.cin4;
     im.a_packed.assign(s.group * panels * mr * im.k4, 0);
-    for (int64_t g = 0; g < s.group; ++g)
-      pack_rows_k4(weights + g * im.m * im.k, im.m, im.k, im.k, mr, &im.a_packed[g * panels * mr * im.k4]);
+    std::vector<int8_t> wt(im.m * im.k4);  // one group's weights in (tap, padded channel) order
+    for (int64_t g = 0; g < s.group; ++g) {
+      std::fill(wt.begin(), wt.end(), int8_t(0));
+      for (size_t r = 0; r < im.m; ++r)
+        for (size_t t = 0; t < taps; ++t)
+          for (size_t ci = 0; ci < cin_g; ++ci)
+            wt[r * im.k4 + t * im.cin4 + ci] = weights[(g * im.m + r) * im.k + ci * taps + t];
+      pack_rows_k4(wt.data(), im.m, im.k4, im.k4, mr, &im.a_packed[g * panels * mr * im.k4]);
+    }
     for (int64_t oc = 0; oc < s.c_out; ++oc) {
       int32_t sum = 0;
       for (size_t kk = 0; kk < im.k; ++kk) sum += weights[oc * im.k + kk];
@@ -168,33 +180,56 @@ void QConv2d::run(const int8_t* in, int8_t* out, ThreadPool* pool) const {
     });
     return;
   }
-  const size_t mr = im.gemm->mr, nr = im.gemm->nr, m = im.m, k = im.k, k4 = im.k4, panels = div_up(m, mr);
-  const size_t cin_g = s.c_in / s.group, taps = s.kh * s.kw;
+  const size_t mr = im.gemm->mr, nr = im.gemm->nr, m = im.m, k4 = im.k4, panels = div_up(m, mr);
+  const size_t cin_g = s.c_in / s.group, c4 = im.cin4, groups4 = c4 / 4;
   const size_t threads = pool ? size_t(pool->num_threads()) : 1;
   const size_t images = s.n * s.group;
+  // Channels-last copy of every (image, group): the padded rows x cols pixels the windows read, c4 int8 each,
+  // the input zero point (real zero) in the padding and the padded channels.
+  const size_t rows = (oh - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
+  const size_t cols = (ow - 1) * s.stride_w + (s.kw - 1) * s.dil_w + 1, image_bytes = rows * cols * c4;
+  int8_t* xt = static_cast<int8_t*>(scratch_bytes(images * image_bytes, 3));
+  parallel(pool, images, [&](int64_t img, int) {
+    const size_t b = img / s.group, g = img % s.group;
+    int8_t* d = xt + img * image_bytes;
+    std::memset(d, im.x_zp, image_bytes);
+    const size_t r0 = s.pad_top, c0 = s.pad_left;
+    const size_t ih_end = std::min<size_t>(s.h, rows > r0 ? rows - r0 : 0);
+    const size_t iw_end = std::min<size_t>(s.w, cols > c0 ? cols - c0 : 0);
+    for (size_t ci = 0; ci < cin_g; ++ci) {
+      const int8_t* x = in + (b * s.c_in + g * cin_g + ci) * hw;
+      for (size_t ih = 0; ih < ih_end; ++ih) {
+        int8_t* __restrict o = d + ((ih + r0) * cols + c0) * c4 + ci;
+        const int8_t* __restrict xr = x + ih * s.w;
+        for (size_t iw = 0; iw < iw_end; ++iw) o[iw * c4] = xr[iw];
+      }
+    }
+  });
   size_t nc_block = round_up(std::min<size_t>(n_cols, 256), nr);
   if (threads > 1)
     nc_block = std::min(nc_block, std::max(nr, round_up(div_up(n_cols, div_up(4 * threads, images)), nr)));
   const size_t blocks = div_up(n_cols, nc_block);
-  const int8_t pad = int8_t(im.x_zp);  // padding is real zero, i.e. the input zero point
   parallel(pool, images * blocks, [&](int64_t task, int) {
     const size_t img = task / blocks, blk = task % blocks, b = img / s.group, g = img % s.group;
     const size_t n0 = blk * nc_block, nc = std::min(nc_block, n_cols - n0);
-    const int8_t* x = in + (b * s.c_in + g * cin_g) * hw;
+    const int8_t* x = xt + img * image_bytes;
     int8_t* bp = static_cast<int8_t*>(scratch_bytes(round_up(nc_block, nr) * k4, 0));
     int32_t* acc = static_cast<int32_t*>(scratch_bytes(mr * nr * sizeof(int32_t), 1));
-    // Implicit im2col into NR-column panels, k in groups of 4.
-    std::memset(bp, 0, round_up(nc, nr) * k4);
+    // Implicit im2col into NR-column panels: each k group is one 4-byte word of the channels-last copy.
+    // Columns past nc in the last panel keep stale bytes; their results are never stored.
+    size_t oy = n0 / ow, ox = n0 % ow;
     for (size_t col = 0; col < nc; ++col) {
-      const size_t pix = n0 + col, oy = pix / ow, ox = pix % ow;
       int8_t* d = bp + (col / nr) * nr * k4 + (col % nr) * 4;
-      for (size_t kk = 0; kk < k; ++kk) {
-        const size_t ci = kk / taps, t = kk % taps, ky = t / s.kw, kx = t % s.kw;
-        const ptrdiff_t ih = ptrdiff_t(oy * s.stride_h + ky * s.dil_h) - s.pad_top;
-        const ptrdiff_t iw = ptrdiff_t(ox * s.stride_w + kx * s.dil_w) - s.pad_left;
-        d[(kk / 4) * nr * 4 + kk % 4] =
-            (ih >= 0 && ih < s.h && iw >= 0 && iw < s.w) ? x[ci * hw + ih * s.w + iw] : pad;
+      size_t t = 0;
+      for (size_t ky = 0; ky < size_t(s.kh); ++ky) {
+        const int8_t* row = x + (oy * s.stride_h + ky * s.dil_h) * cols * c4;
+        for (size_t kx = 0; kx < size_t(s.kw); ++kx, ++t) {
+          const int8_t* src = row + (ox * s.stride_w + kx * s.dil_w) * c4;
+          int8_t* dt = d + t * groups4 * nr * 4;
+          for (size_t q = 0; q < groups4; ++q) std::memcpy(dt + q * nr * 4, src + 4 * q, 4);
+        }
       }
+      if (++ox == ow) ox = 0, ++oy;
     }
     const int8_t* ap = &im.a_packed[g * panels * mr * k4];
     for (size_t j = 0; j * nr < nc; ++j) {

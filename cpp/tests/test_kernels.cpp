@@ -348,9 +348,13 @@ void test_quantized(Isa isa, std::mt19937& rng) {
       conv(1, 3, 9, 11, 5, 3, 1, 1),     conv(2, 7, 13, 10, 33, 3, 2, 1),   conv(1, 16, 10, 10, 20, 1, 1, 0),
       conv(1, 6, 12, 12, 9, 3, 1, 2, 2), conv(1, 24, 11, 11, 24, 3, 1, 1, 1, 6), conv(1, 9, 17, 19, 9, 3, 1, 1, 1, 9),
       conv(2, 5, 18, 21, 5, 3, 2, 1, 1, 5), conv(1, 4, 14, 15, 4, 5, 1, 4, 2, 4),
+      // GEMM path: channels per group not a multiple of 4, several column blocks, a 3-channel stem, a padded 1x1
+      conv(1, 15, 12, 13, 9, 3, 2, 2, 2, 3), conv(1, 20, 23, 25, 36, 3, 1, 1), conv(1, 3, 17, 17, 8, 7, 2, 3),
+      conv(2, 6, 8, 7, 10, 1, 1, 2),
   };
   const Activation acts[] = {Activation{Activation::none}, Activation{Activation::relu},
                              Activation{Activation::relu6}, Activation::Clip(-1.0f, 2.0f)};
+  ThreadPool pool(3);
   int i = 0;
   for (const Conv2dShape& s : shapes) {
     const Activation act = acts[i % 4];
@@ -367,6 +371,10 @@ void test_quantized(Isa isa, std::mt19937& rng) {
     k.run(x.data(), got.data());
     reference::qconv2d(s, x.data(), w.data(), bias.data(), xq, wq, yq, act, want.data());
     compare("q" + conv_desc(s, act, isa) + " via " + k.kernel_name(), got.data(), want.data(), got.size(), 0.0, 0.0);
+    std::fill(got.begin(), got.end(), int8_t(0));
+    k.run(x.data(), got.data(), &pool);  // channel blocks / column blocks split over threads
+    compare("q" + conv_desc(s, act, isa) + " via " + k.kernel_name() + " threads", got.data(), want.data(),
+            got.size(), 0.0, 0.0);
   }
   // int8 depthwise: the corners of its flat output grid (strides 1, 2, 3 and row != column stride, dilation,
   // asymmetric and oversized padding, 1x1 and 2x2 windows, rows wider than a kernel step), zero points at
@@ -397,9 +405,9 @@ void test_quantized(Isa isa, std::mt19937& rng) {
     QConv2d k(s, w.data(), bias.data(), xq, wq, yq, act, isa);
     g_used.insert(k.kernel_name());
     std::vector<int8_t> got(s.n * s.c_out * s.out_h() * s.out_w()), want(got.size());
-    k.run(x.data(), got.data());
+    k.run(x.data(), got.data(), &pool);
     reference::qconv2d(s, x.data(), w.data(), bias.data(), xq, wq, yq, act, want.data());
-    const std::string what = " x_zp=" + std::to_string(d.zp);
+    const std::string what = " x_zp=" + std::to_string(d.zp) + " threads";
     compare("q" + conv_desc(s, act, isa) + what + " via " + k.kernel_name(), got.data(), want.data(), got.size(),
             0.0, 0.0);
   }
