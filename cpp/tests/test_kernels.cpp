@@ -348,9 +348,10 @@ void test_quantized(Isa isa, std::mt19937& rng) {
       conv(1, 3, 9, 11, 5, 3, 1, 1),     conv(2, 7, 13, 10, 33, 3, 2, 1),   conv(1, 16, 10, 10, 20, 1, 1, 0),
       conv(1, 6, 12, 12, 9, 3, 1, 2, 2), conv(1, 24, 11, 11, 24, 3, 1, 1, 1, 6), conv(1, 9, 17, 19, 9, 3, 1, 1, 1, 9),
       conv(2, 5, 18, 21, 5, 3, 2, 1, 1, 5), conv(1, 4, 14, 15, 4, 5, 1, 4, 2, 4),
-      // GEMM path: channels per group not a multiple of 4, several column blocks, a 3-channel stem, a padded 1x1
+      // GEMM path: channels per group not a multiple of 4, several column blocks, a 3-channel stem, padded and
+      // strided 1x1
       conv(1, 15, 12, 13, 9, 3, 2, 2, 2, 3), conv(1, 20, 23, 25, 36, 3, 1, 1), conv(1, 3, 17, 17, 8, 7, 2, 3),
-      conv(2, 6, 8, 7, 10, 1, 1, 2),
+      conv(2, 6, 8, 7, 10, 1, 1, 2),         conv(1, 16, 9, 9, 24, 1, 2, 0),
   };
   const Activation acts[] = {Activation{Activation::none}, Activation{Activation::relu},
                              Activation{Activation::relu6}, Activation::Clip(-1.0f, 2.0f)};
