@@ -113,11 +113,14 @@ inline void qs8_dwconv(const Qs8DwconvArgs* p) {
   std::fill(p->plane, p->plane + sh * p->phase_stride, int16_t(0));
   for (size_t c = 0; c < p->channels; ++c) {
     const int8_t* x = p->x + c * hw;
-    // Image row ih is padded row pad_top + ih: phase (pad_top + ih) % sh, row (pad_top + ih) / sh.
-    size_t phase = p->pad_top % sh, prow = p->pad_top / sh;
-    for (size_t ih = 0; ih < p->in_h && prow < p->rows && in_cols; ++ih) {
-      T::widen(p->plane + phase * p->phase_stride + prow * rs + p->pad_left, x + ih * w, in_cols, zp);
-      if (++phase == sh) phase = 0, ++prow;
+    // Image row ih is padded row pad_top + ih: phase (pad_top + ih) % sh, row (pad_top + ih) / sh. The image
+    // rows of one phase are sh apart.
+    for (size_t ph = 0; ph < sh && in_cols; ++ph) {
+      const size_t ih0 = (ph + sh - p->pad_top % sh) % sh, prow0 = (p->pad_top + ih0) / sh;
+      if (ih0 >= p->in_h || prow0 >= p->rows) continue;
+      const size_t n_rows = std::min(div_up(p->in_h - ih0, sh), p->rows - prow0);
+      T::widen(p->plane + ph * p->phase_stride + prow0 * rs + p->pad_left, rs, x + ih0 * w, sh * w, n_rows, in_cols,
+               zp);
     }
     qs8_dwconv_grid<T>(p->plane, p->sw, p->pairs, p->off, p->w + c * p->pairs, p->count, p->acc);
     // Columns past out_w are discarded: requantise all, then keep out_w of every out_stride.

@@ -125,26 +125,29 @@ struct Qs8Dwconv {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in)), w));
   }
   static void store(int32_t* out, Acc a) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), a); }
-  // d[j] = s[j] - zp for j < n; a short tail is done by overlapping the last full group (same values twice).
-  static void widen(int16_t* d, const int8_t* s, size_t n, int16_t zp) {
+  // d[r * ds + j] = s[r * ss + j] - zp for r < rows, j < n; a short tail is done by overlapping the last full
+  // group (the same values written twice).
+  static void widen(int16_t* d, size_t ds, const int8_t* s, size_t ss, size_t rows, size_t n, int16_t zp) {
     const __m256i z = _mm256_set1_epi16(zp);
-    auto w16 = [&](size_t j) {
-      const __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + j)));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + j), _mm256_sub_epi16(v, z));
-    };
-    auto w8 = [&](size_t j) {
-      const __m128i v = _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s + j)));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(d + j), _mm_sub_epi16(v, _mm256_castsi256_si128(z)));
-    };
-    if (n >= 16) {
-      size_t j = 0;
-      for (; j + 16 <= n; j += 16) w16(j);
-      if (j < n) w16(n - 16);
-    } else if (n >= 8) {
-      w8(0);
-      w8(n - 8);
-    } else {
-      for (size_t j = 0; j < n; ++j) d[j] = int16_t(s[j] - zp);
+    for (size_t r = 0; r < rows; ++r, d += ds, s += ss) {
+      auto w16 = [&](size_t j) {
+        const __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + j)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + j), _mm256_sub_epi16(v, z));
+      };
+      auto w8 = [&](size_t j) {
+        const __m128i v = _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s + j)));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + j), _mm_sub_epi16(v, _mm256_castsi256_si128(z)));
+      };
+      if (n >= 16) {
+        size_t j = 0;
+        for (; j + 16 <= n; j += 16) w16(j);
+        if (j < n) w16(n - 16);
+      } else if (n >= 8) {
+        w8(0);
+        w8(n - 8);
+      } else {
+        for (size_t j = 0; j < n; ++j) d[j] = int16_t(s[j] - zp);
+      }
     }
   }
   static void store_interleaved(int32_t* out, Acc even, Acc odd) {

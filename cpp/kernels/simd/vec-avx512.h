@@ -113,14 +113,21 @@ struct Qs8Dwconv {
     return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_loadu_si512(in), w));
   }
   static void store(int32_t* out, Acc a) { _mm512_storeu_si512(out, a); }
-  // d[j] = s[j] - zp for j < n
-  static void widen(int16_t* d, const int8_t* s, size_t n, int16_t zp) {
+  // d[r * ds + j] = s[r * ss + j] - zp for r < rows, j < n
+  static void widen(int16_t* d, size_t ds, const int8_t* s, size_t ss, size_t rows, size_t n, int16_t zp) {
     const __m512i z = _mm512_set1_epi16(zp);
-    for (size_t j = 0; j < n; j += 32) {
-      const __mmask32 m = n - j >= 32 ? ~__mmask32(0) : __mmask32((1u << (n - j)) - 1u);
-      const __m512i v = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, s + j));
-      _mm512_mask_storeu_epi16(d + j, m, _mm512_sub_epi16(v, z));
+    if (n <= 32) {  // one masked vector per row, the mask made once
+      const __mmask32 m = n == 32 ? ~__mmask32(0) : __mmask32((1u << n) - 1u);
+      for (size_t r = 0; r < rows; ++r, d += ds, s += ss)
+        _mm512_mask_storeu_epi16(d, m, _mm512_sub_epi16(_mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, s)), z));
+      return;
     }
+    for (size_t r = 0; r < rows; ++r, d += ds, s += ss)
+      for (size_t j = 0; j < n; j += 32) {
+        const __mmask32 m = n - j >= 32 ? ~__mmask32(0) : __mmask32((1u << (n - j)) - 1u);
+        const __m512i v = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, s + j));
+        _mm512_mask_storeu_epi16(d + j, m, _mm512_sub_epi16(v, z));
+      }
   }
   static void store_interleaved(int32_t* out, Acc even, Acc odd) {
     const __m512i lo = _mm512_unpacklo_epi32(even, odd), hi = _mm512_unpackhi_epi32(even, odd);

@@ -156,16 +156,19 @@ struct Qs8Dwconv {
     vst1q_s32(out, a.lo);
     vst1q_s32(out + 4, a.hi);
   }
-  // d[j] = s[j] - zp for j < n; a short tail is done by overlapping the last full group (same values twice).
-  static void widen(int16_t* d, const int8_t* s, size_t n, int16_t zp) {
+  // d[r * ds + j] = s[r * ss + j] - zp for r < rows, j < n; a short tail is done by overlapping the last full
+  // group (the same values written twice).
+  static void widen(int16_t* d, size_t ds, const int8_t* s, size_t ss, size_t rows, size_t n, int16_t zp) {
     const int16x8_t z = vdupq_n_s16(zp);
-    auto w8 = [&](size_t j) { vst1q_s16(d + j, vsubq_s16(vmovl_s8(vld1_s8(s + j)), z)); };
-    if (n >= 8) {
-      size_t j = 0;
-      for (; j + 8 <= n; j += 8) w8(j);
-      if (j < n) w8(n - 8);
-    } else {
-      for (size_t j = 0; j < n; ++j) d[j] = int16_t(s[j] - zp);
+    for (size_t r = 0; r < rows; ++r, d += ds, s += ss) {
+      auto w8 = [&](size_t j) { vst1q_s16(d + j, vsubq_s16(vmovl_s8(vld1_s8(s + j)), z)); };
+      if (n >= 8) {
+        size_t j = 0;
+        for (; j + 8 <= n; j += 8) w8(j);
+        if (j < n) w8(n - 8);
+      } else {
+        for (size_t j = 0; j < n; ++j) d[j] = int16_t(s[j] - zp);
+      }
     }
   }
   static void store_interleaved(int32_t* out, Acc even, Acc odd) {

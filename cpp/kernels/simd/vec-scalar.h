@@ -80,9 +80,10 @@ struct Qs8Dwconv {
       out[2 * j + 1] = odd.v[j];
     }
   }
-  // d[j] = s[j] - zp for j < n
-  static void widen(int16_t* d, const int8_t* s, size_t n, int16_t zp) {
-    for (size_t j = 0; j < n; ++j) d[j] = int16_t(s[j] - zp);
+  // d[r * ds + j] = s[r * ss + j] - zp for r < rows, j < n
+  static void widen(int16_t* d, size_t ds, const int8_t* s, size_t ss, size_t rows, size_t n, int16_t zp) {
+    for (size_t r = 0; r < rows; ++r, d += ds, s += ss)
+      for (size_t j = 0; j < n; ++j) d[j] = int16_t(s[j] - zp);
   }
 };
 
