@@ -1,6 +1,7 @@
-// int8 depthwise convolution of one channel on a flat output grid, written once over the tier's qs8 traits
-// (simd::Qs8Dwconv: int16 pairs times weight pairs widened into int32, i.e. vpmaddwd or smlal), then
-// requantisation as plain loops that each tier's file compiles (and the compiler vectorises) with its flags.
+// int8 depthwise convolution of a block of channels, each on a flat output grid (see Qs8DwconvArgs), written
+// once over the tier's qs8 traits (simd::Qs8Dwconv: int16 pairs times weight pairs widened into int32, i.e.
+// vpmaddwd or smlal), then requantisation as plain loops that each tier's file compiles (and the compiler
+// vectorises) with its flags.
 #pragma once
 #include <algorithm>
 #include <cstring>
