@@ -314,6 +314,42 @@ def test_qconv2d_exact(isa, case):
     np.testing.assert_array_equal(y, want)
 
 
+# int8 depthwise: the corners of its flat output grid (row and column strides apart, stride 3, dilation with
+# stride, asymmetric padding and padding wider than the image, one-column windows, rows wider than a kernel
+# step, zero points at the ends of int8 so |x - zp| reaches 255, weights down to -128).
+QDW_CASES = [
+    # (n, c, h, w, kh, kw, (sh, sw), pads(t,l,b,r), (dh, dw), x_zp)
+    (1, 8, 14, 14, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), -7),
+    (2, 5, 15, 70, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 127),
+    (1, 6, 29, 31, 3, 3, (2, 2), (0, 1, 1, 0), (1, 1), -128),
+    (1, 4, 13, 17, 5, 5, (2, 1), (2, 2, 2, 2), (1, 1), 3),
+    (1, 4, 13, 17, 3, 3, (1, 2), (1, 0, 2, 1), (2, 2), 0),
+    (1, 3, 20, 22, 3, 3, (3, 3), (1, 1, 1, 1), (1, 1), 5),
+    (1, 3, 9, 40, 7, 7, (1, 1), (3, 3, 3, 3), (1, 1), -1),
+    (1, 5, 12, 12, 1, 1, (1, 1), (0, 0, 0, 0), (1, 1), 9),
+    (1, 5, 12, 12, 2, 2, (2, 2), (0, 0, 0, 0), (1, 1), -9),
+    (1, 7, 7, 7, 3, 3, (2, 2), (1, 1, 1, 1), (1, 1), 20),
+    (1, 4, 6, 5, 3, 3, (1, 1), (4, 5, 0, 3), (2, 3), -3),
+    (1, 2, 40, 3, 3, 1, (1, 1), (1, 0, 1, 0), (1, 1), 1),
+    (1, 3, 57, 57, 3, 3, (2, 2), (0, 0, 1, 1), (1, 1), -20),
+]
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("case", QDW_CASES, ids=lambda c: "n{}c{}x{}x{}k{}x{}s{}p{}d{}zp{}".format(*c))
+def test_qconv2d_depthwise_exact(isa, case):
+    n, c, h, w, kh, kw, strides, pads, dil, x_zp = case
+    rng = rng_for("qdw", case)
+    x = rng.integers(-128, 128, (n, c, h, w), dtype=np.int8)
+    wt = rng.integers(-128, 128, (c, 1, kh, kw), dtype=np.int8)
+    b = rng.integers(-3000, 3000, c, dtype=np.int32)
+    act = ["none", "relu", "relu6"][QDW_CASES.index(case) % 3]
+    y = K.qconv2d(x, wt, b, strides=list(strides), pads=list(pads), dilations=list(dil), group=c, activation=act,
+                  isa=isa, x_scale=0.05, x_zero_point=x_zp, w_scale=0.01, y_scale=0.11, y_zero_point=4)
+    want = qconv_ref(x, wt, b, 0.05, x_zp, 0.01, 0.11, 4, strides, pads, dil, c, act)
+    np.testing.assert_array_equal(y, want)
+
+
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("m,k,n", [(1, 1, 1), (1, 64, 33), (3, 5, 16), (6, 130, 7)])
 def test_qgemm_exact(isa, m, k, n):

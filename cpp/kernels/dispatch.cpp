@@ -166,7 +166,7 @@ const Qs8GemmUkernel& select_qs8_gemm(Isa isa) {
   return first_of(qs8_gemm_ukernels(), isa, "qs8-gemm");
 }
 
-// qs8 dwconv / requant are compiler-vectorised loops: neondot uses the neon build.
+// qs8 dwconv / requant are built for the f32 group of tiers: neondot uses the neon build.
 const Qs8DwconvUkernel& select_qs8_dwconv(Isa isa) {
   check_isa_supported(isa);
   return first_of(qs8_dwconv_ukernels(), f32_tier(isa), "qs8-dwconv");

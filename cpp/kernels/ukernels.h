@@ -101,13 +101,33 @@ using F32VactFn = void (*)(size_t n, const float* x, float* y, float bias, const
 using Qs8GemmFn = void (*)(size_t mr, size_t nc, size_t kc, const int8_t* a, const int8_t* b, int32_t* c,
                            size_t ldc, int accumulate);
 
-// ---- qs8-dwconv: int32 accumulation of one depthwise channel over a padded int16 plane of (x - x_zero_point).
+// ---- qs8-dwconv: depthwise channels, each in three steps. (1) Its h x w int8 plane becomes zero-padded
+// int16 rows of (x - x_zero_point): padded row r at phase r % sh, row r / sh (phases phase_stride apart, rows
+// row_stride apart, image column j at pad_left + j; the kernel zeroes `plane` once, then writes only the
+// image). (2) A flat output grid: output i (row i / out_stride, column i % out_stride; columns >= out_w are
+// computed and discarded) is the sum over tap pairs t of in[sw * i + off[t]] * w[t].lo + in[sw * i + off[t] +
+// 1] * w[t].hi (w[t]: first tap in the low 16 bits, second in the high; a lone tap pairs with weight 0).
+// (3) Requantisation as qs8-requant into out_h x out_w int8. A kernel computes up to kQs8DwconvStep outputs
+// past `count` (acc and tmp hold round_up(count, kQs8DwconvStep) values; the planes are readable that far).
+constexpr size_t kQs8DwconvStep = 64;
 struct Qs8DwconvArgs {
-  const int16_t* in;
-  size_t row_stride;
-  const int16_t* w;  // kh * kw
-  int32_t* acc;      // out_h x out_w
-  size_t out_h, out_w, kh, kw, sh, sw, dh, dw;
+  const int8_t* x;      // channels planes of in_h x in_w, one after another
+  size_t channels, in_h, in_w, pad_top, pad_left;
+  int32_t x_zero_point;
+  int16_t* plane;       // scratch of sh * phase_stride int16
+  size_t sh, rows, row_stride, phase_stride;  // rows: per phase
+  size_t sw;            // column stride of the convolution
+  size_t pairs;         // tap pairs
+  const size_t* off;    // per pair: int16 offset of its first tap from the plane
+  const int32_t* w;     // per channel, per pair: the two int16 weights
+  size_t count;         // out_h * out_stride
+  int32_t* acc;         // scratch
+  int8_t* tmp;          // scratch
+  size_t out_h, out_w, out_stride;
+  const int32_t* bias;  // per channel
+  float scale;
+  int32_t zero_point, lo, hi;
+  int8_t* out;          // channels planes of out_h x out_w
 };
 using Qs8DwconvFn = void (*)(const Qs8DwconvArgs* args);
 

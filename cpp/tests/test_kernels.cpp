@@ -348,9 +348,14 @@ void test_quantized(Isa isa, std::mt19937& rng) {
       conv(1, 3, 9, 11, 5, 3, 1, 1),     conv(2, 7, 13, 10, 33, 3, 2, 1),   conv(1, 16, 10, 10, 20, 1, 1, 0),
       conv(1, 6, 12, 12, 9, 3, 1, 2, 2), conv(1, 24, 11, 11, 24, 3, 1, 1, 1, 6), conv(1, 9, 17, 19, 9, 3, 1, 1, 1, 9),
       conv(2, 5, 18, 21, 5, 3, 2, 1, 1, 5), conv(1, 4, 14, 15, 4, 5, 1, 4, 2, 4),
+      // GEMM path: channels per group not a multiple of 4, several column blocks, a 3-channel stem, padded and
+      // strided 1x1
+      conv(1, 15, 12, 13, 9, 3, 2, 2, 2, 3), conv(1, 20, 23, 25, 36, 3, 1, 1), conv(1, 3, 17, 17, 8, 7, 2, 3),
+      conv(2, 6, 8, 7, 10, 1, 1, 2),         conv(1, 16, 9, 9, 24, 1, 2, 0),
   };
   const Activation acts[] = {Activation{Activation::none}, Activation{Activation::relu},
                              Activation{Activation::relu6}, Activation::Clip(-1.0f, 2.0f)};
+  ThreadPool pool(3);
   int i = 0;
   for (const Conv2dShape& s : shapes) {
     const Activation act = acts[i % 4];
@@ -367,6 +372,45 @@ void test_quantized(Isa isa, std::mt19937& rng) {
     k.run(x.data(), got.data());
     reference::qconv2d(s, x.data(), w.data(), bias.data(), xq, wq, yq, act, want.data());
     compare("q" + conv_desc(s, act, isa) + " via " + k.kernel_name(), got.data(), want.data(), got.size(), 0.0, 0.0);
+    std::fill(got.begin(), got.end(), int8_t(0));
+    k.run(x.data(), got.data(), &pool);  // channel blocks / column blocks split over threads
+    compare("q" + conv_desc(s, act, isa) + " via " + k.kernel_name() + " threads", got.data(), want.data(),
+            got.size(), 0.0, 0.0);
+  }
+  // int8 depthwise: the corners of its flat output grid (strides 1, 2, 3 and row != column stride, dilation,
+  // asymmetric and oversized padding, 1x1 and 2x2 windows, rows wider than a kernel step), zero points at
+  // the ends of int8 (|x - zp| up to 255) and weights down to -128.
+  struct DwCase { int64_t n, c, h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw; int32_t zp; };
+  const DwCase dw_cases[] = {
+      {1, 8, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, -7},  {2, 5, 15, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 127},
+      {1, 6, 29, 31, 3, 3, 2, 2, 0, 1, 1, 0, 1, 1, -128}, {1, 4, 13, 17, 5, 5, 2, 1, 2, 2, 2, 2, 1, 1, 3},
+      {1, 4, 13, 17, 3, 3, 1, 2, 1, 0, 2, 1, 2, 2, 0},   {1, 3, 20, 22, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 5},
+      {1, 3, 9, 40, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, -1},   {1, 5, 12, 12, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 9},
+      {1, 5, 12, 12, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, -9},  {1, 4, 6, 5, 3, 3, 1, 1, 4, 5, 0, 3, 2, 3, -3},
+      {1, 3, 57, 57, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, -20},
+  };
+  for (const DwCase& d : dw_cases) {
+    Conv2dShape s = conv(d.n, d.c, d.h, d.w, d.c, d.kh, d.sh, 0, d.dh, d.c);
+    s.kw = d.kw;
+    s.stride_w = d.sw;
+    s.dil_w = d.dw;
+    s.pad_top = d.pt, s.pad_left = d.pl, s.pad_bottom = d.pb, s.pad_right = d.pr;
+    const Activation act = acts[i % 4];
+    QuantParams xq{0.05f, d.zp}, wq{0.01f, 0}, yq{0.11f, int32_t(5 - i)};
+    ++i;
+    auto x = rand_i8(s.n * s.c_in * s.h * s.w, rng);
+    auto w = rand_i8(s.c_out * s.kh * s.kw, rng, -128, 127);
+    std::vector<int32_t> bias(s.c_out);
+    std::uniform_int_distribution<int> bd(-3000, 3000);
+    for (int32_t& b : bias) b = bd(rng);
+    QConv2d k(s, w.data(), bias.data(), xq, wq, yq, act, isa);
+    g_used.insert(k.kernel_name());
+    std::vector<int8_t> got(s.n * s.c_out * s.out_h() * s.out_w()), want(got.size());
+    k.run(x.data(), got.data(), &pool);
+    reference::qconv2d(s, x.data(), w.data(), bias.data(), xq, wq, yq, act, want.data());
+    const std::string what = " x_zp=" + std::to_string(d.zp) + " threads";
+    compare("q" + conv_desc(s, act, isa) + what + " via " + k.kernel_name(), got.data(), want.data(), got.size(),
+            0.0, 0.0);
   }
   for (int64_t m : {1, 3, 6})
     for (int64_t n : {1, 7, 16, 33})

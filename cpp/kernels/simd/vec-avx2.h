@@ -112,5 +112,50 @@ struct Qs8Gemm {
   }
 };
 
+// qs8-dwconv: N int32 outputs, each the sum of one int16 pair (two taps) times a broadcast weight pair
+// (vpmaddwd); store_interleaved puts two accumulators' lanes side by side (even and odd outputs).
+struct Qs8Dwconv {
+  static constexpr size_t N = 8;
+  using Acc = __m256i;
+  using W = __m256i;
+  static Acc zero() { return _mm256_setzero_si256(); }
+  static W weights(int32_t pair) { return _mm256_set1_epi32(pair); }
+  // acc[j] += in[2j] * w.lo + in[2j + 1] * w.hi for j < N (2N int16 read)
+  static Acc madd(Acc acc, const int16_t* in, W w) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in)), w));
+  }
+  static void store(int32_t* out, Acc a) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), a); }
+  // d[r * ds + j] = s[r * ss + j] - zp for r < rows, j < n; a short tail is done by overlapping the last full
+  // group (the same values written twice).
+  static void widen(int16_t* d, size_t ds, const int8_t* s, size_t ss, size_t rows, size_t n, int16_t zp) {
+    const __m256i z = _mm256_set1_epi16(zp);
+    for (size_t r = 0; r < rows; ++r, d += ds, s += ss) {
+      auto w16 = [&](size_t j) {
+        const __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + j)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + j), _mm256_sub_epi16(v, z));
+      };
+      auto w8 = [&](size_t j) {
+        const __m128i v = _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s + j)));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + j), _mm_sub_epi16(v, _mm256_castsi256_si128(z)));
+      };
+      if (n >= 16) {
+        size_t j = 0;
+        for (; j + 16 <= n; j += 16) w16(j);
+        if (j < n) w16(n - 16);
+      } else if (n >= 8) {
+        w8(0);
+        w8(n - 8);
+      } else {
+        for (size_t j = 0; j < n; ++j) d[j] = int16_t(s[j] - zp);
+      }
+    }
+  }
+  static void store_interleaved(int32_t* out, Acc even, Acc odd) {
+    const __m256i lo = _mm256_unpacklo_epi32(even, odd), hi = _mm256_unpackhi_epi32(even, odd);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_permute2x128_si256(lo, hi, 0x20));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
+  }
+};
+
 }  // inline namespace avx2
 }  // namespace netscore::kernels::simd

@@ -100,5 +100,41 @@ struct Qs8Gemm {
   }
 };
 
+// qs8-dwconv: N int32 outputs, each the sum of one int16 pair (two taps) times a broadcast weight pair
+// (vpmaddwd); store_interleaved puts two accumulators' lanes side by side (even and odd outputs).
+struct Qs8Dwconv {
+  static constexpr size_t N = 16;
+  using Acc = __m512i;
+  using W = __m512i;
+  static Acc zero() { return _mm512_setzero_si512(); }
+  static W weights(int32_t pair) { return _mm512_set1_epi32(pair); }
+  // acc[j] += in[2j] * w.lo + in[2j + 1] * w.hi for j < N (2N int16 read)
+  static Acc madd(Acc acc, const int16_t* in, W w) {
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_loadu_si512(in), w));
+  }
+  static void store(int32_t* out, Acc a) { _mm512_storeu_si512(out, a); }
+  // d[r * ds + j] = s[r * ss + j] - zp for r < rows, j < n
+  static void widen(int16_t* d, size_t ds, const int8_t* s, size_t ss, size_t rows, size_t n, int16_t zp) {
+    const __m512i z = _mm512_set1_epi16(zp);
+    if (n <= 32) {  // one masked vector per row, the mask made once
+      const __mmask32 m = n == 32 ? ~__mmask32(0) : __mmask32((1u << n) - 1u);
+      for (size_t r = 0; r < rows; ++r, d += ds, s += ss)
+        _mm512_mask_storeu_epi16(d, m, _mm512_sub_epi16(_mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, s)), z));
+      return;
+    }
+    for (size_t r = 0; r < rows; ++r, d += ds, s += ss)
+      for (size_t j = 0; j < n; j += 32) {
+        const __mmask32 m = n - j >= 32 ? ~__mmask32(0) : __mmask32((1u << (n - j)) - 1u);
+        const __m512i v = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, s + j));
+        _mm512_mask_storeu_epi16(d + j, m, _mm512_sub_epi16(v, z));
+      }
+  }
+  static void store_interleaved(int32_t* out, Acc even, Acc odd) {
+    const __m512i lo = _mm512_unpacklo_epi32(even, odd), hi = _mm512_unpackhi_epi32(even, odd);
+    _mm512_storeu_si512(out, _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), hi));
+    _mm512_storeu_si512(out + 16, _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), hi));
+  }
+};
+
 }  // inline namespace avx512
 }  // namespace netscore::kernels::simd

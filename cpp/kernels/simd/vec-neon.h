@@ -135,5 +135,47 @@ struct Qs8Gemm {
 };
 #endif
 
+// qs8-dwconv: N int32 outputs, each the sum of one int16 pair (two taps) times a weight pair: the pairs are
+// split into even and odd lanes by vld2q and multiplied-accumulated with smlal (int16 x int16 -> int32).
+struct Qs8Dwconv {
+  static constexpr size_t N = 8;
+  struct Acc { int32x4_t lo, hi; };
+  using W = int16x4_t;  // w.lo, w.hi, w.lo, w.hi
+  static Acc zero() { return {vdupq_n_s32(0), vdupq_n_s32(0)}; }
+  static W weights(int32_t pair) { return vreinterpret_s16_s32(vdup_n_s32(pair)); }
+  // acc[j] += in[2j] * w.lo + in[2j + 1] * w.hi for j < N (2N int16 read)
+  static Acc madd(Acc acc, const int16_t* in, W w) {
+    const int16x8x2_t v = vld2q_s16(in);
+    acc.lo = vmlal_lane_s16(acc.lo, vget_low_s16(v.val[0]), w, 0);
+    acc.lo = vmlal_lane_s16(acc.lo, vget_low_s16(v.val[1]), w, 1);
+    acc.hi = vmlal_high_lane_s16(acc.hi, v.val[0], w, 0);
+    acc.hi = vmlal_high_lane_s16(acc.hi, v.val[1], w, 1);
+    return acc;
+  }
+  static void store(int32_t* out, Acc a) {
+    vst1q_s32(out, a.lo);
+    vst1q_s32(out + 4, a.hi);
+  }
+  // d[r * ds + j] = s[r * ss + j] - zp for r < rows, j < n; a short tail is done by overlapping the last full
+  // group (the same values written twice).
+  static void widen(int16_t* d, size_t ds, const int8_t* s, size_t ss, size_t rows, size_t n, int16_t zp) {
+    const int16x8_t z = vdupq_n_s16(zp);
+    for (size_t r = 0; r < rows; ++r, d += ds, s += ss) {
+      auto w8 = [&](size_t j) { vst1q_s16(d + j, vsubq_s16(vmovl_s8(vld1_s8(s + j)), z)); };
+      if (n >= 8) {
+        size_t j = 0;
+        for (; j + 8 <= n; j += 8) w8(j);
+        if (j < n) w8(n - 8);
+      } else {
+        for (size_t j = 0; j < n; ++j) d[j] = int16_t(s[j] - zp);
+      }
+    }
+  }
+  static void store_interleaved(int32_t* out, Acc even, Acc odd) {
+    vst2q_s32(out, int32x4x2_t{{even.lo, odd.lo}});
+    vst2q_s32(out + 8, int32x4x2_t{{even.hi, odd.hi}});
+  }
+};
+
 }  // inline namespace NS_NEON_TIER
 }  // namespace netscore::kernels::simd

@@ -58,5 +58,34 @@ struct Qs8Gemm {
   }
 };
 
+// qs8-dwconv: N int32 outputs, each the sum of one int16 pair (two taps) times a weight pair; plain loops
+// over a few outputs, which the compiler may vectorise for the build's baseline ISA.
+struct Qs8Dwconv {
+  static constexpr size_t N = 8;
+  struct Acc { int32_t v[N]; };
+  struct W { int32_t lo, hi; };
+  static Acc zero() { return Acc{}; }
+  static W weights(int32_t pair) { return W{int16_t(uint32_t(pair) & 0xFFFFu), int16_t(uint32_t(pair) >> 16)}; }
+  // acc[j] += in[2j] * w.lo + in[2j + 1] * w.hi for j < N
+  static Acc madd(Acc acc, const int16_t* in, W w) {
+    for (size_t j = 0; j < N; ++j) acc.v[j] += int32_t(in[2 * j]) * w.lo + int32_t(in[2 * j + 1]) * w.hi;
+    return acc;
+  }
+  static void store(int32_t* out, const Acc& a) {
+    for (size_t j = 0; j < N; ++j) out[j] = a.v[j];
+  }
+  static void store_interleaved(int32_t* out, const Acc& even, const Acc& odd) {
+    for (size_t j = 0; j < N; ++j) {
+      out[2 * j] = even.v[j];
+      out[2 * j + 1] = odd.v[j];
+    }
+  }
+  // d[r * ds + j] = s[r * ss + j] - zp for r < rows, j < n
+  static void widen(int16_t* d, size_t ds, const int8_t* s, size_t ss, size_t rows, size_t n, int16_t zp) {
+    for (size_t r = 0; r < rows; ++r, d += ds, s += ss)
+      for (size_t j = 0; j < n; ++j) d[j] = int16_t(s[j] - zp);
+  }
+};
+
 }  // inline namespace scalar
 }  // namespace netscore::kernels::simd
