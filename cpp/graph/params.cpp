@@ -2,6 +2,7 @@
 #include "graph/params.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <string>
 
@@ -23,7 +24,84 @@ bool is_training_batch_norm(const onnx::Node& n) {
   return false;
 }
 
+// Element i of a raw little-endian floating-point tensor is 0 or an additive mask's "never" value (<= -1e30,
+// the dtype's lowest finite value, -inf). Types without a raw reading here are never masks.
+bool is_mask_element(const onnx::Tensor& t, size_t i) {
+  const char* p = t.raw.data();
+  switch (t.data_type) {
+    case onnx::kFloat: {
+      float v;
+      std::memcpy(&v, p + i * 4, 4);
+      return v == 0.0f || v <= -1e30f;
+    }
+    case onnx::kDouble: {
+      double v;
+      std::memcpy(&v, p + i * 8, 8);
+      return v == 0.0 || v <= -1e30;
+    }
+    case onnx::kBfloat16: {
+      uint16_t h;
+      std::memcpy(&h, p + i * 2, 2);
+      const uint32_t bits = static_cast<uint32_t>(h) << 16;
+      float v;
+      std::memcpy(&v, &bits, 4);
+      return v == 0.0f || v <= -1e30f;
+    }
+    case onnx::kFloat16: {  // +-0, the lowest finite value (-65504) or -inf
+      uint16_t h;
+      std::memcpy(&h, p + i * 2, 2);
+      return h == 0x0000 || h == 0x8000 || h == 0xFBFF || h == 0xFC00;
+    }
+    default:
+      return false;
+  }
+}
+
+// The shape and values of an additive attention mask (see ParamCounter::find_exporter_data).
+bool looks_like_additive_mask(const onnx::Tensor& t) {
+  if (!onnx::is_float_type(t.data_type) || t.external || t.dims.size() < 4) return false;
+  const size_t r = t.dims.size();
+  for (size_t k = 0; k + 2 < r; ++k)
+    if (t.dims[k] != 1) return false;
+  if (t.dims[r - 2] < 2 || t.dims[r - 1] < 2) return false;
+  const size_t width = static_cast<size_t>(onnx::element_bits(t.data_type)) / 8;
+  const size_t n = static_cast<size_t>(t.dims[r - 2]) * static_cast<size_t>(t.dims[r - 1]);
+  if (width == 0 || t.raw.size() != n * width) return false;  // raw_data only (what exporters write)
+  for (size_t i = 0; i < n; ++i)
+    if (!is_mask_element(t, i)) return false;  // a learned weight stops here at once
+  return true;
+}
+
 }  // namespace
+
+void ParamCounter::find_exporter_data(const std::vector<onnx::Tensor>& initializers,
+                                      const std::vector<onnx::Node>& nodes, const std::vector<size_t>& in_begin,
+                                      const std::vector<uint32_t>& in_ids,
+                                      const std::function<uint32_t(std::string_view)>& find) {
+  exporter_data_.clear();
+  auto consider = [&](const onnx::Tensor& t, std::string_view name) {
+    if (!looks_like_additive_mask(t)) return;
+    const uint32_t id = find(name);
+    if (id == kNone) return;
+    if (exporter_data_.size() <= id) exporter_data_.resize(id + 1, 0);
+    exporter_data_[id] = 1;
+  };
+  for (const onnx::Tensor& t : initializers) consider(t, t.name);
+  for (const onnx::Node& n : nodes) {
+    if (n.op_type != "Constant" || !is_default_domain(n.domain) || n.outputs.empty()) continue;
+    for (const onnx::Attribute& a : n.attributes)
+      if (a.name == "value" && !a.tensors.empty()) consider(a.tensors[0], n.outputs[0]);
+  }
+  if (exporter_data_.empty()) return;
+  // A mask is only ever added to attention scores (or selected by Where): any other reader makes it a weight.
+  for (size_t ni = 0; ni < nodes.size(); ++ni) {
+    const onnx::Node& n = nodes[ni];
+    const bool mask_reader = is_default_domain(n.domain) && (n.op_type == "Add" || n.op_type == "Where");
+    if (mask_reader) continue;
+    for (size_t k = in_begin[ni]; k < in_begin[ni + 1]; ++k)
+      if (in_ids[k] != kNone && in_ids[k] < exporter_data_.size()) exporter_data_[in_ids[k]] = 0;
+  }
+}
 
 void ParamCounter::find_duplicates(const std::vector<onnx::Tensor>& initializers,
                                    const std::function<uint32_t(std::string_view)>& find) {
@@ -188,6 +266,7 @@ void ParamCounter::count_params(const OpDef* def, const uint32_t* in_ids, size_t
       if (onnx::is_integer_type(root.dtype) ? !(integer_ok || integer_admitted_[r]) : !onnx::is_float_type(root.dtype))
         continue;
       counted_[r] = 1;
+      if (r < exporter_data_.size() && exporter_data_[r]) continue;  // a mask the exporter stored: data
       if (r < uniform_.size() && uniform_[r]) continue;  // dedupe_weights: one value repeated, not learned
       if (r < same_as_.size() && same_as_[r] != r) {  // a copy of a weight (dedupe_weights)
         if (counted_[same_as_[r]]) continue;

@@ -35,6 +35,10 @@ namespace netscore::graph::walk {
 //   are live only when its running-statistics outputs are (timm's weight standardisation, exported by the
 //   TorchScript exporter as a training-mode BatchNormalization on the weight, passes a transposed copy of
 //   every conv weight there). Dead nodes and dead slots count no params.
+// - Exporter-made data is not a param: an exporter that knows the input's size may store what the model
+//   computes from it (the additive attention mask of a BERT or a causal LM, the dynamo exporter's lifted
+//   constants) as a plain tensor, where the TorchScript exporter keeps the computation. find_exporter_data
+//   recognises such tensors by shape, values and readers; they count no params, by default.
 class ParamCounter {
  public:
   // Sized for `capacity` values (every value the walk adds), before any set_roots.
@@ -95,6 +99,17 @@ class ParamCounter {
   void find_duplicates(const std::vector<onnx::Tensor>& initializers,
                        const std::function<uint32_t(std::string_view)>& find);
 
+  // Constants an exporter computed from the input's size and stored as plain tensors, found from their values
+  // whatever the options (see the class note): such roots are data, not params. An additive
+  // attention mask: a floating-point tensor of shape (1, ..., 1, Lq, Lk) (rank >= 4, Lq and Lk >= 2) whose
+  // every element is 0 or a large negative value (<= -1e30, the dtype's lowest, -inf), read only by Add or
+  // Where. The scan stops at the first other element, so a learned weight costs one read; a zero-initialised
+  // weight of another shape (a position embedding (1, N, D), a bias) is never a candidate.
+  // `in_begin` / `in_ids`: the walker's flattened node inputs; `find`: a name's value id.
+  void find_exporter_data(const std::vector<onnx::Tensor>& initializers, const std::vector<onnx::Node>& nodes,
+                          const std::vector<size_t>& in_begin, const std::vector<uint32_t>& in_ids,
+                          const std::function<uint32_t(std::string_view)>& find);
+
   // Live input slots (see the class note), found once before the walk by a backward pass over `order`.
   // `in_begin` / `in_ids` and `out_begin` / `out_ids`: the walker's flattened node edges; `output_ids`:
   // the graph's outputs; `find`: a name's value id (kNone when unknown), for names subgraphs read. With
@@ -121,6 +136,7 @@ class ParamCounter {
 
   // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
   std::vector<uint32_t> roots_begin_, roots_count_, root_pool_;
+  std::vector<char> exporter_data_;  // roots find_exporter_data found to be data (masks), not weights
   std::vector<char> uniform_;        // dedupe_weights: one value repeated
   std::vector<uint32_t> same_as_;   // dedupe_weights: the first initializer with the same elements
   std::vector<char> live_slot_;      // per flattened input slot; empty: every slot live

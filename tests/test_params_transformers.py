@@ -1,0 +1,181 @@
+"""Params of exported transformers: what an exporter computed from the input's size and stored as a plain
+tensor (the additive attention mask) is data, not a learned weight; the weights of an untrained model (zero
+biases, zero-initialised position embeddings) still count. And dedupe_weights merges only tensors of the
+same type.
+
+References: the element counts of the weights each graph is built from (what torch's parameters() gives
+for the module the graph writes out; the masks are no parameters in torch: BERT and the causal LMs compute
+them in forward), and onnxruntime runs each graph so the graphs are valid.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+import netscore_fast as nf  # noqa: E402
+
+RNG = np.random.default_rng(2026)
+L, H, D = 6, 2, 4        # sequence length, heads, head dim
+
+
+def _w(name, shape, dtype=np.float32):
+    return numpy_helper.from_array(RNG.standard_normal(shape).astype(dtype), name)
+
+
+def _model(nodes, inits, inputs, outputs, opset=17):
+    g = helper.make_graph(nodes, "g", inputs, outputs, inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    return m
+
+
+def _ort(model, feeds):
+    ort = pytest.importorskip("onnxruntime")
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return sess.run(None, feeds)
+
+
+def _causal(value, dtype=np.float32, shape=(1, 1, L, L)):
+    """torch's causal mask: 0 on and below the diagonal, `value` (finfo.min or -inf) above."""
+    m = np.zeros(shape[-2:], dtype)
+    m[np.triu_indices(shape[-1], 1)] = value
+    return m.reshape(shape)
+
+
+def attention(mask, dtype=np.float32, reader="Add", mask_name="mask"):
+    """One attention head block as the dynamo exporter writes it: scores = q k^T, plus the stored additive
+    mask, softmax, times v, then an output projection (weight D x D). Weights: wo only (16 elements)."""
+    elem = TensorProto.FLOAT16 if dtype == np.float16 else TensorProto.FLOAT
+    nodes = [helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 1, 3, 2]),
+             helper.make_node("MatMul", ["q", "kt"], ["s"])]
+    if reader == "Add":
+        nodes.append(helper.make_node("Add", ["s", mask_name], ["sm"]))
+    else:   # Where(cond, mask, scores): a mask selected by a condition
+        nodes += [helper.make_node("Greater", ["s", "s"], ["never"]),
+                  helper.make_node("Where", ["never", "s", mask_name], ["sm0"]),
+                  helper.make_node("Add", ["sm0", "s"], ["sm"])]
+    nodes += [helper.make_node("Softmax", ["sm"], ["p"], axis=-1),
+              helper.make_node("MatMul", ["p", "v"], ["o"]),
+              helper.make_node("MatMul", ["o", "wo"], ["y"])]
+    inits = [numpy_helper.from_array(mask, mask_name), _w("wo", (D, D), dtype)]
+    ins = [helper.make_tensor_value_info(n, elem, [1, H, L, D]) for n in ("q", "k", "v")]
+    m = _model(nodes, inits, ins, [helper.make_tensor_value_info("y", elem, [1, H, L, D])])
+    feeds = {n: RNG.standard_normal((1, H, L, D)).astype(dtype) for n in ("q", "k", "v")}
+    (y,) = _ort(m, feeds)
+    assert y.shape == (1, H, L, D)
+    return m
+
+
+@pytest.mark.parametrize("mask", [
+    np.zeros((1, 1, L, L), np.float32),                     # BERT: no padding, all zero
+    _causal(np.finfo(np.float32).min),                      # a causal LM: 0 and finfo.min
+    _causal(-np.inf),                                       # 0 and -inf
+    np.zeros((1, 1, L - 2, L), np.float32),                 # Lq != Lk (cross attention)
+    np.zeros((1, 1, 1, 1, L, L), np.float32),               # more leading ones
+], ids=["zeros", "causal-min", "causal-inf", "cross", "rank6"])
+def test_stored_additive_mask_is_not_a_param(mask):
+    if mask.ndim == 6:   # needs scores of rank 6 to broadcast in onnxruntime: check the count only
+        nodes = [helper.make_node("Add", ["s", "mask"], ["sm"]), helper.make_node("MatMul", ["sm", "w"], ["y"])]
+        m = _model(nodes, [numpy_helper.from_array(mask, "mask"), _w("w", (L, D))],
+                   [helper.make_tensor_value_info("s", TensorProto.FLOAT, [1, 1, 1, H, L, L])],
+                   [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 1, H, L, D])])
+        assert nf.profile(m).params == L * D
+        return
+    if mask.shape[-2] != L:   # cross attention: queries of another length
+        nodes = [helper.make_node("Add", ["s", "mask"], ["sm"]), helper.make_node("MatMul", ["sm", "w"], ["y"])]
+        m = _model(nodes, [numpy_helper.from_array(mask, "mask"), _w("w", (L, D))],
+                   [helper.make_tensor_value_info("s", TensorProto.FLOAT, [1, H, L - 2, L])],
+                   [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, H, L - 2, D])])
+        (y,) = _ort(m, {"s": RNG.standard_normal((1, H, L - 2, L)).astype(np.float32)})
+        assert y.shape == (1, H, L - 2, D)
+        assert nf.profile(m).params == L * D
+        return
+    m = attention(mask)
+    assert nf.profile(m).params == D * D                     # wo; the mask is data
+    assert nf.profile(m, dedupe_weights=True).params == D * D
+
+
+def test_stored_mask_read_by_where_and_in_float16():
+    assert nf.profile(attention(_causal(np.finfo(np.float32).min), reader="Where")).params == D * D
+    assert nf.profile(attention(_causal(np.finfo(np.float16).min, np.float16), np.float16)).params == D * D
+    assert nf.profile(attention(_causal(-np.inf, np.float16), np.float16)).params == D * D
+
+
+def test_stored_mask_in_a_constant_node():
+    """The TorchScript exporter writes folded tensors as Constant nodes, not initializers."""
+    mask = _causal(np.finfo(np.float32).min)
+    nodes = [helper.make_node("Constant", [], ["mask"], value=numpy_helper.from_array(mask, "mask")),
+             helper.make_node("Add", ["s", "mask"], ["sm"]), helper.make_node("MatMul", ["sm", "w"], ["y"])]
+    m = _model(nodes, [_w("w", (L, D))], [helper.make_tensor_value_info("s", TensorProto.FLOAT, [1, H, L, L])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, H, L, D])])
+    (y,) = _ort(m, {"s": RNG.standard_normal((1, H, L, L)).astype(np.float32)})
+    assert y.shape == (1, H, L, D)
+    assert nf.profile(m).params == L * D
+
+
+@pytest.mark.parametrize("case", ["learned-bias", "per-head", "rank3", "small-negative", "also-multiplied",
+                                  "matmul-weight"])
+def test_weights_that_look_like_masks_still_count(case):
+    """Untrained (NAS) candidates hold zero-initialised weights: only the mask's exact shape, values and
+    readers make a tensor data. Each variant here is a weight torch would count."""
+    zeros = np.zeros((1, 1, L, L), np.float32)
+    if case == "learned-bias":          # a trained additive bias of the mask's shape
+        m = attention(RNG.standard_normal((1, 1, L, L)).astype(np.float32))
+        assert nf.profile(m).params == D * D + L * L
+    elif case == "per-head":            # a zero-initialised learned bias per head (1, H, L, L)
+        m = attention(np.zeros((1, H, L, L), np.float32))
+        assert nf.profile(m).params == D * D + H * L * L
+    elif case == "small-negative":      # -1e4 (an older mask value, or a learned bias): not "never"
+        m = attention(_causal(-1e4))
+        assert nf.profile(m).params == D * D + L * L
+    elif case == "also-multiplied":     # read by Mul too: a weight
+        nodes = [helper.make_node("Add", ["s", "mask"], ["a"]), helper.make_node("Mul", ["a", "mask"], ["b"]),
+                 helper.make_node("MatMul", ["b", "w"], ["y"])]
+        m = _model(nodes, [numpy_helper.from_array(zeros, "mask"), _w("w", (L, D))],
+                   [helper.make_tensor_value_info("s", TensorProto.FLOAT, [1, H, L, L])],
+                   [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, H, L, D])])
+        assert nf.profile(m).params == L * L + L * D
+    elif case == "matmul-weight":       # a zero-initialised (1, 1, L, L) weight of a MatMul
+        nodes = [helper.make_node("MatMul", ["s", "w0"], ["y"])]
+        m = _model(nodes, [numpy_helper.from_array(zeros, "w0")],
+                   [helper.make_tensor_value_info("s", TensorProto.FLOAT, [1, H, L, L])],
+                   [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, H, L, L])])
+        assert nf.profile(m).params == L * L
+    else:                               # rank3: ViT's zero-initialised position embedding (1, N, C) and bias
+        n, c = 5, 8
+        nodes = [helper.make_node("Add", ["x", "pos"], ["a"]), helper.make_node("MatMul", ["a", "w"], ["h"]),
+                 helper.make_node("Add", ["h", "b"], ["y"])]
+        m = _model(nodes, [numpy_helper.from_array(np.zeros((1, n, c), np.float32), "pos"), _w("w", (c, c)),
+                           numpy_helper.from_array(np.zeros(c, np.float32), "b")],
+                   [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, n, c])],
+                   [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, n, c])])
+        assert nf.profile(m).params == n * c + c * c + c
+    if case != "rank3":
+        (y,) = _ort(m, {i.name: RNG.standard_normal([d.dim_value for d in i.type.tensor_type.shape.dim])
+                        .astype(np.float32) for i in m.graph.input})
+        assert y.ndim == 4
+
+
+def test_dedupe_weights_compares_types_not_only_bytes():
+    """Two tensors holding the same bytes as different types (float32 and float16, float32 and int64) are
+    different values: dedupe_weights must not merge them."""
+    f32 = RNG.standard_normal(8).astype(np.float32)
+    f16 = f32.view(np.float16)                   # 16 halves, the same 32 bytes
+    nodes = [helper.make_node("Add", ["x", "a"], ["h"]),
+             helper.make_node("Cast", ["h"], ["h16"], to=TensorProto.FLOAT16),
+             helper.make_node("Reshape", ["h16", "shape16"], ["h16r"]),
+             helper.make_node("Concat", ["h16r", "h16r"], ["h16c"], axis=0),
+             helper.make_node("Add", ["h16c", "b"], ["y"])]
+    inits = [numpy_helper.from_array(f32, "a"), numpy_helper.from_array(f16, "b"),
+             numpy_helper.from_array(np.array([8], np.int64), "shape16")]
+    m = _model(nodes, inits, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [8])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT16, [16])])
+    assert np.isfinite(f16).any()
+    (y,) = _ort(m, {"x": RNG.standard_normal(8).astype(np.float32)})
+    assert y.shape == (16,)
+    assert nf.profile(m).params == 8 + 16
+    assert nf.profile(m, dedupe_weights=True).params == 8 + 16
