@@ -179,3 +179,69 @@ def test_dedupe_weights_compares_types_not_only_bytes():
     assert y.shape == (16,)
     assert nf.profile(m).params == 8 + 16
     assert nf.profile(m, dedupe_weights=True).params == 8 + 16
+
+
+def _add_model(table, x_shape, extra_nodes=(), extra_inits=(), constant_node=False):
+    """y = (x + table) @ w: a stored table added to the activations, then a weight w (L x D)."""
+    nodes = list(extra_nodes)
+    inits = [_w("w", (x_shape[-1], D))] + list(extra_inits)
+    if constant_node:
+        nodes.append(helper.make_node("Constant", [], ["table"], value=numpy_helper.from_array(table, "table")))
+    else:
+        inits.append(numpy_helper.from_array(table, "table"))
+    nodes += [helper.make_node("Add", ["x", "table"], ["a"]), helper.make_node("MatMul", ["a", "w"], ["y"])]
+    m = _model(nodes, inits, [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x_shape))],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(x_shape[:-1]) + [D])])
+    (y,) = _ort(m, {"x": RNG.standard_normal(x_shape).astype(np.float32)})
+    assert y.shape == tuple(x_shape[:-1]) + (D,)
+    return m
+
+
+def test_dedupe_weights_counts_a_broadcast_row_once():
+    """The dynamo exporter folds BERT's token_type_embeddings(token_type_ids), whose ids are a buffer of
+    zeros, into one stored tensor: row 0 of the (2, C) table repeated over the sequence (1, L, C). torch
+    counts the table (2 C); the file holds C values that can differ, stored L times."""
+    c = 8
+    row = RNG.standard_normal(c).astype(np.float32)
+    m = _add_model(np.tile(row, (1, L, 1)), (1, L, c))
+    assert nf.profile(m).params == L * c + c * D                     # default: as stored
+    assert nf.profile(m, dedupe_weights=True).params == c + c * D    # the row once
+    # a learned (1, L, C) position embedding (rows differ) is counted whole
+    m = _add_model(RNG.standard_normal((1, L, c)).astype(np.float32), (1, L, c))
+    assert nf.profile(m, dedupe_weights=True).params == L * c + c * D
+
+
+def test_dedupe_weights_counts_a_gathered_relative_position_table_per_diagonal():
+    """T5-style relative attention bias: a (buckets, H) table gathered by the relative position j - i into
+    (1, H, Lq, Lk) and folded by the exporter. Every diagonal holds one value: H (Lq + Lk - 1) can differ."""
+    lq, lk = L, L + 2
+    rel = np.arange(lk)[None, :] - np.arange(lq)[:, None]              # j - i in [-(lq-1), lk-1]
+    table = RNG.standard_normal((lq + lk - 1, H)).astype(np.float32)   # one row per relative position
+    bias = table[rel + lq - 1].transpose(2, 0, 1)[None]                 # (1, H, lq, lk)
+    assert np.all(bias[..., 1:, 1:] == bias[..., :-1, :-1])
+    m = _add_model(np.ascontiguousarray(bias), (1, H, lq, lk))
+    assert nf.profile(m).params == H * lq * lk + lk * D
+    assert nf.profile(m, dedupe_weights=True).params == H * (lq + lk - 1) + lk * D
+    # a learned (1, H, Lq, Lk) bias is counted whole
+    m = _add_model(RNG.standard_normal((1, H, lq, lk)).astype(np.float32), (1, H, lq, lk))
+    assert nf.profile(m, dedupe_weights=True).params == H * lq * lk + lk * D
+
+
+def test_dedupe_weights_reads_constant_nodes():
+    """The TorchScript exporter stores folded tensors as Constant nodes (T5's all-zero cross-attention
+    position bias (1, H, Lq, Lk), computed in forward in torch): dedupe_weights reads them as it reads
+    initializers."""
+    zeros = np.zeros((1, H, L, L), np.float32)
+    m = _add_model(zeros, (1, H, L, L), constant_node=True)
+    assert nf.profile(m).params == H * L * L + L * D          # default: a per-head zero tensor may be a weight
+    assert nf.profile(m, dedupe_weights=True).params == L * D
+    w = RNG.standard_normal((L, D)).astype(np.float32)         # a Constant copy of a weight counts once
+    nodes = [helper.make_node("Constant", [], ["w2"], value=numpy_helper.from_array(w, "w2")),
+             helper.make_node("MatMul", ["x", "w1"], ["a"]), helper.make_node("MatMul", ["x", "w2"], ["b"]),
+             helper.make_node("Add", ["a", "b"], ["y"])]
+    m = _model(nodes, [numpy_helper.from_array(w, "w1")], [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, L])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, D])])
+    (y,) = _ort(m, {"x": RNG.standard_normal((2, L)).astype(np.float32)})
+    assert y.shape == (2, D)
+    assert nf.profile(m).params == 2 * L * D
+    assert nf.profile(m, dedupe_weights=True).params == L * D

@@ -103,9 +103,60 @@ void ParamCounter::find_exporter_data(const std::vector<onnx::Tensor>& initializ
   }
 }
 
-void ParamCounter::find_duplicates(const std::vector<onnx::Tensor>& initializers,
+namespace {
+
+// Elements of a raw row-major tensor that can differ (dedupe_weights), when that is fewer than it stores: a
+// tensor whose slices along an axis are all equal is one slice broadcast (the dynamo exporter's folded
+// token-type embedding: one row repeated over the sequence), and one whose last two axes are constant along
+// every diagonal is a table gathered by the relative position j - i (T5, MPNet and WavLM relative attention
+// biases, folded): it holds one value per diagonal. 0: every element can differ.
+int64_t distinct_elements(const onnx::Tensor& t, size_t width) {
+  const size_t rank = t.dims.size();
+  size_t numel = 1;
+  for (int64_t d : t.dims) numel *= static_cast<size_t>(d);
+  if (rank == 0 || numel * width != t.raw.size()) return 0;
+  const char* p = t.raw.data();
+  size_t distinct = numel;
+  std::vector<char> broadcast(rank, 0);
+  size_t inner = numel;  // elements per index of axis k and below: product of dims[k..]
+  for (size_t k = 0; k < rank; ++k) {
+    const size_t dk = static_cast<size_t>(t.dims[k]);
+    const size_t block = inner / dk;          // elements of one slice within one outer index
+    const size_t outer = numel / inner;
+    inner = block;
+    if (dk < 2 || block == 0) continue;
+    bool same = true;
+    for (size_t o = 0; o < outer && same; ++o) {
+      const char* base = p + o * dk * block * width;
+      for (size_t j = 1; j < dk && same; ++j) same = std::memcmp(base, base + j * block * width, block * width) == 0;
+    }
+    if (same) {
+      broadcast[k] = 1;
+      distinct /= dk;
+    }
+  }
+  if (rank >= 2 && !broadcast[rank - 1] && !broadcast[rank - 2]) {
+    const size_t rows = static_cast<size_t>(t.dims[rank - 2]), cols = static_cast<size_t>(t.dims[rank - 1]);
+    if (rows >= 2 && cols >= 2) {
+      const size_t row_bytes = cols * width;
+      bool toeplitz = true;
+      for (size_t m = 0; m < numel / (rows * cols) && toeplitz; ++m)
+        for (size_t i = 0; i + 1 < rows && toeplitz; ++i) {
+          const char* a = p + (m * rows + i) * row_bytes;
+          toeplitz = std::memcmp(a, a + row_bytes + width, (cols - 1) * width) == 0;
+        }
+      if (toeplitz) distinct = distinct / (rows * cols) * (rows + cols - 1);
+    }
+  }
+  return distinct < numel ? static_cast<int64_t>(distinct) : 0;
+}
+
+}  // namespace
+
+void ParamCounter::find_duplicates(const std::vector<onnx::Tensor>& initializers, const std::vector<onnx::Node>& nodes,
                                    const std::function<uint32_t(std::string_view)>& find) {
   same_as_.clear();
+  distinct_.clear();
   struct Entry {
     uint32_t id;
     const onnx::Tensor* t;
@@ -114,20 +165,30 @@ void ParamCounter::find_duplicates(const std::vector<onnx::Tensor>& initializers
   };
   std::map<std::pair<int32_t, size_t>, std::vector<Entry>> groups;  // (type, bytes) -> tensors
   uniform_.clear();
-  for (const onnx::Tensor& t : initializers) {
+  auto consider = [&](const onnx::Tensor& t, std::string_view name) {
     const size_t width = static_cast<size_t>(onnx::element_bits(t.data_type)) / 8;
-    if (t.raw.empty() || width == 0 || t.raw.size() <= width || t.raw.size() % width) continue;
-    const uint32_t id = find(t.name);
-    if (id == kNone) continue;
+    if (t.raw.empty() || width == 0 || t.raw.size() <= width || t.raw.size() % width) return;
+    const uint32_t id = find(name);
+    if (id == kNone) return;
     bool uniform = true;  // one value repeated: a zero bias or an all-ones mask the exporter made
     for (size_t i = width; i < t.raw.size() && uniform; i += width)
       uniform = t.raw.compare(i, width, t.raw, 0, width) == 0;
     if (uniform) {
       if (uniform_.size() <= id) uniform_.resize(id + 1, 0);
       uniform_[id] = 1;
-      continue;
+      return;
+    }
+    if (const int64_t distinct = distinct_elements(t, width); distinct > 0) {
+      if (distinct_.size() <= id) distinct_.resize(id + 1, 0);
+      distinct_[id] = distinct;
     }
     groups[{t.data_type, t.raw.size()}].push_back(Entry{id, &t, 0, 0, {}});
+  };
+  for (const onnx::Tensor& t : initializers) consider(t, t.name);
+  for (const onnx::Node& n : nodes) {  // the TorchScript exporter's folded tensors are Constant nodes
+    if (n.op_type != "Constant" || !is_default_domain(n.domain) || n.outputs.empty()) continue;
+    for (const onnx::Attribute& a : n.attributes)
+      if (a.name == "value" && !a.tensors.empty()) consider(a.tensors[0], n.outputs[0]);
   }
   const std::hash<std::string_view> hash;
   for (auto& [key, entries] : groups) {
@@ -261,7 +322,7 @@ void ParamCounter::count_params(const OpDef* def, const uint32_t* in_ids, size_t
       const uint32_t r = root_pool_[roots_begin_[id] + j];
       if (counted_[r]) continue;
       const Value& root = values[r];
-      const int64_t n = root.numel();
+      int64_t n = root.numel();
       if (n <= 1) continue;  // scalars are exporter constants (eps, 0.5, ...), not weights
       if (onnx::is_integer_type(root.dtype) ? !(integer_ok || integer_admitted_[r]) : !onnx::is_float_type(root.dtype))
         continue;
@@ -272,6 +333,7 @@ void ParamCounter::count_params(const OpDef* def, const uint32_t* in_ids, size_t
         if (counted_[same_as_[r]]) continue;
         counted_[same_as_[r]] = 1;
       }
+      if (r < distinct_.size() && distinct_[r] > 0) n = distinct_[r];  // dedupe_weights: a broadcast / gathered table
       layer.params = add_sat(layer.params, n);
       layer.weight_bytes = add_sat(layer.weight_bytes, std::max<int64_t>(0, bytes_of(n, root.dtype)));
       if (stat) bn_stat_params = add_sat(bn_stat_params, n);

@@ -91,12 +91,16 @@ class ParamCounter {
 
   bool shape_derived(uint32_t id) const { return shape_derived_[id] != 0; }
 
-  // Options::dedupe_weights: initializers (raw_data, more than one element) with the same type and the
-  // same elements, in the same order or another (a transposed copy), count once: each gets the id of the
-  // first of its kind. Only tensors of equal type and size are compared; hashes first, then the bytes.
-  // An initializer holding one value repeated (a zero bias, an all-ones or all-zero mask the exporter
-  // made) is no learned weight and does not count.
-  void find_duplicates(const std::vector<onnx::Tensor>& initializers,
+  // Options::dedupe_weights: stored tensors (initializers and Constant nodes' values; raw_data, more than
+  // one element) with the same type and the same elements, in the same order or another (a transposed
+  // copy), count once: each gets the id of the first of its kind. Only tensors of equal type and byte size
+  // are compared (so never an int64 and a float32 of equal bytes); hashes first, then the bytes. A tensor
+  // holding one value repeated (a zero bias, an all-ones or all-zero mask the exporter made) is no learned
+  // weight and does not count. A tensor that stores values several times counts the ones that can differ:
+  // slices along an axis all equal (one row broadcast: a folded token-type embedding) count one slice, and
+  // last two axes constant along each diagonal (a relative-position bias table gathered by j - i and
+  // folded) count one value per diagonal (see distinct_elements in params.cpp).
+  void find_duplicates(const std::vector<onnx::Tensor>& initializers, const std::vector<onnx::Node>& nodes,
                        const std::function<uint32_t(std::string_view)>& find);
 
   // Constants an exporter computed from the input's size and stored as plain tensors, found from their values
@@ -139,6 +143,7 @@ class ParamCounter {
   std::vector<char> exporter_data_;  // roots find_exporter_data found to be data (masks), not weights
   std::vector<char> uniform_;        // dedupe_weights: one value repeated
   std::vector<uint32_t> same_as_;   // dedupe_weights: the first initializer with the same elements
+  std::vector<int64_t> distinct_;   // dedupe_weights: elements that can differ (0: all; see find_duplicates)
   std::vector<char> live_slot_;      // per flattened input slot; empty: every slot live
   std::vector<char> shape_derived_;  // folded from the dims of a non-constant value (see the class note)
   std::vector<char> counted_;
