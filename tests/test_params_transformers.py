@@ -245,3 +245,75 @@ def test_dedupe_weights_reads_constant_nodes():
     assert y.shape == (2, D)
     assert nf.profile(m).params == 2 * L * D
     assert nf.profile(m, dedupe_weights=True).params == L * D
+
+
+def rotary(angles_reader="Cos", extra_reader=None):
+    """Rotary position embedding as the TorchScript exporter writes Llama / Mistral / GPT-NeoX: the angle
+    table positions x inverse frequencies (1, L, D), folded from a buffer (inv_freq, not a parameter in
+    torch) and the sequence length, goes to Cos and Sin; x * cos + x * sin, then a weight (D x D)."""
+    inv_freq = 1.0 / (10000 ** (np.arange(0, D, 2) / D))
+    ang = np.outer(np.arange(L), inv_freq)
+    angles = np.concatenate([ang, ang], axis=-1)[None].astype(np.float32)       # (1, L, D)
+    nodes = [helper.make_node("Cos", ["angles"], ["c"]), helper.make_node("Sin", ["angles"], ["s"]),
+             helper.make_node("Mul", ["x", "c"], ["xc"]), helper.make_node("Mul", ["x", "s"], ["xs"]),
+             helper.make_node("Add", ["xc", "xs"], ["r"])]
+    if extra_reader:   # the table also read as a weight elsewhere
+        nodes += [helper.make_node(extra_reader, ["r", "angles"], ["r2"])]
+    nodes.append(helper.make_node("MatMul", ["r2" if extra_reader else "r", "w"], ["y"]))
+    nodes.insert(0, helper.make_node("Constant", [], ["angles"], value=numpy_helper.from_array(angles, "angles")))
+    m = _model(nodes, [_w("w", (D, D))], [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, L, D])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, L, D])])
+    (y,) = _ort(m, {"x": RNG.standard_normal((1, L, D)).astype(np.float32)})
+    assert y.shape == (1, L, D)
+    return m
+
+
+def test_angle_table_read_by_sin_and_cos_is_not_a_param():
+    assert nf.profile(rotary()).params == D * D
+    assert nf.profile(rotary(), dedupe_weights=True).params == D * D
+    # read by a Mul as well: the same tensor is then a weight the graph multiplies by
+    assert nf.profile(rotary(extra_reader="Mul")).params == D * D + L * D
+
+
+def _rotary_tables(length=L, dim=D, base=10000.0):
+    """torch's rotary cos / sin tables as transformers computes them (float32), (1, 1, L, D)."""
+    inv_freq = (1.0 / (base ** (np.arange(0, dim, 2, dtype=np.float32) / dim))).astype(np.float32)
+    ang = np.outer(np.arange(length, dtype=np.float32), inv_freq).astype(np.float32)
+    emb = np.concatenate([ang, ang], axis=-1)
+    return np.cos(emb)[None, None].astype(np.float32), np.sin(emb)[None, None].astype(np.float32)
+
+
+def stored_rotary(cos, sin, reader="Mul"):
+    """q * cos + q * sin, then a weight (D x D): the dynamo exporter's rotary embedding with the tables folded."""
+    length, dim = cos.shape[-2:]
+    nodes = [helper.make_node(reader, ["q", "cos"], ["qc"]), helper.make_node(reader, ["q", "sin"], ["qs"]),
+             helper.make_node("Add", ["qc", "qs"], ["r"]), helper.make_node("MatMul", ["r", "w"], ["y"])]
+    inits = [numpy_helper.from_array(cos, "cos"), numpy_helper.from_array(sin, "sin"), _w("w", (dim, dim))]
+    m = _model(nodes, inits, [helper.make_tensor_value_info("q", TensorProto.FLOAT, [1, H, length, dim])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, H, length, dim])])
+    (y,) = _ort(m, {"q": RNG.standard_normal((1, H, length, dim)).astype(np.float32)})
+    assert y.shape == (1, H, length, dim)
+    return m
+
+
+@pytest.mark.parametrize("length,dim", [(6, 4), (32, 32), (512, 64), (4096, 128)])
+def test_stored_rotary_tables_are_not_params(length, dim):
+    cos, sin = _rotary_tables(length, dim)
+    assert nf.profile(stored_rotary(cos, sin)).params == dim * dim
+
+
+def test_tables_like_rotary_ones_that_are_weights_still_count():
+    cos, sin = _rotary_tables()
+    n = 2 * L * D
+    # trained: the same tables perturbed as a learned weight would be (a frozen sinusoidal table that was
+    # trained is a parameter in torch)
+    noisy = [t * (1 + 1e-3 * RNG.standard_normal(t.shape)).astype(np.float32) for t in (cos, sin)]
+    assert nf.profile(stored_rotary(*noisy)).params == D * D + n
+    # untrained: all-zero and all-one (1, 1, L, D) weights
+    assert nf.profile(stored_rotary(np.ones_like(cos), np.zeros_like(sin))).params == D * D + n
+    # read by another op than Mul (an Add: a position embedding)
+    assert nf.profile(stored_rotary(cos, sin, reader="Add")).params == D * D + n
+    # columns of cos(p w) with w beyond pi / 2 (no inverse frequency): a weight
+    p = np.arange(L, dtype=np.float32)[:, None]
+    wide = np.cos(p * np.linspace(2.0, 3.0, D, dtype=np.float32))[None, None].astype(np.float32)
+    assert nf.profile(stored_rotary(wide, wide.copy())).params == D * D + n

@@ -2,6 +2,7 @@
 #include "graph/params.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <string>
@@ -72,19 +73,72 @@ bool looks_like_additive_mask(const onnx::Tensor& t) {
   return true;
 }
 
+// Element i of a raw float32 / double tensor (the caller checked the type and size).
+double raw_element(const onnx::Tensor& t, size_t i) {
+  if (t.data_type == onnx::kDouble) {
+    double v;
+    std::memcpy(&v, t.raw.data() + i * 8, 8);
+    return v;
+  }
+  float v;
+  std::memcpy(&v, t.raw.data() + i * 4, 4);
+  return v;
+}
+
+// A rotary position table as the dynamo exporter stores it: (1, ..., 1, L, D), L >= 3, every column c the
+// cosines cos(p w_c) or the sines sin(p w_c) of the positions p = 0 .. L-1 (0 < w_c <= pi / 2, torch's inverse
+// frequencies). Row 0 is exactly 1 (cosines) or 0 (sines), so a learned weight fails at its first element;
+// the rows after it satisfy the recurrence x[p+1] = 2 cos(w) x[p] - x[p-1], with cos(w) = x[1] for a cosine
+// column and sqrt(1 - x[1]^2) for a sine column. An all-zero or all-one tensor (untrained weights) is none.
+bool looks_like_rotary_table(const onnx::Tensor& t) {
+  if ((t.data_type != onnx::kFloat && t.data_type != onnx::kDouble) || t.external || t.dims.size() < 2) return false;
+  const size_t r = t.dims.size();
+  for (size_t k = 0; k + 2 < r; ++k)
+    if (t.dims[k] != 1) return false;
+  const size_t rows = static_cast<size_t>(t.dims[r - 2]), cols = static_cast<size_t>(t.dims[r - 1]);
+  const size_t width = t.data_type == onnx::kDouble ? 8 : 4;
+  if (rows < 3 || cols < 1 || t.raw.size() != rows * cols * width) return false;
+  const double first = raw_element(t, 0);
+  if (first != 0.0 && first != 1.0) return false;  // a learned weight stops here
+  // float32 angles p w (w <= 1) are rounded by up to 6e-8 p: three terms of the recurrence, with margin
+  auto tolerance = [](size_t p) { return 1e-5 + 5e-7 * static_cast<double>(p + 1); };
+  constexpr double kTolerance = 1e-5;
+  bool any_moving = false;
+  for (size_t c = 0; c < cols; ++c) {
+    const double x0 = raw_element(t, c), x1 = raw_element(t, cols + c);
+    if (x0 != first || x1 < -1.0 || x1 > 1.0) return false;
+    const double cw = first == 1.0 ? x1 : std::sqrt(1.0 - x1 * x1);
+    if (cw < -kTolerance) return false;  // w beyond pi / 2: not an inverse frequency
+    if (x1 != first) any_moving = true;
+    double prev = x0, cur = x1;
+    for (size_t p = 1; p + 1 < rows; ++p) {
+      const double next = raw_element(t, (p + 1) * cols + c);
+      if (std::fabs(next - (2.0 * cw * cur - prev)) > tolerance(p) || std::fabs(next) > 1.0 + kTolerance) return false;
+      prev = cur;
+      cur = next;
+    }
+  }
+  return any_moving;
+}
+
 }  // namespace
 
 void ParamCounter::find_exporter_data(const std::vector<onnx::Tensor>& initializers,
                                       const std::vector<onnx::Node>& nodes, const std::vector<size_t>& in_begin,
                                       const std::vector<uint32_t>& in_ids,
                                       const std::function<uint32_t(std::string_view)>& find) {
+  enum : char { kMask = 1, kAngles = 2, kRotary = 4 };  // what a stored tensor may be, until a reader says otherwise
   exporter_data_.clear();
   auto consider = [&](const onnx::Tensor& t, std::string_view name) {
-    if (!looks_like_additive_mask(t)) return;
+    if (!onnx::is_float_type(t.data_type)) return;
+    int64_t numel = 1;
+    for (int64_t d : t.dims) numel = mul_sat(numel, d);
+    if (numel <= 1) return;
     const uint32_t id = find(name);
     if (id == kNone) return;
     if (exporter_data_.size() <= id) exporter_data_.resize(id + 1, 0);
-    exporter_data_[id] = 1;
+    exporter_data_[id] = static_cast<char>(kAngles | (looks_like_additive_mask(t) ? kMask : 0) |
+                                           (looks_like_rotary_table(t) ? kRotary : 0));
   };
   for (const onnx::Tensor& t : initializers) consider(t, t.name);
   for (const onnx::Node& n : nodes) {
@@ -93,13 +147,18 @@ void ParamCounter::find_exporter_data(const std::vector<onnx::Tensor>& initializ
       if (a.name == "value" && !a.tensors.empty()) consider(a.tensors[0], n.outputs[0]);
   }
   if (exporter_data_.empty()) return;
-  // A mask is only ever added to attention scores (or selected by Where): any other reader makes it a weight.
+  // A mask is only ever added to attention scores (or selected by Where); angles are only ever the argument
+  // of Sin and Cos; rotary cosines and sines only multiply. Any other reader makes the tensor a weight.
   for (size_t ni = 0; ni < nodes.size(); ++ni) {
     const onnx::Node& n = nodes[ni];
-    const bool mask_reader = is_default_domain(n.domain) && (n.op_type == "Add" || n.op_type == "Where");
-    if (mask_reader) continue;
+    char keep = 0;
+    if (is_default_domain(n.domain)) {
+      if (n.op_type == "Add" || n.op_type == "Where") keep = kMask;
+      else if (n.op_type == "Sin" || n.op_type == "Cos") keep = kAngles;
+      else if (n.op_type == "Mul") keep = kRotary;
+    }
     for (size_t k = in_begin[ni]; k < in_begin[ni + 1]; ++k)
-      if (in_ids[k] != kNone && in_ids[k] < exporter_data_.size()) exporter_data_[in_ids[k]] = 0;
+      if (in_ids[k] != kNone && in_ids[k] < exporter_data_.size()) exporter_data_[in_ids[k]] &= keep;
   }
 }
 

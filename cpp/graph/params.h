@@ -37,7 +37,7 @@ namespace netscore::graph::walk {
 //   every conv weight there). Dead nodes and dead slots count no params.
 // - Exporter-made data is not a param: an exporter that knows the input's size may store what the model
 //   computes from it (the additive attention mask of a BERT or a causal LM, the dynamo exporter's lifted
-//   constants) as a plain tensor, where the TorchScript exporter keeps the computation. find_exporter_data
+//   constants, the TorchScript exporter's rotary angle tables) as a plain tensor. find_exporter_data
 //   recognises such tensors by shape, values and readers; they count no params, by default.
 class ParamCounter {
  public:
@@ -108,7 +108,12 @@ class ParamCounter {
   // attention mask: a floating-point tensor of shape (1, ..., 1, Lq, Lk) (rank >= 4, Lq and Lk >= 2) whose
   // every element is 0 or a large negative value (<= -1e30, the dtype's lowest, -inf), read only by Add or
   // Where. The scan stops at the first other element, so a learned weight costs one read; a zero-initialised
-  // weight of another shape (a position embedding (1, N, D), a bias) is never a candidate.
+  // weight of another shape (a position embedding (1, N, D), a bias) is never a candidate. A table of
+  // angles: a floating-point tensor (more than one element) read only by Sin and Cos (the rotary position
+  // angles positions x inverse frequencies, folded by the TorchScript exporter); no values are read. A
+  // rotary table: a float32 / double tensor (1, ..., 1, L, D) whose columns are cos(p w) or sin(p w) of the
+  // positions p (row 0 exactly 1 or 0, the rows after it on the cosine recurrence), read only by Mul (the
+  // dynamo exporter's folded cosines and sines).
   // `in_begin` / `in_ids`: the walker's flattened node inputs; `find`: a name's value id.
   void find_exporter_data(const std::vector<onnx::Tensor>& initializers, const std::vector<onnx::Node>& nodes,
                           const std::vector<size_t>& in_begin, const std::vector<uint32_t>& in_ids,
@@ -140,7 +145,7 @@ class ParamCounter {
 
   // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
   std::vector<uint32_t> roots_begin_, roots_count_, root_pool_;
-  std::vector<char> exporter_data_;  // roots find_exporter_data found to be data (masks), not weights
+  std::vector<char> exporter_data_;  // roots find_exporter_data found to be data (masks, angles), not weights
   std::vector<char> uniform_;        // dedupe_weights: one value repeated
   std::vector<uint32_t> same_as_;   // dedupe_weights: the first initializer with the same elements
   std::vector<int64_t> distinct_;   // dedupe_weights: elements that can differ (0: all; see find_duplicates)
