@@ -311,9 +311,53 @@ def test_tables_like_rotary_ones_that_are_weights_still_count():
     assert nf.profile(stored_rotary(*noisy)).params == D * D + n
     # untrained: all-zero and all-one (1, 1, L, D) weights
     assert nf.profile(stored_rotary(np.ones_like(cos), np.zeros_like(sin))).params == D * D + n
-    # read by another op than Mul (an Add: a position embedding)
-    assert nf.profile(stored_rotary(cos, sin, reader="Add")).params == D * D + n
+    # read by another op than Mul, Add or Gather
+    assert nf.profile(stored_rotary(cos, sin, reader="Sub")).params == D * D + n
     # columns of cos(p w) with w beyond pi / 2 (no inverse frequency): a weight
     p = np.arange(L, dtype=np.float32)[:, None]
     wide = np.cos(p * np.linspace(2.0, 3.0, D, dtype=np.float32))[None, None].astype(np.float32)
     assert nf.profile(stored_rotary(wide, wide.copy())).params == D * D + n
+
+
+def _sinusoid(n_pos, dim, interleaved):
+    """The Transformer's fixed encoding (sin at even, cos at odd columns: torch's PositionalEncoding tutorial,
+    XLM) or Marian's / RoFormer's (sines in the first half, cosines in the second), computed as they do in
+    float64 and stored as float32."""
+    pos = np.arange(n_pos)[:, None]
+    freq = 1.0 / np.power(10000.0, 2 * (np.arange(dim) // 2) / dim)
+    enc = pos * freq[None, :]
+    out = np.empty((n_pos, dim))
+    if interleaved:
+        out[:, 0::2], out[:, 1::2] = np.sin(enc[:, 0::2]), np.cos(enc[:, 1::2])
+    else:
+        out[:, :dim // 2], out[:, dim // 2:] = np.sin(enc[:, 0::2]), np.cos(enc[:, 1::2])
+    return out.astype(np.float32)
+
+
+def test_fixed_sinusoidal_encoding_added_to_embeddings_is_not_a_param():
+    """torch's PositionalEncoding keeps pe (max_len, 1, d) as a buffer and adds pe[:L]: the exporter stores the
+    L rows it adds. The same rows perturbed (a trained, learned embedding) count."""
+    c = 8
+    pe = _sinusoid(L, c, interleaved=True)[:, None, :]                   # (L, 1, C)
+    assert nf.profile(_add_model(pe, (L, 2, c))).params == c * D
+    learned = pe * (1 + 1e-3 * RNG.standard_normal(pe.shape)).astype(np.float32)
+    assert nf.profile(_add_model(learned, (L, 2, c))).params == L * c + c * D
+
+
+def test_frozen_sinusoidal_table_gathered_by_position_is_not_a_param():
+    """Marian's and RoFormer's position tables are frozen parameters computed at init (Marian's checkpoints do
+    not even store them): the dynamo exporter keeps the whole table, gathered by the positions."""
+    n_pos, c = 64, 8
+    table = _sinusoid(n_pos, c, interleaved=False)
+    nodes = [helper.make_node("Gather", ["table", "pos"], ["e"], axis=0),
+             helper.make_node("Add", ["x", "e"], ["a"]), helper.make_node("MatMul", ["a", "w"], ["y"])]
+    inits = [numpy_helper.from_array(table, "table"), numpy_helper.from_array(np.arange(L, dtype=np.int64), "pos"),
+             _w("w", (c, D))]
+    m = _model(nodes, inits, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, L, c])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, L, D])])
+    (y,) = _ort(m, {"x": RNG.standard_normal((1, L, c)).astype(np.float32)})
+    assert y.shape == (1, L, D)
+    assert nf.profile(m).params == c * D
+    inits[0] = numpy_helper.from_array(RNG.standard_normal((n_pos, c)).astype(np.float32), "table")  # learned
+    m = _model(nodes, inits, list(m.graph.input), list(m.graph.output))
+    assert nf.profile(m).params == n_pos * c + c * D

