@@ -58,6 +58,56 @@ KNOWN_CAUSES = [
     (r"^timm/nf_resnet26/dynamo$", "params", "torch",
      "weight standardisation exported with an all-zero BN bias per layer (8,128 exporter-made elements); "
      "-64 unexplained"),
+    # transformers (read from the files: initializers and Constant values, their readers, copies by value)
+    (r"^transformers/(gpt2|gemma)/ts$", "params", "torch",
+     "the TorchScript exporter stores the tied input embedding again, transposed, for the LM head (1000 x 128 "
+     "= 128,000 elements): counted twice by default, once with dedupe_weights (then exact)"),
+    (r"^transformers/t5/ts$", "params", "torch",
+     "the TorchScript exporter stores the tied embedding again, transposed, for the LM head (128,000 elements) "
+     "and the decoder's all-zero cross-attention position bias (torch.zeros in forward; 2 x 1x4x16x32 = 4,096) "
+     "as constants: counted by default, dropped with dedupe_weights (then exact)"),
+    (r"^transformers/marian/ts$", "params", "torch",
+     "the TorchScript exporter stores the tied embedding again, transposed, for the LM head (128,000 elements) "
+     "and final_logits_bias, an all-zero torch buffer (1,000): counted by default, dropped with dedupe_weights. "
+     "Corpora built before frozen parameters left the reference: the reference holds Marian's two frozen "
+     "sinusoidal tables (2 x 128 x 128) perturbed as if learned, of which the file holds only the rows of the "
+     "input's positions (32 + 16 rows, -26,624)"),
+    (r"^transformers/marian/dynamo$", "params", "torch",
+     "final_logits_bias, an all-zero torch buffer (1 x 1000), read by the LM head's Add: counted by default, "
+     "dropped with dedupe_weights (then exact)"),
+    (r"^transformers/roformer/ts$", "params", "torch",
+     "corpora built before frozen parameters left the reference: RoFormer's frozen sinusoidal table (1536 x 32 "
+     "= 49,152, perturbed as if learned) is in the reference, and the file holds only the rotary sines and "
+     "cosines of the input's 32 positions (2 x 1x1x32x32), folded by the exporter"),
+    (r"^transformers/(roformer|convbert|mobilebert|squeezebert)/dynamo$", "params", "torch",
+     "the dynamo exporter folds token_type_embeddings(token_type_ids), whose ids are a buffer of zeros, into "
+     "row 0 repeated over the sequence (1 x 32 x 128 = 4,096 stored, 256 in torch): with dedupe_weights the "
+     "row counts once (-128: the table's unused row)"),
+    (r"^transformers/mpnet/dynamo$", "params", "torch",
+     "the dynamo exporter folds the relative attention bias (32 buckets x 4 heads = 128 in torch) gathered by "
+     "the relative positions into a 1x4x32x32 constant (4,096): with dedupe_weights it counts one value per "
+     "diagonal (4 x 63, +124)"),
+    (r"^transformers/wavlm/dynamo$", "params", "torch",
+     "the dynamo exporter folds the relative position bias (320 buckets x 4 heads = 1,280 in torch) gathered "
+     "by the relative positions into a 4x49x49 constant (9,604): with dedupe_weights it counts one value per "
+     "diagonal (4 x 97); -64 as HuBERT's"),
+    (r"^transformers/(hubert|wav2vec2|wavlm)/ts$", "params", "torch",
+     "masked_spec_embed (128, used only by training-time masking) is not in the file; the weight norm's g "
+     "(1x1x16) is folded into the conv weight; GroupNorm is exported as InstanceNormalization with all-one "
+     "and all-zero constants (2 x 32, +64; dropped with dedupe_weights) next to the real scale and shift"),
+    (r"^transformers/(hubert|wav2vec2)/dynamo$", "params", "torch",
+     "masked_spec_embed (128, used only by training-time masking) is not in the file; GroupNorm is exported "
+     "as InstanceNormalization with all-one and all-zero constants (2 x 32, +64; dropped with dedupe_weights)"),
+    (r"^transformers/dinov2/", "params", "torch",
+     "mask_token (1 x 128), used only with bool_masked_pos, is not in the file"),
+    (r"^transformers/bloom/dynamo$", "params", "torch",
+     "the ALiBi bias (slopes x key positions, 4 x 1 x 32), computed in forward, folded to a constant by the "
+     "dynamo exporter"),
+    (r"^transformers/bloom/ts$", "params", "torch",
+     "the ALiBi slopes (4 x 1), computed in forward, folded to a constant by the TorchScript exporter"),
+    (r"^transformers/deberta_v2/", "params", "torch",
+     "an all-one 1x32x1 constant (the embedding's input mask, computed from the input shape) folded by the "
+     "exporter and read by Mul: counted by default, dropped with dedupe_weights (then exact)"),
 ]
 
 
