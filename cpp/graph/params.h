@@ -115,6 +115,8 @@ class ParamCounter {
   // sin(p w) of the positions p (row 0 exactly 1 or 0, the rows after it on the cosine recurrence), read
   // only by Mul, Add or Gather (the dynamo exporter's rotary cosines and sines; fixed sinusoidal encodings,
   // which torch computes at init: buffers, or frozen parameters that checkpoints do not store).
+  // Shapes and readers are checked first; values are read only of the tensors that pass both, so the
+  // weights of MatMul, Conv, Gemm and normalisation layers are never read.
   // `in_begin` / `in_ids`: the walker's flattened node inputs; `find`: a name's value id.
   void find_exporter_data(const std::vector<onnx::Tensor>& initializers, const std::vector<onnx::Node>& nodes,
                           const std::vector<size_t>& in_begin, const std::vector<uint32_t>& in_ids,
