@@ -58,8 +58,8 @@ bool is_mask_element(const onnx::Tensor& t, size_t i) {
   }
 }
 
-// The shape and (with `values`) the values of an additive attention mask (see ParamCounter::find_exporter_data).
-bool looks_like_additive_mask(const onnx::Tensor& t, bool values) {
+// The shape and values of an additive attention mask (see ParamCounter::find_exporter_data).
+bool looks_like_additive_mask(const onnx::Tensor& t) {
   if (!onnx::is_float_type(t.data_type) || t.external || t.dims.size() < 4) return false;
   const size_t r = t.dims.size();
   for (size_t k = 0; k + 2 < r; ++k)
@@ -68,7 +68,6 @@ bool looks_like_additive_mask(const onnx::Tensor& t, bool values) {
   const size_t width = static_cast<size_t>(onnx::element_bits(t.data_type)) / 8;
   const size_t n = static_cast<size_t>(t.dims[r - 2]) * static_cast<size_t>(t.dims[r - 1]);
   if (width == 0 || t.raw.size() != n * width) return false;  // raw_data only (what exporters write)
-  if (!values) return true;
   for (size_t i = 0; i < n; ++i)
     if (!is_mask_element(t, i)) return false;  // a learned weight stops here at once
   return true;
@@ -94,7 +93,7 @@ double raw_element(const onnx::Tensor& t, size_t i) {
 // column) or exactly 0 (a sine column), so a learned weight fails at its first element; the rows after it
 // satisfy x[p+1] = 2 cos(w) x[p] - x[p-1], with cos(w) = x[1] for a cosine column and sqrt(1 - x[1]^2) for a
 // sine column. An all-zero or all-one tensor (untrained weights) is none: some column must move.
-bool looks_like_sinusoid_table(const onnx::Tensor& t, bool values) {
+bool looks_like_sinusoid_table(const onnx::Tensor& t) {
   if ((t.data_type != onnx::kFloat && t.data_type != onnx::kDouble) || t.external || t.dims.size() < 2) return false;
   const size_t r = t.dims.size();
   size_t big = 0;
@@ -105,7 +104,6 @@ bool looks_like_sinusoid_table(const onnx::Tensor& t, bool values) {
   for (size_t k = 0; k + 1 < r; ++k) rows *= static_cast<size_t>(t.dims[k]);
   const size_t width = t.data_type == onnx::kDouble ? 8 : 4;
   if (rows < 3 || t.raw.size() != rows * cols * width) return false;
-  if (!values) return true;
   // float32 angles p w (w <= 1) are rounded by up to 6e-8 p: three terms of the recurrence, with margin
   auto tolerance = [](size_t p) { return 1e-5 + 5e-7 * static_cast<double>(p + 1); };
   constexpr double kTolerance = 1e-5;
@@ -135,36 +133,15 @@ bool looks_like_sinusoid_table(const onnx::Tensor& t, bool values) {
 
 void ParamCounter::find_exporter_data(const std::vector<onnx::Tensor>& initializers,
                                       const std::vector<onnx::Node>& nodes, const std::vector<size_t>& in_begin,
-                                      const std::vector<uint32_t>& in_ids,
-                                      const std::function<uint32_t(std::string_view)>& find) {
-  enum : char { kMask = 1, kAngles = 2, kSinusoid = 4 };  // what a stored tensor may be, until a reader says otherwise
-  exporter_data_.clear();
-  std::vector<const onnx::Tensor*> tensor_of;  // by value id: the stored tensor, for the value checks
-  auto consider = [&](const onnx::Tensor& t, std::string_view name) {
-    if (!onnx::is_float_type(t.data_type)) return;
-    int64_t numel = 1;
-    for (int64_t d : t.dims) numel = mul_sat(numel, d);
-    if (numel <= 1) return;
-    const uint32_t id = find(name);
-    if (id == kNone) return;
-    if (exporter_data_.size() <= id) {
-      exporter_data_.resize(id + 1, 0);
-      tensor_of.resize(id + 1, nullptr);
-    }
-    exporter_data_[id] = static_cast<char>(kAngles | (looks_like_additive_mask(t, false) ? kMask : 0) |
-                                           (looks_like_sinusoid_table(t, false) ? kSinusoid : 0));
-    tensor_of[id] = &t;
-  };
-  for (const onnx::Tensor& t : initializers) consider(t, t.name);
-  for (const onnx::Node& n : nodes) {
-    if (n.op_type != "Constant" || !is_default_domain(n.domain) || n.outputs.empty()) continue;
-    for (const onnx::Attribute& a : n.attributes)
-      if (a.name == "value" && !a.tensors.empty()) consider(a.tensors[0], n.outputs[0]);
-  }
-  if (exporter_data_.empty()) return;
-  // A mask is only ever added to attention scores (or selected by Where); angles are only ever the argument
-  // of Sin and Cos; a sinusoidal table is multiplied (rotary), added (a fixed encoding) or looked up by
-  // position (Gather). Any other reader makes the tensor a weight.
+                                      const std::vector<uint32_t>& in_ids, const std::vector<size_t>& out_begin,
+                                      const std::vector<uint32_t>& out_ids, size_t num_values) {
+  // what a value may be, until a reader says otherwise; kRead: some node of this graph reads it
+  enum : char { kMask = 1, kAngles = 2, kSinusoid = 4, kAll = 7, kRead = 8 };
+  // Readers first (no names, no values): a mask is only ever added to attention scores (or selected by
+  // Where); angles are only ever the argument of Sin and Cos; a sinusoidal table is multiplied (rotary),
+  // added (a fixed encoding) or looked up by position (Gather). Any other reader makes a tensor a weight.
+  std::vector<char>& readers = scratch_flags_;
+  readers.assign(num_values, kAll);
   for (size_t ni = 0; ni < nodes.size(); ++ni) {
     const onnx::Node& n = nodes[ni];
     char keep = 0;
@@ -175,14 +152,30 @@ void ParamCounter::find_exporter_data(const std::vector<onnx::Tensor>& initializ
       else if (n.op_type == "Mul" || n.op_type == "Gather") keep = kSinusoid;
     }
     for (size_t k = in_begin[ni]; k < in_begin[ni + 1]; ++k)
-      if (in_ids[k] != kNone && in_ids[k] < exporter_data_.size()) exporter_data_[in_ids[k]] &= keep;
+      if (in_ids[k] != kNone && in_ids[k] < num_values)
+        readers[in_ids[k]] = static_cast<char>((readers[in_ids[k]] & keep) | kRead);
   }
-  // Values last, only of the tensors whose shape and readers fit: the weights of MatMul, Conv, Gemm and
-  // normalisation layers are never read.
-  for (size_t id = 0; id < exporter_data_.size(); ++id) {
-    char& flags = exporter_data_[id];
-    if ((flags & kMask) && !looks_like_additive_mask(*tensor_of[id], true)) flags &= ~kMask;
-    if ((flags & kSinusoid) && !looks_like_sinusoid_table(*tensor_of[id], true)) flags &= ~kSinusoid;
+  // Then the stored tensors those readers allow: shapes, and values last (the weights of MatMul, Conv,
+  // Gemm and normalisation layers are never read).
+  exporter_data_.assign(num_values, 0);
+  auto check = [&](const onnx::Tensor& t, uint32_t id) {
+    if (id == kNone || id >= num_values || readers[id] == kRead || !(readers[id] & kRead) ||
+        !onnx::is_float_type(t.data_type))
+      return;
+    int64_t numel = 1;
+    for (int64_t d : t.dims) numel = mul_sat(numel, d);
+    if (numel <= 1) return;
+    char flags = static_cast<char>(readers[id] & kAll);
+    if ((flags & kMask) && !looks_like_additive_mask(t)) flags &= ~kMask;
+    if ((flags & kSinusoid) && !looks_like_sinusoid_table(t)) flags &= ~kSinusoid;
+    exporter_data_[id] = flags;
+  };
+  for (size_t k = 0; k < initializers.size(); ++k) check(initializers[k], static_cast<uint32_t>(k));
+  for (size_t ni = 0; ni < nodes.size(); ++ni) {
+    const onnx::Node& n = nodes[ni];
+    if (n.op_type != "Constant" || !is_default_domain(n.domain) || out_begin[ni] == out_begin[ni + 1]) continue;
+    for (const onnx::Attribute& a : n.attributes)
+      if (a.name == "value" && !a.tensors.empty()) check(a.tensors[0], out_ids[out_begin[ni]]);
   }
 }
 

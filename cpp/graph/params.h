@@ -115,12 +115,14 @@ class ParamCounter {
   // sin(p w) of the positions p (row 0 exactly 1 or 0, the rows after it on the cosine recurrence), read
   // only by Mul, Add or Gather (the dynamo exporter's rotary cosines and sines; fixed sinusoidal encodings,
   // which torch computes at init: buffers, or frozen parameters that checkpoints do not store).
-  // Shapes and readers are checked first; values are read only of the tensors that pass both, so the
-  // weights of MatMul, Conv, Gemm and normalisation layers are never read.
-  // `in_begin` / `in_ids`: the walker's flattened node inputs; `find`: a name's value id.
+  // Readers are checked first (no names, no values), then the shapes and last the values of the stored
+  // tensors those readers allow, so the weights of MatMul, Conv, Gemm and normalisation layers are never read.
+  // `in_begin` / `in_ids` and `out_begin` / `out_ids`: the walker's flattened node edges; initializer k is
+  // value k (Walker::index_values adds the initializers first); `num_values`: the walk's values.
   void find_exporter_data(const std::vector<onnx::Tensor>& initializers, const std::vector<onnx::Node>& nodes,
                           const std::vector<size_t>& in_begin, const std::vector<uint32_t>& in_ids,
-                          const std::function<uint32_t(std::string_view)>& find);
+                          const std::vector<size_t>& out_begin, const std::vector<uint32_t>& out_ids,
+                          size_t num_values);
 
   // Live input slots (see the class note), found once before the walk by a backward pass over `order`.
   // `in_begin` / `in_ids` and `out_begin` / `out_ids`: the walker's flattened node edges; `output_ids`:
@@ -149,6 +151,7 @@ class ParamCounter {
   // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
   std::vector<uint32_t> roots_begin_, roots_count_, root_pool_;
   std::vector<char> exporter_data_;  // roots find_exporter_data found to be data (masks, angles), not weights
+  std::vector<char> scratch_flags_;  // find_exporter_data: what each value's readers allow (reused)
   std::vector<char> uniform_;        // dedupe_weights: one value repeated
   std::vector<uint32_t> same_as_;   // dedupe_weights: the first initializer with the same elements
   std::vector<int64_t> distinct_;   // dedupe_weights: elements that can differ (0: all; see find_duplicates)
