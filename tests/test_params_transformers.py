@@ -361,3 +361,23 @@ def test_frozen_sinusoidal_table_gathered_by_position_is_not_a_param():
     inits[0] = numpy_helper.from_array(RNG.standard_normal((n_pos, c)).astype(np.float32), "table")  # learned
     m = _model(nodes, inits, list(m.graph.input), list(m.graph.output))
     assert nf.profile(m).params == n_pos * c + c * D
+
+
+def test_stored_mask_inside_an_if_branch():
+    """A branch is walked like the main graph: its own stored mask is data, its weight a param. The outer
+    graph's initializers come first, so the branch's values are numbered after imports of its own."""
+    mask = _causal(np.finfo(np.float32).min)
+    def branch(name, weight):
+        nodes = [helper.make_node("Add", ["s", f"{name}_mask"], [f"{name}_sm"]),
+                 helper.make_node("MatMul", [f"{name}_sm", f"{name}_w"], [f"{name}_y"])]
+        return helper.make_graph(nodes, name, [], [helper.make_tensor_value_info(f"{name}_y", TensorProto.FLOAT,
+                                                                                  [1, H, L, D])],
+                                 [numpy_helper.from_array(mask, f"{name}_mask"), numpy_helper.from_array(weight, f"{name}_w")])
+    w = RNG.standard_normal((L, D)).astype(np.float32)
+    nodes = [helper.make_node("If", ["cond"], ["y"], then_branch=branch("then", w), else_branch=branch("else", w * 2))]
+    m = _model(nodes, [numpy_helper.from_array(np.array(True), "cond"), _w("unused_pair", (3, 3))],
+               [helper.make_tensor_value_info("s", TensorProto.FLOAT, [1, H, L, L])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, H, L, D])])
+    (y,) = _ort(m, {"s": RNG.standard_normal((1, H, L, L)).astype(np.float32)})
+    assert y.shape == (1, H, L, D)
+    assert nf.profile(m).params == L * D     # the taken branch's weight; its mask is data
