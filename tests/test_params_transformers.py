@@ -381,3 +381,25 @@ def test_stored_mask_inside_an_if_branch():
     (y,) = _ort(m, {"s": RNG.standard_normal((1, H, L, L)).astype(np.float32)})
     assert y.shape == (1, H, L, D)
     assert nf.profile(m).params == L * D     # the taken branch's weight; its mask is data
+
+
+@pytest.mark.parametrize("dims", [[1, 1, 2 ** 32, 2 ** 32], [1, 2 ** 31, 2 ** 33], [3, -2, 2, 2]])
+def test_hostile_dims_on_a_stored_table_are_never_trusted(dims):
+    """Dims whose product overflows or disagrees with the raw bytes: no value is read past the data, with or
+    without dedupe_weights."""
+    bad = TensorProto(name="table", data_type=TensorProto.FLOAT, dims=dims, raw_data=np.zeros(16, np.float32).tobytes())
+    for as_constant in (False, True):
+        nodes = [helper.make_node("Add", ["x", "table"], ["a"]), helper.make_node("Mul", ["a", "table"], ["y"])]
+        inits = []
+        if as_constant:
+            nodes.insert(0, helper.make_node("Constant", [], ["table"], value=bad))
+        else:
+            inits.append(bad)
+        g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+        for dedupe in (False, True):
+            try:
+                nf.profile(m, dedupe_weights=dedupe)
+            except nf.ModelError:
+                pass          # refusing the model is fine; reading past its bytes is not

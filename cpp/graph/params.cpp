@@ -25,6 +25,19 @@ bool is_training_batch_norm(const onnx::Node& n) {
   return false;
 }
 
+// Elements of a tensor whose raw_data holds exactly its dims' product of `width`-byte elements; 0 otherwise
+// (no raw data, a negative dim, a product that overflows or disagrees with the bytes: never trusted).
+size_t raw_numel(const onnx::Tensor& t, size_t width) {
+  if (width == 0 || t.raw.empty()) return 0;
+  int64_t numel = 1;
+  for (int64_t d : t.dims) {
+    if (d < 0) return 0;
+    numel = mul_sat(numel, d);
+  }
+  const int64_t bytes = mul_sat(numel, static_cast<int64_t>(width));
+  return bytes == static_cast<int64_t>(t.raw.size()) ? static_cast<size_t>(numel) : 0;
+}
+
 // Element i of a raw little-endian floating-point tensor is 0 or an additive mask's "never" value (<= -1e30,
 // the dtype's lowest finite value, -inf). Types without a raw reading here are never masks.
 bool is_mask_element(const onnx::Tensor& t, size_t i) {
@@ -66,8 +79,8 @@ bool looks_like_additive_mask(const onnx::Tensor& t) {
     if (t.dims[k] != 1) return false;
   if (t.dims[r - 2] < 2 || t.dims[r - 1] < 2) return false;
   const size_t width = static_cast<size_t>(onnx::element_bits(t.data_type)) / 8;
-  const size_t n = static_cast<size_t>(t.dims[r - 2]) * static_cast<size_t>(t.dims[r - 1]);
-  if (width == 0 || t.raw.size() != n * width) return false;  // raw_data only (what exporters write)
+  const size_t n = raw_numel(t, width);  // raw_data only (what exporters write)
+  if (n == 0) return false;
   for (size_t i = 0; i < n; ++i)
     if (!is_mask_element(t, i)) return false;  // a learned weight stops here at once
   return true;
@@ -98,12 +111,11 @@ bool looks_like_sinusoid_table(const onnx::Tensor& t) {
   const size_t r = t.dims.size();
   size_t big = 0;
   for (size_t k = 0; k < r; ++k) big += t.dims[k] != 1;
-  const size_t cols = static_cast<size_t>(t.dims[r - 1]);
-  if (big != 2 || cols < 2) return false;
-  size_t rows = 1;
-  for (size_t k = 0; k + 1 < r; ++k) rows *= static_cast<size_t>(t.dims[k]);
   const size_t width = t.data_type == onnx::kDouble ? 8 : 4;
-  if (rows < 3 || t.raw.size() != rows * cols * width) return false;
+  const size_t numel = raw_numel(t, width);
+  if (big != 2 || numel == 0 || t.dims[r - 1] < 2) return false;
+  const size_t cols = static_cast<size_t>(t.dims[r - 1]), rows = numel / cols;
+  if (rows < 3) return false;
   // float32 angles p w (w <= 1) are rounded by up to 6e-8 p: three terms of the recurrence, with margin
   auto tolerance = [](size_t p) { return 1e-5 + 5e-7 * static_cast<double>(p + 1); };
   constexpr double kTolerance = 1e-5;
@@ -188,9 +200,8 @@ namespace {
 // biases, folded): it holds one value per diagonal. 0: every element can differ.
 int64_t distinct_elements(const onnx::Tensor& t, size_t width) {
   const size_t rank = t.dims.size();
-  size_t numel = 1;
-  for (int64_t d : t.dims) numel *= static_cast<size_t>(d);
-  if (rank == 0 || numel * width != t.raw.size()) return 0;
+  const size_t numel = raw_numel(t, width);
+  if (rank == 0 || numel == 0) return 0;
   const char* p = t.raw.data();
   size_t distinct = numel;
   std::vector<char> broadcast(rank, 0);
