@@ -108,18 +108,7 @@ class _ChunkResult:
     def __init__(self, names: List[str], totals: np.ndarray, errors: List[str], status: np.ndarray,
                  predicted: Optional[np.ndarray] = None):
         self.names, self.totals, self.errors, self.status = names, totals, errors, status
-        self.predicted = predicted   # profile_many(device=...) in one walk: the device model's column
-
-
-class _DeviceWalk:
-    """profile_many(device=...) with the predictions made in the walk that counts the totals: `run` (the
-    device model's _profile_and_predict) for the rows analysed, the model's predict for cache hits."""
-
-    def __init__(self, device, run):
-        self.device, self.run = device, run
-
-    def predict(self, items: List[Item], threads: int) -> np.ndarray:
-        return np.asarray(self.device.predict(items, threads=threads), dtype=np.float64)
+        self.predicted = predicted   # profile_many(device=...) in one walk: the device model's rows
 
 
 class _Chunk:
@@ -128,7 +117,7 @@ class _Chunk:
     the next chunk is prepared), then storing the new results and assembling the rows (`finish`)."""
 
     def __init__(self, items: List[Item], options: _Options, threads: int, cache: Optional["_CacheHandle"],
-                 device: Optional[_DeviceWalk] = None):
+                 device=None):
         names, payloads = zip(*items) if items else ((), ())
         self.names, self.payloads = list(names), list(payloads)
         self.options, self.threads, self.cache = options, threads, cache
@@ -143,10 +132,13 @@ class _Chunk:
         self.new_entries: List[Tuple[Optional[int], bytes, Any]] = []
         self.analysed = None
         self.result: Optional[_ChunkResult] = None   # set by finish()
-        self.device = device
-        self.predicted = np.full(n, np.nan) if device is not None else None
+        self.device = device   # a device_profile.OneWalk, or None
+        self.predicted: Optional[np.ndarray] = None   # its rows (OneWalk.walk / .rows), one per source
         if cache is not None:
             self._lookup()
+            if device is not None and len(self.todo) < n:   # cache hits: the device model's rows only
+                hits = np.setdiff1d(np.arange(n), self.todo)
+                self._put_rows(hits, device.rows([(self.names[i], self.payloads[i]) for i in hits], threads))
 
     def _lookup(self) -> None:
         """Keys for every row (one C++ call), one query for all of them, hits filled in."""
@@ -209,10 +201,10 @@ class _Chunk:
             payloads = self.payloads if whole else [self.payloads[i] for i in todo]
             names = self.names if whole else [self.names[i] for i in todo]
             try:
-                if self.device is not None:   # totals and predictions from one walk per model
-                    totals, status, errors, predicted = self.device.run(payloads, names, self.threads)
+                if self.device is not None:   # totals and the device model's rows from one walk per model
+                    totals, status, errors, rows = self.device.walk(payloads, names, self.threads)
                     self.analysed = (totals, status, errors)
-                    self.predicted[todo] = predicted
+                    self._put_rows(todo, rows)
                 else:
                     self.analysed = _core.profile_batch(payloads, names, self.options.shapes,
                                                         self.options.batch_size, self.threads,
@@ -220,10 +212,12 @@ class _Chunk:
             except KeyboardInterrupt as exc:   # Ctrl-C: the rows finished come with it (status 4: not finished)
                 self.analysed = getattr(exc, "partial", None)
                 raise
-        if self.device is not None and len(self.todo) < len(self.payloads):   # cache hits: predictions only
-            hits = np.setdiff1d(np.arange(len(self.payloads)), self.todo)
-            self.predicted[hits] = self.device.predict([(self.names[i], self.payloads[i]) for i in hits],
-                                                       self.threads)
+
+    def _put_rows(self, rows: Sequence[int], values) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        if self.predicted is None:
+            self.predicted = np.full((len(self.payloads),) + values.shape[1:], np.nan)
+        self.predicted[rows] = values
 
     def finish(self) -> _ChunkResult:
         """Rows of the chunk; new results stored in the cache (one transaction)."""
@@ -500,10 +494,9 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
         if not hasattr(sources, "__len__"):
             sources = list(sources)   # read twice: profiled, then predicted
     options = _Options(input_shapes, batch_size, input_values)
-    one_walk = None   # the predictions made in the walk that counts the totals, when the walks are the same
-    if device is not None and executor is None and not options.values:
-        run = getattr(device, "_profile_and_predict", lambda shapes, batch: None)(options.shapes, options.batch_size)
-        one_walk = _DeviceWalk(device, run) if run is not None else None
+    one_walk = None   # the device model's rows from the walk that counts the totals, when the walks are the same
+    if device is not None and executor is None and not options.values and hasattr(device, "_one_walk"):
+        one_walk = device._one_walk(options.shapes, options.batch_size)
     size = int(chunk_size or DEFAULT_CHUNK)
     if size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
@@ -529,8 +522,8 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
     accuracy_all = np.concatenate(accuracies) if accuracies else np.zeros(0)
     table = _assemble(results, accuracy_all)
     if device is not None:
-        if one_walk is not None:
-            predicted = np.concatenate([r.predicted for r in results]) if results else np.zeros(0)
+        if one_walk is not None and results:
+            predicted = np.asarray(one_walk.column(np.concatenate([r.predicted for r in results])), np.float64)
         else:   # another walk (its options differ from the totals', or the chunks ran on an executor)
             predicted = np.asarray(device.predict(sources, threads=threads), dtype=np.float64)
         table.add_metric(device.quantity, lambda columns: predicted)
@@ -538,7 +531,7 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
 
 
 def _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors, cache_key,
-               cache_rebuild=False, device: Optional[_DeviceWalk] = None) -> None:
+               cache_rebuild=False, device=None) -> None:
     nthreads = int(threads) if threads else _default_threads()
     handle = _CacheHandle(cache, cache_key, cache_rebuild) if cache is not None else None
     # Ctrl-C: profile_batch stops within a few nodes and hands back the rows it finished; the chunks not

@@ -21,7 +21,7 @@ import math
 import os
 import sys
 import time
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -130,18 +130,18 @@ class DeviceProfile:
         return self.predict_details(sources, threads, input_shapes=input_shapes,
                                     batch_size=batch_size)["latency_ms"]
 
-    def _profile_and_predict(self, shapes, batch_size: int):
-        """For profile_many(device=self): run(payloads, names, threads) -> (totals, status, errors, ms per
-        inference) from one walk per model (_core.DeviceTable.profile_predict_batch), when the walk profile_many
-        makes is the one predict() makes as profile_many calls it (no input shapes, batch 1); else None."""
+    def _one_walk(self, shapes, batch_size: int) -> Optional["OneWalk"]:
+        """profile_many(device=self) in one walk per model (_core.DeviceTable.profile_predict_batch), when
+        the walk profile_many makes is the one predict() makes as profile_many calls it (no input shapes,
+        batch 1); else None."""
         if shapes or int(batch_size) != 1:
             return None
         table = self.table()
 
-        def run(payloads, names, threads: int):
+        def walk(payloads, names, threads: int):
             totals, status, errors, (seconds, _, _) = table.profile_predict_batch(payloads, names, [], 1, threads)
             return totals, status, errors, np.asarray(seconds) * 1e3
-        return run
+        return OneWalk(walk, lambda items, threads: self.predict(items, threads), lambda rows: rows)
 
     # --- persistence --------------------------------------------------------------------------------
     def to_dict(self) -> Dict[str, Any]:
@@ -151,6 +151,17 @@ class DeviceProfile:
         """Write the JSON document (atomically: a reader never sees half a file)."""
         _write_atomic(os.fspath(path), self.data)
         self.path = os.fspath(path)
+
+
+class OneWalk(NamedTuple):
+    """How profile_many(device=model) takes a device model's predictions from the walk that counts the
+    totals: walk(payloads, names, threads) -> (totals, status, errors, rows) for the rows analysed; rows(items,
+    threads) for rows it does not walk (cache hits); column(all rows) -> the predictions, made once for the
+    whole table (a calibrated model's product over all rows at once, as its predict() makes it: the same
+    numbers to the last bit)."""
+    walk: Callable
+    rows: Callable
+    column: Callable
 
 
 def _details(names, seconds, per_class, counts, status, errors) -> Dict[str, Any]:
