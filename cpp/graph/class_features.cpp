@@ -264,7 +264,8 @@ ClassFeatures features_of_model(const onnx::Model& model, const Options& options
     if (walked) *walked = std::move(profile);
     return f;
   }
-  thread_local ClassFeatureBuilder builder;   // reused: its vectors keep their capacity
+  thread_local ClassFeatureBuilder per_thread;   // reused: its vectors keep their capacity
+  ClassFeatureBuilder& builder = per_thread;
   builder.reset(model);
   Options observed = options;
   observed.want_layers = false;

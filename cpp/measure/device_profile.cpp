@@ -657,7 +657,8 @@ DeviceTable::Prediction predict_model(const DeviceTable& table, const onnx::Mode
     if (walked) *walked = std::move(profile);
     return p;
   }
-  thread_local LayerPricer pricer;   // its rows' capacity kept from one model to the next
+  thread_local LayerPricer per_thread;   // its rows' capacity kept from one model to the next
+  LayerPricer& pricer = per_thread;
   pricer.reset(model);
   graph::Options observed = options;
   observed.want_layers = false;
