@@ -1,7 +1,8 @@
 """Device profiles (netscore_fast.device.measure / load / DeviceProfile.predict): the JSON format and its
 version check, resuming an interrupted measurement, zero-shot prediction against sums computed here from the
-JSON and bench.measure's layer rows, curves for configurations not measured, failed models, the CLI, and
-fit(profile=...)."""
+JSON and bench.measure's layer rows, curves for configurations not measured, failed models, layers priced
+in the walk against per-layer rows and profile_many(device=...) in one walk against totals + predict, the
+CLI, and fit(profile=...)."""
 import json
 import math
 import pathlib

@@ -473,7 +473,8 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
         than raise netscore_fast.CacheError (which names the file). A good cache is kept.
     device: a calibrated device model (netscore_fast.device.fit / load, or the path of a saved one): adds
         its column, `latency_ms` (ms per inference) or `energy_mj` (mJ per inference), predicted for
-        every row (NaN for failed rows). An iterator of sources is then held in memory.
+        every row (NaN for failed rows), from the walk that counts the row's totals when the model predicts
+        under the same options (docs/device-profile.md). An iterator of sources is then held in memory.
 
     Returns a ProfileTable; counts are those of profile() for the same model.
     Ctrl-C stops the analysis within a fraction of a second, also in the middle of a chunk, and raises
