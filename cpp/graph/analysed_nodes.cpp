@@ -320,6 +320,7 @@ std::vector<AnalysedNode> analysed_nodes(const onnx::Model& model, const Profile
       a.fusion = finder.find(a.layer->node_index, false, shapes[1][1]);
     }
   }
+  if (facts.readers.size() > (size_t(1) << 16)) per_thread.reset();   // a huge graph's facts are not kept
   return out;
 }
 

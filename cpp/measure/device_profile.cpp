@@ -646,6 +646,11 @@ DeviceTable::Prediction LayerPricer::finish(const DeviceTable& table) {
   return p;
 }
 
+void LayerPricer::trim() {
+  if (rows_.layers.capacity() > (size_t(1) << 16)) std::vector<graph::Layer>().swap(rows_.layers);
+  count_ = 0;
+}
+
 DeviceTable::Prediction predict_model(const DeviceTable& table, const onnx::Model& model,
                                       const graph::Options& options, graph::Profile* walked, bool layer_rows) {
   if (layer_rows || graph::ClassFeatureBuilder::needs_layer_rows(model)) {
@@ -659,6 +664,10 @@ DeviceTable::Prediction predict_model(const DeviceTable& table, const onnx::Mode
   }
   thread_local LayerPricer per_thread;   // its rows' capacity kept from one model to the next
   LayerPricer& pricer = per_thread;
+  struct Trim {
+    LayerPricer& pricer;
+    ~Trim() { pricer.trim(); }
+  } trim{pricer};
   pricer.reset(model);
   graph::Options observed = options;
   observed.want_layers = false;

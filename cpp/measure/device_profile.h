@@ -124,6 +124,9 @@ class LayerPricer final : public graph::LayerObserver {
   void reset(const onnx::Model& model);
   void on_layer(const graph::Layer& layer) override;
   DeviceTable::Prediction finish(const DeviceTable& table);
+  // Releases the rows kept for reuse when they are a large model's (more than 2^16 layers), as the walker
+  // trims its own per-thread workspace: a thread is not left holding a huge model's rows.
+  void trim();
 
  private:
   const onnx::Model* model_ = nullptr;
