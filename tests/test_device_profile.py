@@ -414,6 +414,30 @@ def test_profile_many_with_a_device_walks_each_model_once(measured, calibrated, 
                               equal_nan=True)
 
 
+@pytest.mark.parametrize("kind", ["profile", "calibrated"])
+def test_profile_many_with_a_device_stops_and_keeps_finished_rows(measured, calibrated, kind):
+    # Cancelled mid-walk (what Ctrl-C does): a KeyboardInterrupt whose table holds the rows finished, a prefix
+    # of the sources with profile_many's counts, as without a device; the flag cleared, the next call runs.
+    import threading
+    from netscore_fast import _core
+    dev = measured[0] if kind == "profile" else calibrated[0]
+    nets = [(f"nas-{i}", nas.nasbench201(i)) for i in range(6000)]
+    timer = threading.Timer(0.1, _core.cancel)   # the walk takes about 1 s here
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt) as info:
+            profile_many(nets, progress=False, device=dev, threads=1, chunk_size=100000)
+    finally:
+        timer.join()
+        _core.clear_cancel()
+    table = info.value.table
+    rows = len(table)
+    assert 1 <= rows < len(nets)
+    assert list(table["source"]) == [n for n, _ in nets[:rows]]
+    assert np.array_equal(table["macs"], profile_many(nets[:rows], progress=False)["macs"])
+    assert np.array_equal(profile_many(nets[:3], progress=False, device=dev)[dev.column], dev.predict(nets[:3]))
+
+
 # --- CLI and fit -----------------------------------------------------------------------------------------------
 
 def test_cli_measure_predict_and_profile_device(fake_kernels, tmp_path, capsys):
