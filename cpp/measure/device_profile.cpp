@@ -558,13 +558,13 @@ double DeviceTable::layer_seconds(const LayerConfig& layer, bool* exact) const {
   return kNaN;
 }
 
-DeviceTable::Prediction DeviceTable::start() const {
+DeviceTable::Prediction DeviceTable::new_prediction() const {
   Prediction p;
   p.fixed_s = per_inference_s_;
   return p;
 }
 
-void DeviceTable::add(Prediction& p, const LayerConfig& layer) const {
+void DeviceTable::add_layer(Prediction& p, const LayerConfig& layer) const {
   if (layer.kind == LayerConfig::Kind::free) return;
   bool exact = false;
   const double s = layer_seconds(layer, &exact);
@@ -577,15 +577,15 @@ void DeviceTable::add(Prediction& p, const LayerConfig& layer) const {
   p.per_class[size_t(layer.cls)] += s;
 }
 
-void DeviceTable::finish(Prediction& p) {
+void DeviceTable::close_prediction(Prediction& p) {
   p.seconds = p.fixed_s;
   for (double s : p.per_class) p.seconds += s;
 }
 
 DeviceTable::Prediction DeviceTable::predict(const std::vector<LayerConfig>& layers) const {
-  Prediction p = start();
-  for (const LayerConfig& layer : layers) add(p, layer);
-  finish(p);
+  Prediction p = new_prediction();
+  for (const LayerConfig& layer : layers) add_layer(p, layer);
+  close_prediction(p);
   return p;
 }
 
@@ -601,10 +601,6 @@ std::vector<LayerConfig> layer_configs_of_bytes(const uint8_t* data, size_t size
     throw ModelError(source_name + ": " + e.what());
   }
 }
-
-}  // namespace netscore::bench
-
-namespace netscore::bench {
 
 void LayerPricer::reset(const onnx::Model& model) {
   model_ = &model;
@@ -637,12 +633,12 @@ DeviceTable::Prediction LayerPricer::finish(const DeviceTable& table) {
   rows_.layers.resize(count_);
   const std::vector<graph::AnalysedNode> nodes = graph::analysed_nodes(*model_, rows_);
   const std::vector<PlannedLayer> plan = plan_layers(nodes, false);
-  DeviceTable::Prediction p = table.start();
+  DeviceTable::Prediction p = table.new_prediction();
   for (size_t i = 0; i < plan.size(); ++i) {
     layer_config(plan[i], rows_.layers[i], &config_);
-    table.add(p, config_);
+    table.add_layer(p, config_);
   }
-  DeviceTable::finish(p);
+  DeviceTable::close_prediction(p);
   return p;
 }
 

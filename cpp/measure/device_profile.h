@@ -89,10 +89,10 @@ class DeviceTable {
   };
   Prediction predict(const std::vector<LayerConfig>& layers) const;
   // predict() one layer at a time, in the same order (the same sums to the last bit):
-  //   Prediction p = start();  for each layer: add(p, layer);  finish(p);
-  Prediction start() const;
-  void add(Prediction& p, const LayerConfig& layer) const;
-  static void finish(Prediction& p);
+  //   Prediction p = new_prediction();  for each layer: add_layer(p, layer);  close_prediction(p);
+  Prediction new_prediction() const;
+  void add_layer(Prediction& p, const LayerConfig& layer) const;
+  static void close_prediction(Prediction& p);
 
   size_t size() const { return exact_.size(); }
   double per_layer_s() const { return per_layer_s_; }
