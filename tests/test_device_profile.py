@@ -1,9 +1,11 @@
 """Device profiles (netscore_fast.device.measure / load / DeviceProfile.predict): the JSON format and its
 version check, resuming an interrupted measurement, zero-shot prediction against sums computed here from the
-JSON and bench.measure's layer rows, curves for configurations not measured, failed models, the CLI, and
-fit(profile=...)."""
+JSON and bench.measure's layer rows, curves for configurations not measured, failed models, layers priced
+in the walk against per-layer rows and profile_many(device=...) in one walk against totals + predict, the
+CLI, and fit(profile=...)."""
 import json
 import math
+import pathlib
 
 import numpy as np
 import pytest
@@ -290,6 +292,150 @@ def test_nasbench201_space_has_few_distinct_configurations():
     assert not status.any()
     # stem, 3 stages x (conv 1x1 / 3x3, with and without a fused residual, ...), reductions, head
     assert 20 <= len(counts) <= 60
+
+
+# --- one walk per model -----------------------------------------------------------------------------------
+# DeviceProfile.predict prices layers during the walk (an observer keeping the layers without names), and
+# profile_many(device=...) takes its predictions from the walk that counts the totals. Both must give the
+# numbers of the paths they replace to the last bit: per-layer rows planned as bench.measure plans them
+# (predict_batch(layer_rows=True)), and profile_many's totals next to a separate device.predict.
+
+RESULTS_PROFILE = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "device_profile.json"
+EXPORTS = pathlib.Path(__file__).resolve().parent / "fixtures" / "exports"
+
+
+def _if_net():
+    """An If on a shape-derived condition (a subgraph: the walk's observer does not see its layers) around a
+    conv, then a Relu."""
+    w = helper.make_tensor("W", TensorProto.FLOAT, [4, 3, 3, 3], np.full(108, 0.1, np.float32).tolist())
+    then = helper.make_graph([helper.make_node("Conv", ["x", "W"], ["t"], pads=[1, 1, 1, 1])], "then", [],
+                             [helper.make_tensor_value_info("t", TensorProto.FLOAT, None)])
+    other = helper.make_graph([helper.make_node("Conv", ["x", "W"], ["e"], pads=[1, 1, 1, 1], strides=[2, 2])],
+                              "else", [], [helper.make_tensor_value_info("e", TensorProto.FLOAT, None)])
+    nodes = [helper.make_node("Shape", ["x"], ["s"]),
+             helper.make_node("ReduceSum", ["s"], ["n"], keepdims=0),
+             helper.make_node("Greater", ["n", "limit"], ["cond"]),
+             helper.make_node("If", ["cond"], ["y"], then_branch=then, else_branch=other),
+             helper.make_node("Relu", ["y"], ["z"])]
+    limit = helper.make_tensor("limit", TensorProto.INT64, [], [10])
+    graph = helper.make_graph(nodes, "if", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+                              [helper.make_tensor_value_info("z", TensorProto.FLOAT, None)], [w, limit])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+
+
+@pytest.fixture(scope="module")
+def many_models():
+    """The zoo, NAS-Bench-201 networks across the space, torch exports (dynamo's carry local functions), an
+    If, small_net and models that fail."""
+    from netscore_fast import zoo
+    out = [(f"zoo-{n}", zoo.build(n)) for n in zoo.names()]
+    out += [(f"nas-{i}", nas.nasbench201(i)) for i in range(0, 15625, 97)]
+    out += [(p.stem, str(p)) for p in sorted(EXPORTS.glob("*.onnx"))]
+    out += [("if", _if_net()), ("small", small_net()), ("garbage", b"\x08\x01\x12\xff"),
+            ("missing", str(EXPORTS / "no-such-model.onnx"))]
+    return out
+
+
+def _profiles(measured):
+    out = [measured[0]]
+    if RESULTS_PROFILE.exists():   # this machine's profile of the NAS-Bench-201 space and the zoo
+        out.append(device.load(RESULTS_PROFILE))
+    return out
+
+
+def test_prices_in_the_walk_equal_the_layer_rows(measured, many_models):
+    names, payloads = [n for n, _ in many_models], [p for _, p in many_models]
+    for prof in _profiles(measured):
+        table = prof.table()
+        for threads in (1, 2):
+            got = table.predict_batch(payloads, names, [], 1, threads)
+            ref = table.predict_batch(payloads, names, [], 1, threads, layer_rows=True)
+            for g, r in zip(got[:3], ref[:3]):   # seconds, per class, layer counts: bit for bit
+                assert np.array_equal(g, r, equal_nan=True)
+            assert got[3].tolist() == ref[3].tolist() and list(got[4]) == list(ref[4])
+        ok = got[3] == 0
+        assert ok.sum() == len(many_models) - 2 and np.all(np.isfinite(got[0][ok]))
+        assert got[3].tolist()[-2:] == [1, 3]   # a model error, a file error
+        assert np.all(got[2][ok].sum(axis=1) > 0)   # every model has priced layers
+    # the If's branch is priced too (its layers come from rows), not only the Relu after it
+    d = prof.predict_details([_if_net()])
+    assert d["interpolated"][0] + d["exact"][0] >= 2
+
+
+@pytest.fixture(scope="module")
+def calibrated(measured):
+    """Calibrated models fitted on NAS-Bench-201 networks: on the analysis' class features, and on a
+    profile's per-class predictions."""
+    pytest.importorskip("scipy")
+    prof = measured[0]
+    train = [(f"nas-{i}", nas.nasbench201(i)) for i in range(3, 15625, 499)]
+    d = prof.predict_details(train)
+    y = 2 * d["per_class_ms"]["conv_dense"] + d["latency_ms"] + 0.03
+    return device.fit(train, y, feature_sets=["full", "fused_coarse"]), device.fit(train, y, profile=prof)
+
+
+def test_profile_many_with_a_device_walks_each_model_once(measured, calibrated, many_models, monkeypatch,
+                                                         tmp_path):
+    from netscore_fast import _core
+    from netscore_fast.table import COUNT_COLUMNS
+    base = profile_many(many_models, progress=False)
+    devices = [*_profiles(measured), *calibrated]
+    expected = [dev.predict(many_models) for dev in devices]
+    calls = []
+    # one walk: neither profile_batch nor a separate predict
+    monkeypatch.setattr(_core, "profile_batch", lambda *a, **k: calls.append("profile_batch"))
+    for dev, want in zip(devices, expected):
+        monkeypatch.setattr(type(dev), "predict", lambda self, *a, **k: calls.append("predict"))
+        for threads, chunk in ((1, 1000), (2, 17)):
+            table = profile_many(many_models, progress=False, device=dev, threads=threads, chunk_size=chunk)
+            assert not calls
+            got = np.asarray(table[dev.quantity])
+            differ = np.nonzero(~((got == want) | (np.isnan(got) & np.isnan(want))))[0]   # bit for bit
+            assert not len(differ), (dev.column, threads, chunk, differ, got[differ] - want[differ])
+            for column in COUNT_COLUMNS:
+                assert np.array_equal(table[column], base[column], equal_nan=True), column
+            assert list(table["error"]) == list(base["error"])
+        monkeypatch.undo()
+        monkeypatch.setattr(_core, "profile_batch", lambda *a, **k: calls.append("profile_batch"))
+    monkeypatch.undo()
+    # a cache: its hits are predicted by the device model, its misses in the walk; the same column
+    db = tmp_path / "c.db"
+    half = many_models[::2]
+    profile_many(half, progress=False, cache=db)
+    for dev, want in zip(devices, expected):
+        table = profile_many(many_models, progress=False, device=dev, cache=db, chunk_size=50)
+        assert np.array_equal(table[dev.quantity], want, equal_nan=True)
+        assert np.array_equal(table["macs"], base["macs"], equal_nan=True)
+    # other options than the device model's (batch 2): two walks, each with its own options, as before
+    for dev in devices:
+        table = profile_many(many_models[:20], progress=False, device=dev, batch_size=2)
+        assert np.array_equal(table[dev.quantity], dev.predict(many_models[:20]), equal_nan=True)
+        assert np.array_equal(table["macs"], profile_many(many_models[:20], progress=False, batch_size=2)["macs"],
+                              equal_nan=True)
+
+
+@pytest.mark.parametrize("kind", ["profile", "calibrated"])
+def test_profile_many_with_a_device_stops_and_keeps_finished_rows(measured, calibrated, kind):
+    # Cancelled mid-walk (what Ctrl-C does): a KeyboardInterrupt whose table holds the rows finished, a prefix
+    # of the sources with profile_many's counts, as without a device; the flag cleared, the next call runs.
+    import threading
+    from netscore_fast import _core
+    dev = measured[0] if kind == "profile" else calibrated[0]
+    nets = [(f"nas-{i}", nas.nasbench201(i)) for i in range(6000)]
+    timer = threading.Timer(0.1, _core.cancel)   # the walk takes about 1 s here
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt) as info:
+            profile_many(nets, progress=False, device=dev, threads=1, chunk_size=100000)
+    finally:
+        timer.join()
+        _core.clear_cancel()
+    table = info.value.table
+    rows = len(table)
+    assert 1 <= rows < len(nets)
+    assert list(table["source"]) == [n for n, _ in nets[:rows]]
+    assert np.array_equal(table["macs"], profile_many(nets[:rows], progress=False)["macs"])
+    assert np.array_equal(profile_many(nets[:3], progress=False, device=dev)[dev.column], dev.predict(nets[:3]))
 
 
 # --- CLI and fit -----------------------------------------------------------------------------------------------

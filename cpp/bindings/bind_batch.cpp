@@ -60,26 +60,8 @@ std::vector<graph::BatchSource> collect_sources(const py::list& items, const std
   return sources;
 }
 
-namespace {
-
-py::tuple profile_batch(const py::list& items, const std::vector<std::string>& names, InputShapes input_shapes,
-                        int64_t batch_size, int threads, InputValues input_values) {
-  if (names.size() != items.size()) throw py::value_error("profile_batch: names and items differ in length");
-  const size_t n = items.size();
-  // totals only: profile_batch skips per-node rows itself
-  const graph::Options options =
-      profile_options_from_python(std::move(input_shapes), batch_size, true, std::move(input_values));
-
-  HeldSources held;
-  std::vector<graph::BatchSource> sources = collect_sources(items, &names, held);
-
-  std::vector<graph::BatchTotals> results;
-  {
-    Interruptible interruptible;   // Ctrl-C: the finished rows come back on the KeyboardInterrupt
-    py::gil_scoped_release release;
-    results = graph::profile_batch(sources, options, threads);
-  }
-
+py::tuple totals_result(const std::vector<graph::BatchTotals>& results) {
+  const size_t n = results.size();
   std::optional<PendingInterrupt> interrupted;   // Ctrl-C: taken before any Python code runs
   for (const graph::BatchTotals& r : results)
     if (r.status == graph::BatchStatus::kCancelled) {
@@ -103,6 +85,45 @@ py::tuple profile_batch(const py::list& items, const std::vector<std::string>& n
   return result;
 }
 
+namespace {
+
+py::tuple profile_batch(const py::list& items, const std::vector<std::string>& names, InputShapes input_shapes,
+                        int64_t batch_size, int threads, InputValues input_values) {
+  if (names.size() != items.size()) throw py::value_error("profile_batch: names and items differ in length");
+  // totals only: profile_batch skips per-node rows itself
+  const graph::Options options =
+      profile_options_from_python(std::move(input_shapes), batch_size, true, std::move(input_values));
+
+  HeldSources held;
+  std::vector<graph::BatchSource> sources = collect_sources(items, &names, held);
+
+  std::vector<graph::BatchTotals> results;
+  {
+    Interruptible interruptible;   // Ctrl-C: the finished rows come back on the KeyboardInterrupt
+    py::gil_scoped_release release;
+    results = graph::profile_batch(sources, options, threads);
+  }
+
+  return totals_result(results);
+}
+
+// features float64[n, parts x classes x fields] (NaN rows where status is not ok), as features_batch returns it.
+py::array_t<double> features_array(const std::vector<graph::BatchFeatures>& rows) {
+  constexpr int per_set = graph::kNumOpClasses * graph::kClassCostFields;
+  const size_t n = rows.size();
+  py::array_t<double> features({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(graph::kClassFeatureParts * per_set)});
+  auto f = features.mutable_unchecked<2>();
+  for (size_t i = 0; i < n; ++i) {
+    const graph::BatchFeatures& r = rows[i];
+    int k = 0;
+    for (const auto* set : {&r.features.full, &r.features.live, &r.features.fused})
+      for (const graph::ClassCosts& c : *set)
+        for (double v : {c.macs, c.flops, c.bytes, c.layers})
+          f(i, k++) = r.status == graph::BatchStatus::kOk ? v : std::numeric_limits<double>::quiet_NaN();
+  }
+  return features;
+}
+
 py::tuple features_batch(const py::list& items, const std::vector<std::string>& names, InputShapes input_shapes,
                          int64_t batch_size, int threads) {
   if (names.size() != items.size()) throw py::value_error("features_batch: names and items differ in length");
@@ -115,23 +136,43 @@ py::tuple features_batch(const py::list& items, const std::vector<std::string>& 
     py::gil_scoped_release release;
     results = graph::features_batch(sources, options, threads);
   }
-  constexpr int per_set = graph::kNumOpClasses * graph::kClassCostFields;
-  py::array_t<double> features({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(graph::kClassFeatureParts * per_set)});
   py::array_t<int32_t> status(static_cast<py::ssize_t>(n));
-  auto f = features.mutable_unchecked<2>();
   auto s = status.mutable_unchecked<1>();
   py::list errors(n);
   for (size_t i = 0; i < n; ++i) {
-    const graph::BatchFeatures& r = results[i];
-    int k = 0;
-    for (const auto* set : {&r.features.full, &r.features.live, &r.features.fused})
-      for (const graph::ClassCosts& c : *set)
-        for (double v : {c.macs, c.flops, c.bytes, c.layers})
-          f(i, k++) = r.status == graph::BatchStatus::kOk ? v : std::numeric_limits<double>::quiet_NaN();
-    s(i) = static_cast<int32_t>(r.status);
-    errors[i] = r.status == graph::BatchStatus::kOk ? py::str("") : to_pystr(r.error);
+    s(i) = static_cast<int32_t>(results[i].status);
+    errors[i] = results[i].status == graph::BatchStatus::kOk ? py::str("") : to_pystr(results[i].error);
   }
-  return py::make_tuple(features, status, errors);
+  return py::make_tuple(features_array(results), status, errors);
+}
+
+// profile_batch and features_batch in one walk per model: (totals, status, errors, features).
+py::tuple profile_features_batch(const py::list& items, const std::vector<std::string>& names,
+                                 InputShapes input_shapes, int64_t batch_size, int threads) {
+  if (names.size() != items.size()) throw py::value_error("profile_features_batch: names and items differ in length");
+  const graph::Options options = profile_options_from_python(std::move(input_shapes), batch_size, false);
+  HeldSources held;
+  const std::vector<graph::BatchSource> sources = collect_sources(items, &names, held);
+  std::vector<graph::BatchTotals> totals(sources.size());
+  std::vector<graph::BatchFeatures> features(sources.size());
+  {
+    Interruptible interruptible;   // Ctrl-C: the finished rows come back on the KeyboardInterrupt
+    py::gil_scoped_release release;
+    const std::vector<graph::BatchOutcome> outcomes = graph::for_each_source_bytes(
+        sources, threads, [&](size_t i, const uint8_t* data, size_t size, const std::string& name) {
+          graph::Profile walked;
+          features[i].features = graph::features_of_bytes(data, size, name, options, &walked);
+          totals[i] = graph::totals_of(walked);
+        });
+    for (size_t i = 0; i < outcomes.size(); ++i)
+      if (outcomes[i].status != graph::BatchStatus::kOk) {
+        totals[i] = graph::BatchTotals{};
+        totals[i].status = features[i].status = outcomes[i].status;
+        totals[i].error = outcomes[i].error;
+      }
+  }
+  py::tuple result = totals_result(totals);   // raises KeyboardInterrupt (.partial: this) after Ctrl-C
+  return py::make_tuple(result[0], result[1], result[2], features_array(features));
 }
 
 // (ids, checks): the digest's first 8 bytes (big-endian canonical form) as a signed 64-bit int, id None
@@ -225,6 +266,10 @@ Returns (features float64[n, len(CLASS_FEATURE_PARTS) * len(OP_CLASSES) * len(CL
 int32[n], errors list[str]): per part in CLASS_FEATURE_PARTS order (the whole graph, its live part, the layers
 left after a runtime's BatchNormalization and activation fusion), per class in OP_CLASSES order its
 CLASS_COST_FIELDS (MACs, FLOPs, bytes moved, layers). NaN rows for models that failed.)doc");
+  m.def("profile_features_batch", &profile_features_batch, py::arg("items"), py::arg("names"),
+        py::arg("input_shapes"), py::arg("batch_size") = 1, py::arg("threads") = 0,
+        R"doc(profile_batch and features_batch in one walk per model (no input_values): (totals, status, errors,
+features), each as those return it. Ctrl-C: KeyboardInterrupt whose .partial is (totals, status, errors).)doc");
   m.def("content_digests", &content_digests, py::arg("items"), py::arg("salt"), py::arg("threads") = 1,
         R"doc(128-bit XXH3 digests of many paths' file contents, buffers or tuples of bytes parts, seeded
 by salt; the GIL is released while hashing.

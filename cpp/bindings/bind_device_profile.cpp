@@ -166,23 +166,10 @@ std::unique_ptr<bench::DeviceTable> make_table(const std::vector<std::string>& e
   return table;
 }
 
-py::tuple predict_batch(const bench::DeviceTable& table, const py::list& items, const std::vector<std::string>& names,
-                        InputShapes input_shapes, int64_t batch_size, int threads) {
-  const graph::Options options = profile_options_from_python(std::move(input_shapes), batch_size, true);
-  if (names.size() != items.size()) throw py::value_error("names and items differ in length");
-  HeldSources held;
-  const std::vector<graph::BatchSource> sources = collect_sources(items, &names, held);
-  const size_t n = sources.size();
-  std::vector<bench::DeviceTable::Prediction> predictions(n);
-  std::vector<int32_t> status;
-  std::vector<std::string> errors;
-  {
-    Interruptible interruptible;
-    py::gil_scoped_release release;
-    for_each_model(sources, options, threads, status, errors,
-                   [&](size_t i, const std::vector<bench::LayerConfig>& cs) { predictions[i] = table.predict(cs); });
-  }
-  raise_if_cancelled(status);
+// (seconds float64[n], per_class float64[n, classes + 1], counts int64[n, 3]) of predict_batch.
+py::tuple prediction_arrays(const std::vector<bench::DeviceTable::Prediction>& predictions,
+                            const std::vector<int32_t>& status) {
+  const size_t n = predictions.size();
   const double nan = std::numeric_limits<double>::quiet_NaN();
   py::array_t<double> seconds(py::ssize_t(n) + 0);
   py::array_t<double> per_class({py::ssize_t(n), py::ssize_t(bench::kNumCurveClasses + 1)});
@@ -198,8 +185,75 @@ py::tuple predict_batch(const bench::DeviceTable& table, const py::list& items, 
     pc(i, bench::kNumCurveClasses) = ok ? p.fixed_s : nan;
     ct(i, 0) = p.exact, ct(i, 1) = p.interpolated, ct(i, 2) = p.unknown;
   }
+  return py::make_tuple(seconds, per_class, counts);
+}
+
+// Every source walked once and priced from `table` (graph::for_each_source_bytes: bytes joined or mapped, a
+// failed model never stops the others); with `totals`, each walk's totals too (profile_batch's rows).
+void predict_sources(const bench::DeviceTable& table, const std::vector<graph::BatchSource>& sources,
+                     const graph::Options& options, int threads, bool layer_rows,
+                     std::vector<bench::DeviceTable::Prediction>& predictions, std::vector<int32_t>& status,
+                     std::vector<std::string>& errors, std::vector<graph::BatchTotals>* totals) {
+  predictions.assign(sources.size(), bench::DeviceTable::Prediction{});
+  if (totals) totals->assign(sources.size(), graph::BatchTotals{});
+  const std::vector<graph::BatchOutcome> outcomes = graph::for_each_source_bytes(
+      sources, threads, [&](size_t i, const uint8_t* data, size_t size, const std::string& name) {
+        graph::Profile walked;
+        predictions[i] = bench::predict_bytes(table, data, size, name, options, totals ? &walked : nullptr, layer_rows);
+        if (totals) (*totals)[i] = graph::totals_of(walked);
+      });
+  status.resize(outcomes.size());
+  errors.resize(outcomes.size());
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    status[i] = int32_t(outcomes[i].status);
+    errors[i] = outcomes[i].error;
+    if (totals && status[i] != kOk) {
+      (*totals)[i] = graph::BatchTotals{};
+      (*totals)[i].status = outcomes[i].status;
+      (*totals)[i].error = outcomes[i].error;
+    }
+  }
+}
+
+py::tuple predict_batch(const bench::DeviceTable& table, const py::list& items, const std::vector<std::string>& names,
+                        InputShapes input_shapes, int64_t batch_size, int threads, bool layer_rows) {
+  const graph::Options options = profile_options_from_python(std::move(input_shapes), batch_size, true);
+  if (names.size() != items.size()) throw py::value_error("names and items differ in length");
+  HeldSources held;
+  const std::vector<graph::BatchSource> sources = collect_sources(items, &names, held);
+  std::vector<bench::DeviceTable::Prediction> predictions;
+  std::vector<int32_t> status;
+  std::vector<std::string> errors;
+  {
+    Interruptible interruptible;
+    py::gil_scoped_release release;
+    predict_sources(table, sources, options, threads, layer_rows, predictions, status, errors, nullptr);
+  }
+  raise_if_cancelled(status);
+  py::tuple arrays = prediction_arrays(predictions, status);
   py::tuple se = status_and_errors(status, errors);
-  return py::make_tuple(seconds, per_class, counts, se[0], se[1]);
+  return py::make_tuple(arrays[0], arrays[1], arrays[2], se[0], se[1]);
+}
+
+// profile_batch and predict_batch in one walk per model: (totals, status, errors, (seconds, per_class, counts)).
+py::tuple profile_predict_batch(const bench::DeviceTable& table, const py::list& items,
+                                const std::vector<std::string>& names, InputShapes input_shapes, int64_t batch_size,
+                                int threads) {
+  const graph::Options options = profile_options_from_python(std::move(input_shapes), batch_size, false);
+  if (names.size() != items.size()) throw py::value_error("names and items differ in length");
+  HeldSources held;
+  const std::vector<graph::BatchSource> sources = collect_sources(items, &names, held);
+  std::vector<bench::DeviceTable::Prediction> predictions;
+  std::vector<int32_t> status;
+  std::vector<std::string> errors;
+  std::vector<graph::BatchTotals> totals;
+  {
+    Interruptible interruptible;   // Ctrl-C: the finished rows come back on the KeyboardInterrupt
+    py::gil_scoped_release release;
+    predict_sources(table, sources, options, threads, false, predictions, status, errors, &totals);
+  }
+  py::tuple result = totals_result(totals);   // raises KeyboardInterrupt (.partial: this) after Ctrl-C
+  return py::make_tuple(result[0], result[1], result[2], prediction_arrays(predictions, status));
 }
 
 }  // namespace
@@ -231,10 +285,15 @@ errors list[str]). GIL released, models on `threads` workers (0: all cores).)doc
            },
            py::arg("cls"), py::arg("work"), "Seconds of a class's curve at `work` (FLOPs or bytes); NaN without one.")
       .def("predict_batch", &predict_batch, py::arg("items"), py::arg("names"), py::arg("input_shapes"),
-           py::arg("batch_size") = 1, py::arg("threads") = 0,
+           py::arg("batch_size") = 1, py::arg("threads") = 0, py::arg("layer_rows") = false,
            R"doc((seconds float64[n], per_class float64[n, len(DEVICE_CURVE_CLASSES) + 1] (the last column:
 fixed costs), counts int64[n, 3] (exact, interpolated, unknown layers), status int32[n], errors): the
-zero-shot time per inference of each model; NaN where it cannot be analysed.)doc");
+zero-shot time per inference of each model; NaN where it cannot be analysed. Layers are priced during the
+walk; layer_rows=True prices them from per-layer rows instead (the reference path, the same numbers).)doc")
+      .def("profile_predict_batch", &profile_predict_batch, py::arg("items"), py::arg("names"),
+           py::arg("input_shapes"), py::arg("batch_size") = 1, py::arg("threads") = 0,
+           R"doc(profile_batch and predict_batch in one walk per model (no input_values): (totals, status, errors,
+(seconds, per_class, counts)). Ctrl-C: KeyboardInterrupt whose .partial is (totals, status, errors).)doc");
 }
 
 }  // namespace netscore::bindings

@@ -106,6 +106,11 @@ struct HeldSources {
 std::vector<graph::BatchSource> collect_sources(const pybind11::list& items, const std::vector<std::string>* names,
                                                 HeldSources& held);
 
+// profile_batch's result from per-model totals (bind_batch.cpp): (totals int64[n, len(TOTALS_COLUMNS)], status
+// int32[n], errors list[str]). When a row was cancelled (Ctrl-C), raises KeyboardInterrupt with that tuple as
+// its .partial instead.
+pybind11::tuple totals_result(const std::vector<graph::BatchTotals>& results);
+
 // Python's cyclic garbage collector paused while a binding builds many container objects (GIL held): a dict
 // of a million lists set off a thousand collections, each traversing what was built so far, and took more
 // than half the conversion's time. What is built holds no cycles; collection resumes at the scope's end.

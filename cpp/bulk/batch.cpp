@@ -102,27 +102,6 @@ BatchTotals profile_one(const BatchSource& s, const Options& options) {
   return guarded<BatchTotals>(s, [&] { return totals_of(profile_source(s, options)); });
 }
 
-// `options` without layer rows: the features are collected during the walk (ClassFeatureBuilder), unless the
-// model holds subgraphs, whose layers only rows show.
-ClassFeatures features_of_bytes(const uint8_t* data, size_t size, const std::string& name, const Options& options) {
-  try {
-    const onnx::ThreadModel model(data, size);
-    if (ClassFeatureBuilder::needs_layer_rows(model.model())) {
-      Options with_layers = options;
-      with_layers.want_layers = true;
-      return class_features(model.model(), analyze(model.model(), with_layers));
-    }
-    thread_local ClassFeatureBuilder builder;
-    builder.reset(model.model());
-    Options observed = options;
-    observed.observer = &builder;
-    analyze(model.model(), observed);
-    return builder.finish();
-  } catch (const ModelError& e) {
-    throw ModelError(name + ": " + e.what());
-  }
-}
-
 // fn(data, size, name) with the bytes of source `s`: its parts joined, its buffer, or its file mapped (a file
 // that shrank while read explains any error).
 template <typename Fn>

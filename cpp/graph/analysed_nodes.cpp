@@ -1,10 +1,12 @@
 // Analysed nodes for timing: each analysed layer with its node's typed attributes (the op families' own
 // parsers) and the fold / fuse decisions inference runtimes make after a conv or GEMM.
 #include <initializer_list>
+#include <memory>
 #include <string_view>
 #include <unordered_map>
 
 #include "graph/analysis.h"
+#include "graph/name_map.h"
 #include "graph/op_registry.h"
 
 namespace netscore::graph {
@@ -14,47 +16,75 @@ namespace {
 bool default_domain(const onnx::Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
 
 // Graph facts the fusion decisions need: who reads each tensor, who writes it, and constant values
-// (initializers and Constant nodes) for Clip bounds and ReduceMean axes.
+// (initializers and Constant nodes) for Clip bounds and ReduceMean axes. Per tensor name by a dense id (one
+// hash lookup per name, no allocation per tensor); kept per thread, so its vectors keep their capacity.
 struct GraphFacts {
-  std::unordered_map<std::string_view, std::vector<size_t>> consumers;  // tensor -> consuming node indices
-  std::unordered_map<std::string_view, int> graph_outputs;
-  std::unordered_map<std::string_view, const onnx::Tensor*> constants;
-  std::unordered_map<std::string_view, size_t> producer;                 // tensor -> producing node index
+  walk::NameMap ids;
+  std::vector<uint32_t> readers;                // node inputs reading the tensor
+  std::vector<uint32_t> first_reader;           // the first of them (node index)
+  std::vector<uint32_t> producer;               // the (last) producing node's index, kNone: none
+  std::vector<const onnx::Tensor*> constant;    // its value, if an initializer or a Constant node's
+  std::vector<char> graph_output;
 
-  explicit GraphFacts(const onnx::Graph& g) {
+  uint32_t id(std::string_view name) {
+    uint32_t i = ids.find(name);
+    if (i != walk::kNone) return i;
+    i = static_cast<uint32_t>(readers.size());
+    ids.insert(name, i);
+    readers.push_back(0), first_reader.push_back(walk::kNone), producer.push_back(walk::kNone);
+    constant.push_back(nullptr), graph_output.push_back(0);
+    return i;
+  }
+
+  void reset(const onnx::Graph& g) {
+    ids.reserve(2 * g.nodes.size() + g.initializers.size() + g.outputs.size() + 8);
+    readers.clear(), first_reader.clear(), producer.clear(), constant.clear(), graph_output.clear();
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       for (std::string_view in : g.nodes[i].inputs)
-        if (!in.empty()) consumers[in].push_back(i);
+        if (!in.empty()) {
+          const uint32_t t = id(in);
+          if (readers[t]++ == 0) first_reader[t] = static_cast<uint32_t>(i);
+        }
       for (std::string_view out : g.nodes[i].outputs)
-        if (!out.empty()) producer[out] = i;
+        if (!out.empty()) producer[id(out)] = static_cast<uint32_t>(i);
       if (g.nodes[i].op_type == "Constant" && !g.nodes[i].outputs.empty()) {
         const onnx::Attribute* v = g.nodes[i].attribute("value");
-        if (v && !v->tensors.empty()) constants[g.nodes[i].outputs[0]] = &v->tensors[0];
+        if (v && !v->tensors.empty()) constant[id(g.nodes[i].outputs[0])] = &v->tensors[0];
       }
     }
-    for (const onnx::Tensor& t : g.initializers) constants[t.name] = &t;
-    for (const onnx::ValueInfo& v : g.outputs) graph_outputs[v.name] = 1;
+    for (const onnx::Tensor& t : g.initializers) constant[id(t.name)] = &t;
+    for (const onnx::ValueInfo& v : g.outputs) graph_output[id(v.name)] = 1;
   }
 
   // The single node reading `tensor`, or -1 when it has several readers or is a graph output.
   long sole_consumer(std::string_view tensor) const {
-    if (graph_outputs.count(tensor)) return -1;
-    auto it = consumers.find(tensor);
-    if (it == consumers.end() || it->second.size() != 1) return -1;
-    return long(it->second[0]);
+    const uint32_t t = ids.find(tensor);
+    if (t == walk::kNone || graph_output[t] || readers[t] != 1) return -1;
+    return long(first_reader[t]);
+  }
+
+  // The producing node of `tensor`, or kNone.
+  uint32_t producer_of(std::string_view tensor) const {
+    const uint32_t t = ids.find(tensor);
+    return t == walk::kNone ? walk::kNone : producer[t];
+  }
+
+  const onnx::Tensor* constant_of(std::string_view tensor) const {
+    const uint32_t t = ids.find(tensor);
+    return t == walk::kNone ? nullptr : constant[t];
   }
 
   bool ints(std::string_view name, std::vector<int64_t>* out) const {
-    auto it = constants.find(name);
-    if (it == constants.end() || !it->second->values_known || it->second->ints.empty()) return false;
-    *out = it->second->ints;
+    const onnx::Tensor* t = constant_of(name);
+    if (t == nullptr || !t->values_known || t->ints.empty()) return false;
+    *out = t->ints;
     return true;
   }
 
   bool scalar(std::string_view name, double* out) const {
-    auto it = constants.find(name);
-    if (it == constants.end() || !it->second->values_known) return false;
-    const onnx::Tensor& t = *it->second;
+    const onnx::Tensor* c = constant_of(name);
+    if (c == nullptr || !c->values_known) return false;
+    const onnx::Tensor& t = *c;
     if (!t.floats.empty()) *out = t.floats[0];
     else if (!t.ints.empty()) *out = double(t.ints[0]);
     else return false;
@@ -212,10 +242,10 @@ struct FusionFinder {
     if (al.input_shapes.size() != 2 || al.output_shapes.empty() || !known(al.output_shapes[0]) ||
         al.input_shapes[0] != al.output_shapes[0] || al.input_shapes[1] != al.output_shapes[0])
       return false;
-    auto p = facts.producer.find(add.inputs[1 - self]);
-    if (p == facts.producer.end()) return !facts.constants.count(add.inputs[1 - self]);  // a graph input
+    const uint32_t p = facts.producer_of(add.inputs[1 - self]);
+    if (p == walk::kNone) return facts.constant_of(add.inputs[1 - self]) == nullptr;  // a graph input
     const long conv_layer = layer_of[conv_node];
-    const long other = layer_of[p->second];
+    const long other = layer_of[p];
     return other >= 0 && conv_layer >= 0 && other < conv_layer;
   }
 
@@ -253,7 +283,12 @@ struct FusionFinder {
 
 std::vector<AnalysedNode> analysed_nodes(const onnx::Model& model, const Profile& profile) {
   const auto& nodes = model.graph.nodes;
-  const GraphFacts facts(model.graph);
+  // Per thread, reused: no allocation once warm. Held through a pointer, so its address is looked up once
+  // (a reference to the thread_local itself had the compiler call __tls_get_addr at every use).
+  thread_local std::unique_ptr<GraphFacts> per_thread;
+  if (!per_thread) per_thread = std::make_unique<GraphFacts>();
+  GraphFacts& facts = *per_thread;
+  facts.reset(model.graph);
   const int64_t opset = model.opset("");
   std::vector<long> layer_of(nodes.size(), -1);
   for (size_t i = 0; i < profile.layers.size(); ++i)
@@ -285,6 +320,7 @@ std::vector<AnalysedNode> analysed_nodes(const onnx::Model& model, const Profile
       a.fusion = finder.find(a.layer->node_index, false, shapes[1][1]);
     }
   }
+  if (facts.readers.size() > (size_t(1) << 16)) per_thread.reset();   // a huge graph's facts are not kept
   return out;
 }
 

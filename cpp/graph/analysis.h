@@ -57,8 +57,8 @@ struct Layer {
 
 // Sees the layers of a walk without layer rows (Options::want_layers false), for callers that need more than
 // the totals but not the rows (device-model features): one call per top-level node, in the walk's order,
-// with the walker's scratch row: counts, flags, op type, domain, input shapes and output dtypes filled, no
-// name and no output shapes; valid during the call only. The layers of If / Loop / Scan subgraphs and of
+// with the walker's scratch row: counts, flags, op type, domain, input and output shapes and output dtypes
+// filled, no name (nor ranks); valid during the call only. The layers of If / Loop / Scan subgraphs and of
 // inlined model-local functions are not shown one by one (a node of a function shows under its node_index,
 // the call node's): callers that need them analyse with layer rows.
 class LayerObserver {

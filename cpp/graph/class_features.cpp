@@ -5,6 +5,8 @@
 #include <string_view>
 
 #include "graph/walk_util.h"
+#include "netscore/errors.h"
+#include "onnx/decode.h"
 
 namespace netscore::graph {
 
@@ -250,6 +252,37 @@ ClassFeatures class_features(const onnx::Model& model, const Profile& profile) {
   b.reset(model);
   for (const Layer& l : profile.layers) b.on_layer(l);
   return b.finish();
+}
+
+ClassFeatures features_of_model(const onnx::Model& model, const Options& options, Profile* walked) {
+  if (ClassFeatureBuilder::needs_layer_rows(model)) {
+    Options with_layers = options;
+    with_layers.want_layers = true;
+    with_layers.observer = nullptr;
+    Profile profile = analyze(model, with_layers);
+    ClassFeatures f = class_features(model, profile);
+    if (walked) *walked = std::move(profile);
+    return f;
+  }
+  thread_local ClassFeatureBuilder per_thread;   // reused: its vectors keep their capacity
+  ClassFeatureBuilder& builder = per_thread;
+  builder.reset(model);
+  Options observed = options;
+  observed.want_layers = false;
+  observed.observer = &builder;
+  Profile profile = analyze(model, observed);
+  if (walked) *walked = std::move(profile);
+  return builder.finish();
+}
+
+ClassFeatures features_of_bytes(const uint8_t* data, size_t size, const std::string& source_name,
+                                const Options& options, Profile* walked) {
+  try {
+    const onnx::ThreadModel model(data, size);
+    return features_of_model(model.model(), options, walked);
+  } catch (const ModelError& e) {
+    throw ModelError(source_name + ": " + e.what());
+  }
 }
 
 }  // namespace netscore::graph

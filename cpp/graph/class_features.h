@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -38,6 +39,13 @@ std::vector<bool> live_layers(const onnx::Model& model, const Profile& profile);
 
 // The features of an analysed model (`profile` analysed with want_layers).
 ClassFeatures class_features(const onnx::Model& model, const Profile& profile);
+
+// The features of a decoded model from one walk: collected during it (ClassFeatureBuilder) or, for models with
+// subgraphs, from layer rows. `walked` (optional) receives the walk's profile, for its totals (the same as a
+// walk without the features). The second form decodes `data` on this thread; its errors name `source_name`.
+ClassFeatures features_of_model(const onnx::Model& model, const Options& options, Profile* walked = nullptr);
+ClassFeatures features_of_bytes(const uint8_t* data, size_t size, const std::string& source_name,
+                                const Options& options, Profile* walked = nullptr);
 
 // The same features collected during the walk itself, without layer rows (several times faster in bulk):
 //   ClassFeatureBuilder b;  b.reset(model);  options.want_layers = false;  options.observer = &b;

@@ -500,8 +500,13 @@ void Walker::walk() {
         if (ins[k]) layer.input_shapes[k].assign(ins[k]->dims.begin(), ins[k]->dims.end());
         else layer.input_shapes[k].clear();
       }
+      layer.output_shapes.resize(outs.size());
       layer.output_dtypes.clear();
-      for (const Value* v : outs) layer.output_dtypes.push_back(v ? v->dtype : 0);
+      for (size_t k = 0; k < outs.size(); ++k) {
+        if (outs[k]) layer.output_shapes[k].assign(outs[k]->dims.begin(), outs[k]->dims.end());
+        else layer.output_shapes[k].clear();
+        layer.output_dtypes.push_back(outs[k] ? outs[k]->dtype : 0);
+      }
     }
     if (want_layers) {
       layer.input_shapes.reserve(ins.size());

@@ -8,6 +8,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "graph/class_features.h"
 #include "netscore/errors.h"
 #include "onnx/decode.h"
 
@@ -392,46 +393,49 @@ std::vector<OpSpec> trivial_layers() {
   return {elementwise_spec(OpSpec::Kind::unary, 1, 1), elementwise_spec(OpSpec::Kind::add, 1, 1)};
 }
 
+void layer_config(const PlannedLayer& p, const graph::Layer& layer, LayerConfig* out) {
+  LayerConfig& c = *out;
+  c.key.clear();
+  c.cls = CurveClass::movement;
+  c.flops = c.bytes = 0;
+  switch (p.status) {
+    case LayerStatus::measured: {
+      c.kind = LayerConfig::Kind::kernel;
+      c.key = p.spec.key();
+      c.cls = curve_class(p.spec);
+      const SpecWork w = spec_work(p.spec);
+      c.flops = w.flops, c.bytes = w.bytes;
+      break;
+    }
+    case LayerStatus::fused:
+    case LayerStatus::folded:
+    case LayerStatus::noop: c.kind = LayerConfig::Kind::free; break;
+    case LayerStatus::unmeasured: {
+      // Runs without one of our kernels: priced as its memory traffic (activations in and out; the
+      // weights it reads count too), when the analysis knows the sizes.
+      double bytes = layer.activation_bytes >= 0 ? double(layer.activation_bytes) : -1;
+      for (const Dims& s : layer.input_shapes) {
+        if (bytes < 0) break;
+        for (int64_t d : s)
+          if (d < 0) bytes = -1;
+        if (bytes >= 0) bytes += 4 * product(s);
+      }
+      if (!layer.supported || bytes < 0) {
+        c.kind = LayerConfig::Kind::unknown;
+      } else {
+        c.kind = LayerConfig::Kind::movement;
+        c.cls = CurveClass::movement;
+        c.bytes = bytes;
+      }
+      break;
+    }
+  }
+}
+
 std::vector<LayerConfig> layer_configs(const std::vector<graph::AnalysedNode>& nodes) {
   const std::vector<PlannedLayer> plan = plan_layers(nodes, false);
   std::vector<LayerConfig> out(plan.size());
-  for (size_t i = 0; i < plan.size(); ++i) {
-    const PlannedLayer& p = plan[i];
-    LayerConfig& c = out[i];
-    switch (p.status) {
-      case LayerStatus::measured: {
-        c.kind = LayerConfig::Kind::kernel;
-        c.key = p.spec.key();
-        c.cls = curve_class(p.spec);
-        const SpecWork w = spec_work(p.spec);
-        c.flops = w.flops, c.bytes = w.bytes;
-        break;
-      }
-      case LayerStatus::fused:
-      case LayerStatus::folded:
-      case LayerStatus::noop: c.kind = LayerConfig::Kind::free; break;
-      case LayerStatus::unmeasured: {
-        // Runs without one of our kernels: priced as its memory traffic (activations in and out; the
-        // weights it reads count too), when the analysis knows the sizes.
-        const graph::Layer& layer = *nodes[i].layer;
-        double bytes = layer.activation_bytes >= 0 ? double(layer.activation_bytes) : -1;
-        for (const Dims& s : layer.input_shapes) {
-          if (bytes < 0) break;
-          for (int64_t d : s)
-            if (d < 0) bytes = -1;
-          if (bytes >= 0) bytes += 4 * product(s);
-        }
-        if (!layer.supported || bytes < 0) {
-          c.kind = LayerConfig::Kind::unknown;
-        } else {
-          c.kind = LayerConfig::Kind::movement;
-          c.cls = CurveClass::movement;
-          c.bytes = bytes;
-        }
-        break;
-      }
-    }
-  }
+  for (size_t i = 0; i < plan.size(); ++i) layer_config(plan[i], *nodes[i].layer, &out[i]);
   return out;
 }
 
@@ -554,23 +558,34 @@ double DeviceTable::layer_seconds(const LayerConfig& layer, bool* exact) const {
   return kNaN;
 }
 
-DeviceTable::Prediction DeviceTable::predict(const std::vector<LayerConfig>& layers) const {
+DeviceTable::Prediction DeviceTable::new_prediction() const {
   Prediction p;
   p.fixed_s = per_inference_s_;
-  for (const LayerConfig& layer : layers) {
-    if (layer.kind == LayerConfig::Kind::free) continue;
-    bool exact = false;
-    const double s = layer_seconds(layer, &exact);
-    if (layer.kind == LayerConfig::Kind::unknown) {
-      ++p.unknown;
-      p.fixed_s += s;
-      continue;
-    }
-    exact ? ++p.exact : ++p.interpolated;
-    p.per_class[size_t(layer.cls)] += s;
+  return p;
+}
+
+void DeviceTable::add_layer(Prediction& p, const LayerConfig& layer) const {
+  if (layer.kind == LayerConfig::Kind::free) return;
+  bool exact = false;
+  const double s = layer_seconds(layer, &exact);
+  if (layer.kind == LayerConfig::Kind::unknown) {
+    ++p.unknown;
+    p.fixed_s += s;
+    return;
   }
+  exact ? ++p.exact : ++p.interpolated;
+  p.per_class[size_t(layer.cls)] += s;
+}
+
+void DeviceTable::close_prediction(Prediction& p) {
   p.seconds = p.fixed_s;
   for (double s : p.per_class) p.seconds += s;
+}
+
+DeviceTable::Prediction DeviceTable::predict(const std::vector<LayerConfig>& layers) const {
+  Prediction p = new_prediction();
+  for (const LayerConfig& layer : layers) add_layer(p, layer);
+  close_prediction(p);
   return p;
 }
 
@@ -582,6 +597,88 @@ std::vector<LayerConfig> layer_configs_of_bytes(const uint8_t* data, size_t size
     with_layers.want_layers = true;
     const graph::Profile profile = graph::analyze(model.model(), with_layers);
     return layer_configs(graph::analysed_nodes(model.model(), profile));
+  } catch (const ModelError& e) {
+    throw ModelError(source_name + ": " + e.what());
+  }
+}
+
+void LayerPricer::reset(const onnx::Model& model) {
+  model_ = &model;
+  count_ = 0;
+}
+
+void LayerPricer::on_layer(const graph::Layer& l) {
+  if (count_ == rows_.layers.size()) rows_.layers.emplace_back();
+  graph::Layer& r = rows_.layers[count_++];
+  r.node_index = l.node_index;
+  r.op_type.assign(l.op_type);
+  r.domain.assign(l.domain);
+  auto copy = [](const std::vector<Dims>& from, std::vector<Dims>& to) {
+    to.resize(from.size());
+    for (size_t k = 0; k < from.size(); ++k) to[k].assign(from[k].begin(), from[k].end());
+  };
+  copy(l.input_shapes, r.input_shapes);
+  copy(l.output_shapes, r.output_shapes);
+  r.output_dtypes.assign(l.output_dtypes.begin(), l.output_dtypes.end());
+  r.supported = l.supported;
+  r.folded = l.folded;
+  r.params = l.params;
+  r.weight_bytes = l.weight_bytes;
+  r.macs = l.macs;
+  r.flops = l.flops;
+  r.activation_bytes = l.activation_bytes;
+}
+
+DeviceTable::Prediction LayerPricer::finish(const DeviceTable& table) {
+  rows_.layers.resize(count_);
+  const std::vector<graph::AnalysedNode> nodes = graph::analysed_nodes(*model_, rows_);
+  const std::vector<PlannedLayer> plan = plan_layers(nodes, false);
+  DeviceTable::Prediction p = table.new_prediction();
+  for (size_t i = 0; i < plan.size(); ++i) {
+    layer_config(plan[i], rows_.layers[i], &config_);
+    table.add_layer(p, config_);
+  }
+  DeviceTable::close_prediction(p);
+  return p;
+}
+
+void LayerPricer::trim() {
+  if (rows_.layers.capacity() > (size_t(1) << 16)) std::vector<graph::Layer>().swap(rows_.layers);
+  count_ = 0;
+}
+
+DeviceTable::Prediction predict_model(const DeviceTable& table, const onnx::Model& model,
+                                      const graph::Options& options, graph::Profile* walked, bool layer_rows) {
+  if (layer_rows || graph::ClassFeatureBuilder::needs_layer_rows(model)) {
+    graph::Options with_layers = options;
+    with_layers.want_layers = true;
+    with_layers.observer = nullptr;
+    graph::Profile profile = graph::analyze(model, with_layers);
+    const DeviceTable::Prediction p = table.predict(layer_configs(graph::analysed_nodes(model, profile)));
+    if (walked) *walked = std::move(profile);
+    return p;
+  }
+  thread_local LayerPricer per_thread;   // its rows' capacity kept from one model to the next
+  LayerPricer& pricer = per_thread;
+  struct Trim {
+    LayerPricer& pricer;
+    ~Trim() { pricer.trim(); }
+  } trim{pricer};
+  pricer.reset(model);
+  graph::Options observed = options;
+  observed.want_layers = false;
+  observed.observer = &pricer;
+  graph::Profile profile = graph::analyze(model, observed);
+  if (walked) *walked = std::move(profile);
+  return pricer.finish(table);
+}
+
+DeviceTable::Prediction predict_bytes(const DeviceTable& table, const uint8_t* data, size_t size,
+                                      const std::string& source_name, const graph::Options& options,
+                                      graph::Profile* walked, bool layer_rows) {
+  try {
+    const onnx::ThreadModel model(data, size);
+    return predict_model(table, model.model(), options, walked, layer_rows);
   } catch (const ModelError& e) {
     throw ModelError(source_name + ": " + e.what());
   }

@@ -63,6 +63,8 @@ struct LayerConfig {
 // Per analysed node, in order (the same plan as bench.measure; the nodes it leaves unmeasured become
 // movement or unknown).
 std::vector<LayerConfig> layer_configs(const std::vector<graph::AnalysedNode>& nodes);
+// The configuration of one planned layer (`layer`: its analysed row), as layer_configs makes it.
+void layer_config(const PlannedLayer& planned, const graph::Layer& layer, LayerConfig* out);
 
 // The lookup: configuration key -> seconds, curves per class, fixed costs. Built once, then read by any
 // number of threads.
@@ -86,6 +88,11 @@ class DeviceTable {
     int64_t exact = 0, interpolated = 0, unknown = 0;    // layer counts
   };
   Prediction predict(const std::vector<LayerConfig>& layers) const;
+  // predict() one layer at a time, in the same order (the same sums to the last bit):
+  //   Prediction p = new_prediction();  for each layer: add_layer(p, layer);  close_prediction(p);
+  Prediction new_prediction() const;
+  void add_layer(Prediction& p, const LayerConfig& layer) const;
+  static void close_prediction(Prediction& p);
 
   size_t size() const { return exact_.size(); }
   double per_layer_s() const { return per_layer_s_; }
@@ -105,5 +112,38 @@ class DeviceTable {
 // Decode + analyse + layer_configs of a serialized model (errors prefixed with `source_name`).
 std::vector<LayerConfig> layer_configs_of_bytes(const uint8_t* data, size_t size, const std::string& source_name,
                                                 const graph::Options& options);
+
+// Prices a model's layers during its walk (Options::observer, want_layers false) instead of from layer rows:
+// the walk's layers are kept in a list reused from one model to the next (no names, no allocation once
+// warm), then planned and looked up exactly as layer_configs + DeviceTable::predict do (the same sums to the
+// last bit).  LayerPricer p;  p.reset(model);  options.observer = &p;  analyze(model, options);
+// p.finish(table).  Models with If / Loop / Scan subgraphs need layer rows
+// (graph::ClassFeatureBuilder::needs_layer_rows): predict_model handles both.
+class LayerPricer final : public graph::LayerObserver {
+ public:
+  void reset(const onnx::Model& model);
+  void on_layer(const graph::Layer& layer) override;
+  DeviceTable::Prediction finish(const DeviceTable& table);
+  // Releases the rows kept for reuse when they are a large model's (more than 2^16 layers), as the walker
+  // trims its own per-thread workspace: a thread is not left holding a huge model's rows.
+  void trim();
+
+ private:
+  const onnx::Model* model_ = nullptr;
+  graph::Profile rows_;   // the walk's layers (rows_.layers[0, count_)), their vectors' capacity kept
+  size_t count_ = 0;
+  LayerConfig config_;
+};
+
+// The prediction of one decoded model, walked once; `walked` (optional) receives the walk's profile (its
+// totals; layer rows only for models with subgraphs). `layer_rows`: price from layer rows even without
+// subgraphs (the reference path, layer_configs + predict, for tests).
+DeviceTable::Prediction predict_model(const DeviceTable& table, const onnx::Model& model,
+                                      const graph::Options& options, graph::Profile* walked = nullptr,
+                                      bool layer_rows = false);
+// The same for a serialized model (decoded on this thread; errors prefixed with `source_name`).
+DeviceTable::Prediction predict_bytes(const DeviceTable& table, const uint8_t* data, size_t size,
+                                      const std::string& source_name, const graph::Options& options,
+                                      graph::Profile* walked = nullptr, bool layer_rows = false);
 
 }  // namespace netscore::bench

@@ -296,23 +296,23 @@ std::vector<PlannedLayer> plan_layers(const std::vector<graph::AnalysedNode>& no
     if (decided[li]) continue;  // absorbed by an earlier conv / GEMM
     if (layer.folded || layer.op_type == "Constant" || layer.op_type == "ConstantOfShape") {
       row.status = LayerStatus::folded;
-      row.note = "constant: evaluated ahead of time";
+      if (describe) row.note = "constant: evaluated ahead of time";
       continue;
     }
     if (!layer.supported || !n.node) {
       row.status = LayerStatus::unmeasured;
-      row.note = "op not known to the analysis";
+      if (describe) row.note = "op not known to the analysis";
       continue;
     }
     if (is_noop(layer.op_type) || (layer.op_type == "Sum" && n.node->inputs.size() == 1)) {
       row.status = LayerStatus::noop;
-      row.note = "no data movement at inference";
+      if (describe) row.note = "no data movement at inference";
       continue;
     }
     Mapping m = Mapper(n).map();
     if (!m.ok) {
       row.status = LayerStatus::unmeasured;
-      row.note = m.note;
+      if (describe) row.note = m.note;
       continue;
     }
     // Folds and fusions the graph layer found after a conv / GEMM (none for other ops), in chain order.
@@ -337,7 +337,7 @@ std::vector<PlannedLayer> plan_layers(const std::vector<graph::AnalysedNode>& no
       m.spec.act = kernel_activation(std::get<graph::ActivationAttrs>(nodes[size_t(f.activation)].attrs));
     absorb(f.activation, LayerStatus::fused);
     row.status = LayerStatus::measured;
-    row.note = std::move(m.note);
+    if (describe) row.note = std::move(m.note);
     row.spec = std::move(m.spec);
   }
   return plan;

@@ -85,6 +85,12 @@ def features_batch(items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: Li
     """Features float64[n, len(CLASS_FEATURE_PARTS) * len(OP_CLASSES) * len(CLASS_COST_FIELDS)] (per part, per
     class its CLASS_COST_FIELDS; NaN rows where a model failed), status and errors as for profile_batch."""
 
+def profile_features_batch(items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: List[str],
+                           input_shapes: InputShapes, batch_size: int = 1, threads: int = 0
+                           ) -> Tuple["_np.ndarray", "_np.ndarray", List[str], "_np.ndarray"]:
+    """profile_batch and features_batch in one walk per model (no input_values): (totals, status, errors,
+    features). Ctrl-C: KeyboardInterrupt whose .partial is (totals, status, errors)."""
+
 def content_digests(items: List[Union[str, Buffer, Tuple[bytes, ...]]], salt: bytes,
                     threads: int = 1) -> Tuple[List[Optional[int]], List[bytes]]:
     """XXH3-128 digest (seeded by salt) of each buffer, tuple of bytes parts or file's contents, as (ids,
@@ -204,6 +210,13 @@ class DeviceTable:
     def __len__(self) -> int: ...
     def curve_seconds(self, cls: str, work: float) -> float: ...
     def predict_batch(self, items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: List[str],
-                      input_shapes: InputShapes, batch_size: int = 1, threads: int = 0
+                      input_shapes: InputShapes, batch_size: int = 1, threads: int = 0, layer_rows: bool = False
                       ) -> Tuple["_np.ndarray", "_np.ndarray", "_np.ndarray", "_np.ndarray", List[str]]:
-        """(seconds[n], per_class[n, len(DEVICE_CURVE_CLASSES) + 1], counts[n, 3], status[n], errors)."""
+        """(seconds[n], per_class[n, len(DEVICE_CURVE_CLASSES) + 1], counts[n, 3], status[n], errors); layers
+        priced in the walk (layer_rows=True: from per-layer rows, the reference path; the same numbers)."""
+    def profile_predict_batch(self, items: List[Union[str, Buffer, Tuple[bytes, ...]]], names: List[str],
+                              input_shapes: InputShapes, batch_size: int = 1, threads: int = 0
+                              ) -> Tuple["_np.ndarray", "_np.ndarray", List[str],
+                                         Tuple["_np.ndarray", "_np.ndarray", "_np.ndarray"]]:
+        """profile_batch and predict_batch in one walk per model (no input_values): (totals, status, errors,
+        (seconds, per_class, counts)). Ctrl-C: KeyboardInterrupt whose .partial is (totals, status, errors)."""

@@ -103,10 +103,12 @@ class _Options:
 
 
 class _ChunkResult:
-    __slots__ = ("names", "totals", "errors", "status")
+    __slots__ = ("names", "totals", "errors", "status", "predicted")
 
-    def __init__(self, names: List[str], totals: np.ndarray, errors: List[str], status: np.ndarray):
+    def __init__(self, names: List[str], totals: np.ndarray, errors: List[str], status: np.ndarray,
+                 predicted: Optional[np.ndarray] = None):
         self.names, self.totals, self.errors, self.status = names, totals, errors, status
+        self.predicted = predicted   # profile_many(device=...) in one walk: the device model's rows
 
 
 class _Chunk:
@@ -114,7 +116,8 @@ class _Chunk:
     analysis of the misses (`analyse`: C++ with the GIL released, so it may run on a helper thread while
     the next chunk is prepared), then storing the new results and assembling the rows (`finish`)."""
 
-    def __init__(self, items: List[Item], options: _Options, threads: int, cache: Optional["_CacheHandle"]):
+    def __init__(self, items: List[Item], options: _Options, threads: int, cache: Optional["_CacheHandle"],
+                 device=None):
         names, payloads = zip(*items) if items else ((), ())
         self.names, self.payloads = list(names), list(payloads)
         self.options, self.threads, self.cache = options, threads, cache
@@ -129,8 +132,13 @@ class _Chunk:
         self.new_entries: List[Tuple[Optional[int], bytes, Any]] = []
         self.analysed = None
         self.result: Optional[_ChunkResult] = None   # set by finish()
+        self.device = device   # a device_profile.OneWalk, or None
+        self.predicted: Optional[np.ndarray] = None   # its rows (OneWalk.walk / .rows), one per source
         if cache is not None:
             self._lookup()
+            if device is not None and len(self.todo) < n:   # cache hits: the device model's rows only
+                hits = np.setdiff1d(np.arange(n), self.todo)
+                self._put_rows(hits, device.rows([(self.names[i], self.payloads[i]) for i in hits], threads))
 
     def _lookup(self) -> None:
         """Keys for every row (one C++ call), one query for all of them, hits filled in."""
@@ -190,14 +198,26 @@ class _Chunk:
         if self.todo:
             todo = self.todo
             whole = len(todo) == len(self.payloads)
+            payloads = self.payloads if whole else [self.payloads[i] for i in todo]
+            names = self.names if whole else [self.names[i] for i in todo]
             try:
-                self.analysed = _core.profile_batch(self.payloads if whole else [self.payloads[i] for i in todo],
-                                                    self.names if whole else [self.names[i] for i in todo],
-                                                    self.options.shapes, self.options.batch_size, self.threads,
-                                                    input_values=self.options.values)
+                if self.device is not None:   # totals and the device model's rows from one walk per model
+                    totals, status, errors, rows = self.device.walk(payloads, names, self.threads)
+                    self.analysed = (totals, status, errors)
+                    self._put_rows(todo, rows)
+                else:
+                    self.analysed = _core.profile_batch(payloads, names, self.options.shapes,
+                                                        self.options.batch_size, self.threads,
+                                                        input_values=self.options.values)
             except KeyboardInterrupt as exc:   # Ctrl-C: the rows finished come with it (status 4: not finished)
                 self.analysed = getattr(exc, "partial", None)
                 raise
+
+    def _put_rows(self, rows: Sequence[int], values) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        if self.predicted is None:
+            self.predicted = np.full((len(self.payloads),) + values.shape[1:], np.nan)
+        self.predicted[rows] = values
 
     def finish(self) -> _ChunkResult:
         """Rows of the chunk; new results stored in the cache (one transaction)."""
@@ -221,7 +241,7 @@ class _Chunk:
                         self.new_entries.append((*self.content[i], value))
         if self.cache is not None:
             self.cache.db.put_many(self.new_entries)
-        self.result = _ChunkResult(self.names, self.totals, self.errors, self.status)
+        self.result = _ChunkResult(self.names, self.totals, self.errors, self.status, self.predicted)
         return self.result
 
     def finished_part(self) -> Tuple[_ChunkResult, bool]:
@@ -453,7 +473,8 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
         than raise netscore_fast.CacheError (which names the file). A good cache is kept.
     device: a calibrated device model (netscore_fast.device.fit / load, or the path of a saved one): adds
         its column, `latency_ms` (ms per inference) or `energy_mj` (mJ per inference), predicted for
-        every row (NaN for failed rows). An iterator of sources is then held in memory.
+        every row (NaN for failed rows), from the walk that counts the row's totals when the model predicts
+        under the same options (docs/device-profile.md). An iterator of sources is then held in memory.
 
     Returns a ProfileTable; counts are those of profile() for the same model.
     Ctrl-C stops the analysis within a fraction of a second, also in the middle of a chunk, and raises
@@ -474,6 +495,9 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
         if not hasattr(sources, "__len__"):
             sources = list(sources)   # read twice: profiled, then predicted
     options = _Options(input_shapes, batch_size, input_values)
+    one_walk = None   # the device model's rows from the walk that counts the totals, when the walks are the same
+    if device is not None and executor is None and not options.values and hasattr(device, "_one_walk"):
+        one_walk = device._one_walk(options.shapes, options.batch_size)
     size = int(chunk_size or DEFAULT_CHUNK)
     if size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
@@ -489,7 +513,7 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
                         cache_key, cache_rebuild)
         else:
             _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors, cache_key,
-                       cache_rebuild)
+                       cache_rebuild, one_walk)
     except KeyboardInterrupt as exc:   # Ctrl-C: the rows finished so far go with it
         n = sum(len(r.names) for r in results)
         exc.table = _assemble(results, np.concatenate(accuracies)[:n] if accuracies else np.zeros(0))
@@ -499,13 +523,16 @@ def profile_many(sources: Iterable[Any], *, accuracy: Any = None, input_shapes=N
     accuracy_all = np.concatenate(accuracies) if accuracies else np.zeros(0)
     table = _assemble(results, accuracy_all)
     if device is not None:
-        predicted = np.asarray(device.predict(sources, threads=threads), dtype=np.float64)
+        if one_walk is not None and results:
+            predicted = np.asarray(one_walk.column(np.concatenate([r.predicted for r in results])), np.float64)
+        else:   # another walk (its options differ from the totals', or the chunks ran on an executor)
+            predicted = np.asarray(device.predict(sources, threads=threads), dtype=np.float64)
         table.add_metric(device.quantity, lambda columns: predicted)
     return table
 
 
 def _run_local(sources, options, threads, cache, size, acc, accuracies, results, bar, errors, cache_key,
-               cache_rebuild=False) -> None:
+               cache_rebuild=False, device=None) -> None:
     nthreads = int(threads) if threads else _default_threads()
     handle = _CacheHandle(cache, cache_key, cache_rebuild) if cache is not None else None
     # Ctrl-C: profile_batch stops within a few nodes and hands back the rows it finished; the chunks not
@@ -516,7 +543,7 @@ def _run_local(sources, options, threads, cache, size, acc, accuracies, results,
             # one thread asked for, or one chunk (nothing to overlap): everything on this thread
             done = 0
             for items in _chunks(sources, size):
-                chunk = _Chunk(items, options, nthreads, handle)
+                chunk = _Chunk(items, options, nthreads, handle, device)
                 accuracies.append(acc.values(chunk.names, done))
                 done += len(items)
                 in_flight.append((chunk, None))
@@ -529,7 +556,7 @@ def _run_local(sources, options, threads, cache, size, acc, accuracies, results,
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="netscore-batch") as pool:
             try:
                 for items in _chunks(sources, size):
-                    chunk = _Chunk(items, options, nthreads, handle)
+                    chunk = _Chunk(items, options, nthreads, handle, device)
                     accuracies.append(acc.values(chunk.names, done))
                     done += len(items)
                     in_flight.append((chunk, pool.submit(chunk.analyse) if chunk.todo else None))

@@ -331,6 +331,34 @@ class CalibratedModel:
         """The table column its predictions fill (profile_many(..., device=model)): the quantity."""
         return self.quantity
 
+    def _one_walk(self, shapes, batch_size: int):
+        """profile_many(device=self) in one walk per model (device_profile.OneWalk): the features gathered
+        in the walk that counts the totals, when profile_many walks with the model's own options (input
+        shapes, batch size); else None (profile_many then calls predict)."""
+        from . import _core
+        from ._sources import shape_list
+        options = self.options or {}
+        if shape_list(options.get("input_shapes")) != list(shapes) or int(options.get("batch_size", 1)) != batch_size:
+            return None
+        if self.feature_set in _profiles.PROFILE_FEATURE_SETS:
+            table = _profiles._as_profile(self.device_profile).table()
+
+            def walk(payloads, names, threads: int):
+                totals, status, errors, (seconds, per_class, counts) = table.profile_predict_batch(
+                    payloads, names, shapes, batch_size, threads)
+                d = _profiles._details(names, seconds, per_class, counts, status, errors)
+                return totals, status, errors, _profiles._details_matrix(d, self.feature_set)
+        else:
+            def walk(payloads, names, threads: int):
+                totals, status, errors, raw = _core.profile_features_batch(payloads, names, shapes, batch_size,
+                                                                           threads)
+                return totals, status, errors, select_features(raw, self.feature_set)
+
+        def rows(items, threads: int):
+            return feature_matrix(items, self.feature_set, device_profile=self.device_profile, threads=threads,
+                                  **self.options)
+        return _profiles.OneWalk(walk, rows, self.predict_features)
+
     def coefficients(self) -> Dict[str, float]:
         return {n: float(c) for n, c in zip(self.feature_names, self.coef)}
 

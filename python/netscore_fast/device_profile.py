@@ -21,7 +21,7 @@ import math
 import os
 import sys
 import time
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -108,7 +108,6 @@ class DeviceProfile:
                         batch_size: int = 1) -> Dict[str, Any]:
         """Per model: "latency_ms" (as predict), "per_class_ms" {curve class or "fixed": ms array}, layer
         counts "exact", "interpolated", "unknown", "names" and "errors" {name: message}."""
-        from . import _core
         from ._sources import is_one_model, resolve, shape_list
         if is_one_model(sources):
             sources = [sources]
@@ -117,11 +116,7 @@ class DeviceProfile:
         seconds, per_class, counts, status, errors = self.table().predict_batch(
             [p for _, p in items], names, shape_list(input_shapes), int(batch_size),
             0 if threads is None else int(threads))
-        classes = list(_core.DEVICE_CURVE_CLASSES) + ["fixed"]
-        return {"names": names, "latency_ms": np.asarray(seconds) * 1e3,
-                "per_class_ms": {c: per_class[:, j] * 1e3 for j, c in enumerate(classes)},
-                "exact": counts[:, 0], "interpolated": counts[:, 1], "unknown": counts[:, 2],
-                "errors": {n: e for n, s, e in zip(names, status, errors) if s != 0}}
+        return _details(names, seconds, per_class, counts, status, errors)
 
     def predict(self, sources, threads: Optional[int] = None, *, input_shapes=None, batch_size: int = 1
                 ) -> np.ndarray:
@@ -135,6 +130,19 @@ class DeviceProfile:
         return self.predict_details(sources, threads, input_shapes=input_shapes,
                                     batch_size=batch_size)["latency_ms"]
 
+    def _one_walk(self, shapes, batch_size: int) -> Optional["OneWalk"]:
+        """profile_many(device=self) in one walk per model (_core.DeviceTable.profile_predict_batch), when
+        the walk profile_many makes is the one predict() makes as profile_many calls it (no input shapes,
+        batch 1); else None."""
+        if shapes or int(batch_size) != 1:
+            return None
+        table = self.table()
+
+        def walk(payloads, names, threads: int):
+            totals, status, errors, (seconds, _, _) = table.profile_predict_batch(payloads, names, [], 1, threads)
+            return totals, status, errors, np.asarray(seconds) * 1e3
+        return OneWalk(walk, lambda items, threads: self.predict(items, threads), lambda rows: rows)
+
     # --- persistence --------------------------------------------------------------------------------
     def to_dict(self) -> Dict[str, Any]:
         return self.data
@@ -143,6 +151,27 @@ class DeviceProfile:
         """Write the JSON document (atomically: a reader never sees half a file)."""
         _write_atomic(os.fspath(path), self.data)
         self.path = os.fspath(path)
+
+
+class OneWalk(NamedTuple):
+    """How profile_many(device=model) takes a device model's predictions from the walk that counts the
+    totals: walk(payloads, names, threads) -> (totals, status, errors, rows) for the rows analysed; rows(items,
+    threads) for rows it does not walk (cache hits); column(all rows) -> the predictions, made once for the
+    whole table (a calibrated model's product over all rows at once, as its predict() makes it: the same
+    numbers to the last bit)."""
+    walk: Callable
+    rows: Callable
+    column: Callable
+
+
+def _details(names, seconds, per_class, counts, status, errors) -> Dict[str, Any]:
+    """predict_details' dict from _core.DeviceTable.predict_batch's arrays."""
+    from . import _core
+    classes = list(_core.DEVICE_CURVE_CLASSES) + ["fixed"]
+    return {"names": names, "latency_ms": np.asarray(seconds) * 1e3,
+            "per_class_ms": {c: per_class[:, j] * 1e3 for j, c in enumerate(classes)},
+            "exact": counts[:, 0], "interpolated": counts[:, 1], "unknown": counts[:, 2],
+            "errors": {n: e for n, s, e in zip(names, status, errors) if s != 0}}
 
 
 def _check_format(data: Any, path: Optional[str]) -> None:
@@ -391,11 +420,16 @@ def profile_feature_matrix(profile, sources, feature_set: str, *, input_shapes=N
                            threads: Optional[int] = None, errors: str = "nan") -> np.ndarray:
     """[n models, len(profile_feature_names(feature_set))]: NaN rows for models that cannot be analysed
     (errors="nan") or their ModelError (errors="raise")."""
-    names = profile_feature_names(feature_set)
     d = _as_profile(profile).predict_details(sources, threads, input_shapes=input_shapes, batch_size=batch_size)
     if errors == "raise" and d["errors"]:
         from . import _core
         raise _core.ModelError(next(iter(d["errors"].values())))
+    return _details_matrix(d, feature_set)
+
+
+def _details_matrix(d: Dict[str, Any], feature_set: str) -> np.ndarray:
+    """profile_feature_matrix from predict_details' dict."""
+    names = profile_feature_names(feature_set)
     n = len(d["names"])
     X = np.empty((n, len(names)))
     ok = np.isfinite(d["latency_ms"])
