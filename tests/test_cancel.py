@@ -146,8 +146,8 @@ def interrupt_child(tmp_path: Path, case: str, delay: float = 0.3, setup_timeout
         t_setup = time.monotonic()
         for line in child.stdout:
             lines.append(line.strip())
-            if line.startswith("one "):   # the time of one model: let a few finish before the signal
-                delay = max(delay, 2.5 * float(line.split()[1]))
+            if line.startswith("one "):   # the time of one model: let a few finish before the signal (6 of
+                delay = max(delay, 6 * float(line.split()[1]))   # 50, so a loaded machine still finishes one)
             if line.startswith("started"):
                 break
             assert time.monotonic() - t_setup < setup_timeout, lines
@@ -190,7 +190,7 @@ def test_profile_many_stops_mid_chunk_and_keeps_finished_rows(tmp_path, case):
     info = interrupted_info(case, latency, lines, err)
     assert info["table"], f"{case}: the KeyboardInterrupt carries no table"
     rows = info["rows"]
-    # a few models finished before the signal (it came after 2.5 models' time), not all 50
+    # a few models finished before the signal (it came after 6 models' time), not all 50
     assert 1 <= rows < 50, info
     # the rows kept are a prefix of the sources, each complete and right
     assert info["sources"] == [f"m{i}" for i in range(rows)], info["sources"]
