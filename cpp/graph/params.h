@@ -35,6 +35,12 @@ namespace netscore::graph::walk {
 //   are live only when its running-statistics outputs are (timm's weight standardisation, exported by the
 //   TorchScript exporter as a training-mode BatchNormalization on the weight, passes a transposed copy of
 //   every conv weight there). Dead nodes and dead slots count no params.
+// - A table pushed through a layer is data: a folded product (OpDef::product: Conv, ConvTranspose, Gemm,
+//   MatMul, all inputs constant) whose data operand (input 0) holds more elements than its weight (input 1)
+//   passes on the weight's roots only. The data operand is a table the model computes from positions
+//   (ConViT's rel_indices, Swin v2's log-spaced coordinates through its position-bias MLP, EdgeNeXt's Fourier
+//   encoding), stored by the exporter; a learned query read as a product's data operand (SigLIP's pooling
+//   probe, 1 x 768 against a 768 x 768 weight) is smaller than the weight and still counts.
 class ParamCounter {
  public:
   // Sized for `capacity` values (every value the walk adds), before any set_roots.
@@ -91,8 +97,9 @@ class ParamCounter {
   // same elements, in the same order or another (a transposed copy), count once: each gets the id of the
   // first of its kind. Only tensors of equal type and size are compared; hashes first, then the bytes.
   // An initializer holding one value repeated (a zero bias, an all-ones or all-zero mask the exporter
-  // made) is no learned weight and does not count.
-  void find_duplicates(const std::vector<onnx::Tensor>& initializers,
+  // made) is no learned weight and does not count. The tensors of Constant nodes (`nodes`) are read too.
+  // A tensor gathered from a smaller table counts as the table (see find_gathered_tables).
+  void find_duplicates(const std::vector<onnx::Tensor>& initializers, const std::vector<onnx::Node>& nodes,
                        const std::function<uint32_t(std::string_view)>& find);
 
   // Live input slots (see the class note), found once before the walk by a backward pass over `order`.
@@ -119,10 +126,21 @@ class ParamCounter {
  private:
   static bool is_param_position(uint64_t mask, size_t pos) { return (mask >> (pos < 63 ? pos : 63)) & 1u; }
 
+  // A folded product's data operand that is a table pushed through the layer (see the class note).
+  static bool data_operand_is_table(const OpDef* def, const uint32_t* in_ids, size_t num_inputs,
+                                    const std::vector<Value>& values);
+
+  // dedupe_weights: a floating-point tensor gathered from a smaller table by an index shared by its slices
+  // along one axis (timm's eval-mode attention-bias caches: LeViT's and EfficientFormer's attention_biases
+  // [heads, offsets] stored as attention_biases[:, idxs], [heads, queries, keys], by the dynamo exporter)
+  // holds heads x offsets learned values: gathered_[id] = that count (0: not gathered).
+  void find_gathered_table(uint32_t id, const onnx::Tensor& t);
+
   // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
   std::vector<uint32_t> roots_begin_, roots_count_, root_pool_;
   std::vector<char> uniform_;        // dedupe_weights: one value repeated
   std::vector<uint32_t> same_as_;   // dedupe_weights: the first initializer with the same elements
+  std::vector<int64_t> gathered_;   // dedupe_weights: the learned values of a gathered table (0: not one)
   std::vector<char> live_slot_;      // per flattened input slot; empty: every slot live
   std::vector<char> shape_derived_;  // folded from the dims of a non-constant value (see the class note)
   std::vector<char> counted_;

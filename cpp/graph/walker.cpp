@@ -328,7 +328,7 @@ void Walker::walk() {
     for (const onnx::ValueInfo& o : graph_.outputs) output_ids.push_back(index_.find(o.name));
     auto find = [this](std::string_view name) { return index_.find(name); };
     params_.find_live_slots(nodes(), order_, in_begin_, in_ids_, out_begin_, out_ids_, output_ids, nv, depth_, find);
-    if (options_.dedupe_weights) params_.find_duplicates(graph_.initializers, find);
+    if (options_.dedupe_weights) params_.find_duplicates(graph_.initializers, nodes(), find);
   }
   for (const auto& [id, outer] : imports_)  // outer weights the outer walk counted already
     if (values_[id].is_const && parent_->params_.roots_counted(outer)) params_.mark_counted(id);
