@@ -39,7 +39,8 @@ DEFAULT_CORPUS = HERE / "corpus"
 KNOWN_CAUSES = [
     (r"^timm/convit_tiny/dynamo$", "params", "torch",
      "rel_indices (1x196x196x3 float buffer of patch offsets, stored once per block by the dynamo exporter) is the "
-     "data operand of pos_proj and not counted (docs/counting.md); +4 elements per block (40) unexplained"),
+     "data operand of pos_proj and not counted (docs/counting.md); the exporter stores sigmoid(gating_param) and "
+     "1 - sigmoid(gating_param) (two 1x4x1x1 constants per block) instead of gating_param (+4 per block, 40)"),
     (r"^timm/efficientformer_l1/dynamo$", "params", "torch",
      "the dynamo exporter stores timm's eval-mode attention-bias cache (attention_biases gathered by "
      "attention_bias_idxs, 8x49x49 = 19,208) instead of the 8x49 table (+18,816); dedupe_weights counts the table"),
@@ -76,8 +77,8 @@ KNOWN_CAUSES = [
     (r"^torchvision/swin_v2_t/dynamo$", "params", "torch",
      "the position-bias MLP's first layer is not counted (-18,432, as from the TorchScript exporter: the "
      "exporter stores its product with the coordinate table, the data operand of the last product); +8,704 "
-     "elements counted at the Adds of the shifted-window attention masks, which the exporter builds from "
-     "constants (not investigated further)"),
+     "elements: 4,288 in the uniform float updates (one region id each) of the ScatterNDs with which the "
+     "exporter builds the shifted-window attention masks (dedupe_weights drops them), 4,416 not investigated"),
     (r"^timm/nf_resnet26/ts$", "params", "torch",
      "weight standardisation exported as a training-mode BatchNormalization on each conv weight with an all-zero "
      "bias the exporter made (15,424 elements, Constant nodes: dedupe_weights drops them); the transposed weight "
@@ -87,7 +88,12 @@ KNOWN_CAUSES = [
      "executed-params reference does not count it"),
     (r"^timm/nf_resnet26/dynamo$", "params", "torch",
      "weight standardisation exported with an all-zero BN bias per layer (8,128 exporter-made elements; "
-     "dedupe_weights drops them); -64 unexplained"),
+     "dedupe_weights drops them); for stages.0.0.conv1 the exporter folded the standardisation completely (the "
+     "standardised weight times its gain stored as one 64x64x1x1 constant), so that gain (-64) is not in the file"),
+    (r"^timm/nf_regnet_b0/dynamo$", "params", "torch",
+     "weight standardisation exported with an all-zero BN bias per layer (2,808 exporter-made elements; "
+     "dedupe_weights drops them); for 9 convs the exporter folded the standardisation completely (the "
+     "standardised weight times its gain stored as one constant), so their gains (-536) are not in the file"),
 ]
 
 
