@@ -116,7 +116,6 @@ void ParamCounter::find_gathered_table(uint32_t id, const onnx::Tensor& t) {
   }
   int64_t best = static_cast<int64_t>(numel);
   std::unordered_map<uint64_t, std::vector<size_t>> seen;  // column hash -> positions holding a distinct column
-  std::vector<size_t> starts;
   for (size_t axis = 0; axis < t.dims.size(); ++axis) {
     // slices along `axis` (the heads) share one index: position p holds table[h, index[p]] in slice h, so the
     // column (the values at p across the slices) repeats for every p with the same index
@@ -138,7 +137,8 @@ void ParamCounter::find_gathered_table(uint32_t id, const onnx::Tensor& t) {
       const size_t s = start(p);
       uint64_t h = 1469598103934665603ull;  // FNV-1a over the column's bytes
       for (size_t k = 0; k < heads; ++k)
-        for (size_t b = 0; b < width; ++b) h = (h ^ static_cast<unsigned char>(t.raw[s + k * stride + b])) * 1099511628211ull;
+        for (size_t b = 0; b < width; ++b)
+          h = (h ^ static_cast<unsigned char>(t.raw[s + k * stride + b])) * 1099511628211ull;
       std::vector<size_t>& bucket = seen[h];
       bool found = false;
       for (size_t other : bucket)
