@@ -15,9 +15,9 @@ Reference numbers (torch side, written to manifest.json next to each file)
   float_buffer_elems  elements of other float buffers after a forward pass (position tables, masks): not
                     learned, so not in the reference, but recorded to explain files that store them.
   relpos_fold_delta  attention-bias tables (Swin, BEiT: relative_position_bias_table; LeViT, EfficientFormer:
-                    attention_biases) gathered by a constant index buffer: in eval mode the exporters fold the gather and store the
-                    heads x index-size result; the delta is stored minus learned elements, applied by
-                    compare.py when the file holds no tensor of a table's shape.
+                    attention_biases) gathered by a constant index buffer: in eval mode an exporter may fold the gather and store the
+                    heads x index-size result; the delta is stored minus learned elements. Recorded to explain
+                    differences, not added to the reference: the learned weights are the tables (issue 12).
   bn_fold           the BatchNorms fed directly by a Conv (found with forward hooks): the TorchScript exporter
                     folds these into the Conv in eval mode. Folding one removes gamma, beta, mean and var
                     (4 C) and leaves a Conv bias of C (new when the Conv had none): the count drops by 3 C, or

@@ -37,27 +37,63 @@ DEFAULT_CORPUS = HERE / "corpus"
 # Causes confirmed by reading the files: (key regex, quantity, reference kind regex, cause). They take precedence
 # over the rules in `auto_cause`; what neither explains is reported as "unknown".
 KNOWN_CAUSES = [
-    (r"^timm/convit_tiny/ts$", "params", "torch",
-     "ConViT's rel_indices (1x196x196x3 float buffer computed from the patch grid, one per block in torch, not a "
-     "parameter) is stored once as a constant by the TorchScript exporter (identical buffers merged) and read as "
-     "a weight (pos_proj's input)"),
     (r"^timm/convit_tiny/dynamo$", "params", "torch",
-     "ConViT's rel_indices buffer (1x196x196x3, computed from the patch grid) is stored once per block (10 "
-     "identical copies, 1,152,480 elements) by the dynamo exporter; with dedupe_weights it counts once, as from "
-     "the TorchScript exporter"),
+     "rel_indices (1x196x196x3 float buffer of patch offsets, stored once per block by the dynamo exporter) is the "
+     "data operand of pos_proj and not counted (docs/counting.md); the exporter stores sigmoid(gating_param) and "
+     "1 - sigmoid(gating_param) (two 1x4x1x1 constants per block) instead of gating_param (+4 per block, 40)"),
     (r"^timm/efficientformer_l1/dynamo$", "params", "torch",
      "the dynamo exporter stores timm's eval-mode attention-bias cache (attention_biases gathered by "
-     "attention_bias_idxs, 8x49x49 = 19,208) as a lifted constant instead of the 8x49 parameter (+18,816)"),
+     "attention_bias_idxs, 8x49x49 = 19,208) instead of the 8x49 table (+18,816); dedupe_weights counts the table"),
+    (r"^timm/efficientformerv2_s0/dynamo$", "params", "torch",
+     "the dynamo exporter stores timm's eval-mode attention-bias caches (four 8x49x49 gathered copies of 8x49 "
+     "tables, +75,264; the 8x196 table stays a table, transposed); dedupe_weights counts the tables"),
+    (r"^timm/efficientvit_m0/dynamo$", "params", "torch",
+     "the dynamo exporter stores timm's eval-mode attention-bias caches: three 4x49x49 copies of 4x49 tables "
+     "(+28,224), which dedupe_weights counts as the tables, and the last stage's as one 16x16 slice per head (12 "
+     "slices of a 16-entry row each, +2,880), which it cannot (one slice has no other to share its index with)"),
+    (r"^timm/levit_128/dynamo$", "params", "torch",
+     "the dynamo exporter stores timm's eval-mode attention-bias caches of stages 1-2 (four 8x49x49, one "
+     "16x16x49, four 12x16x16: +98,544) and keeps the stage-0 tables (transposed, 196x4); dedupe_weights counts "
+     "the caches as their tables"),
+    (r"^timm/levit_128s/dynamo$", "params", "torch",
+     "the dynamo exporter stores timm's eval-mode attention-bias caches of stages 1-2 (three 6x49x49, one "
+     "16x16x49, four 8x16x16: +61,776) and keeps the stage-0 tables (transposed); dedupe_weights counts the "
+     "caches as their tables"),
+    (r"^timm/tiny_vit_5m_224/dynamo$", "params", "torch",
+     "the dynamo exporter stores timm's eval-mode attention-bias caches of two 4x49 and two 10x49 tables "
+     "(4x49x49, 10x49x49: +65,856) and keeps the 5x196 ones (transposed); dedupe_weights counts the tables"),
+    (r"^torchvision/swin_t/ts$", "params", "torch",
+     "the exporter stores every block's relative-position bias gathered (1 x heads x 49 x 49, +308,016 over "
+     "the 169 x heads tables); dedupe_weights counts the tables"),
+    (r"^torchvision/swin_t/dynamo$", "params", "torch",
+     "the exporter stores every block's relative-position bias gathered (heads x 49 x 49, +308,016 over the "
+     "169 x heads tables; dedupe_weights counts the tables), plus constants computed from Shape / "
+     "ConstantOfShape (4,116) and exporter-made uniform constants (4,018)"),
+    (r"^torchvision/swin_v2_t/ts$", "params", "torch",
+     "the continuous position-bias MLP runs on a constant table (log-spaced coordinates): its first layer "
+     "(2x512 weight and 512 bias per block, 12 blocks: 18,432) only feeds the hidden activations that the last "
+     "product reads as its data operand, so only the last weight counts (docs/counting.md), as from the dynamo "
+     "exporter, which stores the first product (15x15x512) instead of the table and W1"),
+    (r"^torchvision/swin_v2_t/dynamo$", "params", "torch",
+     "the position-bias MLP's first layer is not counted (-18,432, as from the TorchScript exporter: the "
+     "exporter stores its product with the coordinate table, the data operand of the last product); +8,704 "
+     "elements: 4,288 in the uniform float updates (one region id each) of the ScatterNDs with which the "
+     "exporter builds the shifted-window attention masks (dedupe_weights drops them), 4,416 not investigated"),
     (r"^timm/nf_resnet26/ts$", "params", "torch",
      "weight standardisation exported as a training-mode BatchNormalization on each conv weight with an all-zero "
-     "bias the exporter made (15,424 elements); the transposed weight copies that feed its statistics inputs "
-     "cannot change the output and are not counted"),
+     "bias the exporter made (15,424 elements, Constant nodes: dedupe_weights drops them); the transposed weight "
+     "copies that feed its statistics inputs cannot change the output and are not counted"),
     (r"^wheel/magika==0\.5\.1/", "params", "executed",
      "OneHot's (off, on) values pair (2 elements) is a param position for netscore_fast (OpDef of OneHot); the "
      "executed-params reference does not count it"),
     (r"^timm/nf_resnet26/dynamo$", "params", "torch",
-     "weight standardisation exported with an all-zero BN bias per layer (8,128 exporter-made elements); "
-     "-64 unexplained"),
+     "weight standardisation exported with an all-zero BN bias per layer (8,128 exporter-made elements; "
+     "dedupe_weights drops them); for stages.0.0.conv1 the exporter folded the standardisation completely (the "
+     "standardised weight times its gain stored as one 64x64x1x1 constant), so that gain (-64) is not in the file"),
+    (r"^timm/nf_regnet_b0/dynamo$", "params", "torch",
+     "weight standardisation exported with an all-zero BN bias per layer (2,808 exporter-made elements; "
+     "dedupe_weights drops them); for 9 convs the exporter folded the standardisation completely (the "
+     "standardised weight times its gain stored as one constant), so their gains (-536) are not in the file"),
     (r"^torchvision/swin_v2_t/dynamo$", "macs", "torch",
      "the dynamo exporter evaluated the first Linear of each block's continuous-position-bias MLP (the 15x15x2 "
      "relative-coordinates table times its 2x512 weight, 12 blocks, 2,764,800 MACs) at export time and stores the "
@@ -407,23 +443,13 @@ def count_bn_nodes(path):
     return n
 
 
-def _relpos_folded(ref, path):
-    """True when the file holds none of the relative-position tables at their learned shape (folded)."""
-    if not ref.get("relpos_fold_delta"):
-        return False
-    import onnx
-    m = onnx.load(str(path), load_external_data=False)
-    shapes = {tuple(t.dims) for t in m.graph.initializer}
-    shapes |= {tuple(a.t.dims) for n in m.graph.node if n.op_type == "Constant" for a in n.attribute if a.name == "value"}
-    return not any(tuple(s) in shapes for s in ref["relpos_tables"])
-
-
 def torch_param_ref(entry, path):
     """Torch params for this file: - frozen parameters, + BN running stats, - the fold delta when the exporter
     folded."""
     ref = entry["ref"]
-    if _relpos_folded(ref, path):   # the exporter stored the gathered tables (heads x index) instead
-        ref = dict(ref, params_torch=ref["params_torch"] + ref["relpos_fold_delta"])
+    # attention-bias tables count as the learned tables (ref["relpos_fold_delta"] is not added): the gathered
+    # copy an exporter may store is a storage artefact (issue 12), and a file may hold some tables gathered and
+    # others not (timm's LeViT from the dynamo exporter keeps its stage-0 tables, transposed, 196 x 4);
     # frozen parameters (requires_grad=False: sinusoidal tables computed at init) are not learned weights
     unfolded = ref["params_torch"] - ref.get("frozen_param_elems", 0) + ref["bn_stat_elems"]
     if not ref["n_bn"]:
@@ -720,9 +746,9 @@ def report(records, manifest):
              "parameters (`requires_grad=False`: Marian's and RoFormer's sinusoidal position tables, computed at "
              "init, not learned; recorded by manifests built after this rule) + BatchNorm running "
              "mean/var elements, minus 3 C (4 C if the Conv had a bias) for every Conv->BatchNorm pair when the "
-             "file shows the exporter folded them, plus heads x index - entries x heads for every attention-bias "
-             "table gathered by a constant index (Swin and BEiT relative-position tables, LeViT and EfficientFormer "
-             "attention biases) that the exporter stored gathered (the file holds no tensor of the table's shape); torch MACs = `FlopCounterMode` FLOPs / 2 plus "
+             "file shows the exporter folded them (attention-bias tables gathered by a constant index count as "
+             "the learned tables, heads x entries, also where an exporter stored the gathered copy: a storage "
+             "artefact that `dedupe_weights` counts as the table); torch MACs = `FlopCounterMode` FLOPs / 2 plus "
              "scaled-dot-product attention (B H Lq Lk (E + Ev)) and LSTM/GRU/RNN (seq batch dirs gates hidden "
              "(input + hidden)) formulas, minus batch dirs gates hidden^2 per layer for an RNN that the exporter "
              "unrolled with the first step's h0 W_hh (h0 = 0) folded to a constant (the file does not compute it). **ort** = MACs of Conv/ConvTranspose/Gemm/MatMul/Einsum/RNN nodes from "

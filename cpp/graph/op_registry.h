@@ -103,6 +103,8 @@ struct OpDef {
   // Resolved from the op type once, at registration, instead of by string compares per node:
   int64_t flops_per_element = -1;         // elementwise ops: cost::elementwise_flops_per_element(op type)
   int32_t op_code = 0;                    // the family's own code for the op type (elementwise: which operation)
+  bool product = false;                   // input 0 is the data operand and input 1 the weight of a product
+                                          // (Conv, ConvTranspose, Gemm, MatMul): see ParamCounter::fold
 };
 
 class OpRegistry {

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "graph/name_map.h"
 #include "graph/walk_util.h"
@@ -238,12 +240,81 @@ int64_t distinct_elements(const onnx::Tensor& t, size_t width) {
   return distinct < numel ? static_cast<int64_t>(distinct) : 0;
 }
 
+// Learned values of a floating-point tensor gathered from a smaller table by an index shared by its slices
+// along one axis (dedupe_weights): timm's eval-mode attention-bias caches (LeViT's and EfficientFormer's
+// attention_biases [heads, offsets] stored as attention_biases[:, idxs], [heads, queries, keys], by the
+// dynamo exporter) hold heads x offsets learned values. 0: not gathered.
+int64_t gathered_table_values(const onnx::Tensor& t) {
+  if (!onnx::is_float_type(t.data_type) || t.dims.size() < 2) return 0;
+  const size_t width = static_cast<size_t>(onnx::element_bits(t.data_type)) / 8;
+  const size_t numel = t.raw.size() / width;
+  for (int64_t d : t.dims)
+    if (d <= 0) return 0;
+  {  // cheap rejection: a gathered tensor repeats its values from the start (each slice reads a few table
+     // entries many times), a learned weight's first values are nearly all distinct
+    const size_t sample = std::min<size_t>(numel, 16384);
+    std::unordered_set<uint64_t> values;
+    values.reserve(sample);
+    for (size_t i = 0; i < sample; ++i) {
+      uint64_t v = 0;
+      std::memcpy(&v, t.raw.data() + i * width, std::min<size_t>(width, sizeof v));
+      values.insert(v);
+    }
+    if (values.size() * 4 > sample * 3) return 0;
+  }
+  int64_t best = static_cast<int64_t>(numel);
+  std::unordered_map<uint64_t, std::vector<size_t>> seen;  // column hash -> positions holding a distinct column
+  for (size_t axis = 0; axis < t.dims.size(); ++axis) {
+    // slices along `axis` (the heads) share one index: position p holds table[h, index[p]] in slice h, so the
+    // column (the values at p across the slices) repeats for every p with the same index
+    const size_t heads = static_cast<size_t>(t.dims[axis]);
+    if (heads < 2) continue;
+    size_t inner = 1;
+    for (size_t k = axis + 1; k < t.dims.size(); ++k) inner *= static_cast<size_t>(t.dims[k]);
+    const size_t positions = numel / heads, limit = positions / 2;  // more distinct columns: not gathered
+    const size_t stride = inner * width;
+    auto start = [&](size_t p) { return ((p / inner) * heads * inner + p % inner) * width; };
+    auto same = [&](size_t a, size_t b) {
+      for (size_t h = 0; h < heads; ++h)
+        if (t.raw.compare(a + h * stride, width, t.raw, b + h * stride, width) != 0) return false;
+      return true;
+    };
+    seen.clear();
+    size_t distinct = 0;
+    for (size_t p = 0; p < positions && distinct <= limit; ++p) {
+      const size_t s = start(p);
+      uint64_t h = 1469598103934665603ull;  // FNV-1a over the column's bytes
+      for (size_t k = 0; k < heads; ++k)
+        for (size_t b = 0; b < width; ++b)
+          h = (h ^ static_cast<unsigned char>(t.raw[s + k * stride + b])) * 1099511628211ull;
+      std::vector<size_t>& bucket = seen[h];
+      bool found = false;
+      for (size_t other : bucket)
+        if ((found = same(other, s))) break;
+      if (!found) {
+        bucket.push_back(s);
+        ++distinct;
+      }
+    }
+    if (distinct <= limit) best = std::min<int64_t>(best, static_cast<int64_t>(heads * distinct));
+  }
+  return best < static_cast<int64_t>(numel) ? best : 0;
+}
+
 }  // namespace
 
 void ParamCounter::find_duplicates(const std::vector<onnx::Tensor>& initializers, const std::vector<onnx::Node>& nodes,
                                    const std::function<uint32_t(std::string_view)>& find) {
   same_as_.clear();
   distinct_.clear();
+  // the stored tensors by value id: initializers, then the tensors of Constant nodes (the TorchScript
+  // exporter writes its all-zero biases as Constant nodes)
+  std::vector<std::pair<const onnx::Tensor*, uint32_t>> stored;
+  for (const onnx::Tensor& t : initializers) stored.emplace_back(&t, find(t.name));
+  for (const onnx::Node& n : nodes)
+    if (n.op_type == "Constant" && is_default_domain(n.domain) && !n.outputs.empty())
+      for (const onnx::Attribute& a : n.attributes)
+        if (a.name == "value" && !a.tensors.empty()) stored.emplace_back(&a.tensors[0], find(n.outputs[0]));
   struct Entry {
     uint32_t id;
     const onnx::Tensor* t;
@@ -252,30 +323,27 @@ void ParamCounter::find_duplicates(const std::vector<onnx::Tensor>& initializers
   };
   std::map<std::pair<int32_t, size_t>, std::vector<Entry>> groups;  // (type, bytes) -> tensors
   uniform_.clear();
-  auto consider = [&](const onnx::Tensor& t, std::string_view name) {
+  for (const auto& [tensor, id] : stored) {
+    const onnx::Tensor& t = *tensor;
     const size_t width = static_cast<size_t>(onnx::element_bits(t.data_type)) / 8;
-    if (t.raw.empty() || width == 0 || t.raw.size() <= width || t.raw.size() % width) return;
-    const uint32_t id = find(name);
-    if (id == kNone) return;
+    if (t.raw.empty() || width == 0 || t.raw.size() <= width || t.raw.size() % width) continue;
+    if (id == kNone) continue;
     bool uniform = true;  // one value repeated: a zero bias or an all-ones mask the exporter made
     for (size_t i = width; i < t.raw.size() && uniform; i += width)
       uniform = t.raw.compare(i, width, t.raw, 0, width) == 0;
     if (uniform) {
       if (uniform_.size() <= id) uniform_.resize(id + 1, 0);
       uniform_[id] = 1;
-      return;
+      continue;
     }
-    if (const int64_t distinct = distinct_elements(t, width); distinct > 0) {
+    int64_t distinct = distinct_elements(t, width);
+    if (const int64_t gathered = gathered_table_values(t); gathered > 0 && (distinct == 0 || gathered < distinct))
+      distinct = gathered;
+    if (distinct > 0) {
       if (distinct_.size() <= id) distinct_.resize(id + 1, 0);
       distinct_[id] = distinct;
     }
     groups[{t.data_type, t.raw.size()}].push_back(Entry{id, &t, 0, 0, {}});
-  };
-  for (const onnx::Tensor& t : initializers) consider(t, t.name);
-  for (const onnx::Node& n : nodes) {  // the TorchScript exporter's folded tensors are Constant nodes
-    if (n.op_type != "Constant" || !is_default_domain(n.domain) || n.outputs.empty()) continue;
-    for (const onnx::Attribute& a : n.attributes)
-      if (a.name == "value" && !a.tensors.empty()) consider(a.tensors[0], n.outputs[0]);
   }
   const std::hash<std::string_view> hash;
   for (auto& [key, entries] : groups) {
@@ -356,9 +424,11 @@ void ParamCounter::find_live_slots(const std::vector<onnx::Node>& nodes, const s
 void ParamCounter::propagate_roots(const OpDef* def, const uint32_t* in_ids, size_t num_inputs,
                                    const std::vector<Value>& values, std::vector<uint32_t>& out, size_t first_slot) {
   const bool pass_integer = def->integer_weights || def->cost == nullptr;
+  const bool data_table = data_operand_is_table(def, in_ids, num_inputs, values);
   for (size_t pos = 0; pos < num_inputs; ++pos) {
     const uint32_t id = in_ids[pos];
     if (id == kNone || !is_param_position(def->param_inputs, pos)) continue;
+    if (pos == 0 && data_table) continue;  // a table pushed through the layer, not a weight
     if (!live_slot_.empty() && !live_slot_[first_slot + pos]) continue;
     for (uint32_t j = 0; j < roots_count_[id]; ++j) {
       const uint32_t r = root_pool_[roots_begin_[id] + j];
@@ -369,6 +439,13 @@ void ParamCounter::propagate_roots(const OpDef* def, const uint32_t* in_ids, siz
       if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
     }
   }
+}
+
+bool ParamCounter::data_operand_is_table(const OpDef* def, const uint32_t* in_ids, size_t num_inputs,
+                                         const std::vector<Value>& values) {
+  if (!def->product || num_inputs < 2 || in_ids[0] == kNone || in_ids[1] == kNone) return false;
+  const int64_t data = values[in_ids[0]].numel(), weight = values[in_ids[1]].numel();
+  return weight > 0 && data > weight;
 }
 
 void ParamCounter::fold(const OpDef* def, bool makes_root, const uint32_t* in_ids, size_t num_inputs,

@@ -39,6 +39,12 @@ namespace netscore::graph::walk {
 //   computes from it (the additive attention mask of a BERT or a causal LM, the dynamo exporter's lifted
 //   constants, the TorchScript exporter's rotary angle tables) as a plain tensor. find_exporter_data
 //   recognises such tensors by shape, values and readers; they count no params, by default.
+// - A table pushed through a layer is data: a folded product (OpDef::product: Conv, ConvTranspose, Gemm,
+//   MatMul, all inputs constant) whose data operand (input 0) holds more elements than its weight (input 1)
+//   passes on the weight's roots only. The data operand is a table the model computes from positions
+//   (ConViT's rel_indices, Swin v2's log-spaced coordinates through its position-bias MLP, EdgeNeXt's Fourier
+//   encoding), stored by the exporter; a learned query read as a product's data operand (SigLIP's pooling
+//   probe, 1 x 768 against a 768 x 768 weight) is smaller than the weight and still counts.
 class ParamCounter {
  public:
   // Sized for `capacity` values (every value the walk adds), before any set_roots.
@@ -99,7 +105,9 @@ class ParamCounter {
   // weight and does not count. A tensor that stores values several times counts the ones that can differ:
   // slices along an axis all equal (one row broadcast: a folded token-type embedding) count one slice, and
   // last two axes constant along each diagonal (a relative-position bias table gathered by j - i and
-  // folded) count one value per diagonal (see distinct_elements in params.cpp).
+  // folded) count one value per diagonal, and a tensor gathered from a smaller table by an index its
+  // slices share (timm's eval-mode attention-bias caches) counts as the table (see distinct_elements and
+  // gathered_table_values in params.cpp).
   void find_duplicates(const std::vector<onnx::Tensor>& initializers, const std::vector<onnx::Node>& nodes,
                        const std::function<uint32_t(std::string_view)>& find);
 
@@ -147,6 +155,10 @@ class ParamCounter {
 
  private:
   static bool is_param_position(uint64_t mask, size_t pos) { return (mask >> (pos < 63 ? pos : 63)) & 1u; }
+
+  // A folded product's data operand that is a table pushed through the layer (see the class note).
+  static bool data_operand_is_table(const OpDef* def, const uint32_t* in_ids, size_t num_inputs,
+                                    const std::vector<Value>& values);
 
   // Root constants each constant value derives from: roots_count_[id] ids at root_pool_[roots_begin_[id]].
   std::vector<uint32_t> roots_begin_, roots_count_, root_pool_;

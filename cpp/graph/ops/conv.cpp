@@ -349,8 +349,10 @@ Cost cost_fused_conv(const OpContext& ctx) {
 }  // namespace
 
 void register_conv(OpRegistry& r) {
-  r.add("", "Conv", OpDef{infer_conv, cost_conv});
-  r.add("", "ConvTranspose", OpDef{infer_conv_transpose, cost_conv_transpose});
+  OpDef conv{infer_conv, cost_conv}, conv_transpose{infer_conv_transpose, cost_conv_transpose};
+  conv.product = conv_transpose.product = true;  // X is data, W the weight
+  r.add("", "Conv", conv);
+  r.add("", "ConvTranspose", conv_transpose);
   // offsets and masks are activations, not weights
   r.add("", "DeformConv", OpDef{infer_deform_conv, cost_deform_conv, (1ull << 0) | (1ull << 1) | (1ull << 3)});
   r.add("", "Col2Im", OpDef{infer_col2im, cost_col2im, 1ull << 0});

@@ -346,8 +346,10 @@ Cost cost_einsum(const OpContext& ctx) {
 }  // namespace
 
 void register_linear(OpRegistry& r) {
-  r.add("", "Gemm", OpDef{infer_gemm, cost_gemm});
-  r.add("", "MatMul", OpDef{infer_matmul, cost_matmul});
+  OpDef gemm{infer_gemm, cost_gemm}, matmul{infer_matmul, cost_matmul};
+  gemm.product = matmul.product = true;  // A is data, B the weight (torch's Linear: x W^T)
+  r.add("", "Gemm", gemm);
+  r.add("", "MatMul", matmul);
   r.add("", "Einsum", OpDef{infer_einsum, cost_einsum});
   r.add("com.microsoft", "FusedMatMul", OpDef{infer_fused_matmul, cost_fused_matmul});
 }
