@@ -86,6 +86,10 @@ KNOWN_CAUSES = [
     (r"^wheel/magika==0\.5\.1/", "params", "executed",
      "OneHot's (off, on) values pair (2 elements) is a param position for netscore_fast (OpDef of OneHot); the "
      "executed-params reference does not count it"),
+    (r"^wheel/ddddocr(==[0-9.]+)?/ddddocr/common_old\.onnx$", "params", "executed",
+     "DynamicQuantizeLSTM's per-direction weight scales and zero points (4 tensors of 2 elements: quantization "
+     "metadata, not learned values, as for every quantized op in netscore_fast) are counted by the "
+     "executed-params reference, which takes every stored tensor a running node reads"),
     (r"^timm/nf_resnet26/dynamo$", "params", "torch",
      "weight standardisation exported with an all-zero BN bias per layer (8,128 exporter-made elements; "
      "dedupe_weights drops them); for stages.0.0.conv1 the exporter folded the standardisation completely (the "
@@ -108,17 +112,11 @@ KNOWN_CAUSES = [
      "as constants: counted by default, dropped with dedupe_weights (then exact)"),
     (r"^transformers/marian/ts$", "params", "torch",
      "the TorchScript exporter stores the tied embedding again, transposed, for the LM head (128,000 elements) "
-     "and final_logits_bias, an all-zero torch buffer (1,000): counted by default, dropped with dedupe_weights. "
-     "Corpora built before frozen parameters left the reference: the reference holds Marian's two frozen "
-     "sinusoidal tables (2 x 128 x 128) perturbed as if learned, of which the file holds only the rows of the "
-     "input's positions (32 + 16 rows, -26,624)"),
+     "and final_logits_bias, an all-zero torch buffer (1,000): counted by default, dropped with dedupe_weights "
+     "(then exact)"),
     (r"^transformers/marian/dynamo$", "params", "torch",
      "final_logits_bias, an all-zero torch buffer (1 x 1000), read by the LM head's Add: counted by default, "
      "dropped with dedupe_weights (then exact)"),
-    (r"^transformers/roformer/ts$", "params", "torch",
-     "corpora built before frozen parameters left the reference: RoFormer's frozen sinusoidal table (1536 x 32 "
-     "= 49,152, perturbed as if learned) is in the reference, and the file holds only the rotary sines and "
-     "cosines of the input's 32 positions (2 x 1x1x32x32), folded by the exporter"),
     (r"^transformers/(roformer|convbert|mobilebert|squeezebert)/dynamo$", "params", "torch",
      "the dynamo exporter folds token_type_embeddings(token_type_ids), whose ids are a buffer of zeros, into "
      "row 0 repeated over the sequence (1 x 32 x 128 = 4,096 stored, 256 in torch): with dedupe_weights the "
@@ -145,6 +143,13 @@ KNOWN_CAUSES = [
      "dynamo exporter"),
     (r"^transformers/bloom/ts$", "params", "torch",
      "the ALiBi slopes (4 x 1), computed in forward, folded to a constant by the TorchScript exporter"),
+    (r"^transformers/levit/", "params", "torch",
+     "Hugging Face's LeViT caches its attention biases in eval mode (attention_biases[:, attention_bias_idxs]) "
+     "and both exporters store the caches (4 x 196 x 196, 8 x 49 x 49, 12 x 16 x 16 per block) instead of the "
+     "heads x offsets tables: counted in full by default, as the tables with dedupe_weights"),
+    (r"^transformers/swin/ts$", "params", "torch",
+     "the TorchScript exporter stores each block's relative-position bias gathered (1 x heads x 49 x 49, 169 "
+     "distinct columns: the 169 x heads table): counted in full by default, as the table with dedupe_weights"),
     (r"^transformers/deberta_v2/", "params", "torch",
      "an all-one 1x32x1 constant (the embedding's input mask, computed from the input shape) folded by the "
      "exporter and read by Mul: counted by default, dropped with dedupe_weights (then exact)"),
