@@ -13,6 +13,21 @@ LIGHT_DIR = Path(os.path.dirname(onnx.__file__)) / "backend" / "test" / "data" /
 LIGHT_MODELS = sorted(LIGHT_DIR.glob("*.onnx")) if LIGHT_DIR.is_dir() else []
 
 
+def checked_model(nodes, inits, inputs, outputs, opset=17):
+    """A one-graph model of the default domain at `opset`, IR version 8, passed by onnx.checker."""
+    g = helper.make_graph(nodes, "g", inputs, outputs, inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    return m
+
+
+def run_onnxruntime(model, feeds):
+    """The model's outputs from onnxruntime's CPU provider (the test skips without onnxruntime)."""
+    ort = pytest.importorskip("onnxruntime")
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return sess.run(None, feeds)
+
 def make_tiny_model(batch="1", node_name_conv="conv", graph_name="tiny", extra_nodes=()):
     """Conv(3->4, 3x3, pad 1) -> Relu -> GlobalAveragePool -> Flatten -> Gemm(4->10) on a 1x3x8x8 input.
 

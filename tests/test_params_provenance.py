@@ -16,6 +16,7 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 import netscore_fast as nf  # noqa: E402
+from conftest import checked_model as _model  # noqa: E402
 
 RNG = np.random.default_rng(12)
 
@@ -33,13 +34,6 @@ def _i64(name, values):
 def _f32(name, values):
     return numpy_helper.from_array(np.asarray(values, dtype=np.float32), name)
 
-
-def _model(nodes, inits, inputs, outputs, opset=17):
-    g = helper.make_graph(nodes, "g", inputs, outputs, inits)
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 8
-    onnx.checker.check_model(m)
-    return m
 
 
 def _learned(model):

@@ -14,6 +14,7 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 import netscore_fast as nf  # noqa: E402
+from conftest import checked_model as _model, run_onnxruntime as _ort  # noqa: E402
 
 RNG = np.random.default_rng(7)
 
@@ -26,13 +27,6 @@ def _i64(name, values):
     return numpy_helper.from_array(np.asarray(values, dtype=np.int64), name)
 
 
-def _model(nodes, inits, inputs, outputs, opset=17):
-    m = helper.make_model(helper.make_graph(nodes, "g", inputs, outputs, inits),
-                          opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 8
-    onnx.checker.check_model(m)
-    return m
-
 
 def _x(shape):
     return helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)
@@ -41,10 +35,6 @@ def _x(shape):
 def _y(rank, name="y"):
     return helper.make_tensor_value_info(name, TensorProto.FLOAT, [f"d{i}" for i in range(rank)])
 
-
-def _ort(model, feeds):
-    ort = pytest.importorskip("onnxruntime")
-    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)
 
 
 def test_dead_nodes_count_no_params():

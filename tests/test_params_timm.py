@@ -14,6 +14,7 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 import netscore_fast as nf  # noqa: E402
+from conftest import checked_model as _model, run_onnxruntime as _ort  # noqa: E402
 
 RNG = np.random.default_rng(2026)
 
@@ -34,18 +35,6 @@ def _y(rank, name="y"):
     return helper.make_tensor_value_info(name, TensorProto.FLOAT, [None] * rank)
 
 
-def _model(nodes, inits, inputs, outputs, opset=17):
-    g = helper.make_graph(nodes, "g", inputs, outputs, inits)
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 8
-    onnx.checker.check_model(m)
-    return m
-
-
-def _ort(model, feeds):
-    ort = pytest.importorskip("onnxruntime")
-    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    return sess.run(None, feeds)
 
 
 def _grid_offsets(side):

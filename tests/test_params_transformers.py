@@ -16,6 +16,7 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 import netscore_fast as nf  # noqa: E402
+from conftest import checked_model as _model, run_onnxruntime as _ort  # noqa: E402
 
 RNG = np.random.default_rng(2026)
 L, H, D = 6, 2, 4        # sequence length, heads, head dim
@@ -25,18 +26,6 @@ def _w(name, shape, dtype=np.float32):
     return numpy_helper.from_array(RNG.standard_normal(shape).astype(dtype), name)
 
 
-def _model(nodes, inits, inputs, outputs, opset=17):
-    g = helper.make_graph(nodes, "g", inputs, outputs, inits)
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 8
-    onnx.checker.check_model(m)
-    return m
-
-
-def _ort(model, feeds):
-    ort = pytest.importorskip("onnxruntime")
-    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    return sess.run(None, feeds)
 
 
 def _causal(value, dtype=np.float32, shape=(1, 1, L, L)):
